@@ -1,0 +1,71 @@
+"""cs_sdk: in-product telemetry and feedback capture for customer success.
+
+import cs_sdk
+
+cs_sdk.init(service_name="web", endpoint="http://127.0.0.1:4318")
+with cs_sdk.identify(user_id="u1", account_id="acme"):
+    cs_sdk.milestone("first_report_created", properties={"pages": 3})
+    cs_sdk.feedback("nps", score=9, comment="Love the new dashboard")
+cs_sdk.flush()
+"""
+
+from ._api import (
+    aflush,
+    ashutdown,
+    feedback,
+    flush,
+    get_client,
+    init,
+    milestone,
+    opt_in,
+    opt_out,
+    outcome,
+    shutdown,
+    stats,
+    track,
+)
+from ._client import Client
+from ._config import Config
+from ._context import Identity, identify
+from ._errors import (
+    ConfigError,
+    CSError,
+    InvalidEventError,
+    PromptConfigError,
+    SchemaConflictError,
+    SchemaError,
+)
+from ._record import EventRecord
+from .events import Event, registry
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CSError",
+    "Client",
+    "Config",
+    "ConfigError",
+    "Event",
+    "EventRecord",
+    "Identity",
+    "InvalidEventError",
+    "PromptConfigError",
+    "SchemaConflictError",
+    "SchemaError",
+    "__version__",
+    "aflush",
+    "ashutdown",
+    "feedback",
+    "flush",
+    "get_client",
+    "identify",
+    "init",
+    "milestone",
+    "opt_in",
+    "opt_out",
+    "outcome",
+    "registry",
+    "shutdown",
+    "stats",
+    "track",
+]

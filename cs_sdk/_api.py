@@ -1,0 +1,207 @@
+"""Module-level functions over the global client: ``cs_sdk.milestone(...)`` and friends.
+
+Before ``init()`` (and after ``shutdown()``) the global client is a no-op: calls return
+``None``, and the first one logs a hint, so importing code that records events never fails.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from ._client import Client
+from ._log import warn_once
+from ._pipeline._stats import Stats, StatsSnapshot
+from .events._base import Event
+
+
+class _NoopClient:
+    """Stands in for the global client until ``init()``."""
+
+    _stats = Stats()
+
+    def _ignored(self) -> None:
+        warn_once("not-initialised", "cs_sdk: init() has not been called; events are ignored")
+
+    def milestone(self, *args: Any, **kwargs: Any) -> str | None:
+        self._ignored()
+        return None
+
+    outcome = feedback = track = milestone
+
+    def opt_out(self, user_id: str) -> None:
+        self._ignored()
+
+    opt_in = opt_out
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        return True
+
+    def shutdown(self, timeout: float = 5.0) -> bool:
+        return True
+
+    async def aflush(self, timeout: float = 5.0) -> bool:
+        return True
+
+    ashutdown = aflush
+
+    def stats(self) -> StatsSnapshot:
+        return self._stats.snapshot(0)
+
+
+_NOOP = _NoopClient()
+_lock = threading.Lock()
+_client: Client | _NoopClient = _NOOP
+
+
+def init(**options: Any) -> Client:
+    """Build a :class:`Client` from ``options`` and make it the global client.
+
+    A previous global client is shut down (flushing what it holds) first.
+    """
+    global _client
+    client = Client(**options)
+    with _lock:
+        previous, _client = _client, client
+    if isinstance(previous, Client):
+        previous.shutdown(timeout=previous.config.shutdown_timeout)
+    return client
+
+
+def get_client() -> Client | None:
+    """The global client, or ``None`` before ``init()``."""
+    current = _client
+    return current if isinstance(current, Client) else None
+
+
+def _set_client(client: Client | None) -> Client | None:
+    """Swap the global client without shutting anything down (for ``testing.capture``)."""
+    global _client
+    with _lock:
+        previous, _client = _client, (client if client is not None else _NOOP)
+    return previous if isinstance(previous, Client) else None
+
+
+def milestone(
+    name: str,
+    *,
+    user_id: str | None = None,
+    account_id: str | None = None,
+    session_id: str | None = None,
+    properties: Mapping[str, Any] | None = None,
+    timestamp: _dt.datetime | float | None = None,
+) -> str | None:
+    """Record a milestone with the global client. See :meth:`Client.milestone`."""
+    return _client.milestone(
+        name,
+        user_id=user_id,
+        account_id=account_id,
+        session_id=session_id,
+        properties=properties,
+        timestamp=timestamp,
+    )
+
+
+def outcome(
+    name: str,
+    *,
+    value: float | None = None,
+    unit: str | None = None,
+    user_id: str | None = None,
+    account_id: str | None = None,
+    session_id: str | None = None,
+    properties: Mapping[str, Any] | None = None,
+    timestamp: _dt.datetime | float | None = None,
+) -> str | None:
+    """Record an outcome with the global client. See :meth:`Client.outcome`."""
+    return _client.outcome(
+        name,
+        value=value,
+        unit=unit,
+        user_id=user_id,
+        account_id=account_id,
+        session_id=session_id,
+        properties=properties,
+        timestamp=timestamp,
+    )
+
+
+def feedback(
+    kind: str,
+    *,
+    score: int | None = None,
+    comment: str | None = None,
+    user_id: str | None = None,
+    account_id: str | None = None,
+    session_id: str | None = None,
+    prompt_id: str | None = None,
+    area: str | None = None,
+    properties: Mapping[str, Any] | None = None,
+    timestamp: _dt.datetime | float | None = None,
+) -> str | None:
+    """Record feedback with the global client. See :meth:`Client.feedback`."""
+    return _client.feedback(
+        kind,
+        score=score,
+        comment=comment,
+        user_id=user_id,
+        account_id=account_id,
+        session_id=session_id,
+        prompt_id=prompt_id,
+        area=area,
+        properties=properties,
+        timestamp=timestamp,
+    )
+
+
+def track(
+    event: Event,
+    *,
+    user_id: str | None = None,
+    account_id: str | None = None,
+    session_id: str | None = None,
+    timestamp: _dt.datetime | float | None = None,
+) -> str | None:
+    """Record a typed event with the global client. See :meth:`Client.track`."""
+    return _client.track(
+        event, user_id=user_id, account_id=account_id, session_id=session_id, timestamp=timestamp
+    )
+
+
+def opt_out(user_id: str) -> None:
+    """Drop every later event of ``user_id`` (global client)."""
+    _client.opt_out(user_id)
+
+
+def opt_in(user_id: str) -> None:
+    """Undo :func:`opt_out` (global client)."""
+    _client.opt_in(user_id)
+
+
+def flush(timeout: float = 5.0) -> bool:
+    """Deliver everything recorded so far; True when all of it was accepted."""
+    return _client.flush(timeout)
+
+
+def shutdown(timeout: float = 5.0) -> bool:
+    """Flush, stop the global client and fall back to the no-op client. Idempotent."""
+    previous = _set_client(None)
+    return previous.shutdown(timeout) if previous is not None else True
+
+
+async def aflush(timeout: float = 5.0) -> bool:
+    """:func:`flush` without blocking the event loop."""
+    return await _client.aflush(timeout)
+
+
+async def ashutdown(timeout: float = 5.0) -> bool:
+    """:func:`shutdown` without blocking the event loop."""
+    previous = _set_client(None)
+    return await previous.ashutdown(timeout) if previous is not None else True
+
+
+def stats() -> StatsSnapshot:
+    """The global client's counters (see :meth:`Client.stats`)."""
+    return _client.stats()

@@ -1,0 +1,447 @@
+"""``Client``: configuration -> caller-side validation -> pipeline -> exporter.
+
+The recording methods are the hot path: validate, read the identity scope and the active
+span, build one record and hand it to the pipeline. They never raise into the application
+except :class:`InvalidEventError` with ``strict=True``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import datetime as _dt
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import httpx
+
+from . import _log
+from ._config import Config, resolve
+from ._context import _current as _identity_var
+from ._context import active_span_ids
+from ._errors import InvalidEventError
+from ._export._encoding import make_encoder
+from ._export._exporter import OtlpHttpExporter
+from ._export._mapping import build_scope
+from ._export._transport import HttpTransport
+from ._log import logger, warn_once
+from ._metrics import register_stats_metrics
+from ._pipeline._stats import Stats, StatsSnapshot
+from ._pipeline._worker import BatchPipeline
+from ._processors import ProcessorChain, Step, resolve_typed_body
+from ._record import EventRecord
+from ._redaction import redact_feedback
+from ._validate import MAX_NAME_LENGTH, check_id, check_number, check_properties, check_text
+from .events._base import Event, SchemaRef
+from .events._builtin import FEEDBACK, MILESTONE, OUTCOME, feedback_attributes, feedback_rule
+
+_RULE_NAME = f"must be a non-empty string of at most {MAX_NAME_LENGTH} characters"
+
+
+class Pipeline(Protocol):
+    """Where recorded events go: the batching worker, or a test capture."""
+
+    def submit(self, record: EventRecord) -> bool: ...
+    def flush(self, timeout: float) -> bool: ...
+    def shutdown(self, timeout: float) -> bool: ...
+    def queued(self) -> int: ...
+    def reinit_after_fork(self) -> None: ...
+
+
+PipelineFactory = Callable[[Config, Stats, ProcessorChain], Pipeline]
+
+
+def _timestamp_ns(value: object) -> int:
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            raise InvalidEventError("timestamp", "must be a timezone-aware datetime")
+        return int(value.timestamp() * 1_000_000_000)
+    if type(value) in (int, float) and value - value == 0 and value >= 0:  # type: ignore[operator]
+        return int(value * 1_000_000_000)  # type: ignore[operator]
+    raise InvalidEventError("timestamp", "must be an aware datetime or seconds since the epoch")
+
+
+class Client:
+    """An independent cs_sdk client. ``cs_sdk.init()`` builds one and makes it global.
+
+    >>> client = cs_sdk.Client(service_name="web", endpoint="http://127.0.0.1:4318")
+    >>> client.milestone("first_report_created", user_id="u1")  # doctest: +SKIP
+    '6f1c…'
+    """
+
+    def __init__(
+        self,
+        *,
+        http_client: httpx.Client | None = None,
+        meter_provider: Any = None,
+        environ: Mapping[str, str] | None = None,
+        _pipeline_factory: PipelineFactory | None = None,
+        **options: Any,
+    ) -> None:
+        self.config: Config = resolve(environ, **options)
+        self._disabled = self.config.disabled
+        self._strict = self.config.strict
+        self._stats = Stats()
+        self._next_seq = self._stats.counters["recorded"].add
+        self._id_prefix = os.urandom(8).hex()
+        self._opted_out: set[str] = set()
+        self._closed = False
+        self._shutdown_hooks: list[Callable[[], None]] = []
+        self._http_client = http_client
+        # Enrichment order: typed body, pilot tags, redaction, then the user's before_send,
+        # so before_send sees the final event and the spool never sees unredacted text.
+        self.processors = ProcessorChain(
+            self._stats, [Step("typed", resolve_typed_body, "internal_error")]
+        )
+        factory = _pipeline_factory or self._default_pipeline
+        self._pipeline: Pipeline = factory(self.config, self._stats, self.processors)
+        if self.config.redact_pii:
+            self.processors.add(Step("redact_pii", redact_feedback, "internal_error"))
+        if self.config.before_send is not None:
+            self.processors.add(Step("before_send", self._run_before_send, "before_send"))
+        if self.config.metrics or meter_provider is not None:
+            register_stats_metrics(self.stats, _sdk_version(), meter_provider)
+        if self.config.is_plaintext_remote:
+            warn_once(
+                "plaintext",
+                "cs_sdk: %s is not a loopback address and uses plain http: events cross the "
+                "network unencrypted. Use https.",
+                self.config.logs_endpoint,
+            )
+        _live_clients.add(self)
+
+    def _default_pipeline(self, config: Config, stats: Stats, chain: ProcessorChain) -> Pipeline:
+        scope = build_scope(dict(config.resource_attributes), _sdk_version())
+        encoder = make_encoder(config.protocol, scope)
+
+        def make_exporter(interrupt: threading.Event) -> OtlpHttpExporter:
+            return OtlpHttpExporter(
+                HttpTransport(config, self._http_client),
+                content_type=encoder.content_type,
+                compression=config.compression == "gzip",
+                request_timeout=config.timeout,
+                interrupt=interrupt,
+            )
+
+        return BatchPipeline(
+            stats=stats,
+            chain=chain,
+            encoder=encoder,
+            make_exporter=make_exporter,
+            max_queue_size=config.max_queue_size,
+            max_export_batch_size=config.max_export_batch_size,
+            max_export_batch_bytes=config.max_export_batch_bytes,
+            schedule_delay=config.schedule_delay,
+            export_timeout=config.export_timeout,
+            spool=_open_spool(config),
+        )
+
+    def __repr__(self) -> str:
+        config = self.config
+        return f"<cs_sdk.Client {config.service_name!r} -> {config.logs_endpoint!r}>"
+
+    # -- recording (the hot path) --------------------------------------------------------
+
+    def milestone(
+        self,
+        name: str,
+        *,
+        user_id: str | None = None,
+        account_id: str | None = None,
+        session_id: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        timestamp: _dt.datetime | float | None = None,
+    ) -> str | None:
+        """Record a step on the customer's path to value. Returns the event id or None."""
+        if self._disabled:
+            return None
+        try:
+            if type(name) is not str or not name or len(name) > MAX_NAME_LENGTH:
+                raise InvalidEventError("name", _RULE_NAME)
+            body = check_properties(properties) if properties else None
+            return self._emit(
+                MILESTONE, name, body, None, user_id, account_id, session_id, timestamp
+            )
+        except InvalidEventError as error:
+            self._invalid(error)
+        except Exception:
+            self._internal_error()
+        return None
+
+    def outcome(
+        self,
+        name: str,
+        *,
+        value: float | None = None,
+        unit: str | None = None,
+        user_id: str | None = None,
+        account_id: str | None = None,
+        session_id: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        timestamp: _dt.datetime | float | None = None,
+    ) -> str | None:
+        """Record a result that proves value (renewal, expansion...). Returns the event id."""
+        if self._disabled:
+            return None
+        try:
+            if type(name) is not str or not name or len(name) > MAX_NAME_LENGTH:
+                raise InvalidEventError("name", _RULE_NAME)
+            attributes: dict[str, Any] = {}
+            if value is not None:
+                attributes["cs.outcome.value"] = check_number("value", value)
+            if unit is not None:
+                attributes["cs.outcome.unit"] = check_id("unit", unit)
+            body = check_properties(properties) if properties else None
+            return self._emit(
+                OUTCOME, name, body, attributes or None, user_id, account_id, session_id, timestamp
+            )
+        except InvalidEventError as error:
+            self._invalid(error)
+        except Exception:
+            self._internal_error()
+        return None
+
+    def feedback(
+        self,
+        kind: str,
+        *,
+        score: int | None = None,
+        comment: str | None = None,
+        user_id: str | None = None,
+        account_id: str | None = None,
+        session_id: str | None = None,
+        prompt_id: str | None = None,
+        area: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        timestamp: _dt.datetime | float | None = None,
+    ) -> str | None:
+        """Record what a customer said: nps 0-10, csat 1-5, ces 1-7, rating 1-5, thumbs 0/1."""
+        if self._disabled:
+            return None
+        try:
+            broken = feedback_rule(kind, score, comment)
+            if broken is not None:
+                raise InvalidEventError(*broken)
+            check_text("comment", comment)
+            check_id("prompt_id", prompt_id)
+            check_id("area", area)
+            attributes = feedback_attributes(kind, score, comment, prompt_id, area)
+            body = check_properties(properties) if properties else None
+            return self._emit(
+                FEEDBACK, kind, body, attributes, user_id, account_id, session_id, timestamp
+            )
+        except InvalidEventError as error:
+            self._invalid(error)
+        except Exception:
+            self._internal_error()
+        return None
+
+    def track(
+        self,
+        event: Event,
+        *,
+        user_id: str | None = None,
+        account_id: str | None = None,
+        session_id: str | None = None,
+        timestamp: _dt.datetime | float | None = None,
+    ) -> str | None:
+        """Record a typed event (a ``cs_sdk.Event`` subclass instance). Returns the event id."""
+        if self._disabled:
+            return None
+        try:
+            if not isinstance(event, Event):
+                raise InvalidEventError("event", "must be an instance of a cs_sdk.Event subclass")
+            cls = type(event)
+            if not cls.is_declared():
+                raise InvalidEventError(
+                    "event", f"{cls.__qualname__} must be declared with name= and version="
+                )
+            schema = cls.__cs_schema__
+            return self._emit(
+                schema, schema.name, event, None, user_id, account_id, session_id, timestamp
+            )
+        except InvalidEventError as error:
+            self._invalid(error)
+        except Exception:
+            self._internal_error()
+        return None
+
+    def _emit(
+        self,
+        schema: SchemaRef,
+        name: str,
+        body: Any,
+        attributes: dict[str, Any] | None,
+        user_id: str | None,
+        account_id: str | None,
+        session_id: str | None,
+        timestamp: object,
+    ) -> str | None:
+        identity = _identity_var.get()
+        if user_id is None:
+            user_id = identity.user_id
+        elif type(user_id) is not str or not user_id:
+            raise InvalidEventError("user_id", "must be a non-empty string")
+        if account_id is None:
+            account_id = identity.account_id
+        elif type(account_id) is not str or not account_id:
+            raise InvalidEventError("account_id", "must be a non-empty string")
+        if session_id is None:
+            session_id = identity.session_id
+        elif type(session_id) is not str or not session_id:
+            raise InvalidEventError("session_id", "must be a non-empty string")
+        if self._opted_out and user_id in self._opted_out:
+            self._stats.drop("opted_out")
+            return None
+        trace_id, span_id, flags = active_span_ids()
+        event_id = f"{self._id_prefix}{self._next_seq():016x}"
+        record = EventRecord(
+            event_id,
+            time.time_ns() if timestamp is None else _timestamp_ns(timestamp),
+            schema,
+            name,
+            body,
+            attributes,
+            user_id,
+            account_id,
+            session_id,
+            trace_id,
+            span_id,
+            flags,
+        )
+        return event_id if self._pipeline.submit(record) else None
+
+    def _invalid(self, error: InvalidEventError) -> None:
+        if self._strict:
+            raise error
+        self._stats.drop("invalid")
+        warn_once(f"invalid:{error.rule}", "cs_sdk: dropped an invalid event: %s", error)
+
+    def _internal_error(self) -> None:
+        self._stats.drop("internal_error")
+        warn_once("internal", "cs_sdk: an internal error dropped an event")
+        logger.debug("internal error while recording", exc_info=True)
+
+    def _run_before_send(self, record: EventRecord) -> EventRecord | None:
+        hook = self.config.before_send
+        result = hook(record) if hook is not None else record
+        if result is not None and not isinstance(result, EventRecord):
+            warn_once("before_send:type", "cs_sdk: before_send must return the event or None")
+            return None
+        return result
+
+    # -- privacy -------------------------------------------------------------------------
+
+    def opt_out(self, user_id: str) -> None:
+        """Drop every later event of ``user_id`` before it is queued."""
+        # Replaced, not mutated, so a recording thread never sees a set change size.
+        self._opted_out = self._opted_out | {user_id}
+
+    def opt_in(self, user_id: str) -> None:
+        """Undo :meth:`opt_out`."""
+        self._opted_out = self._opted_out - {user_id}
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Block until everything recorded before the call is delivered; True on success."""
+        if self._disabled:
+            return True
+        try:
+            return self._pipeline.flush(timeout)
+        except Exception:
+            logger.debug("flush failed", exc_info=True)
+            return False
+
+    def add_shutdown_hook(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` after the pipeline stopped (close stores, stop pollers)."""
+        self._shutdown_hooks.append(hook)
+
+    def shutdown(self, timeout: float = 5.0) -> bool:
+        """Flush within ``timeout`` seconds, stop the worker, release resources. Idempotent."""
+        if self._closed:
+            return True
+        self._closed = True
+        _live_clients.discard(self)
+        delivered = True
+        if not self._disabled:
+            try:
+                delivered = self._pipeline.shutdown(timeout)
+            except Exception:
+                logger.debug("shutdown failed", exc_info=True)
+                delivered = False
+        for hook in self._shutdown_hooks:
+            try:
+                hook()
+            except Exception:
+                logger.debug("shutdown hook failed", exc_info=True)
+        return delivered
+
+    async def aflush(self, timeout: float = 5.0) -> bool:
+        """:meth:`flush` without blocking the event loop."""
+        return await asyncio.to_thread(self.flush, timeout)
+
+    async def ashutdown(self, timeout: float = 5.0) -> bool:
+        """:meth:`shutdown` without blocking the event loop."""
+        return await asyncio.to_thread(self.shutdown, timeout)
+
+    def stats(self) -> StatsSnapshot:
+        """Counters: recorded, queued, sent, retried, spooled, replayed, dropped by reason."""
+        return self._stats.snapshot(self._pipeline.queued())
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    def _after_fork_in_child(self) -> None:
+        # Parent and child must never mint the same event id; counters carry on from the fork.
+        self._id_prefix = os.urandom(8).hex()
+        if not self._closed and not self._disabled:
+            self._pipeline.reinit_after_fork()
+
+
+def _open_spool(config: Config) -> Any:
+    if not config.spool_dir:
+        return None
+    from ._spool import Spool  # sqlite3 is only loaded by those who spool
+
+    return Spool(config.spool_dir, config.spool_max_bytes)
+
+
+def _sdk_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+_live_clients: weakref.WeakSet[Client] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    _log.reset_lock_after_fork()
+    for client in list(_live_clients):
+        try:
+            client._after_fork_in_child()
+        except Exception:
+            logger.debug("re-initialising a client after fork failed", exc_info=True)
+
+
+def _shutdown_live_clients_at_exit() -> None:
+    clients = list(_live_clients)
+    if not clients:
+        return
+    budget = max(client.config.shutdown_timeout for client in clients)
+    deadline = time.monotonic() + budget
+    for client in clients:
+        client.shutdown(max(deadline - time.monotonic(), 0.0))
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_shutdown_live_clients_at_exit)

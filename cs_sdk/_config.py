@@ -1,0 +1,292 @@
+"""Resolved, immutable configuration: the only reader of ``os.environ``.
+
+Precedence for every option: explicit argument > signal-specific ``OTEL_*_LOGS_*`` variable >
+generic ``OTEL_*`` variable > default. Durations given as arguments are seconds (as in httpx);
+durations read from ``OTEL_*`` variables are milliseconds, as the OpenTelemetry specification
+defines them. A malformed environment variable is logged and ignored (the specification's rule);
+a malformed argument raises :class:`ConfigError`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from ._errors import ConfigError
+from ._log import warn_once
+
+Protocol = Literal["http/protobuf", "http/json"]
+Compression = Literal["gzip", "none"]
+
+DEFAULT_ENDPOINT = "http://localhost:4318"
+LOGS_PATH = "/v1/logs"
+_PROTOCOLS: frozenset[str] = frozenset(("http/protobuf", "http/json"))
+_COMPRESSIONS: frozenset[str] = frozenset(("gzip", "none"))
+_LOOPBACK_HOSTS: frozenset[str] = frozenset(("localhost", "127.0.0.1", "::1", "[::1]"))
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Every option of a :class:`cs_sdk.Client`, validated once."""
+
+    service_name: str = "unknown_service"
+    resource_attributes: Mapping[str, str] = field(default_factory=dict)
+    environment: str | None = None
+    logs_endpoint: str = DEFAULT_ENDPOINT + LOGS_PATH
+    headers: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = 10.0
+    compression: Compression = "gzip"
+    protocol: Protocol = "http/protobuf"
+    certificate: str | None = None
+    verify: bool = True
+    max_queue_size: int = 100_000
+    max_queue_bytes: int = 64 * 1024 * 1024
+    max_export_batch_size: int = 2048
+    max_export_batch_bytes: int = 2 * 1024 * 1024
+    schedule_delay: float = 1.0
+    export_timeout: float = 30.0
+    shutdown_timeout: float = 2.0
+    strict: bool = False
+    disabled: bool = False
+    before_send: Callable[[Any], Any] | None = None
+    redact_pii: bool = True
+    metrics: bool = False
+    spool_dir: str | None = None
+    spool_max_bytes: int = 256 * 1024 * 1024
+    prompts: str | None = None
+    state: str = "memory"
+
+    def __repr__(self) -> str:
+        # Header values are credentials (API keys, bearer tokens): never print them.
+        headers = {k: "***" for k in self.headers}
+        return (
+            f"Config(service_name={self.service_name!r}, logs_endpoint={self.logs_endpoint!r}, "
+            f"protocol={self.protocol!r}, compression={self.compression!r}, headers={headers!r}, "
+            f"strict={self.strict!r}, disabled={self.disabled!r})"
+        )
+
+    @property
+    def is_plaintext_remote(self) -> bool:
+        """True when events would cross a network unencrypted."""
+        parts = urlsplit(self.logs_endpoint)
+        return parts.scheme == "http" and (parts.hostname or "") not in _LOOPBACK_HOSTS
+
+
+def parse_key_values(text: str, variable: str) -> dict[str, str]:
+    """Parse the W3C-baggage-like ``k1=v1,k2=v2`` format of OTEL headers and attributes."""
+    result: dict[str, str] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            warn_once(f"config:{variable}", "cs_sdk: ignoring malformed entry in %s", variable)
+            continue
+        result[unquote(key.strip())] = unquote(value.strip())
+    return result
+
+
+class _Env:
+    """Typed reads of OTEL_* variables; bad values are logged once and ignored."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def text(self, *names: str) -> str | None:
+        for name in names:
+            value = self._environ.get(name, "").strip()
+            if value:
+                return value
+        return None
+
+    def number(self, *names: str, integer: bool = False) -> float | None:
+        for name in names:
+            raw = self._environ.get(name, "").strip()
+            if not raw:
+                continue
+            try:
+                value = float(raw)
+            except ValueError:
+                value = math.nan
+            if not math.isfinite(value) or value < 0 or (integer and value != int(value)):
+                warn_once(f"config:{name}", "cs_sdk: ignoring invalid %s=%r", name, raw)
+                continue
+            return value
+        return None
+
+    def milliseconds(self, *names: str) -> float | None:
+        value = self.number(*names)
+        return None if value is None else value / 1000.0
+
+    def flag(self, name: str) -> bool | None:
+        raw = self._environ.get(name, "").strip().lower()
+        if not raw:
+            return None
+        if raw in ("true", "false"):
+            return raw == "true"
+        warn_once(f"config:{name}", "cs_sdk: ignoring invalid %s=%r", name, raw)
+        return None
+
+
+def _positive(name: str, value: Any, *, integer: bool = False, allow_zero: bool = False) -> Any:
+    valid_type = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not valid_type:
+        kind = "an integer" if integer else "a number of seconds"
+        raise ConfigError(f"{name} must be {kind}, got {value!r}")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise ConfigError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+    return value
+
+
+def _choice(name: str, value: str, choices: frozenset[str]) -> str:
+    normalised = value.strip().lower()
+    if normalised not in choices:
+        raise ConfigError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+    return normalised
+
+
+def _base_to_logs_url(base: str) -> str:
+    return base.rstrip("/") + LOGS_PATH
+
+
+def _check_url(name: str, url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL, got {url!r}")
+    return url
+
+
+def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
+    """Build a :class:`Config` from keyword options and the environment.
+
+    >>> resolve({}, service_name="web").service_name
+    'web'
+    """
+    env = _Env(os.environ if environ is None else environ)
+    known = set(Config.__dataclass_fields__) | {"endpoint"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ConfigError(f"unknown option(s): {', '.join(unknown)}")
+    opts = {k: v for k, v in options.items() if v is not None}
+    values: dict[str, Any] = {}
+
+    # Resource: OTEL_RESOURCE_ATTRIBUTES, then the explicit service name/environment on top.
+    resource = parse_key_values(
+        env.text("OTEL_RESOURCE_ATTRIBUTES") or "", "OTEL_RESOURCE_ATTRIBUTES"
+    )
+    explicit_resource = opts.get("resource_attributes")
+    if explicit_resource is not None:
+        if not isinstance(explicit_resource, Mapping):
+            raise ConfigError("resource_attributes must be a mapping of str to str")
+        resource.update({str(k): str(v) for k, v in explicit_resource.items()})
+    service_name = opts.get("service_name") or env.text("OTEL_SERVICE_NAME")
+    service_name = service_name or resource.get("service.name") or "unknown_service"
+    if not isinstance(service_name, str):
+        raise ConfigError(f"service_name must be a string, got {service_name!r}")
+    resource["service.name"] = service_name
+    environment = opts.get("environment") or resource.get("deployment.environment.name")
+    if environment is not None:
+        resource["deployment.environment.name"] = str(environment)
+    values.update(service_name=service_name, resource_attributes=resource, environment=environment)
+
+    # Endpoint: `endpoint=` and OTEL_EXPORTER_OTLP_ENDPOINT are bases; the LOGS variable is full.
+    if "endpoint" in opts:
+        logs_endpoint = _base_to_logs_url(_check_url("endpoint", str(opts["endpoint"])))
+    elif (full := env.text("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")) is not None:
+        logs_endpoint = _check_url("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", full)
+    elif (base := env.text("OTEL_EXPORTER_OTLP_ENDPOINT")) is not None:
+        logs_endpoint = _base_to_logs_url(_check_url("OTEL_EXPORTER_OTLP_ENDPOINT", base))
+    else:
+        logs_endpoint = DEFAULT_ENDPOINT + LOGS_PATH
+    values["logs_endpoint"] = logs_endpoint
+
+    headers = opts.get("headers")
+    if headers is None:
+        raw = env.text("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")
+        headers = parse_key_values(raw or "", "OTEL_EXPORTER_OTLP_HEADERS")
+    elif not isinstance(headers, Mapping):
+        raise ConfigError("headers must be a mapping of str to str")
+    values["headers"] = {str(k): str(v) for k, v in headers.items()}
+
+    timeout = opts.get("timeout")
+    if timeout is None:
+        timeout = env.milliseconds("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
+    if timeout is not None:
+        values["timeout"] = _positive("timeout", timeout)
+
+    compression = opts.get("compression") or env.text(
+        "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"
+    )
+    if compression is not None:
+        values["compression"] = _choice("compression", str(compression), _COMPRESSIONS)
+    protocol = opts.get("protocol") or env.text(
+        "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"
+    )
+    if protocol is not None:
+        values["protocol"] = _choice("protocol", str(protocol), _PROTOCOLS)
+    certificate = opts.get("certificate") or env.text(
+        "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE"
+    )
+    if certificate is not None:
+        values["certificate"] = str(certificate)
+
+    for name, variable, integer in (
+        ("max_queue_size", "OTEL_BLRP_MAX_QUEUE_SIZE", True),
+        ("max_export_batch_size", "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", True),
+    ):
+        value = opts.get(name)
+        if value is None and (env_value := env.number(variable, integer=True)) is not None:
+            value = int(env_value)
+        if value is not None:
+            values[name] = _positive(name, value, integer=integer)
+    for name, variable in (
+        ("schedule_delay", "OTEL_BLRP_SCHEDULE_DELAY"),
+        ("export_timeout", "OTEL_BLRP_EXPORT_TIMEOUT"),
+    ):
+        value = opts.get(name)
+        if value is None:
+            value = env.milliseconds(variable)
+        if value is not None:
+            values[name] = _positive(name, value)
+    for name in ("max_queue_bytes", "max_export_batch_bytes", "spool_max_bytes"):
+        if name in opts:
+            values[name] = _positive(name, opts[name], integer=True)
+    if "shutdown_timeout" in opts:
+        values["shutdown_timeout"] = _positive(
+            "shutdown_timeout", opts["shutdown_timeout"], allow_zero=True
+        )
+
+    disabled = opts.get("disabled")
+    if disabled is None:
+        disabled = env.flag("OTEL_SDK_DISABLED")
+    values["disabled"] = bool(disabled)
+    for name in ("strict", "verify", "redact_pii", "metrics"):
+        if name in opts:
+            if not isinstance(opts[name], bool):
+                raise ConfigError(f"{name} must be True or False, got {opts[name]!r}")
+            values[name] = opts[name]
+    before_send = opts.get("before_send")
+    if before_send is not None and not callable(before_send):
+        raise ConfigError("before_send must be a callable (event) -> event | None")
+    values["before_send"] = before_send
+    for name in ("spool_dir", "prompts"):
+        if name in opts:
+            values[name] = os.fspath(opts[name])
+    if "state" in opts:
+        values["state"] = str(opts["state"])
+
+    config = Config(**values)
+    if config.max_export_batch_size > config.max_queue_size:
+        # The specification's rule: a batch can never be larger than the queue.
+        config = _replace(config, max_export_batch_size=config.max_queue_size)
+    return config
+
+
+def _replace(config: Config, **changes: Any) -> Config:
+    fields = {name: getattr(config, name) for name in Config.__dataclass_fields__}
+    fields.update(changes)
+    return Config(**fields)

@@ -1,0 +1,67 @@
+"""Event record -> OTLP LogRecord: the mapping documented in docs/otlp-mapping.md.
+
+This module is the single place that decides attribute names; keep it and the document in
+step, since reports, schema validation and other backends query these names.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from .._record import EventRecord
+from ._otlp_types import AttributeValue, OtlpLogRecord, OtlpScope
+
+EVENT_ID: Final = "cs.event.id"
+EVENT_NAME: Final = "cs.event.name"
+SCHEMA_NAME: Final = "cs.schema.name"
+SCHEMA_VERSION: Final = "cs.schema.version"
+USER_ID: Final = "user.id"  # OpenTelemetry semantic conventions
+SESSION_ID: Final = "session.id"  # OpenTelemetry semantic conventions
+ACCOUNT_ID: Final = "cs.account.id"
+PILOT_IDS: Final = "cs.pilot.ids"
+PILOT_COHORTS: Final = "cs.pilot.cohorts"
+
+
+def to_otlp(record: EventRecord) -> OtlpLogRecord:
+    """Map one event record (its typed body already resolved) to an OTLP log record."""
+    schema = record.schema
+    attributes: dict[str, AttributeValue] = {
+        EVENT_ID: record.event_id,
+        EVENT_NAME: record.name,
+        SCHEMA_NAME: schema.name,
+        SCHEMA_VERSION: schema.version,
+    }
+    if record.user_id is not None:
+        attributes[USER_ID] = record.user_id
+    if record.session_id is not None:
+        attributes[SESSION_ID] = record.session_id
+    if record.account_id is not None:
+        attributes[ACCOUNT_ID] = record.account_id
+    if record.pilots:
+        attributes[PILOT_IDS] = [pilot for pilot, _ in record.pilots]
+        # Parallel to cs.pilot.ids; "" where the membership has no cohort.
+        attributes[PILOT_COHORTS] = [cohort or "" for _, cohort in record.pilots]
+    if record.attributes:
+        attributes.update(record.attributes)
+    body: Any = record.body
+    return OtlpLogRecord(
+        time_unix_nano=record.time_unix_nano,
+        observed_time_unix_nano=record.time_unix_nano,
+        event_name=schema.name,
+        attributes=attributes,
+        body=body or None,
+        trace_id=record.trace_id.to_bytes(16, "big") if record.trace_id else b"",
+        span_id=record.span_id.to_bytes(8, "big") if record.span_id else b"",
+        flags=record.trace_flags,
+    )
+
+
+def build_scope(resource_attributes: dict[str, str], sdk_version: str) -> OtlpScope:
+    """The resource (service and SDK identity) and the instrumentation scope of a client."""
+    resource: dict[str, AttributeValue] = {
+        "telemetry.sdk.name": "cs_sdk",
+        "telemetry.sdk.language": "python",
+        "telemetry.sdk.version": sdk_version,
+    }
+    resource.update(resource_attributes)
+    return OtlpScope(resource_attributes=resource, scope_name="cs_sdk", scope_version=sdk_version)

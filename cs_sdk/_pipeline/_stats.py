@@ -1,0 +1,122 @@
+"""Self-diagnostics: every event is counted where it goes, every loss by its reason.
+
+Counters are ``itertools.count`` objects: ``next()`` on one is atomic under the GIL, so the
+caller's thread can count a drop without taking a lock that the worker also takes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Final, Literal, TypedDict, get_args
+
+DropReason = Literal[
+    "queue_full",
+    "invalid",
+    "opted_out",
+    "before_send",
+    "rejected_by_collector",
+    "retry_exhausted",
+    "shutdown_timeout",
+    "spool_full",
+    "spool_error",
+    "internal_error",
+]
+DROP_REASONS: Final[tuple[DropReason, ...]] = get_args(DropReason)
+# Reasons that lose an event the application meant to send (the others are decisions).
+LOSS_REASONS: Final[frozenset[str]] = frozenset(
+    (
+        "queue_full",
+        "rejected_by_collector",
+        "retry_exhausted",
+        "shutdown_timeout",
+        "spool_full",
+        "internal_error",
+    )
+)
+COUNTERS: Final[tuple[str, ...]] = (
+    "recorded",
+    "sent",
+    "retried",
+    "spooled",
+    "replayed",
+    "batches_sent",
+    "bytes_sent",
+    "export_failures",
+)
+
+
+class StatsSnapshot(TypedDict):
+    """What :meth:`cs_sdk.Client.stats` returns."""
+
+    recorded: int
+    queued: int
+    sent: int
+    retried: int
+    spooled: int
+    replayed: int
+    batches_sent: int
+    bytes_sent: int
+    export_failures: int
+    dropped: dict[str, int]
+    dropped_total: int
+
+
+class Counter:
+    """A lock-free monotonic counter."""
+
+    __slots__ = ("_count", "add")
+
+    def __init__(self) -> None:
+        self._count = itertools.count()
+        self.add = self._count.__next__
+
+    def add_many(self, n: int) -> None:
+        for _ in range(n):
+            self.add()
+
+    @property
+    def value(self) -> int:
+        # repr is "count(N)": the only portable way to read a count without advancing it.
+        return int(repr(self._count)[6:-1])
+
+
+class Stats:
+    """Counters of one client."""
+
+    def __init__(self) -> None:
+        self.counters: dict[str, Counter] = {name: Counter() for name in COUNTERS}
+        self.drops: dict[str, Counter] = {reason: Counter() for reason in DROP_REASONS}
+
+    def count(self, name: str, n: int = 1) -> None:
+        counter = self.counters[name]
+        if n == 1:
+            counter.add()
+        else:
+            counter.add_many(n)
+
+    def drop(self, reason: DropReason, n: int = 1) -> None:
+        counter = self.drops[reason]
+        if n == 1:
+            counter.add()
+        else:
+            counter.add_many(n)
+
+    def lost_total(self) -> int:
+        return sum(self.drops[reason].value for reason in LOSS_REASONS)
+
+    def snapshot(self, queued: int) -> StatsSnapshot:
+        values = {name: counter.value for name, counter in self.counters.items()}
+        dropped = {reason: counter.value for reason, counter in self.drops.items()}
+        return StatsSnapshot(
+            recorded=values["recorded"],
+            queued=queued,
+            sent=values["sent"],
+            retried=values["retried"],
+            spooled=values["spooled"],
+            replayed=values["replayed"],
+            batches_sent=values["batches_sent"],
+            bytes_sent=values["bytes_sent"],
+            export_failures=values["export_failures"],
+            dropped=dropped,
+            dropped_total=sum(dropped.values()),
+        )

@@ -1,0 +1,390 @@
+"""The batching pipeline: a bounded queue on the caller's side, one worker thread on the other.
+
+The caller's side is ``submit()``: a length check and a ``deque.append`` (both atomic under
+the GIL), plus a wake-up only when a full batch is waiting. No lock is shared with the worker.
+The worker drains the queue every ``schedule_delay`` or when woken, runs the enrichment chain,
+maps and encodes each record, cuts batches by count and by encoded size, and exports them
+one at a time. Flush requests travel through the same queue, so a flush is resolved exactly
+when everything queued before it has been exported.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
+
+from .._export._encoding import Encoder
+from .._export._exporter import ExportResult, OtlpHttpExporter
+from .._export._mapping import to_otlp
+from .._log import logger, warn_once
+from .._processors import ProcessorChain
+from .._record import EventRecord
+from ._stats import Stats
+
+if TYPE_CHECKING:
+    from .._spool import Spool
+
+# A shutdown that overran its budget gives the worker this long to notice the aborted request.
+_ABORT_GRACE: Final = 0.2
+# With a spool, a failing batch goes to disk after this long instead of blocking the queue.
+_SPOOL_AFTER: Final = 2.0
+_PROBE_INITIAL: Final = 0.5
+_PROBE_MAX: Final = 30.0
+_REPLAY_PER_ROUND: Final = 16
+
+
+class FlushRequest:
+    """A marker in the queue; resolved by the worker once everything before it is exported."""
+
+    __slots__ = ("done", "ok")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.ok = False
+
+
+class BatchPipeline:
+    """Bounded queue + worker thread + exporter: the path from ``submit()`` to the collector."""
+
+    def __init__(
+        self,
+        *,
+        stats: Stats,
+        chain: ProcessorChain,
+        encoder: Encoder,
+        make_exporter: Callable[[threading.Event], OtlpHttpExporter],
+        max_queue_size: int,
+        max_export_batch_size: int,
+        max_export_batch_bytes: int,
+        schedule_delay: float,
+        export_timeout: float,
+        spool: Spool | None = None,
+    ) -> None:
+        self._stats = stats
+        self._spool = spool
+        self._chain = chain
+        self._encoder = encoder
+        self._make_exporter = make_exporter
+        self._max_queue_size = max_queue_size
+        self._batch_size = max_export_batch_size
+        self._batch_bytes = max_export_batch_bytes
+        self._schedule_delay = schedule_delay
+        self._export_timeout = export_timeout
+        self._start()
+
+    def _start(self) -> None:
+        # Everything a fork could leave in a bad state is created here, so the child of a
+        # fork gets fresh locks, a fresh connection pool and an empty queue.
+        self._queue: deque[EventRecord | FlushRequest] = deque()
+        self._wake = threading.Event()
+        self._interrupt = threading.Event()
+        self._lifecycle_lock = threading.Lock()
+        self._closed = False
+        self._stopping = False
+        self._shutdown_deadline = math.inf
+        self._spool_reserve = 0.0
+        self._lost_at_last_flush = self._stats.lost_total()
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        # Circuit state for the spool: while the collector is failing, batches go straight to
+        # disk and one spooled batch probes the collector now and then.
+        self._healthy = True
+        self._probe_failures = 0
+        self._next_probe = 0.0
+        self._spool_backlog = self._spool is not None and self._spool_has_backlog()
+        self._exporter = self._make_exporter(self._interrupt)
+        self._thread = threading.Thread(target=self._run, name="cs_sdk.worker", daemon=True)
+        self._thread.start()
+
+    # -- caller's side -------------------------------------------------------------------
+
+    def submit(self, record: EventRecord) -> bool:
+        """Queue a record; False (and counted) when the queue is full or the client closed."""
+        queue = self._queue
+        if len(queue) >= self._max_queue_size or self._closed:
+            self._stats.drop("queue_full")
+            warn_once(
+                "queue_full",
+                "cs_sdk: the event queue is full (%d events); new events are dropped. "
+                "Is the collector reachable? See client.stats().",
+                self._max_queue_size,
+            )
+            return False
+        queue.append(record)
+        if len(queue) >= self._batch_size and not self._wake.is_set():
+            self._wake.set()
+        return True
+
+    def queued(self) -> int:
+        return sum(1 for item in list(self._queue) if type(item) is EventRecord)
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until everything queued before the call is exported; True if all delivered."""
+        if self._closed or not self._thread.is_alive():
+            return False
+        request = FlushRequest()
+        self._queue.append(request)
+        self._wake.set()
+        return request.done.wait(max(timeout, 0.0)) and request.ok
+
+    def shutdown(self, timeout: float) -> bool:
+        """Export what is queued within ``timeout`` seconds, then stop. Idempotent."""
+        with self._lifecycle_lock:
+            if self._closed:
+                return True
+            self._closed = True
+        deadline = time.monotonic() + max(timeout, 0.0)
+        lost_before = self._stats.lost_total()
+        # With a spool, the last part of the budget is kept for writing what is left to disk.
+        self._spool_reserve = min(0.25 * max(timeout, 0.0), 0.5)
+        self._shutdown_deadline = deadline
+        self._stopping = True
+        # Retry sleeps end now; each remaining batch gets one attempt within the budget.
+        self._interrupt.set()
+        self._wake.set()
+        self._thread.join(max(deadline - time.monotonic(), 0.0))
+        if self._thread.is_alive():
+            # A request still in flight (a black-hole collector): abort it.
+            self._exporter.close()
+            self._thread.join(_ABORT_GRACE)
+            self._discard_queue("shutdown_timeout", pending=False)
+        else:
+            self._exporter.close()
+            if self._spool is not None:
+                self._spool.close()
+        return self._stats.lost_total() == lost_before
+
+    # -- worker's side -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while True:
+                self._wake.wait(self._wait_time())
+                self._wake.clear()
+                self._drain()
+                self._replay()
+                if self._stopping:
+                    break
+        except Exception:  # a bug here must not kill the host; say so once
+            logger.exception("cs_sdk: the export worker failed; events are no longer sent")
+        finally:
+            self._discard_queue("shutdown_timeout" if self._stopping else "internal_error")
+
+    def _drain(self) -> None:
+        queue = self._queue
+        chain_run = self._chain.run
+        encode = self._encoder.encode_record
+        while True:
+            if self._stopping:
+                now = time.monotonic()
+                if now >= self._shutdown_deadline:
+                    return
+                if self._spool is not None and now >= self._send_deadline():
+                    self._healthy = False  # out of time to send: the rest goes to disk
+            try:
+                item = queue.popleft()
+            except IndexError:
+                break
+            if type(item) is FlushRequest:
+                self._export_pending()
+                self._resolve(item)
+                continue
+            record = chain_run(item)  # type: ignore[arg-type]
+            if record is None:
+                continue
+            try:
+                fragment = encode(to_otlp(record))
+            except Exception:
+                self._stats.drop("internal_error")
+                warn_once("encode", "cs_sdk: an event could not be encoded and was dropped")
+                logger.debug("encoding failed for %r", record, exc_info=True)
+                continue
+            if self._pending and self._pending_bytes + len(fragment) > self._batch_bytes:
+                self._export_pending()
+            self._pending.append(fragment)
+            self._pending_bytes += len(fragment)
+            if len(self._pending) >= self._batch_size:
+                self._export_pending()
+        self._export_pending()
+
+    def _export_pending(self) -> None:
+        fragments = self._pending
+        if not fragments:
+            return
+        self._pending = []
+        self._pending_bytes = 0
+        try:
+            payload = self._exporter.prepare(self._encoder.encode_request(fragments))
+        except Exception:
+            logger.debug("encoding a batch failed", exc_info=True)
+            self._account(ExportResult(0, len(fragments), "internal_error"))
+            return
+        self._deliver(payload, len(fragments))
+
+    def _deliver(self, payload: bytes, count: int) -> None:
+        spool = self._spool
+        if spool is not None and (self._spool_backlog or not self._healthy):
+            # Keep delivery in order: once anything waits on disk, new batches queue behind it.
+            self._to_spool(payload, count)
+            return
+        now = time.monotonic()
+        budget = self._export_timeout if spool is None else min(self._export_timeout, _SPOOL_AFTER)
+        deadline = min(now + budget, self._send_deadline())
+        try:
+            result = self._exporter.send(payload, count, deadline)
+        except Exception:
+            logger.debug("export failed", exc_info=True)
+            result = ExportResult(0, count, "internal_error")
+        if spool is not None and result.retryable:
+            self._count_retries()
+            self._mark_unhealthy()
+            self._to_spool(payload, count)
+            return
+        self._account(result)
+
+    def _send_deadline(self) -> float:
+        """Sends during shutdown end early enough to leave time to spool what is left."""
+        if self._spool is None or self._shutdown_deadline == math.inf:
+            return self._shutdown_deadline
+        return self._shutdown_deadline - self._spool_reserve
+
+    def _to_spool(self, payload: bytes, count: int) -> None:
+        assert self._spool is not None
+        exporter = self._exporter
+        try:
+            dropped = self._spool.append(
+                payload, count, exporter.content_type, exporter.content_encoding
+            )
+        except Exception as error:
+            self._stats.drop("spool_error", count)
+            warn_once("spool-error", "cs_sdk: could not write to the spool: %s", error)
+            return
+        self._spool_backlog = True
+        self._stats.count("spooled", count)
+        if dropped:
+            self._stats.drop("spool_full", dropped)
+            warn_once(
+                "spool_full",
+                "cs_sdk: the spool is full; its oldest events are dropped (%d so far)",
+                dropped,
+            )
+
+    def _mark_unhealthy(self) -> None:
+        self._healthy = False
+        self._probe_failures += 1
+        # Full jitter, capped: many app servers must not probe a recovering collector at once.
+        backoff = min(_PROBE_MAX, _PROBE_INITIAL * 2 ** min(self._probe_failures, 10))
+        self._next_probe = time.monotonic() + random.uniform(0, backoff)
+
+    def _wait_time(self) -> float:
+        if self._spool_backlog and not self._stopping:
+            return max(0.0, min(self._schedule_delay, self._next_probe - time.monotonic()))
+        return self._schedule_delay
+
+    def _spool_has_backlog(self) -> bool:
+        try:
+            return self._spool is not None and self._spool.pending()[0] > 0
+        except Exception:
+            return False
+
+    def _replay(self) -> None:
+        """Send spooled batches, oldest first, while the collector accepts them."""
+        spool = self._spool
+        if spool is None or not self._spool_backlog:
+            return
+        if not self._healthy and time.monotonic() < self._next_probe:
+            return
+        for _ in range(_REPLAY_PER_ROUND):
+            if self._stopping and time.monotonic() >= self._send_deadline():
+                return
+            try:
+                batch = spool.claim()
+            except Exception as error:
+                warn_once("spool-error", "cs_sdk: could not read the spool: %s", error)
+                self._mark_unhealthy()
+                return
+            if batch is None:
+                self._spool_backlog = False
+                return
+            deadline = min(time.monotonic() + self._export_timeout, self._send_deadline())
+            result = self._exporter.send(
+                batch.payload,
+                batch.records,
+                deadline,
+                content_type=batch.content_type,
+                gzip=batch.content_encoding == "gzip",
+                retry=False,
+            )
+            if result.retryable:
+                spool.release(batch.id)
+                self._mark_unhealthy()
+                return
+            # Delivered, or refused for good (a 400 will not get better): either way it leaves.
+            spool.ack(batch.id)
+            self._healthy = True
+            self._probe_failures = 0
+            if result.delivered:
+                self._stats.count("replayed", result.delivered)
+            self._account(result)
+        self._wake.set()  # more to replay: come straight back after draining new events
+
+    def _count_retries(self) -> None:
+        retries = self._exporter.take_retry_count()
+        if retries:
+            self._stats.count("retried", retries)
+
+    def _account(self, result: ExportResult) -> None:
+        stats = self._stats
+        self._count_retries()
+        if result.delivered:
+            stats.count("sent", result.delivered)
+            stats.count("batches_sent")
+            stats.count("bytes_sent", result.wire_bytes)
+        if result.failed and result.reason is not None:
+            stats.count("export_failures")
+            reason = result.reason
+            if self._stopping and result.retryable:
+                reason = "shutdown_timeout"
+            stats.drop(reason, result.failed)
+
+    def _resolve(self, request: FlushRequest) -> None:
+        lost = self._stats.lost_total()
+        request.ok = lost == self._lost_at_last_flush
+        self._lost_at_last_flush = lost
+        request.done.set()
+
+    def _discard_queue(self, reason: str, *, pending: bool = True) -> None:
+        """Count what can no longer be sent; release anyone waiting on a flush."""
+        dropped = 0
+        while True:
+            try:
+                item = self._queue.popleft()
+            except IndexError:
+                break
+            if type(item) is FlushRequest:
+                item.done.set()
+            else:
+                dropped += 1
+        if pending and self._pending:
+            dropped += len(self._pending)
+            self._pending = []
+            self._pending_bytes = 0
+        if dropped:
+            self._stats.drop(reason, dropped)  # type: ignore[arg-type]
+            warn_once(
+                f"discard:{reason}",
+                "cs_sdk: %d events could not be sent before shutdown (%s)",
+                dropped,
+                reason,
+            )
+
+    def reinit_after_fork(self) -> None:
+        """In a forked child: forget the parent's queue and thread, start afresh."""
+        if self._spool is not None:
+            self._spool.reopen_after_fork()
+        self._start()

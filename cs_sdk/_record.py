@@ -1,0 +1,77 @@
+"""The in-process form of one recorded event, built on the caller's thread.
+
+It is deliberately a plain slotted object filled positionally: building it is part of the
+caller's 5 µs budget. Everything expensive (typed-event serialisation, pilot tags,
+redaction, ``before_send``, OTLP mapping, encoding) happens later on the worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .events._base import Event, SchemaRef
+
+
+class EventRecord:
+    """One event on its way to the collector."""
+
+    __slots__ = (
+        "account_id",
+        "attributes",
+        "body",
+        "event_id",
+        "name",
+        "pilots",
+        "schema",
+        "session_id",
+        "span_id",
+        "time_unix_nano",
+        "trace_flags",
+        "trace_id",
+        "user_id",
+    )
+
+    def __init__(
+        self,
+        event_id: str,
+        time_unix_nano: int,
+        schema: SchemaRef,
+        name: str,
+        body: dict[str, Any] | Event | None,
+        attributes: dict[str, Any] | None,
+        user_id: str | None,
+        account_id: str | None,
+        session_id: str | None,
+        trace_id: int,
+        span_id: int,
+        trace_flags: int,
+    ) -> None:
+        self.event_id = event_id
+        self.time_unix_nano = time_unix_nano
+        self.schema = schema
+        # For a typed event `name` is filled and `body` turned into a dict on the worker.
+        self.name = name
+        self.body = body
+        self.attributes = attributes
+        self.user_id = user_id
+        self.account_id = account_id
+        self.session_id = session_id
+        self.trace_id = trace_id
+        self.span_id = span_id
+        self.trace_flags = trace_flags
+        # (pilot id, cohort) pairs, added on the worker by the pilot tagging step.
+        self.pilots: tuple[tuple[str, str | None], ...] = ()
+
+    def resolve_typed_body(self) -> None:
+        """Serialise a typed event's model into name, body and first-class attributes."""
+        body = self.body
+        if isinstance(body, Event):
+            self.name, self.body, extra = body.wire_fields()
+            if extra:
+                self.attributes = {**extra, **(self.attributes or {})}
+
+    def __repr__(self) -> str:
+        return (
+            f"EventRecord({self.schema.name!r}, {self.name!r}, event_id={self.event_id!r}, "
+            f"user_id={self.user_id!r}, account_id={self.account_id!r})"
+        )

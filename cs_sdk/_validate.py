@@ -1,0 +1,146 @@
+"""Validation of what callers pass in, cheap enough for the caller's thread.
+
+Each check raises :class:`InvalidEventError` naming the field and the rule; the client turns
+that into a counted, logged drop unless ``strict=True``. Property values are copied while
+they are checked, so a caller mutating its dict afterwards cannot change a queued event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ._errors import InvalidEventError
+
+MAX_NAME_LENGTH = 256
+MAX_STRING_LENGTH = 65_536
+MAX_PROPERTIES = 256
+MAX_DEPTH = 8
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+
+_RULE_STRING = f"must be a string of at most {MAX_STRING_LENGTH} characters"
+_RULE_INT = "must fit in a signed 64-bit integer"
+_RULE_FLOAT = "must be a finite number (NaN and infinity cannot be sent as JSON)"
+_RULE_TYPE = "must be a str, int, float, bool, None, list, tuple or dict of those"
+_RULE_KEY = f"keys must be non-empty strings of at most {MAX_NAME_LENGTH} characters"
+_RULE_DEPTH = f"must not nest deeper than {MAX_DEPTH} levels"
+
+
+def check_name(field: str, value: object) -> str:
+    """A non-empty event name of reasonable length."""
+    if type(value) is not str or not value or len(value) > MAX_NAME_LENGTH:
+        raise InvalidEventError(
+            field, f"must be a non-empty string of at most {MAX_NAME_LENGTH} characters"
+        )
+    return value
+
+
+def check_id(field: str, value: object) -> str | None:
+    """An optional identifier (user, account, session, prompt, area)."""
+    if value is None:
+        return None
+    if type(value) is not str or not value or len(value) > MAX_NAME_LENGTH:
+        raise InvalidEventError(
+            field, f"must be a non-empty string of at most {MAX_NAME_LENGTH} characters"
+        )
+    return value
+
+
+def check_text(field: str, value: object) -> str | None:
+    """Optional free text (feedback comments, units)."""
+    if value is None:
+        return None
+    if type(value) is not str or len(value) > MAX_STRING_LENGTH:
+        raise InvalidEventError(field, _RULE_STRING)
+    return value
+
+
+def check_number(field: str, value: object) -> float | None:
+    """An optional finite number."""
+    if value is None:
+        return None
+    if type(value) not in (int, float) or value - value != 0:  # type: ignore[operator]
+        raise InvalidEventError(field, _RULE_FLOAT)
+    return float(value)  # type: ignore[arg-type]
+
+
+def check_properties(value: object, field: str = "properties") -> dict[str, Any] | None:
+    """A validated copy of a properties mapping; ``None`` for no properties."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidEventError(field, "must be a dict")
+    if len(value) > MAX_PROPERTIES:
+        raise InvalidEventError(field, f"must have at most {MAX_PROPERTIES} keys")
+    if not value:
+        return None
+    return _check_mapping(value, field, 1)
+
+
+def _check_mapping(value: Mapping[Any, Any], field: str, depth: int) -> dict[str, Any]:
+    # The common case, a flat dict of scalars, stays in this loop with no call per value.
+    copy: dict[str, Any] = {}
+    for key, item in value.items():
+        if type(key) is not str or not key or len(key) > MAX_NAME_LENGTH:
+            raise InvalidEventError(field, _RULE_KEY)
+        kind = type(item)
+        if kind is str:
+            if len(item) > MAX_STRING_LENGTH:
+                raise InvalidEventError(f"{field}.{key}", _RULE_STRING)
+        elif kind is int:
+            if not _INT64_MIN <= item <= _INT64_MAX:
+                raise InvalidEventError(f"{field}.{key}", _RULE_INT)
+        elif kind is float:
+            if item - item != 0.0:
+                raise InvalidEventError(f"{field}.{key}", _RULE_FLOAT)
+        elif item is None or kind is bool:
+            pass
+        else:
+            item = _check_nested(item, f"{field}.{key}", depth)
+        copy[key] = item
+    return copy
+
+
+def _check_nested(value: Any, field: str, depth: int) -> Any:
+    if depth >= MAX_DEPTH:
+        raise InvalidEventError(field, _RULE_DEPTH)
+    if isinstance(value, Mapping):
+        if len(value) > MAX_PROPERTIES:
+            raise InvalidEventError(field, f"must have at most {MAX_PROPERTIES} keys")
+        return _check_mapping(value, field, depth + 1)
+    if isinstance(value, (list, tuple)):
+        if len(value) > MAX_PROPERTIES * 16:
+            raise InvalidEventError(field, f"must have at most {MAX_PROPERTIES * 16} items")
+        return [
+            _check_item(item, f"{field}[{index}]", depth + 1) for index, item in enumerate(value)
+        ]
+    # Subclasses of the scalar types (IntEnum, str subclasses) are normalised to the base type.
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str):
+        return _check_item(str(value), field, depth)
+    if isinstance(value, int):
+        return _check_item(int(value), field, depth)
+    if isinstance(value, float):
+        return _check_item(float(value), field, depth)
+    raise InvalidEventError(field, _RULE_TYPE)
+
+
+def _check_item(item: Any, field: str, depth: int) -> Any:
+    kind = type(item)
+    if kind is str:
+        if len(item) > MAX_STRING_LENGTH:
+            raise InvalidEventError(field, _RULE_STRING)
+        return item
+    if kind is int:
+        if not _INT64_MIN <= item <= _INT64_MAX:
+            raise InvalidEventError(field, _RULE_INT)
+        return item
+    if kind is float:
+        if item - item != 0.0:
+            raise InvalidEventError(field, _RULE_FLOAT)
+        return item
+    if item is None or kind is bool:
+        return item
+    return _check_nested(item, field, depth)

@@ -1,0 +1,166 @@
+"""Typed events: ``cs_sdk.Event`` subclasses declare their name and schema version.
+
+    class ReportExported(cs_sdk.Event, name="report.exported", version="1.0.0"):
+        format: Literal["pdf", "csv"]
+        pages: int
+
+Declaring the class registers it in :data:`registry`. Events are frozen: an event is a fact,
+and the SDK serialises it on its worker thread, after ``track()`` has returned.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from .._errors import SchemaConflictError, SchemaError
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*(?:[.\-][a-z0-9_]+)*$")
+_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+RESERVED_PREFIX = "cs."
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaRef:
+    """The identity of an event schema on the wire: its name and semantic version."""
+
+    name: str
+    version: str
+
+    @property
+    def major(self) -> int:
+        return int(self.version.split(".", 1)[0])
+
+
+def _location(cls: type) -> str:
+    try:
+        file = inspect.getsourcefile(cls) or "<unknown>"
+        line = inspect.getsourcelines(cls)[1]
+        return f"{cls.__module__}.{cls.__qualname__} ({file}:{line})"
+    except (OSError, TypeError):
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class EventRegistry:
+    """Every declared event schema, by name and version. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._schemas: dict[tuple[str, str], type[Event]] = {}
+
+    def register(self, cls: type[Event]) -> None:
+        """Add ``cls``; a *different* class with the same name and version is an error."""
+        ref = cls.__cs_schema__
+        key = (ref.name, ref.version)
+        with self._lock:
+            existing = self._schemas.get(key)
+            same_class = existing is not None and (
+                existing.__module__,
+                existing.__qualname__,
+            ) == (cls.__module__, cls.__qualname__)
+            if existing is not None and not same_class:
+                raise SchemaConflictError(
+                    f"event {ref.name!r} version {ref.version} is declared twice: "
+                    f"by {_location(existing)} and by {_location(cls)}"
+                )
+            # Re-declaring the same class (a module reload) replaces it.
+            self._schemas[key] = cls
+
+    def get(self, name: str, version: str | None = None) -> type[Event] | None:
+        """The class for ``name`` at ``version``, or at its highest version when omitted."""
+        with self._lock:
+            if version is not None:
+                return self._schemas.get((name, version))
+            versions = [
+                (_version_key(v), cls) for (n, v), cls in self._schemas.items() if n == name
+            ]
+        return max(versions, key=lambda item: item[0])[1] if versions else None
+
+    def versions(self, name: str) -> list[str]:
+        """Every registered version of ``name``, lowest first."""
+        with self._lock:
+            found = [v for (n, v) in self._schemas if n == name]
+        return sorted(found, key=_version_key)
+
+    def __iter__(self) -> Iterator[type[Event]]:
+        with self._lock:
+            items = sorted(self._schemas.items(), key=lambda kv: (kv[0][0], _version_key(kv[0][1])))
+        return iter([cls for _, cls in items])
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._schemas)
+
+    def unregister(self, cls: type[Event]) -> None:
+        """Remove ``cls`` (for tests that declare throwaway events)."""
+        ref = cls.__cs_schema__
+        with self._lock:
+            if self._schemas.get((ref.name, ref.version)) is cls:
+                del self._schemas[(ref.name, ref.version)]
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+registry = EventRegistry()
+"""The process-wide registry every :class:`Event` subclass joins when it is declared."""
+
+
+class Event(BaseModel):
+    """Base class of typed events. Subclass with ``name=`` and ``version=`` class arguments.
+
+    A subclass without ``name=`` is an abstract base for shared fields: it is not registered
+    and cannot be tracked itself.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    __cs_schema__: ClassVar[SchemaRef]
+
+    def __init_subclass__(cls, *, name: str | None = None, version: str | None = None, **kw: Any):
+        # Pydantic hands class keywords to both hooks; only the second one registers.
+        super().__init_subclass__(**kw)
+
+    @classmethod
+    def __pydantic_init_subclass__(
+        cls, *, name: str | None = None, version: str | None = None, **kw: Any
+    ) -> None:
+        super().__pydantic_init_subclass__(**kw)
+        if name is None:
+            if version is not None:
+                raise SchemaError(f"{cls.__qualname__}: version= needs name= as well")
+            return
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise SchemaError(
+                f"{cls.__qualname__}: event name {name!r} must be lower-case words separated "
+                "by '.', '_' or '-', e.g. 'report.exported'"
+            )
+        if name.startswith(RESERVED_PREFIX) and not cls.__module__.startswith("cs_sdk."):
+            raise SchemaError(f"{cls.__qualname__}: names starting with 'cs.' are reserved")
+        version = "1.0.0" if version is None else version
+        if not isinstance(version, str) or not _VERSION.match(version):
+            raise SchemaError(
+                f"{cls.__qualname__}: version {version!r} must be a semantic version like '1.0.0'"
+            )
+        cls.__cs_schema__ = SchemaRef(name, version)
+        registry.register(cls)
+
+    @classmethod
+    def is_declared(cls) -> bool:
+        """True for a class declared with ``name=`` (a trackable event)."""
+        return "__cs_schema__" in cls.__dict__
+
+    def wire_fields(self) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+        """``(event name, body, first-class attributes)`` as sent over OTLP.
+
+        Typed events send their fields as the body. Built-in events override this to put
+        their first-class fields (pilot ids, prompt ids, scores) into attributes.
+        """
+        return self.__cs_schema__.name, self.model_dump(mode="json"), {}

@@ -1,0 +1,159 @@
+"""The batching pipeline: bounded queue, batches by count/size/delay, flush semantics."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+
+import httpx
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
+
+import cs_sdk
+
+OK_BODY = ExportLogsServiceResponse().SerializeToString()
+
+
+class RecordingCollector:
+    """An httpx MockTransport handler that decodes every batch and can be held shut."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.open = threading.Event()
+        self.open.set()
+        self.entered = threading.Event()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.entered.set()
+        assert self.open.wait(timeout=20), "test collector was never opened"
+        body = request.content
+        if request.headers.get("content-encoding") == "gzip":
+            body = gzip.decompress(body)
+        message = ExportLogsServiceRequest.FromString(body)
+        names = [
+            {a.key: a.value.string_value for a in record.attributes}["cs.event.name"]
+            for resource in message.resource_logs
+            for scope in resource.scope_logs
+            for record in scope.log_records
+        ]
+        self.batches.append(names)
+        return httpx.Response(
+            200, content=OK_BODY, headers={"content-type": "application/x-protobuf"}
+        )
+
+    def client(self, **options: object) -> cs_sdk.Client:
+        options.setdefault("endpoint", "http://127.0.0.1:4318")
+        options.setdefault("service_name", "batching")
+        return cs_sdk.Client(
+            environ={},
+            http_client=httpx.Client(transport=httpx.MockTransport(self)),
+            **options,  # type: ignore[arg-type]
+        )
+
+
+def test_flush_returns_only_after_the_collector_accepted_everything() -> None:
+    collector = RecordingCollector()
+    client = collector.client(schedule_delay=60)  # only flush can trigger the export
+    for index in range(10):
+        client.milestone(f"m{index}")
+    assert collector.batches == []
+    assert client.flush(timeout=5) is True
+    assert [name for batch in collector.batches for name in batch] == [f"m{i}" for i in range(10)]
+    client.shutdown()
+
+
+def test_batches_are_cut_by_count() -> None:
+    collector = RecordingCollector()
+    client = collector.client(max_export_batch_size=4, schedule_delay=60)
+    for index in range(10):
+        client.milestone(f"m{index}")
+    assert client.flush(timeout=5)
+    client.shutdown()
+    assert [len(batch) for batch in collector.batches] == [4, 4, 2]
+
+
+def test_batches_are_cut_by_encoded_size() -> None:
+    collector = RecordingCollector()
+    client = collector.client(max_export_batch_bytes=2_000, schedule_delay=60)
+    for index in range(10):
+        client.milestone(f"m{index}", properties={"padding": "x" * 500})
+    assert client.flush(timeout=5)
+    client.shutdown()
+    assert len(collector.batches) >= 3
+    assert all(len(batch) <= 3 for batch in collector.batches)
+    assert sum(len(batch) for batch in collector.batches) == 10
+
+
+def test_batches_are_sent_after_the_schedule_delay_without_a_flush() -> None:
+    collector = RecordingCollector()
+    client = collector.client(schedule_delay=0.05)
+    client.milestone("m")
+    assert collector.entered.wait(timeout=5)
+    client.shutdown()
+    assert collector.batches == [["m"]]
+
+
+def test_a_full_queue_drops_and_counts_without_blocking_the_caller() -> None:
+    collector = RecordingCollector()
+    collector.open.clear()  # the collector hangs: nothing leaves the queue
+    client = collector.client(max_queue_size=100, max_export_batch_size=10, schedule_delay=0.01)
+    client.milestone("first")
+    assert collector.entered.wait(timeout=5)  # the worker is stuck exporting "first"
+    results = [client.milestone(f"m{index}") for index in range(250)]
+    accepted = sum(result is not None for result in results)
+    stats = client.stats()
+    assert accepted == 100
+    assert stats["dropped"]["queue_full"] == 150
+    assert stats["queued"] == 100
+    collector.open.set()
+    assert client.flush(timeout=10) is False  # events were lost since the last flush
+    client.shutdown()
+    assert client.stats()["sent"] == 101
+    assert client.flush(timeout=1) is False  # a closed client delivers nothing more
+
+
+def test_a_flush_after_a_loss_reports_true_again_once_all_is_delivered() -> None:
+    collector = RecordingCollector()
+    collector.open.clear()
+    client = collector.client(max_queue_size=5, max_export_batch_size=5, schedule_delay=0.01)
+    client.milestone("first")
+    assert collector.entered.wait(timeout=5)
+    for index in range(10):
+        client.milestone(f"m{index}")
+    collector.open.set()
+    assert client.flush(timeout=5) is False
+    client.milestone("later")
+    assert client.flush(timeout=5) is True
+    client.shutdown()
+
+
+def test_shutdown_delivers_what_is_queued_and_is_idempotent() -> None:
+    collector = RecordingCollector()
+    client = collector.client(schedule_delay=60)
+    for index in range(5):
+        client.milestone(f"m{index}")
+    assert client.shutdown(timeout=5) is True
+    assert client.shutdown(timeout=5) is True
+    assert sum(len(batch) for batch in collector.batches) == 5
+    assert client.milestone("after") is None
+    assert client.stats()["sent"] == 5
+
+
+def test_stats_count_the_life_of_events() -> None:
+    collector = RecordingCollector()
+    client = collector.client(schedule_delay=60)
+    for index in range(3):
+        client.milestone(f"m{index}")
+    client.milestone("")  # invalid
+    assert client.flush(timeout=5)
+    stats = client.stats()
+    client.shutdown()
+    assert stats["recorded"] == 3
+    assert stats["sent"] == 3
+    assert stats["queued"] == 0
+    assert stats["batches_sent"] == 1
+    assert stats["bytes_sent"] > 0
+    assert stats["dropped"]["invalid"] == 1
+    assert stats["dropped_total"] == 1
