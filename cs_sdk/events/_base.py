@@ -120,7 +120,9 @@ class Event(BaseModel):
     and cannot be tracked itself.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Strict: an event is exact data; "3" is not silently an int, so what validates in Python
+    # and what validates against the exported JSON Schema stay the same set.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     __cs_schema__: ClassVar[SchemaRef]
 

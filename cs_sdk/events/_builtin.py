@@ -7,11 +7,11 @@ these models define the same events for ``track()``, JSON Schema export and vali
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from ._base import Event, SchemaRef
+from ._base import Event, SchemaRef, registry
 
 FeedbackKind = Literal["nps", "csat", "ces", "rating", "thumbs", "text"]
 
@@ -46,35 +46,103 @@ def feedback_rule(kind: str, score: object, comment: object) -> tuple[str, str] 
     return None
 
 
-class Milestone(Event, name="cs.milestone", version="1.0.0"):
+class BuiltinEvent(Event):
+    """A built-in event: some fields travel as first-class OTLP attributes, not in the body.
+
+    ``_name_field`` is sent as ``cs.event.name``, ``_body_field`` (a dict) as the body and
+    ``_attributes`` maps fields to attribute names. :meth:`from_wire` inverts the mapping,
+    so the collector can validate what arrived against the same schema.
+    """
+
+    _name_field: ClassVar[str | None] = None
+    _body_field: ClassVar[str | None] = None
+    _attributes: ClassVar[dict[str, str]] = {}
+
+    def wire_fields(self) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+        name = getattr(self, self._name_field) if self._name_field else self.__cs_schema__.name
+        body = dict(getattr(self, self._body_field)) if self._body_field else None
+        attributes: dict[str, Any] = {}
+        for field_name, attribute in self._attributes.items():
+            value = getattr(self, field_name)
+            if value is not None:
+                attributes[attribute] = float(value) if field_name == "value" else value
+        return name, body or None, attributes
+
+    @classmethod
+    def from_wire(cls, name: str, attributes: dict[str, Any], body: Any) -> dict[str, Any]:
+        document: dict[str, Any] = {}
+        if cls._name_field:
+            document[cls._name_field] = name
+        if cls._body_field:
+            document[cls._body_field] = body if isinstance(body, dict) else {}
+        for field_name, attribute in cls._attributes.items():
+            if attribute in attributes:
+                document[field_name] = attributes[attribute]
+        return document
+
+
+class Milestone(BuiltinEvent, name="cs.milestone", version="1.0.0"):
     """A step on a customer's path to value, e.g. ``first_report_created``."""
+
+    _name_field = "name"
+    _body_field = "properties"
 
     name: str = NameField
     properties: dict[str, Any] = Field(default_factory=dict)
 
-    def wire_fields(self) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
-        return self.name, dict(self.properties) or None, {}
 
-
-class Outcome(Event, name="cs.outcome", version="1.0.0"):
+class Outcome(BuiltinEvent, name="cs.outcome", version="1.0.0"):
     """A result that proves value: a renewal, an expansion, a report that saved a day."""
+
+    _name_field = "name"
+    _body_field = "properties"
+    _attributes = {"value": "cs.outcome.value", "unit": "cs.outcome.unit"}
 
     name: str = NameField
     value: float | None = Field(default=None, allow_inf_nan=False)
     unit: str | None = IdField
     properties: dict[str, Any] = Field(default_factory=dict)
 
-    def wire_fields(self) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
-        attributes: dict[str, Any] = {}
-        if self.value is not None:
-            attributes["cs.outcome.value"] = float(self.value)
-        if self.unit is not None:
-            attributes["cs.outcome.unit"] = self.unit
-        return self.name, dict(self.properties) or None, attributes
+
+def _score_rules_schema() -> dict[str, Any]:
+    """The per-kind score rules as JSON Schema ``if``/``then``, so exports are as strict."""
+    rules: list[dict[str, Any]] = []
+    for kind, bounds in FEEDBACK_SCORES.items():
+        when = {"properties": {"kind": {"const": kind}}, "required": ["kind"]}
+        if bounds is None:
+            then: dict[str, Any] = {
+                "properties": {
+                    "score": {"type": "null"},
+                    "comment": {"type": "string", "pattern": r"\S"},
+                },
+                "required": ["comment"],
+            }
+        else:
+            low, high = bounds
+            then = {
+                "properties": {"score": {"type": "integer", "minimum": low, "maximum": high}},
+                "required": ["score"],
+            }
+        rules.append({"if": when, "then": then})
+    return {"allOf": rules}
 
 
-class Feedback(Event, name="cs.feedback", version="1.0.0"):
+FEEDBACK_ATTRIBUTES: dict[str, str] = {
+    "kind": "cs.feedback.kind",
+    "score": "cs.feedback.score",
+    "comment": "cs.feedback.comment",
+    "prompt_id": "cs.prompt.id",
+    "area": "cs.product.area",
+}
+
+
+class Feedback(BuiltinEvent, name="cs.feedback", version="1.0.0"):
     """What a customer says: a score (NPS, CSAT, CES, rating, thumbs) and/or a comment."""
+
+    model_config = ConfigDict(json_schema_extra=_score_rules_schema())
+    _name_field = "kind"
+    _body_field = "properties"
+    _attributes = FEEDBACK_ATTRIBUTES
 
     kind: FeedbackKind
     score: int | None = None
@@ -90,18 +158,11 @@ class Feedback(Event, name="cs.feedback", version="1.0.0"):
             raise ValueError(f"{broken[0]} {broken[1]}")
         return self
 
-    def wire_fields(self) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
-        return (
-            self.kind,
-            dict(self.properties) or None,
-            feedback_attributes(self.kind, self.score, self.comment, self.prompt_id, self.area),
-        )
-
 
 def feedback_attributes(
     kind: str, score: int | None, comment: str | None, prompt_id: str | None, area: str | None
 ) -> dict[str, Any]:
-    """The first-class OTLP attributes of a feedback event."""
+    """The first-class OTLP attributes of a feedback event (the fast path's copy of the table)."""
     attributes: dict[str, Any] = {"cs.feedback.kind": kind}
     if score is not None:
         attributes["cs.feedback.score"] = score
@@ -114,55 +175,57 @@ def feedback_attributes(
     return attributes
 
 
-class PilotEnrolled(Event, name="cs.pilot.enrolled", version="1.0.0"):
+class PilotEnrolled(BuiltinEvent, name="cs.pilot.enrolled", version="1.0.0"):
     """A participant joined a pilot (and optionally a cohort of it)."""
+
+    _name_field = "pilot_id"
+    _attributes = {"pilot_id": "cs.pilot.id", "cohort": "cs.pilot.cohort"}
 
     pilot_id: str = NameField
     cohort: str | None = IdField
 
-    def wire_fields(self) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
-        attributes: dict[str, Any] = {"cs.pilot.id": self.pilot_id}
-        if self.cohort is not None:
-            attributes["cs.pilot.cohort"] = self.cohort
-        return self.pilot_id, None, attributes
 
-
-class PilotExited(Event, name="cs.pilot.exited", version="1.0.0"):
+class PilotExited(BuiltinEvent, name="cs.pilot.exited", version="1.0.0"):
     """A participant left a pilot."""
+
+    _name_field = "pilot_id"
+    _attributes = {
+        "pilot_id": "cs.pilot.id",
+        "cohort": "cs.pilot.cohort",
+        "reason": "cs.pilot.exit_reason",
+    }
 
     pilot_id: str = NameField
     cohort: str | None = IdField
     reason: str | None = Field(default=None, max_length=1024)
 
-    def wire_fields(self) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
-        attributes: dict[str, Any] = {"cs.pilot.id": self.pilot_id}
-        if self.cohort is not None:
-            attributes["cs.pilot.cohort"] = self.cohort
-        if self.reason is not None:
-            attributes["cs.pilot.exit_reason"] = self.reason
-        return self.pilot_id, None, attributes
 
-
-class PromptShown(Event, name="cs.prompt.shown", version="1.0.0"):
+class PromptShown(BuiltinEvent, name="cs.prompt.shown", version="1.0.0"):
     """A feedback prompt was shown to a user."""
+
+    _name_field = "prompt_id"
+    _attributes = {"prompt_id": "cs.prompt.id", "kind": "cs.feedback.kind"}
 
     prompt_id: str = NameField
     kind: FeedbackKind | None = None
 
-    def wire_fields(self) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
-        attributes: dict[str, Any] = {"cs.prompt.id": self.prompt_id}
-        if self.kind is not None:
-            attributes["cs.feedback.kind"] = self.kind
-        return self.prompt_id, None, attributes
 
-
-class PromptDismissed(Event, name="cs.prompt.dismissed", version="1.0.0"):
+class PromptDismissed(BuiltinEvent, name="cs.prompt.dismissed", version="1.0.0"):
     """A user closed a feedback prompt without answering."""
+
+    _name_field = "prompt_id"
+    _attributes = {"prompt_id": "cs.prompt.id"}
 
     prompt_id: str = NameField
 
-    def wire_fields(self) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
-        return self.prompt_id, None, {"cs.prompt.id": self.prompt_id}
+
+def wire_document(event_name: str, version: str, attributes: dict[str, Any], body: Any) -> Any:
+    """The document an arrived event stands for, to validate against its JSON Schema."""
+    cls = registry.get(event_name, version)
+    if cls is not None and issubclass(cls, BuiltinEvent):
+        name = attributes.get("cs.event.name", "")
+        return cls.from_wire(str(name), attributes, body)
+    return body if body is not None else {}
 
 
 MILESTONE: SchemaRef = Milestone.__cs_schema__

@@ -1,0 +1,90 @@
+"""Receiving-side validation: check arrived events against an exported schema directory.
+
+Like Segment Protocols' violations, nothing is dropped: each event is counted per name and
+version as valid or violating, with the reasons. Used by ``cs-sdk collector --schemas DIR``.
+Needs the ``jsonschema`` package (``pip install 'cs-sdk[schemas]'``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._errors import SchemaError
+from ._builtin import wire_document
+from ._jsonschema import load_schema_dir
+
+UNKNOWN_SCHEMA = "no schema for this event name and version"
+
+
+@dataclass
+class EventTally:
+    """What arrived for one event name and version."""
+
+    arrived: int = 0
+    violated: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+class SchemaValidator:
+    """Validates event documents against the schemas of one export directory. Thread-safe."""
+
+    def __init__(self, directory: str | Path) -> None:
+        try:
+            import jsonschema
+        except ImportError as error:  # pragma: no cover - depends on the environment
+            raise SchemaError(
+                "schema validation needs the jsonschema package: pip install 'cs-sdk[schemas]'"
+            ) from error
+        self._validators: dict[tuple[str, str], Any] = {}
+        for key, schema in load_schema_dir(directory).items():
+            cls = jsonschema.validators.validator_for(schema)
+            self._validators[key] = cls(schema)
+        self._lock = threading.Lock()
+        self.tallies: dict[tuple[str, str], EventTally] = {}
+
+    def violations(
+        self, event_name: str, version: str, attributes: dict[str, Any], body: Any
+    ) -> list[str]:
+        """Why this event breaks its schema (empty when it conforms)."""
+        validator = self._validators.get((event_name, version))
+        if validator is None:
+            return [UNKNOWN_SCHEMA]
+        document = wire_document(event_name, version, attributes, body)
+        errors = sorted(validator.iter_errors(document), key=lambda error: list(error.path))
+        return [_describe(error) for error in errors]
+
+    def observe(
+        self, event_name: str, version: str, attributes: dict[str, Any], body: Any
+    ) -> list[str]:
+        """Validate and count one arrived event; returns its violations."""
+        problems = self.violations(event_name, version, attributes, body)
+        with self._lock:
+            tally = self.tallies.setdefault((event_name, version), EventTally())
+            tally.arrived += 1
+            if problems:
+                tally.violated += 1
+                tally.reasons.update(problems)
+        return problems
+
+    def report(self) -> str:
+        """A table of arrivals and violations per event name and version."""
+        with self._lock:
+            rows = sorted(self.tallies.items())
+        if not rows:
+            return "no events validated"
+        lines = [f"{'event':<32} {'version':<9} {'arrived':>8} {'violated':>9}  top reasons"]
+        for (name, version), tally in rows:
+            reasons = "; ".join(f"{reason} (x{n})" for reason, n in tally.reasons.most_common(3))
+            lines.append(
+                f"{name:<32} {version:<9} {tally.arrived:>8} {tally.violated:>9}  {reasons}"
+            )
+        return "\n".join(lines)
+
+
+def _describe(error: Any) -> str:
+    where = ".".join(str(part) for part in error.absolute_path) or "(event)"
+    return f"{where}: {error.message}"
