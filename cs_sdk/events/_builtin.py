@@ -96,7 +96,7 @@ class Outcome(BuiltinEvent, name="cs.outcome", version="1.0.0"):
 
     _name_field = "name"
     _body_field = "properties"
-    _attributes = {"value": "cs.outcome.value", "unit": "cs.outcome.unit"}
+    _attributes: ClassVar[dict[str, str]] = {"value": "cs.outcome.value", "unit": "cs.outcome.unit"}
 
     name: str = NameField
     value: float | None = Field(default=None, allow_inf_nan=False)
@@ -142,7 +142,7 @@ class Feedback(BuiltinEvent, name="cs.feedback", version="1.0.0"):
     model_config = ConfigDict(json_schema_extra=_score_rules_schema())
     _name_field = "kind"
     _body_field = "properties"
-    _attributes = FEEDBACK_ATTRIBUTES
+    _attributes: ClassVar[dict[str, str]] = FEEDBACK_ATTRIBUTES
 
     kind: FeedbackKind
     score: int | None = None
@@ -179,7 +179,7 @@ class PilotEnrolled(BuiltinEvent, name="cs.pilot.enrolled", version="1.0.0"):
     """A participant joined a pilot (and optionally a cohort of it)."""
 
     _name_field = "pilot_id"
-    _attributes = {"pilot_id": "cs.pilot.id", "cohort": "cs.pilot.cohort"}
+    _attributes: ClassVar[dict[str, str]] = {"pilot_id": "cs.pilot.id", "cohort": "cs.pilot.cohort"}
 
     pilot_id: str = NameField
     cohort: str | None = IdField
@@ -189,7 +189,7 @@ class PilotExited(BuiltinEvent, name="cs.pilot.exited", version="1.0.0"):
     """A participant left a pilot."""
 
     _name_field = "pilot_id"
-    _attributes = {
+    _attributes: ClassVar[dict[str, str]] = {
         "pilot_id": "cs.pilot.id",
         "cohort": "cs.pilot.cohort",
         "reason": "cs.pilot.exit_reason",
@@ -204,7 +204,7 @@ class PromptShown(BuiltinEvent, name="cs.prompt.shown", version="1.0.0"):
     """A feedback prompt was shown to a user."""
 
     _name_field = "prompt_id"
-    _attributes = {"prompt_id": "cs.prompt.id", "kind": "cs.feedback.kind"}
+    _attributes: ClassVar[dict[str, str]] = {"prompt_id": "cs.prompt.id", "kind": "cs.feedback.kind"}
 
     prompt_id: str = NameField
     kind: FeedbackKind | None = None
@@ -214,7 +214,7 @@ class PromptDismissed(BuiltinEvent, name="cs.prompt.dismissed", version="1.0.0")
     """A user closed a feedback prompt without answering."""
 
     _name_field = "prompt_id"
-    _attributes = {"prompt_id": "cs.prompt.id"}
+    _attributes: ClassVar[dict[str, str]] = {"prompt_id": "cs.prompt.id"}
 
     prompt_id: str = NameField
 

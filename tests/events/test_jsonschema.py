@@ -30,7 +30,7 @@ class Checkout(cs_sdk.Event, name="test.checkout", version="1.2.0"):
     seats: int = Field(ge=1, le=500)
     coupon: str | None = None
     address: Address
-    tags: list[str] = []
+    tags: list[str] = Field(default_factory=list)
 
 
 def test_export_writes_one_file_per_version_and_an_index(tmp_path: Path) -> None:
