@@ -162,7 +162,7 @@ class Client:
         try:
             if type(name) is not str or not name or len(name) > MAX_NAME_LENGTH:
                 raise InvalidEventError("name", _RULE_NAME)
-            body = check_properties(properties) if properties else None
+            body = None if properties is None else check_properties(properties)
             return self._emit(
                 MILESTONE, name, body, None, user_id, account_id, session_id, timestamp
             )
@@ -195,7 +195,7 @@ class Client:
                 attributes["cs.outcome.value"] = check_number("value", value)
             if unit is not None:
                 attributes["cs.outcome.unit"] = check_id("unit", unit)
-            body = check_properties(properties) if properties else None
+            body = None if properties is None else check_properties(properties)
             return self._emit(
                 OUTCOME, name, body, attributes or None, user_id, account_id, session_id, timestamp
             )
@@ -230,7 +230,7 @@ class Client:
             check_id("prompt_id", prompt_id)
             check_id("area", area)
             attributes = feedback_attributes(kind, score, comment, prompt_id, area)
-            body = check_properties(properties) if properties else None
+            body = None if properties is None else check_properties(properties)
             return self._emit(
                 FEEDBACK, kind, body, attributes, user_id, account_id, session_id, timestamp
             )

@@ -1,0 +1,143 @@
+"""SQLite storage of received events, one row per event with the mapped fields as columns."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ._decode import ReceivedRecord
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at REAL NOT NULL,
+    event_id TEXT,
+    event_name TEXT,
+    name TEXT,
+    schema_name TEXT,
+    schema_version TEXT,
+    time_unix_nano INTEGER,
+    user_id TEXT,
+    account_id TEXT,
+    session_id TEXT,
+    trace_id TEXT,
+    span_id TEXT,
+    service_name TEXT,
+    pilot_ids TEXT,
+    pilot_cohorts TEXT,
+    feedback_kind TEXT,
+    feedback_score INTEGER,
+    feedback_comment TEXT,
+    prompt_id TEXT,
+    product_area TEXT,
+    outcome_value REAL,
+    outcome_unit TEXT,
+    body TEXT,
+    attributes TEXT,
+    resource TEXT
+);
+CREATE INDEX IF NOT EXISTS events_event_name ON events (event_name);
+CREATE INDEX IF NOT EXISTS events_user_id ON events (user_id);
+CREATE INDEX IF NOT EXISTS events_account_id ON events (account_id);
+CREATE INDEX IF NOT EXISTS events_event_id ON events (event_id);
+"""
+
+_COLUMNS = (
+    "received_at", "event_id", "event_name", "name", "schema_name", "schema_version",
+    "time_unix_nano", "user_id", "account_id", "session_id", "trace_id", "span_id",
+    "service_name", "pilot_ids", "pilot_cohorts", "feedback_kind", "feedback_score",
+    "feedback_comment", "prompt_id", "product_area", "outcome_value", "outcome_unit",
+    "body", "attributes", "resource",
+)  # fmt: skip
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"$base64": base64.b64encode(value).decode()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def to_json(value: Any) -> str | None:
+    return None if value is None else json.dumps(_jsonable(value), ensure_ascii=False)
+
+
+def _row(record: ReceivedRecord, received_at: float) -> tuple[Any, ...]:
+    a = record.attributes
+    return (
+        received_at, a.get("cs.event.id"), record.event_name, a.get("cs.event.name"),
+        a.get("cs.schema.name"), a.get("cs.schema.version"), record.time_unix_nano,
+        a.get("user.id"), a.get("cs.account.id"), a.get("session.id"),
+        record.trace_id or None, record.span_id or None, record.service_name,
+        to_json(a.get("cs.pilot.ids")), to_json(a.get("cs.pilot.cohorts")),
+        a.get("cs.feedback.kind"), a.get("cs.feedback.score"), a.get("cs.feedback.comment"),
+        a.get("cs.prompt.id"), a.get("cs.product.area"), a.get("cs.outcome.value"),
+        a.get("cs.outcome.unit"), to_json(record.body), to_json(a), to_json(record.resource),
+    )  # fmt: skip
+
+
+class SqliteStore:
+    """Received events in a SQLite file (WAL mode, created 0600). Thread-safe."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            # Created private before SQLite opens it: events carry user ids and comments.
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        for suffix in ("-wal", "-shm"):
+            side = Path(f"{self.path}{suffix}")
+            if side.exists():
+                os.chmod(side, 0o600)
+
+    def add(self, records: Iterable[ReceivedRecord]) -> int:
+        """Store records in one transaction; returns how many."""
+        now = time.time()
+        rows = [_row(record, now) for record in records]
+        if not rows:
+            return 0
+        placeholders = ",".join("?" * len(_COLUMNS))
+        with self._lock, self._db:
+            self._db.executemany(
+                f"INSERT INTO events ({','.join(_COLUMNS)}) VALUES ({placeholders})", rows
+            )
+        return len(rows)
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM events").fetchone()[0])
+
+    def iter_events(self, after_id: int = 0, limit: int = 1000) -> Iterator[dict[str, Any]]:
+        """Stored events with ``id > after_id`` in arrival order, as dicts."""
+        with self._lock:
+            cursor = self._db.execute(
+                "SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
+            )
+            names = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+        for row in rows:
+            yield dict(zip(names, row, strict=True))
+
+    def rows(self) -> list[dict[str, Any]]:
+        return list(self.iter_events(limit=-1))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
