@@ -97,6 +97,7 @@ class BatchPipeline:
         self._probe_failures = 0
         self._next_probe = 0.0
         self._spool_backlog = self._spool is not None and self._spool_has_backlog()
+        self._waiting_flushes: list[FlushRequest] = []
         self._exporter = self._make_exporter(self._interrupt)
         self._thread = threading.Thread(target=self._run, name="cs_sdk.worker", daemon=True)
         self._thread.start()
@@ -192,7 +193,11 @@ class BatchPipeline:
                 break
             if type(item) is FlushRequest:
                 self._export_pending()
-                self._resolve(item)
+                if self._spool_backlog:
+                    # Delivered means delivered: the flush waits for the spool to drain.
+                    self._waiting_flushes.append(item)
+                else:
+                    self._resolve(item)
                 continue
             record = chain_run(item)  # type: ignore[arg-type]
             if record is None:
@@ -310,6 +315,9 @@ class BatchPipeline:
                 return
             if batch is None:
                 self._spool_backlog = False
+                waiting, self._waiting_flushes = self._waiting_flushes, []
+                for request in waiting:
+                    self._resolve(request)
                 return
             deadline = min(time.monotonic() + self._export_timeout, self._send_deadline())
             result = self._exporter.send(
@@ -361,6 +369,9 @@ class BatchPipeline:
     def _discard_queue(self, reason: str, *, pending: bool = True) -> None:
         """Count what can no longer be sent; release anyone waiting on a flush."""
         dropped = 0
+        waiting, self._waiting_flushes = self._waiting_flushes, []
+        for request in waiting:
+            request.done.set()  # not ok: the spool still holds events
         while True:
             try:
                 item = self._queue.popleft()

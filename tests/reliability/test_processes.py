@@ -138,6 +138,8 @@ def test_spooled_events_survive_sigkill_and_arrive_after_a_restart(tmp_path: Pat
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
+        if child.stdout is not None:
+            child.stdout.close()
     recorded = ids_path.read_text().split()
     spooled_before_kill = stats_at_kill["spooled"]
 
