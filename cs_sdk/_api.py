@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from ._client import Client
 from ._log import warn_once
+from ._pilots import Pilots
 from ._pipeline._stats import Stats, StatsSnapshot
+from ._prompts import Prompts
 from .events._base import Event
 
 
@@ -21,6 +23,8 @@ class _NoopClient:
     """Stands in for the global client until ``init()``."""
 
     _stats = Stats()
+    pilots = Pilots.noop()
+    prompts = Prompts.noop()
 
     def _ignored(self) -> None:
         warn_once("not-initialised", "cs_sdk: init() has not been called; events are ignored")
@@ -205,3 +209,22 @@ async def ashutdown(timeout: float = 5.0) -> bool:
 def stats() -> StatsSnapshot:
     """The global client's counters (see :meth:`Client.stats`)."""
     return _client.stats()
+
+
+class _GlobalAttribute:
+    """Forwards attribute access to ``<global client>.<name>``, whichever client that is."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(getattr(_client, self._name), attribute)
+
+    def __repr__(self) -> str:
+        return f"<cs_sdk.{self._name} of the global client>"
+
+
+pilots = cast(Pilots, _GlobalAttribute("pilots"))
+"""The global client's pilot memberships: ``cs_sdk.pilots.enroll("u1", "new-dashboard")``."""
+prompts = cast(Prompts, _GlobalAttribute("prompts"))
+"""The global client's feedback prompts: ``cs_sdk.prompts.next_for("u1")``."""

@@ -30,9 +30,12 @@ from ._export._mapping import build_scope
 from ._export._transport import HttpTransport
 from ._log import logger, warn_once
 from ._metrics import register_stats_metrics
+from ._pilots import Pilots
+from ._pilots import attach as attach_pilots
 from ._pipeline._stats import Stats, StatsSnapshot
 from ._pipeline._worker import BatchPipeline
 from ._processors import ProcessorChain, Step, resolve_typed_body
+from ._prompts import Prompts
 from ._record import EventRecord
 from ._redaction import redact_feedback
 from ._validate import MAX_NAME_LENGTH, check_id, check_number, check_properties, check_text
@@ -68,10 +71,16 @@ def _timestamp_ns(value: object) -> int:
 class Client:
     """An independent cs_sdk client. ``cs_sdk.init()`` builds one and makes it global.
 
+    ``client.pilots`` manages pilot memberships and ``client.prompts`` feedback prompts
+    (API section 4); ``cs_sdk.pilots`` / ``cs_sdk.prompts`` are the global client's.
+
     >>> client = cs_sdk.Client(service_name="web", endpoint="http://127.0.0.1:4318")
     >>> client.milestone("first_report_created", user_id="u1")  # doctest: +SKIP
     '6f1c…'
     """
+
+    pilots: Pilots
+    prompts: Prompts
 
     def __init__(
         self,
@@ -99,6 +108,11 @@ class Client:
         )
         factory = _pipeline_factory or self._default_pipeline
         self._pipeline: Pipeline = factory(self.config, self._stats, self.processors)
+        try:
+            attach_pilots(self)  # sets self.pilots / self.prompts, adds their steps
+        except BaseException:
+            self._pipeline.shutdown(0)
+            raise
         if self.config.redact_pii:
             self.processors.add(Step("redact_pii", redact_feedback, "internal_error"))
         if self.config.before_send is not None:

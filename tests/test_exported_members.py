@@ -31,6 +31,8 @@ def test_public_surface_is_pinned() -> None:
             "opt_in",
             "opt_out",
             "outcome",
+            "pilots",
+            "prompts",
             "registry",
             "shutdown",
             "stats",

@@ -18,6 +18,7 @@ plain POST and the disk holds nothing that would not have left the process anywa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -203,8 +204,5 @@ class Spool:
         self._db = self._connect()
 
     def close(self) -> None:
-        with self._lock:
-            try:
-                self._db.close()
-            except sqlite3.Error:
-                pass
+        with self._lock, contextlib.suppress(sqlite3.Error):
+            self._db.close()

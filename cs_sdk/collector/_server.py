@@ -12,6 +12,7 @@ over several sends stalls keep-alive clients ~40 ms per request (Nagle + delayed
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import struct
@@ -79,10 +80,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def finish(self) -> None:
         self.server.collector._track(self.connection, False)
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet by default
         pass
@@ -206,7 +205,9 @@ class _Handler(BaseHTTPRequestHandler):
         self, answer: bytes, kind: str, content_type: str, encoding: str | None, length: int
     ) -> None:
         self.server.collector._log_request(self, content_type, encoding, length, 0)
-        head = f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {len(answer) + 100}\r\n\r\n"
+        # Promise more bytes than will come, so the client is mid-body when the reset lands.
+        promised = len(answer) + 100
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {promised}\r\n\r\n"
         self.wfile.write(head.encode() + answer[: len(answer) // 2])
         # SO_LINGER (on, 0): close() sends a RST instead of a FIN.
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -277,10 +278,8 @@ class LocalCollector:
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:  # a "down" collector keeps no connection open
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def stop(self) -> None:
         self._stopped.set()  # releases black-holed and slowed requests

@@ -204,7 +204,10 @@ class PromptShown(BuiltinEvent, name="cs.prompt.shown", version="1.0.0"):
     """A feedback prompt was shown to a user."""
 
     _name_field = "prompt_id"
-    _attributes: ClassVar[dict[str, str]] = {"prompt_id": "cs.prompt.id", "kind": "cs.feedback.kind"}
+    _attributes: ClassVar[dict[str, str]] = {
+        "prompt_id": "cs.prompt.id",
+        "kind": "cs.feedback.kind",
+    }
 
     prompt_id: str = NameField
     kind: FeedbackKind | None = None

@@ -314,9 +314,8 @@ class _Comparison:
         return found
 
     def _same(self, old: Any, new: Any) -> bool:
-        return _strip(self._resolve(old, self.old_root)) == _strip(
-            self._resolve(new, self.new_root)
-        )
+        old_shape = _strip(self._resolve(old, self.old_root))
+        return bool(old_shape == _strip(self._resolve(new, self.new_root)))
 
 
 def _types(schema: dict[str, Any]) -> set[str]:

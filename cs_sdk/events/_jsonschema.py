@@ -82,7 +82,7 @@ def export_schemas(classes: Iterable[type[Event]], out_dir: str | Path) -> list[
             }
         )
     index_path = out / INDEX_FILE
-    index_path.write_text(dumps({"schemas": index}), encoding="utf-8")  # type: ignore[arg-type]
+    index_path.write_text(dumps({"schemas": index}), encoding="utf-8")
     written.append(index_path)
     return written
 

@@ -1,0 +1,250 @@
+"""``Prompts``: which feedback prompt a user should see now, and what happened to it.
+
+    prompt = client.prompts.next_for("u1")
+    if prompt and client.prompts.shown(prompt.id, "u1"):
+        render(prompt.kind, prompt.question)       # the application's own UI
+        # later: client.feedback(prompt.kind, score=9, user_id="u1", prompt_id=prompt.id)
+        # or:    client.prompts.dismissed(prompt.id, "u1")
+
+``next_for`` reads a user's state from a short-lived in-process cache, so in the steady state
+it costs a few microseconds per prompt and no store round trip. That cache can be a few
+seconds stale about other processes; :meth:`Prompts.shown` is therefore the authority: it
+checks the throttle again *atomically in the store* and returns False when another process
+or server got there first.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+from .._context import current_identity
+from .._log import logger, warn_once
+from ..events._base import Event
+from ..events._builtin import PromptDismissed, PromptShown
+from ..state import MemoryStore, ShowRules, StateStore, TtlCache
+from ._config import PromptConfig
+from ._rules import CompiledConfig, Evaluation, Prompt, UserEntry, compile_config, evaluate, explain
+from ._source import ConfigSource, StaticSource
+
+__all__ = ["Clock", "Prompts", "Recorder", "utc_now"]
+
+Clock = Callable[[], _dt.datetime]
+
+
+def utc_now() -> _dt.datetime:
+    """The default clock."""
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+class Recorder(Protocol):
+    """Records events: a :class:`cs_sdk.Client` (or a test double)."""
+
+    def track(
+        self,
+        event: Event,
+        *,
+        user_id: str | None = None,
+        account_id: str | None = None,
+        session_id: str | None = None,
+        timestamp: _dt.datetime | float | None = None,
+    ) -> str | None: ...
+
+
+class Prompts:
+    """The prompt engine of one client (``client.prompts``; ``cs_sdk.prompts`` globally).
+
+    Args:
+        store: where prompt history, memberships and milestones live.
+        source: the configuration: a :class:`~cs_sdk._prompts.PromptConfig`, a source that
+            reloads it, or ``None`` (no prompts).
+        recorder: records ``cs.prompt.shown`` / ``cs.prompt.dismissed`` events (the client).
+        clock: returns the current aware ``datetime``; inject one in tests.
+        cache_ttl: seconds a user's state is reused before it is read from the store again.
+        cache_size: users kept in the cache.
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        *,
+        source: ConfigSource | PromptConfig | None = None,
+        recorder: Recorder | None = None,
+        clock: Clock | None = None,
+        cache_ttl: float = 5.0,
+        cache_size: int = 10_000,
+        enabled: bool = True,
+    ) -> None:
+        if source is None or isinstance(source, PromptConfig):
+            source = StaticSource(source)
+        self._store = store
+        self._source: ConfigSource = source
+        self._recorder = recorder
+        self._clock: Clock = clock or utc_now
+        self._cache: TtlCache[str, UserEntry] = TtlCache(cache_size, cache_ttl)
+        self._enabled = enabled
+        self._compiled: CompiledConfig | None = None
+        self._compile_lock = threading.Lock()
+
+    @classmethod
+    def noop(cls) -> Prompts:
+        """An engine that never offers a prompt (before ``init()``, or when disabled)."""
+        return cls(MemoryStore(), enabled=False)
+
+    def __repr__(self) -> str:
+        config = self.config
+        count = len(config.prompts) if config else 0
+        return f"<cs_sdk Prompts: {count} prompts from {self._source!r}>"
+
+    # -- configuration -------------------------------------------------------------------
+
+    @property
+    def config(self) -> PromptConfig | None:
+        """The configuration document in force (``None`` when there is none)."""
+        return self._source.document
+
+    def reload(self) -> bool:
+        """Check the file or URL for a new version now; True when a new one is in force.
+
+        A new version that fails validation is logged and ignored.
+        """
+        try:
+            return self._source.reload()
+        except Exception:
+            logger.debug("reloading the prompt configuration failed", exc_info=True)
+            return False
+
+    def _current(self) -> CompiledConfig | None:
+        self._source.poll()
+        document = self._source.document
+        compiled = self._compiled
+        if compiled is not None and compiled.document is document:
+            return compiled
+        if document is None:
+            return None
+        with self._compile_lock:
+            if self._compiled is None or self._compiled.document is not document:
+                self._compiled = compile_config(document)
+            return self._compiled
+
+    def watched_milestones(self) -> frozenset[str]:
+        """Milestones some prompt or pilot depends on: these are remembered per user."""
+        compiled = self._current()
+        return compiled.watched_milestones if compiled else frozenset()
+
+    # -- evaluation ----------------------------------------------------------------------
+
+    def _entry(self, user_id: str) -> UserEntry:
+        entry = self._cache.get(user_id)
+        if entry is None:
+            token = self._cache.token()
+            entry = UserEntry(self._store.user_state(user_id))
+            self._cache.put(user_id, entry, token)
+        return entry
+
+    def _evaluation(
+        self, compiled: CompiledConfig, user_id: str, account_id: str | None
+    ) -> Evaluation:
+        if account_id is None:
+            account_id = current_identity().account_id
+        now = self._clock().timestamp()
+        return Evaluation(user_id, account_id, now, self._entry(user_id), compiled.windows)
+
+    def next_for(self, user_id: str, *, account_id: str | None = None) -> Prompt | None:
+        """The best eligible prompt for ``user_id`` now, or ``None``.
+
+        ``account_id`` defaults to the one of the ``identify()`` scope. Never raises: a store
+        outage means no prompt (logged once).
+        """
+        if not self._enabled or type(user_id) is not str or not user_id:
+            return None
+        try:
+            compiled = self._current()
+            if compiled is None or not compiled.prompts:
+                return None
+            return evaluate(compiled, self._evaluation(compiled, user_id, account_id))
+        except Exception:
+            warn_once("prompts:next_for", "cs_sdk: prompt evaluation failed; no prompt offered")
+            logger.debug("next_for failed", exc_info=True)
+            return None
+
+    def explain(self, user_id: str, *, account_id: str | None = None) -> dict[str, str]:
+        """Why each prompt is or is not offered: ``{prompt_id: "eligible" | failed rule}``.
+
+        >>> client.prompts.explain("u1")  # doctest: +SKIP
+        {'nps-after-first-report': 'milestones', 'csat-exports': 'eligible'}
+        """
+        compiled = self._current()
+        if compiled is None:
+            return {}
+        return explain(compiled, self._evaluation(compiled, user_id, account_id))
+
+    # -- history -------------------------------------------------------------------------
+
+    def shown(self, prompt_id: str, user_id: str, *, account_id: str | None = None) -> bool:
+        """Record that the prompt is being shown; False when it must not be after all.
+
+        The throttle (max shows, global wait, answer, dismissal cooldown) is checked again
+        atomically in the store, so of several servers racing to show a show-once prompt
+        exactly one gets True. Render the prompt only then. Records ``cs.prompt.shown``.
+        """
+        if not self._enabled:
+            return False
+        try:
+            now = self._clock()
+            compiled = self._current()
+            target = compiled.by_id.get(prompt_id) if compiled else None
+            if target is None:
+                warn_once(
+                    f"prompts:unknown:{prompt_id}",
+                    "cs_sdk: shown() for prompt %r, which the configuration does not define",
+                    prompt_id,
+                )
+                rules = ShowRules(global_wait=compiled.global_wait if compiled else 0.0)
+            else:
+                rules = target.show_rules
+            won = self._store.try_show(user_id, prompt_id, now.timestamp(), rules)
+            self._cache.invalidate(user_id)
+        except Exception:
+            warn_once("prompts:shown", "cs_sdk: recording a prompt show failed")
+            logger.debug("shown failed", exc_info=True)
+            return False
+        if won and self._recorder is not None:
+            kind = target.prompt.kind if target is not None else None
+            self._recorder.track(
+                PromptShown(prompt_id=prompt_id, kind=kind),
+                user_id=user_id,
+                account_id=account_id,
+                timestamp=now,
+            )
+        return won
+
+    def dismissed(self, prompt_id: str, user_id: str, *, account_id: str | None = None) -> None:
+        """Record that the user closed the prompt without answering (``cs.prompt.dismissed``)."""
+        if not self._enabled:
+            return
+        try:
+            now = self._clock()
+            self._store.record_dismissed(user_id, prompt_id, now.timestamp())
+            self._cache.invalidate(user_id)
+        except Exception:
+            warn_once("prompts:dismissed", "cs_sdk: recording a prompt dismissal failed")
+            logger.debug("dismissed failed", exc_info=True)
+            return
+        if self._recorder is not None:
+            self._recorder.track(
+                PromptDismissed(prompt_id=prompt_id),
+                user_id=user_id,
+                account_id=account_id,
+                timestamp=now,
+            )
+
+    def invalidate(self, user_id: str) -> None:
+        """Forget the cached state of ``user_id`` (after a change made in this process)."""
+        self._cache.invalidate(user_id)
+
+    def close(self) -> None:
+        """Stop reloading the configuration."""
+        self._source.close()

@@ -1,0 +1,103 @@
+"""``MemoryStore``: state in this process only, for tests, demos and single-process apps.
+
+>>> store = MemoryStore()
+>>> store.try_show("u1", "nps", 100.0, ShowRules(max_shows=1))
+True
+>>> store.try_show("u1", "nps", 200.0, ShowRules(max_shows=1))
+False
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+from ._base import NO_HISTORY, Membership, PromptHistory, ShowRules, UserState
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """A thread-safe :class:`~cs_sdk.state.StateStore` kept in dictionaries."""
+
+    def __init__(self) -> None:
+        # One lock for everything: operations are a few dictionary steps, so contention is
+        # negligible and try_show's check-and-record is trivially atomic.
+        self._lock = threading.Lock()
+        self._memberships: dict[str, dict[str, Membership]] = {}
+        self._milestones: dict[str, dict[str, float]] = {}
+        self._history: dict[str, dict[str, PromptHistory]] = {}
+        self._last_prompt: dict[str, float] = {}
+
+    def __repr__(self) -> str:
+        return "MemoryStore()"
+
+    def put_membership(self, user_id: str, membership: Membership) -> tuple[Membership, bool]:
+        with self._lock:
+            pilots = self._memberships.setdefault(user_id, {})
+            old = pilots.get(membership.pilot)
+            if old is not None:
+                if old.cohort == membership.cohort:
+                    return old, False
+                membership = replace(membership, enrolled_at=old.enrolled_at)
+            pilots[membership.pilot] = membership
+            return membership, True
+
+    def remove_membership(self, user_id: str, pilot_id: str) -> Membership | None:
+        with self._lock:
+            return self._memberships.get(user_id, {}).pop(pilot_id, None)
+
+    def memberships(self, user_id: str) -> tuple[Membership, ...]:
+        with self._lock:
+            found = list(self._memberships.get(user_id, {}).values())
+        return tuple(sorted(found, key=lambda m: (m.enrolled_at, m.pilot)))
+
+    def add_milestone(self, user_id: str, name: str, at: float) -> None:
+        with self._lock:
+            self._milestones.setdefault(user_id, {}).setdefault(name, at)
+
+    def has_milestone(self, user_id: str, name: str) -> bool:
+        with self._lock:
+            return name in self._milestones.get(user_id, {})
+
+    def milestones(self, user_id: str) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._milestones.get(user_id, {}))
+
+    def history(self, user_id: str, prompt_id: str) -> PromptHistory:
+        with self._lock:
+            return self._history.get(user_id, {}).get(prompt_id, NO_HISTORY)
+
+    def last_prompt_at(self, user_id: str) -> float | None:
+        with self._lock:
+            return self._last_prompt.get(user_id)
+
+    def user_state(self, user_id: str) -> UserState:
+        with self._lock:
+            history = dict(self._history.get(user_id, {}))
+            milestones = frozenset(self._milestones.get(user_id, {}))
+            last = self._last_prompt.get(user_id)
+        return UserState(self.memberships(user_id), milestones, history, last)
+
+    def try_show(self, user_id: str, prompt_id: str, now: float, rules: ShowRules) -> bool:
+        with self._lock:
+            prompts = self._history.setdefault(user_id, {})
+            history = prompts.get(prompt_id, NO_HISTORY)
+            if not rules.allows(history, self._last_prompt.get(user_id), now):
+                return False
+            prompts[prompt_id] = replace(history, shows=history.shows + 1, last_shown_at=now)
+            self._last_prompt[user_id] = now
+            return True
+
+    def record_answered(self, user_id: str, prompt_id: str, at: float) -> None:
+        with self._lock:
+            prompts = self._history.setdefault(user_id, {})
+            prompts[prompt_id] = replace(prompts.get(prompt_id, NO_HISTORY), answered_at=at)
+
+    def record_dismissed(self, user_id: str, prompt_id: str, at: float) -> None:
+        with self._lock:
+            prompts = self._history.setdefault(user_id, {})
+            prompts[prompt_id] = replace(prompts.get(prompt_id, NO_HISTORY), dismissed_at=at)
+
+    def close(self) -> None:
+        """Nothing to release; the data lives as long as the object."""

@@ -1,0 +1,44 @@
+"""``open_store(url)``: the ``state=`` option of a client, turned into a store.
+
+>>> open_store("memory")
+MemoryStore()
+>>> open_store("sqlite:///state.db")          # ./state.db  # doctest: +SKIP
+>>> open_store("sqlite:////var/lib/app/cs.db")  # an absolute path  # doctest: +SKIP
+>>> open_store("redis://127.0.0.1:6379/0")     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .._errors import ConfigError
+from ._base import StateStore
+from ._memory import MemoryStore
+from ._redis import RedisStore  # imports the redis package only when one is opened
+from ._sqlite import SqliteStore
+
+__all__ = ["open_store"]
+
+_FORMS = '"memory", "sqlite:///relative.db", "sqlite:////absolute.db" or "redis://host:port/db"'
+
+
+def open_store(url: str) -> StateStore:
+    """Open the store ``url`` names.
+
+    ``sqlite:///`` URLs follow SQLAlchemy's convention: what follows the third slash is the
+    path, so a fourth slash makes it absolute.
+
+    Raises:
+        ConfigError: the URL is not one of the accepted forms, or Redis is asked for without
+            the ``redis`` package installed.
+    """
+    if url in ("memory", "memory://"):
+        return MemoryStore()
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        if not path or path == ":memory:":
+            raise ConfigError(
+                f"state={url!r} needs a file path; use state='memory' for in-process state"
+            )
+        return SqliteStore(path)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisStore(url)
+    raise ConfigError(f"state={url!r} is not a state store URL; use {_FORMS}")

@@ -1,0 +1,228 @@
+"""``RedisStore``: shared state for a fleet of app servers (the optional ``redis`` extra).
+
+    >>> store = RedisStore("redis://127.0.0.1:6379/0")   # doctest: +SKIP
+    >>> store.try_show("u1", "nps", time.time(), ShowRules(max_shows=1))   # doctest: +SKIP
+    True
+
+Each user's state lives in three hashes whose keys share the hash tag ``{user}``, so a Redis
+Cluster keeps them on one node. :meth:`RedisStore.try_show` is one Lua script: Redis runs it
+without interleaving any other command, so the throttle check and the recorded show cannot
+be split by another server.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .._errors import ConfigError
+from ._base import NO_HISTORY, Membership, PromptHistory, ShowRules, UserState
+
+__all__ = ["RedisStore"]
+
+# KEYS[1]: the user's prompt hash. ARGV: prompt id, now, max shows (-1: none), global wait,
+# stop after answer (1/0), dismiss cooldown (-1: none). Mirrors ShowRules.allows.
+_TRY_SHOW = """
+local key, prompt, now = KEYS[1], ARGV[1], tonumber(ARGV[2])
+local max_shows, wait, cooldown = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
+local last = redis.call('HGET', key, 'last')
+if last and wait > 0 and now - tonumber(last) < wait then return 0 end
+local shows = tonumber(redis.call('HGET', key, 's:' .. prompt) or '0')
+if max_shows >= 0 and shows >= max_shows then return 0 end
+if ARGV[5] == '1' and redis.call('HEXISTS', key, 'a:' .. prompt) == 1 then return 0 end
+if cooldown >= 0 then
+  local dismissed = redis.call('HGET', key, 'd:' .. prompt)
+  if dismissed and now - tonumber(dismissed) < cooldown then return 0 end
+end
+redis.call('HSET', key, 's:' .. prompt, shows + 1, 'l:' .. prompt, ARGV[2], 'last', ARGV[2])
+return 1
+"""
+
+# KEYS[1]: the user's membership hash. ARGV: pilot, encoded cohort, enrolled_at.
+# A membership is stored as "<enrolled_at>|<cohort>" where the cohort part is "" for none
+# and "=<cohort>" otherwise, so Lua compares it as plain text. Returns the stored value and
+# 1 when it changed; a new cohort keeps the first enrolment time.
+_PUT_MEMBERSHIP = """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+local enrolled_at = ARGV[3]
+if old then
+  local sep = string.find(old, '|', 1, true)
+  if string.sub(old, sep + 1) == ARGV[2] then return {old, 0} end
+  enrolled_at = string.sub(old, 1, sep - 1)
+end
+local value = enrolled_at .. '|' .. ARGV[2]
+redis.call('HSET', KEYS[1], ARGV[1], value)
+return {value, 1}
+"""
+
+# KEYS[1]: the user's membership hash. Returns the removed value or false.
+_REMOVE_MEMBERSHIP = """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return old
+"""
+
+
+def _import_redis() -> Any:
+    try:
+        return importlib.import_module("redis")
+    except ImportError:
+        raise ConfigError(
+            "state='redis://...' needs the redis package: pip install 'cs-sdk[redis]'"
+        ) from None
+
+
+class RedisStore:
+    """A :class:`~cs_sdk.state.StateStore` in Redis.
+
+    Args:
+        url: ``redis://host:port/db`` (or ``rediss://`` for TLS, ``unix://`` for a socket).
+        prefix: prepended to every key, to share a Redis database with other data.
+        client: an existing ``redis.Redis`` to use instead of ``url`` (closed by the caller).
+    """
+
+    def __init__(
+        self,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        prefix: str = "cs:",
+        socket_timeout: float = 5.0,
+        client: Any = None,
+    ) -> None:
+        if client is None:
+            redis = _import_redis()
+            # redis-py's pool notices a fork (pid check) and opens new connections.
+            client = redis.Redis.from_url(
+                url,
+                decode_responses=True,
+                socket_timeout=socket_timeout,
+                socket_connect_timeout=socket_timeout,
+            )
+            self._owns_client = True
+        else:
+            self._owns_client = False
+        self._url = url
+        self._redis = client
+        self._prefix = prefix
+        self._try_show = client.register_script(_TRY_SHOW)
+        self._put = client.register_script(_PUT_MEMBERSHIP)
+        self._remove = client.register_script(_REMOVE_MEMBERSHIP)
+
+    def __repr__(self) -> str:
+        # The URL may carry a password: show only where it points.
+        host = self._url.rsplit("@", 1)[-1]
+        return f"RedisStore({host!r})"
+
+    def _key(self, user_id: str, kind: str) -> str:
+        return f"{self._prefix}{{{user_id}}}:{kind}"
+
+    def put_membership(self, user_id: str, membership: Membership) -> tuple[Membership, bool]:
+        value, changed = self._put(
+            keys=[self._key(user_id, "pilots")],
+            args=[
+                membership.pilot,
+                _encode_cohort(membership.cohort),
+                repr(membership.enrolled_ts),
+            ],
+        )
+        return _membership(membership.pilot, value), bool(changed)
+
+    def remove_membership(self, user_id: str, pilot_id: str) -> Membership | None:
+        value = self._remove(keys=[self._key(user_id, "pilots")], args=[pilot_id])
+        return _membership(pilot_id, value) if value else None
+
+    def memberships(self, user_id: str) -> tuple[Membership, ...]:
+        return _memberships(self._redis.hgetall(self._key(user_id, "pilots")))
+
+    def add_milestone(self, user_id: str, name: str, at: float) -> None:
+        self._redis.hsetnx(self._key(user_id, "milestones"), name, repr(at))
+
+    def has_milestone(self, user_id: str, name: str) -> bool:
+        return bool(self._redis.hexists(self._key(user_id, "milestones"), name))
+
+    def milestones(self, user_id: str) -> frozenset[str]:
+        return frozenset(self._redis.hkeys(self._key(user_id, "milestones")))
+
+    def history(self, user_id: str, prompt_id: str) -> PromptHistory:
+        fields = [f"{tag}:{prompt_id}" for tag in "slad"]
+        values = self._redis.hmget(self._key(user_id, "prompts"), fields)
+        return _history(*values)
+
+    def last_prompt_at(self, user_id: str) -> float | None:
+        value = self._redis.hget(self._key(user_id, "prompts"), "last")
+        return None if value is None else float(value)
+
+    def user_state(self, user_id: str) -> UserState:
+        # One round trip for the three hashes.
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hgetall(self._key(user_id, "pilots"))
+        pipe.hkeys(self._key(user_id, "milestones"))
+        pipe.hgetall(self._key(user_id, "prompts"))
+        pilots, milestones, prompts = pipe.execute()
+        grouped: dict[str, dict[str, str]] = {}
+        for field, value in prompts.items():
+            tag, _, prompt_id = field.partition(":")
+            if prompt_id:
+                grouped.setdefault(prompt_id, {})[tag] = value
+        history = {
+            prompt_id: _history(f.get("s"), f.get("l"), f.get("a"), f.get("d"))
+            for prompt_id, f in grouped.items()
+        }
+        last = prompts.get("last")
+        return UserState(
+            _memberships(pilots),
+            frozenset(milestones),
+            history,
+            None if last is None else float(last),
+        )
+
+    def try_show(self, user_id: str, prompt_id: str, now: float, rules: ShowRules) -> bool:
+        allowed = self._try_show(
+            keys=[self._key(user_id, "prompts")],
+            args=[
+                prompt_id,
+                repr(now),
+                -1 if rules.max_shows is None else rules.max_shows,
+                repr(rules.global_wait),
+                1 if rules.stop_after_answer else 0,
+                -1 if rules.dismiss_cooldown is None else repr(rules.dismiss_cooldown),
+            ],
+        )
+        return bool(allowed)
+
+    def record_answered(self, user_id: str, prompt_id: str, at: float) -> None:
+        self._redis.hset(self._key(user_id, "prompts"), f"a:{prompt_id}", repr(at))
+
+    def record_dismissed(self, user_id: str, prompt_id: str, at: float) -> None:
+        self._redis.hset(self._key(user_id, "prompts"), f"d:{prompt_id}", repr(at))
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._redis.close()
+
+
+def _encode_cohort(cohort: str | None) -> str:
+    return "" if cohort is None else f"={cohort}"
+
+
+def _membership(pilot: str, value: str) -> Membership:
+    enrolled_at, _, cohort = value.partition("|")
+    return Membership.from_ts(pilot, cohort[1:] if cohort else None, float(enrolled_at))
+
+
+def _memberships(values: dict[str, str]) -> tuple[Membership, ...]:
+    found = [_membership(pilot, value) for pilot, value in values.items()]
+    return tuple(sorted(found, key=lambda m: (m.enrolled_at, m.pilot)))
+
+
+def _history(
+    shows: str | None, last: str | None, answered: str | None, dismissed: str | None
+) -> PromptHistory:
+    if shows is None and answered is None and dismissed is None:
+        return NO_HISTORY
+    return PromptHistory(
+        int(shows or 0),
+        None if last is None else float(last),
+        None if answered is None else float(answered),
+        None if dismissed is None else float(dismissed),
+    )

