@@ -1,4 +1,14 @@
-"""``cs-sdk``: the command line. Each subcommand lives in its own module."""
+"""``cs-sdk``: the command line.
+
+    $ cs-sdk collector --port 4318 --db events.db
+
+    from cs_sdk.cli import main
+    exit_code = main(["schemas", "check", "old/", "new/"])
+
+Each subcommand lives in its own module, which provides ``register(commands)``: it adds its
+parser to the subparsers and sets ``run``, a function ``(args) -> int`` (the exit code), with
+``parser.set_defaults(run=...)``. Adding a subcommand is one module and one line below.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +19,7 @@ from . import _collector_cmd, _schemas_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``cs-sdk`` parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
         prog="cs-sdk", description="cs_sdk tools: a local collector and event schemas."
     )

@@ -1,4 +1,14 @@
-"""``cs-sdk collector``: run the local OTLP/HTTP receiver in the foreground."""
+"""``cs-sdk collector``: run the local OTLP/HTTP receiver in the foreground.
+
+    $ cs-sdk collector --db events.db
+    cs-sdk collector listening on http://127.0.0.1:4318/v1/logs
+    storing events in events.db
+    12:00:01.123  web  cs.milestone  first_report_created  user=u1 account=acme  {"pages": 3}
+    ^C
+    received 1 events
+
+With ``--port 0`` a free port is picked; the first line says which.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +22,7 @@ from ..collector import LocalCollector
 
 
 def register(commands: Any) -> None:
+    """Add the ``collector`` subcommand to the ``cs-sdk`` subparsers."""
     parser = commands.add_parser(
         "collector", help="receive OTLP/HTTP logs locally, print and store them"
     )
@@ -23,37 +34,42 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
+    """Serve until Ctrl-C, SIGTERM or ``stop`` is set; returns the exit code."""
     validator = None
     if args.schemas:
         from ..events._validator import SchemaValidator
 
         validator = SchemaValidator(args.schemas)
-    collector = LocalCollector(
-        args.host,
-        args.port,
-        db=args.db,
-        printer=None if args.quiet else sys.stdout,
-        schemas=validator,
-    )
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: object) -> None:
-        stop.set()
-
-    previous = signal.signal(signal.SIGTERM, request_stop)
-    with collector:
+    stop = stop or threading.Event()
+    try:
+        collector = LocalCollector(
+            args.host,
+            args.port,
+            db=args.db,
+            printer=None if args.quiet else sys.stdout,
+            schemas=validator,
+        ).start()
+    except OSError as error:  # port in use, address not local, database not writable
+        print(f"cs-sdk collector: cannot start: {error}", file=sys.stderr)
+        return 1
+    # Signal handlers can only be set from the main thread; tests run this in others.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if in_main else None
+    try:
         print(f"cs-sdk collector listening on {collector.endpoint}/v1/logs", flush=True)
         if args.db:
             print(f"storing events in {args.db}", flush=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
+        # A bounded wait so that Ctrl-C (delivered to the main thread) is acted on promptly.
+        while not stop.wait(0.2):
             pass
-        count = len(collector.records)
-    signal.signal(signal.SIGTERM, previous)
-    print(f"\nreceived {count} events", flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        collector.stop()
+        if in_main:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+    print(f"\nreceived {len(collector.records)} events", flush=True)
     if validator is not None:
         print(validator.report(), flush=True)
     return 0

@@ -1,9 +1,19 @@
-"""Decoding OTLP/HTTP logs requests (protobuf or JSON, gzip or not) into plain records."""
+"""Decoding OTLP/HTTP logs requests (protobuf or JSON, gzip or not) into plain records.
+
+    records = decode_export_request(
+        body, content_type="application/x-protobuf", content_encoding="gzip"
+    )
+    records[0].name, records[0].user_id, records[0].body
+
+Exceptions::
+
+    DecodeError (ValueError)        the body is not a valid ExportLogsServiceRequest -> 400
+    +-- UnsupportedMediaType        neither protobuf nor JSON, or not gzip/identity   -> 415
+"""
 
 from __future__ import annotations
 
 import base64
-import gzip
 import json
 import zlib
 from dataclasses import dataclass, field
@@ -13,6 +23,7 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
+# A gzip bomb must not take the collector's memory: 64 MiB on the wire may inflate a lot.
 MAX_DECOMPRESSED = 256 * 1024 * 1024
 
 
@@ -98,14 +109,23 @@ def _decompress(body: bytes, content_encoding: str | None) -> bytes:
         return body
     if encoding != "gzip":
         raise UnsupportedMediaType(f"unsupported Content-Encoding {content_encoding!r}")
-    try:
+    out = bytearray()
+    rest = body
+    # A gzip stream may hold several members (RFC 1952); each gets its own decompressor.
+    while True:
         decompressor = zlib.decompressobj(31)
-        data = decompressor.decompress(body, MAX_DECOMPRESSED)
-        if decompressor.unconsumed_tail:
+        try:
+            out += decompressor.decompress(rest, MAX_DECOMPRESSED + 1 - len(out))
+        except zlib.error as error:
+            raise DecodeError(f"invalid gzip body: {error}") from error
+        if len(out) > MAX_DECOMPRESSED or decompressor.unconsumed_tail:
             raise DecodeError("decompressed body is too large")
-        return data
-    except (zlib.error, gzip.BadGzipFile, EOFError) as error:
-        raise DecodeError(f"invalid gzip body: {error}") from error
+        if not decompressor.eof:
+            # zlib returns what it could of a cut stream without complaint.
+            raise DecodeError("invalid gzip body: truncated")
+        rest = decompressor.unused_data
+        if not rest:
+            return bytes(out)
 
 
 def _hex_ids_to_base64(node: Any) -> Any:
@@ -141,8 +161,14 @@ def parse_request(
     elif media == "application/json":
         try:
             document = json.loads(data)
-            json_format.ParseDict(_hex_ids_to_base64(document), message)
-        except (ValueError, json_format.ParseError) as error:
+        except (ValueError, RecursionError) as error:  # bad UTF-8 is a ValueError too
+            raise DecodeError(f"invalid JSON body: {error}") from error
+        if not isinstance(document, dict):
+            raise DecodeError("invalid OTLP/JSON body: not a JSON object")
+        try:
+            # OTLP/JSON: receivers must ignore fields they do not know (forward compatibility).
+            json_format.ParseDict(_hex_ids_to_base64(document), message, ignore_unknown_fields=True)
+        except (json_format.ParseError, TypeError, ValueError) as error:
             raise DecodeError(f"invalid OTLP/JSON body: {error}") from error
     else:
         raise UnsupportedMediaType(f"unsupported Content-Type {content_type!r}")

@@ -1,4 +1,15 @@
-"""SQLite storage of received events, one row per event with the mapped fields as columns."""
+"""SQLite storage of received events, one row per event with the mapped fields as columns.
+
+    store = SqliteStore("events.db")       # WAL mode, file created 0600
+    store.add(records)                      # one transaction
+    for row in store.iter_events(after_id=last_id):
+        print(row["id"], row["event_name"], row["name"], row["user_id"])
+    store.close()
+
+JSON columns (``body``, ``attributes``, ``resource``, ``pilot_ids``, ``pilot_cohorts``) hold
+bytes as ``{"$base64": "..."}`` and non-finite floats as strings (``"nan"``), since JSON has
+neither. Readers such as ``cs-sdk tail`` and ``cs-sdk report`` query this table directly.
+"""
 
 from __future__ import annotations
 
@@ -72,21 +83,46 @@ def _jsonable(value: Any) -> Any:
 
 
 def to_json(value: Any) -> str | None:
+    """``value`` as JSON text for a JSON column; None stays NULL."""
     return None if value is None else json.dumps(_jsonable(value), ensure_ascii=False)
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def _scalar(value: Any) -> Any:
+    # The columns come from a sender's attributes, which may hold any AnyValue: a list or
+    # an int past SQLite's range would fail the whole batch, so those go in as JSON text.
+    if value is None or isinstance(value, (str, float, bytes)):
+        return value
+    if isinstance(value, int) and value in _INT64:
+        return value
+    return to_json(value)
 
 
 def _row(record: ReceivedRecord, received_at: float) -> tuple[Any, ...]:
     a = record.attributes
-    return (
-        received_at, a.get("cs.event.id"), record.event_name, a.get("cs.event.name"),
+    scalars = (
+        a.get("cs.event.id"), record.event_name, a.get("cs.event.name"),
         a.get("cs.schema.name"), a.get("cs.schema.version"), record.time_unix_nano,
         a.get("user.id"), a.get("cs.account.id"), a.get("session.id"),
         record.trace_id or None, record.span_id or None, record.service_name,
-        to_json(a.get("cs.pilot.ids")), to_json(a.get("cs.pilot.cohorts")),
+    )  # fmt: skip
+    feedback_and_outcome = (
         a.get("cs.feedback.kind"), a.get("cs.feedback.score"), a.get("cs.feedback.comment"),
         a.get("cs.prompt.id"), a.get("cs.product.area"), a.get("cs.outcome.value"),
-        a.get("cs.outcome.unit"), to_json(record.body), to_json(a), to_json(record.resource),
+        a.get("cs.outcome.unit"),
     )  # fmt: skip
+    return (
+        received_at,
+        *map(_scalar, scalars),
+        to_json(a.get("cs.pilot.ids")),
+        to_json(a.get("cs.pilot.cohorts")),
+        *map(_scalar, feedback_and_outcome),
+        to_json(record.body),
+        to_json(a),
+        to_json(record.resource),
+    )
 
 
 class SqliteStore:
@@ -94,11 +130,12 @@ class SqliteStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        if not self.path.exists():
+        if str(path) != ":memory:" and not self.path.exists():
             # Created private before SQLite opens it: events carry user ids and comments.
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+        # One connection shared by the server's handler threads, serialised by the lock.
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
@@ -121,11 +158,13 @@ class SqliteStore:
         return len(rows)
 
     def count(self) -> int:
+        """How many events are stored."""
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM events").fetchone()[0])
 
     def iter_events(self, after_id: int = 0, limit: int = 1000) -> Iterator[dict[str, Any]]:
-        """Stored events with ``id > after_id`` in arrival order, as dicts."""
+        """Up to ``limit`` stored events with ``id > after_id``, in arrival order, as dicts
+        (column name -> value); ``limit=-1`` for all. Page with the last row's ``id``."""
         with self._lock:
             cursor = self._db.execute(
                 "SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
@@ -136,8 +175,10 @@ class SqliteStore:
             yield dict(zip(names, row, strict=True))
 
     def rows(self) -> list[dict[str, Any]]:
+        """Every stored event, in arrival order."""
         return list(self.iter_events(limit=-1))
 
     def close(self) -> None:
+        """Close the database; calling it again is harmless."""
         with self._lock:
             self._db.close()

@@ -1,0 +1,174 @@
+"""SqliteStore: one row per event, mapped fields as columns, a private WAL file."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import stat
+import threading
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from cs_sdk.collector import LocalCollector, ReceivedRecord, SqliteStore
+
+from .conftest import ATTRIBUTES, RESOURCE, SPAN_ID, TIME, TRACE_ID, export_request, post
+
+
+def record(attributes: dict[str, Any], body: Any = None, **fields: Any) -> ReceivedRecord:
+    values: dict[str, Any] = {
+        "resource": RESOURCE,
+        "scope_name": "cs_sdk",
+        "scope_version": "0.1.0",
+        "time_unix_nano": TIME,
+        "observed_time_unix_nano": TIME,
+        "event_name": "cs.milestone",
+        "severity_number": 9,
+        "severity_text": "INFO",
+        "body": body,
+        "attributes": attributes,
+        "trace_id": TRACE_ID,
+        "span_id": SPAN_ID,
+    }
+    values.update(fields)
+    return ReceivedRecord(**values)
+
+
+FEEDBACK = {
+    "cs.event.id": "ev-2",
+    "cs.event.name": "nps",
+    "cs.schema.name": "cs.feedback",
+    "cs.schema.version": "1.0.0",
+    "user.id": "u1",
+    "cs.feedback.kind": "nps",
+    "cs.feedback.score": 9,
+    "cs.feedback.comment": "Love it",
+    "cs.prompt.id": "nps-1",
+    "cs.product.area": "reports",
+}
+OUTCOME = {"cs.event.id": "ev-3", "cs.event.name": "hours_saved", "cs.outcome.value": 4.5}
+
+
+def test_the_mapped_fields_are_columns(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "events.db")
+    stored = store.add(
+        [
+            record(ATTRIBUTES, {"pages": 3, "raw": b"\x00\xff", "ratio": math.nan}),
+            record(FEEDBACK, event_name="cs.feedback", trace_id="", span_id=""),
+            record({**OUTCOME, "cs.outcome.unit": "hours"}, event_name="cs.outcome"),
+        ]
+    )
+    assert stored == 3
+    assert store.count() == 3
+    milestone, feedback, outcome = store.rows()
+    store.close()
+
+    assert milestone["id"] < feedback["id"] < outcome["id"]
+    assert milestone["received_at"] > 0
+    assert {key: milestone[key] for key in ("event_id", "event_name", "name")} == {
+        "event_id": "ev-1",
+        "event_name": "cs.milestone",
+        "name": "first_report_created",
+    }
+    assert (milestone["schema_name"], milestone["schema_version"]) == ("cs.milestone", "1.0.0")
+    assert milestone["time_unix_nano"] == TIME
+    assert (milestone["user_id"], milestone["account_id"], milestone["session_id"]) == (
+        "u1",
+        "acme",
+        "s9",
+    )
+    assert (milestone["trace_id"], milestone["span_id"]) == (TRACE_ID, SPAN_ID)
+    assert milestone["service_name"] == "web"
+    assert json.loads(milestone["pilot_ids"]) == ["p1", "p2"]
+    assert json.loads(milestone["pilot_cohorts"]) == ["early", "control"]
+    assert json.loads(milestone["body"]) == {
+        "pages": 3,
+        "raw": {"$base64": "AP8="},
+        "ratio": "nan",
+    }
+    assert json.loads(milestone["attributes"]) == ATTRIBUTES
+    assert json.loads(milestone["resource"]) == RESOURCE
+
+    assert (feedback["trace_id"], feedback["span_id"], feedback["pilot_ids"]) == (None, None, None)
+    assert [feedback[key] for key in ("feedback_kind", "feedback_score", "feedback_comment")] == [
+        "nps",
+        9,
+        "Love it",
+    ]
+    assert (feedback["prompt_id"], feedback["product_area"]) == ("nps-1", "reports")
+    assert (outcome["outcome_value"], outcome["outcome_unit"]) == (4.5, "hours")
+    assert outcome["body"] is None
+
+
+def test_odd_attribute_values_do_not_fail_the_batch(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "events.db")
+    # time_unix_nano is a fixed64: it may be past SQLite's signed 64-bit integers.
+    store.add([record({"user.id": ["not", "a", "string"]}, time_unix_nano=2**64 - 1)])
+    (row,) = store.rows()
+    store.close()
+    assert json.loads(row["user_id"]) == ["not", "a", "string"]
+    assert row["time_unix_nano"] == float(2**64 - 1)  # the INTEGER column's affinity
+
+
+def test_the_file_is_private_and_in_wal_mode_with_indexes(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    store = SqliteStore(path)
+    store.add([record(ATTRIBUTES)])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for side in tmp_path.glob("events.db-*"):
+        assert stat.S_IMODE(side.stat().st_mode) == 0o600
+    with sqlite3.connect(path) as reader:
+        assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        indexed = {
+            row[0]
+            for row in reader.execute("SELECT sql FROM sqlite_master WHERE type = 'index'")
+            if row[0]
+        }
+    reader.close()
+    store.close()
+    for column in ("event_name", "user_id", "account_id", "event_id"):
+        assert any(f"({column})" in sql for sql in indexed), column
+
+
+def test_iter_events_pages_by_id_and_a_reopened_store_appends(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    store = SqliteStore(path)
+    store.add([record({"cs.event.id": f"e{index}"}) for index in range(5)])
+    first = list(store.iter_events(limit=2))
+    rest = list(store.iter_events(after_id=first[-1]["id"]))
+    assert [row["event_id"] for row in first + rest] == [f"e{index}" for index in range(5)]
+    store.close()
+    store.close()  # harmless
+    again = SqliteStore(path)
+    again.add([record({"cs.event.id": "e5"})])
+    assert again.count() == 6
+    assert again.add([]) == 0
+    again.close()
+
+
+def test_concurrent_adds_are_all_stored(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "events.db")
+
+    def add_many(thread: int) -> None:
+        for index in range(50):
+            store.add([record({"cs.event.id": f"{thread}-{index}"})] * 2)
+
+    threads = [threading.Thread(target=add_many, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert store.count() == 8 * 50 * 2
+    store.close()
+
+
+def test_a_collector_with_a_db_stores_what_it_receives(tmp_path: Path) -> None:
+    path = tmp_path / "collector.db"
+    with LocalCollector(db=str(path)) as collector, httpx.Client(timeout=5) as http:
+        assert post(http, collector, export_request()).status_code == 200
+    store = SqliteStore(path)
+    (row,) = store.rows()
+    store.close()
+    assert (row["event_id"], row["name"], row["user_id"]) == ("ev-1", "first_report_created", "u1")

@@ -1,0 +1,174 @@
+"""``cs-sdk``: argument handling and ``cs-sdk collector`` run as a real process."""
+
+from __future__ import annotations
+
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
+
+from cs_sdk.cli import main
+from cs_sdk.collector import SqliteStore
+
+TIMEOUT = 10.0
+
+
+def milestone_request(name: str) -> bytes:
+    record = LogRecord(
+        time_unix_nano=1_767_268_801_123_000_000,
+        event_name="cs.milestone",
+        attributes=[
+            KeyValue(key="cs.event.name", value=AnyValue(string_value=name)),
+            KeyValue(key="user.id", value=AnyValue(string_value="u1")),
+        ],
+    )
+    request = ExportLogsServiceRequest(
+        resource_logs=[ResourceLogs(scope_logs=[ScopeLogs(log_records=[record])])]
+    )
+    data: bytes = request.SerializeToString()
+    return data
+
+
+class Running:
+    """A ``cs-sdk`` process whose stdout lines are read with timeouts."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cs_sdk.cli", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def next_line(self) -> str:
+        return self.lines.get(timeout=TIMEOUT)
+
+    def finish(self, sig: signal.Signals) -> tuple[int, str, str]:
+        """Send ``sig``, wait for the exit; (code, remaining stdout, stderr)."""
+        self.process.send_signal(sig)
+        code = self.process.wait(timeout=TIMEOUT)
+        assert self.process.stderr is not None
+        stderr = self.process.stderr.read()
+        self._reader.join(timeout=TIMEOUT)  # it ends at the end of stdout
+        rest: list[str] = []
+        while not self.lines.empty():
+            rest.append(self.lines.get_nowait())
+        return code, "\n".join(rest), stderr
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=TIMEOUT)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.fixture
+def running() -> Iterator[list[Running]]:
+    started: list[Running] = []
+    yield started
+    for process in started:
+        process.kill()
+
+
+def start(started: list[Running], *args: str) -> tuple[Running, str]:
+    """Start ``cs-sdk collector --port 0 ...``; the process and its endpoint."""
+    process = Running("collector", "--port", "0", *args)
+    started.append(process)
+    first = process.next_line()
+    found = re.fullmatch(r"cs-sdk collector listening on (http://127\.0\.0\.1:\d+)/v1/logs", first)
+    assert found, first
+    return process, found.group(1)
+
+
+def send(endpoint: str, name: str) -> None:
+    response = httpx.post(
+        endpoint + "/v1/logs",
+        content=milestone_request(name),
+        headers={"Content-Type": "application/x-protobuf"},
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 200
+
+
+def test_collector_prints_events_and_their_count_on_sigterm(
+    running: list[Running], tmp_path: Path
+) -> None:
+    db = tmp_path / "events.db"
+    process, endpoint = start(running, "--db", str(db))
+    assert process.next_line() == f"storing events in {db}"
+    send(endpoint, "first_report_created")
+    line = process.next_line()
+    assert "cs.milestone  first_report_created  user=u1" in line
+    send(endpoint, "second")
+    assert "second" in process.next_line()
+    code, rest, stderr = process.finish(signal.SIGTERM)
+    assert code == 0
+    assert "received 2 events" in rest
+    assert stderr == ""
+    store = SqliteStore(db)
+    assert [row["name"] for row in store.rows()] == ["first_report_created", "second"]
+    store.close()
+
+
+def test_collector_stops_cleanly_on_ctrl_c_and_quiet_prints_no_events(
+    running: list[Running],
+) -> None:
+    process, endpoint = start(running, "--quiet")
+    send(endpoint, "hidden")
+    code, rest, stderr = process.finish(signal.SIGINT)
+    assert code == 0
+    assert "hidden" not in rest
+    assert "received 1 events" in rest
+    assert "Traceback" not in stderr
+
+
+def test_collector_reports_a_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["collector", "--port", str(port), "--quiet"]) == 1
+    assert "cannot start" in capsys.readouterr().err
+
+
+def test_a_subcommand_is_required_and_help_lists_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([])
+    assert exited.value.code == 2
+    assert "required: COMMAND" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    assert "collector" in capsys.readouterr().out
+
+
+def test_collector_help_lists_its_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["collector", "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--host", "--port", "--db", "--quiet"):
+        assert option in out
