@@ -1,12 +1,15 @@
 """Self-diagnostics: every event is counted where it goes, every loss by its reason.
 
 Counters are ``itertools.count`` objects: ``next()`` on one is atomic under the GIL, so the
-caller's thread can count a drop without taking a lock that the worker also takes.
+caller's thread can count a drop without taking a lock that the worker also takes. Counts of
+more than one (records per batch, bytes sent) come from the worker and go to a separate
+total under a lock of the counter's own, which the caller's thread never takes.
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 from typing import Final, Literal, TypedDict, get_args
 
 DropReason = Literal[
@@ -62,22 +65,27 @@ class StatsSnapshot(TypedDict):
 
 
 class Counter:
-    """A lock-free monotonic counter."""
+    """A monotonic counter: ``add()`` is lock-free, ``add_many(n)`` is O(1)."""
 
-    __slots__ = ("_count", "add")
+    __slots__ = ("_bulk", "_count", "_lock", "add")
 
     def __init__(self) -> None:
         self._count = itertools.count()
         self.add = self._count.__next__
+        self._bulk = 0
+        self._lock = threading.Lock()
 
     def add_many(self, n: int) -> None:
-        for _ in range(n):
-            self.add()
+        with self._lock:
+            self._bulk += n
 
     @property
     def value(self) -> int:
         # repr is "count(N)": the only portable way to read a count without advancing it.
-        return int(repr(self._count)[6:-1])
+        return int(repr(self._count)[6:-1]) + self._bulk
+
+    def reset_lock_after_fork(self) -> None:
+        self._lock = threading.Lock()
 
 
 class Stats:
@@ -100,6 +108,11 @@ class Stats:
             counter.add()
         else:
             counter.add_many(n)
+
+    def reinit_after_fork(self) -> None:
+        """In a forked child: a lock held by a parent thread at fork time is replaced."""
+        for counter in (*self.counters.values(), *self.drops.values()):
+            counter.reset_lock_after_fork()
 
     def lost_total(self) -> int:
         return sum(self.drops[reason].value for reason in LOSS_REASONS)
