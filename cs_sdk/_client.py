@@ -36,9 +36,17 @@ from ._pipeline._stats import Stats, StatsSnapshot
 from ._pipeline._worker import BatchPipeline
 from ._processors import ProcessorChain, Step, resolve_typed_body
 from ._prompts import Prompts
-from ._record import EventRecord
+from ._record import EventRecord, QueuedEvent
 from ._redaction import redact_feedback
-from ._validate import MAX_NAME_LENGTH, check_id, check_number, check_properties, check_text
+from ._validate import (
+    MAX_NAME_LENGTH,
+    RECORD_BYTES,
+    check_id,
+    check_number,
+    check_properties_sized,
+    check_text,
+    estimated_bytes,
+)
 from .events._base import Event, SchemaRef
 from .events._builtin import FEEDBACK, MILESTONE, OUTCOME, feedback_attributes, feedback_rule
 
@@ -48,7 +56,7 @@ _RULE_NAME = f"must be a non-empty string of at most {MAX_NAME_LENGTH} character
 class Pipeline(Protocol):
     """Where recorded events go: the batching worker, or a test capture."""
 
-    def submit(self, record: EventRecord) -> bool: ...
+    def submit(self, queued: QueuedEvent) -> bool: ...
     def flush(self, timeout: float) -> bool: ...
     def shutdown(self, timeout: float) -> bool: ...
     def queued(self) -> int: ...
@@ -147,6 +155,7 @@ class Client:
             encoder=encoder,
             make_exporter=make_exporter,
             max_queue_size=config.max_queue_size,
+            max_queue_bytes=config.max_queue_bytes,
             max_export_batch_size=config.max_export_batch_size,
             max_export_batch_bytes=config.max_export_batch_bytes,
             schedule_delay=config.schedule_delay,
@@ -176,9 +185,9 @@ class Client:
         try:
             if type(name) is not str or not name or len(name) > MAX_NAME_LENGTH:
                 raise InvalidEventError("name", _RULE_NAME)
-            body = None if properties is None else check_properties(properties)
+            body, size = (None, 0) if properties is None else check_properties_sized(properties)
             return self._emit(
-                MILESTONE, name, body, None, user_id, account_id, session_id, timestamp
+                MILESTONE, name, body, None, user_id, account_id, session_id, timestamp, size
             )
         except InvalidEventError as error:
             self._invalid(error)
@@ -209,9 +218,17 @@ class Client:
                 attributes["cs.outcome.value"] = check_number("value", value)
             if unit is not None:
                 attributes["cs.outcome.unit"] = check_id("unit", unit)
-            body = None if properties is None else check_properties(properties)
+            body, size = (None, 0) if properties is None else check_properties_sized(properties)
             return self._emit(
-                OUTCOME, name, body, attributes or None, user_id, account_id, session_id, timestamp
+                OUTCOME,
+                name,
+                body,
+                attributes or None,
+                user_id,
+                account_id,
+                session_id,
+                timestamp,
+                size,
             )
         except InvalidEventError as error:
             self._invalid(error)
@@ -244,9 +261,11 @@ class Client:
             check_id("prompt_id", prompt_id)
             check_id("area", area)
             attributes = feedback_attributes(kind, score, comment, prompt_id, area)
-            body = None if properties is None else check_properties(properties)
+            body, size = (None, 0) if properties is None else check_properties_sized(properties)
+            if comment is not None:
+                size += len(comment)
             return self._emit(
-                FEEDBACK, kind, body, attributes, user_id, account_id, session_id, timestamp
+                FEEDBACK, kind, body, attributes, user_id, account_id, session_id, timestamp, size
             )
         except InvalidEventError as error:
             self._invalid(error)
@@ -275,8 +294,9 @@ class Client:
                     "event", f"{cls.__qualname__} must be declared with name= and version="
                 )
             schema = cls.__cs_schema__
+            size = estimated_bytes(event.__dict__)
             return self._emit(
-                schema, schema.name, event, None, user_id, account_id, session_id, timestamp
+                schema, schema.name, event, None, user_id, account_id, session_id, timestamp, size
             )
         except InvalidEventError as error:
             self._invalid(error)
@@ -294,6 +314,7 @@ class Client:
         account_id: str | None,
         session_id: str | None,
         timestamp: object,
+        size: int,
     ) -> str | None:
         identity = _identity_var.get()
         if user_id is None:
@@ -313,7 +334,7 @@ class Client:
             return None
         trace_id, span_id, flags = active_span_ids()
         event_id = f"{self._id_prefix}{self._next_seq():016x}"
-        record = EventRecord(
+        queued = (
             event_id,
             time.time_ns() if timestamp is None else _timestamp_ns(timestamp),
             schema,
@@ -326,8 +347,9 @@ class Client:
             trace_id,
             span_id,
             flags,
+            RECORD_BYTES + size,
         )
-        return event_id if self._pipeline.submit(record) else None
+        return event_id if self._pipeline.submit(queued) else None
 
     def _invalid(self, error: InvalidEventError) -> None:
         if self._strict:
@@ -416,6 +438,7 @@ class Client:
     def _after_fork_in_child(self) -> None:
         # Parent and child must never mint the same event id; counters carry on from the fork.
         self._id_prefix = os.urandom(8).hex()
+        self._stats.reinit_after_fork()
         if not self._closed and not self._disabled:
             self._pipeline.reinit_after_fork()
 

@@ -36,7 +36,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from ._otlp_types import OtlpLogRecord, OtlpScope
+from ._otlp_types import SEVERITY_INFO, OtlpLogRecord, OtlpScope
 
 __all__ = ["ProtobufEncoder"]
 
@@ -63,12 +63,19 @@ _TRUE: Final = b"\x10\x01"
 _FALSE: Final = b"\x10\x00"
 
 
+# Two-byte varints (128..16383: record and batch-part lengths), built on first use.
+_TWO_BYTES: list[bytes | None] = [None] * 0x4000
+
+
 def _varint(value: int) -> bytes:
     """Unsigned LEB128 of a non-negative ``value`` (negative int64s are wrapped by callers)."""
     if value < 0x80:
         return _SMALL[value]
     if value < 0x4000:
-        return bytes((value & 0x7F | 0x80, value >> 7))
+        encoded = _TWO_BYTES[value]
+        if encoded is None:
+            encoded = _TWO_BYTES[value] = bytes((value & 0x7F | 0x80, value >> 7))
+        return encoded
     out = bytearray()
     while value > 0x7F:
         out.append(value & 0x7F | 0x80)
@@ -90,37 +97,78 @@ def _delimited(tag: bytes, payload: bytes) -> bytes:
     return tag + (_SMALL[n] if n < 0x80 else _varint(n)) + payload
 
 
-class _Writer:
-    """Serializes AnyValue trees; owns the attribute-key cache of one encoder."""
+class _KeyFields:
+    """Everything about one key that does not depend on its value, in one context (tag).
 
-    __slots__ = ("_keys",)
+    A KeyValue of a scalar is ``tag, size, key field, value tag, AnyValue length, AnyValue``
+    where everything but the AnyValue's payload depends only on the key and on the payload's
+    length. Those prefixes are built once per key and length, so writing a string attribute
+    is ``prefix + utf-8 bytes`` and a double ``prefix + 8 bytes``.
+    """
+
+    __slots__ = ("double", "falsy", "ints", "key", "small_ints", "strings", "tag", "truthy")
+
+    def __init__(self, tag: bytes, key_field: bytes) -> None:
+        self.tag = tag
+        self.key = key_field  # KeyValue.key (left out when empty) and KeyValue.value's tag
+        # AnyValue {double_value: 8 bytes} is always 9 bytes long.
+        self.double = self.prefix(9) + b"\x21"
+        self.truthy = self.prefix(2) + _TRUE
+        self.falsy = self.prefix(2) + _FALSE
+        self.strings: list[bytes | None] = [None] * 0x80  # by utf-8 length, under 128
+        self.small_ints: list[bytes | None] = [None] * 0x80  # whole KeyValues for 0..127
+        self.ints: list[bytes | None] = [None] * 11  # by varint length (at most 10 bytes)
+
+    def prefix(self, any_value_length: int) -> bytes:
+        """Tag, size, key and value tag of a KeyValue whose AnyValue has this length."""
+        length = _varint(any_value_length)
+        size = len(self.key) + len(length) + any_value_length
+        return self.tag + _varint(size) + self.key + length
+
+    def string(self, n: int) -> bytes:
+        """The prefix of a string of ``n`` < 128 utf-8 bytes, up to and including its length."""
+        encoded = self.strings[n] = self.prefix(n + 2) + b"\x0a" + _SMALL[n]
+        return encoded
+
+    def small_int(self, value: int) -> bytes:
+        encoded = self.small_ints[value] = self.prefix(2) + _SMALL_INTS[value]
+        return encoded
+
+    def int_prefix(self, n: int) -> bytes:
+        """The prefix of an int64 whose varint is ``n`` bytes, up to and including its tag."""
+        encoded = self.ints[n] = self.prefix(n + 1) + b"\x18"
+        return encoded
+
+
+class _Writer:
+    """Serializes AnyValue trees; owns the per-key caches of one encoder."""
+
+    __slots__ = ("_fields",)
 
     def __init__(self) -> None:
-        self._keys: dict[str, bytes] = {}
+        # tag -> key -> _KeyFields. Keys repeat from record to record but are user data, so
+        # unbounded in principle: a table is dropped wholesale when it grows too large.
+        self._fields: dict[bytes, dict[str, _KeyFields]] = {b"\x0a": {}, b"\x32": {}}
 
-    def key_field(self, key: str) -> bytes:
-        """KeyValue's key field followed by the value's tag, cached: ``\\x0a len key \\x12``."""
-        keys = self._keys
-        if len(keys) >= _KEY_CACHE_LIMIT:
-            keys.clear()
+    def key_fields(self, key: str, tag: bytes) -> _KeyFields:
+        table = self._fields[tag]
+        if len(table) >= _KEY_CACHE_LIMIT:
+            table.clear()
         data = _utf8(key if type(key) is str else str(key))
         # proto3 leaves out an empty string, even as a key.
-        encoded = keys[key] = _delimited(b"\x0a", data) + b"\x12" if data else b"\x12"
-        return encoded
+        key_field = _delimited(b"\x0a", data) + b"\x12" if data else b"\x12"
+        fields = table[key] = _KeyFields(tag, key_field)
+        return fields
 
     def pairs(self, values: Mapping[str, Any], tag: bytes, parts: list[bytes], depth: int) -> None:
         """Append each ``key: value`` of ``values`` to ``parts`` as a ``tag``-ged KeyValue.
 
-        The hot loop of the encoder: scalars are written as pieces with lengths computed
-        arithmetically, so no intermediate AnyValue or KeyValue bytes are built for them.
+        The hot loop of the encoder: a scalar costs a cache lookup and one or two appends.
         """
-        keys = self._keys
-        key_field = self.key_field
-        any_value = self.any_value
-        small = _SMALL
-        varint = _varint
+        table = self._fields[tag]
+        append = parts.append
         for key, value in values.items():
-            encoded_key = keys.get(key) or key_field(key)
+            fields = table.get(key) or self.key_fields(key, tag)
             kind = type(value)
             if kind is str:
                 try:
@@ -129,35 +177,31 @@ class _Writer:
                     data = value.encode("utf-8", "replace")
                 n = len(data)
                 if n < 0x80:
-                    # KeyValue = key field + value tag, 1 length byte, AnyValue (1 + 1 + n).
-                    size = len(encoded_key) + n + 3
-                    parts += (
-                        tag,
-                        small[size] if size < 0x80 else varint(size),
-                        encoded_key,
-                        small[n + 2],
-                        b"\x0a",
-                        small[n],
-                        data,
-                    )
+                    append(fields.strings[n] or fields.string(n))
+                    append(data)
                     continue
-                encoded = b"\x0a" + varint(n) + data
-            elif kind is int and 0 <= value < 0x80:
-                encoded = _SMALL_INTS[value]
+                encoded = b"\x0a" + _varint(n) + data
+            elif kind is int:
+                if 0 <= value < 0x80:
+                    append(fields.small_ints[value] or fields.small_int(value))
+                    continue
+                if _INT64_MIN <= value <= _INT64_MAX:
+                    digits = _varint(value if value >= 0 else value + _TWO_TO_64)
+                    append(fields.ints[len(digits)] or fields.int_prefix(len(digits)))
+                    append(digits)
+                    continue
+                encoded = self.any_value(value, depth)
             elif kind is float:
-                encoded = b"\x21" + _pack_double(value)
+                append(fields.double)
+                append(_pack_double(value))
+                continue
+            elif kind is bool:
+                append(fields.truthy if value else fields.falsy)
+                continue
             else:
-                encoded = any_value(value, depth)
-            n = len(encoded)
-            length = small[n] if n < 0x80 else varint(n)
-            size = len(encoded_key) + len(length) + n
-            parts += (
-                tag,
-                small[size] if size < 0x80 else varint(size),
-                encoded_key,
-                length,
-                encoded,
-            )
+                encoded = self.any_value(value, depth)
+            append(fields.prefix(len(encoded)))
+            append(encoded)
 
     def any_value(self, value: Any, depth: int) -> bytes:
         """The serialized AnyValue message for one Python value."""
@@ -243,6 +287,7 @@ class ProtobufEncoder:
         self._scope_field = _delimited(b"\x0a", instrumentation)
         # Severity and event name repeat across records: their fields, encoded once each.
         self._severity: dict[tuple[int, str], bytes] = {}
+        self._info = self._severity_fields(SEVERITY_INFO, "INFO")
         self._event_names: dict[str, bytes] = {}
 
     def encode_record(self, record: OtlpLogRecord) -> bytes:
@@ -252,20 +297,22 @@ class ProtobufEncoder:
         time_unix_nano = record.time_unix_nano
         if time_unix_nano:
             append(b"\x09" + _pack_fixed64(time_unix_nano))
-        severity_key = (record.severity_number, record.severity_text)
-        severity = self._severity.get(severity_key)
-        if severity is None:
-            severity = self._severity_fields(*severity_key)
-        append(severity)
+        number, text = record.severity_number, record.severity_text
+        if number == SEVERITY_INFO and text == "INFO":
+            append(self._info)
+        else:
+            append(self._severity.get((number, text)) or self._severity_fields(number, text))
         body = record.body
         if body is not None:
             if type(body) is dict:  # the usual body: an event's properties
                 kvlist: list[bytes] = []
                 self._pairs(body, b"\x0a", kvlist, 1)
-                encoded = _delimited(b"\x32", b"".join(kvlist))
+                values = b"".join(kvlist)
+                # body = AnyValue{kvlist_value = KeyValueList{values}}, without copying twice.
+                length = _varint(len(values))
+                parts += (b"\x2a", _varint(1 + len(length) + len(values)), b"\x32", length, values)
             else:
-                encoded = self._any_value(body, 0)
-            append(_delimited(b"\x2a", encoded))
+                append(_delimited(b"\x2a", self._any_value(body, 0)))
         self._pairs(record.attributes, b"\x32", parts, 0)
         if record.flags:
             append(b"\x45" + _pack_fixed32(record.flags))
