@@ -44,7 +44,7 @@ class Config:
     certificate: str | None = None
     verify: bool = True
     max_queue_size: int = 100_000
-    max_queue_bytes: int = 64 * 1024 * 1024
+    max_queue_bytes: int = 128 * 1024 * 1024
     max_export_batch_size: int = 2048
     max_export_batch_bytes: int = 2 * 1024 * 1024
     schedule_delay: float = 1.0

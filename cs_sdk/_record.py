@@ -1,8 +1,12 @@
-"""The in-process form of one recorded event, built on the caller's thread.
+"""The in-process forms of one recorded event.
 
-It is deliberately a plain slotted object filled positionally: building it is part of the
-caller's 5 µs budget. Everything expensive (typed-event serialisation, pilot tags,
-redaction, ``before_send``, OTLP mapping, encoding) happens later on the worker.
+On the caller's thread an event is a ``QueuedEvent``: a plain tuple of ``EventRecord``'s
+constructor arguments. Building a tuple is the cheapest thing Python can build (part of the
+caller's 5 µs budget), and a tuple holding only strings, numbers and flat dicts of those is
+untracked by the garbage collector at its first collection, so a long queue costs full
+collections nothing. The worker turns each into an ``EventRecord`` (``EventRecord(*queued)``)
+just before the enrichment steps; everything expensive (typed-event serialisation, pilot
+tags, redaction, ``before_send``, OTLP mapping, encoding) happens there.
 """
 
 from __future__ import annotations
@@ -10,6 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from .events._base import Event, SchemaRef
+
+# (event_id, time_unix_nano, schema, name, body, attributes, user_id, account_id, session_id,
+#  trace_id, span_id, trace_flags, size): EventRecord's parameters, in order.
+QueuedEvent = tuple[Any, ...]
+QUEUED_SIZE = 12  # the index of `size` in a QueuedEvent
 
 
 class EventRecord:
@@ -24,6 +33,7 @@ class EventRecord:
         "pilots",
         "schema",
         "session_id",
+        "size",
         "span_id",
         "time_unix_nano",
         "trace_flags",
@@ -45,6 +55,7 @@ class EventRecord:
         trace_id: int,
         span_id: int,
         trace_flags: int,
+        size: int = 0,
     ) -> None:
         self.event_id = event_id
         self.time_unix_nano = time_unix_nano
@@ -59,6 +70,8 @@ class EventRecord:
         self.trace_id = trace_id
         self.span_id = span_id
         self.trace_flags = trace_flags
+        # Estimated bytes held in memory while queued (the queue is bounded by bytes too).
+        self.size = size
         # (pilot id, cohort) pairs, added on the worker by the pilot tagging step.
         self.pilots: tuple[tuple[str, str | None], ...] = ()
 

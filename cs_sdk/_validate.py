@@ -65,41 +65,85 @@ def check_number(field: str, value: object) -> float | None:
     return float(value)  # type: ignore[arg-type]
 
 
+# What a queued event holds in memory, estimated on the caller's thread so that the queue
+# can be bounded by bytes as well as by count: the record itself with its ids, then per
+# property a dict slot and a boxed value, plus the characters of every string. Measured
+# against tracemalloc for the benchmark's 8-property event: ~1 KB estimated, ~0.8 KB held.
+RECORD_BYTES = 256
+VALUE_BYTES = 96
+
+
 def check_properties(value: object, field: str = "properties") -> dict[str, Any] | None:
     """A validated copy of a properties mapping; ``None`` for no properties."""
+    return check_properties_sized(value, field)[0]
+
+
+def check_properties_sized(
+    value: object, field: str = "properties"
+) -> tuple[dict[str, Any] | None, int]:
+    """:func:`check_properties` and the estimated bytes the copy holds in memory."""
     if value is None:
-        return None
+        return None, 0
     if not isinstance(value, Mapping):
         raise InvalidEventError(field, "must be a dict")
     if len(value) > MAX_PROPERTIES:
         raise InvalidEventError(field, f"must have at most {MAX_PROPERTIES} keys")
     if not value:
-        return None
+        return None, 0
     return _check_mapping(value, field, 1)
 
 
-def _check_mapping(value: Mapping[Any, Any], field: str, depth: int) -> dict[str, Any]:
+def estimated_bytes(value: Any) -> int:
+    """The memory estimate of an already validated value (nested properties, comments)."""
+    kind = type(value)
+    if kind is str:
+        return VALUE_BYTES + len(value)
+    if kind is dict:
+        return VALUE_BYTES + sum(len(k) + estimated_bytes(v) for k, v in value.items())
+    if kind is list:
+        return VALUE_BYTES + sum(estimated_bytes(item) for item in value)
+    return VALUE_BYTES
+
+
+def _check_mapping(
+    value: Mapping[Any, Any],
+    field: str,
+    depth: int,
+    # Bound as defaults so that the loop reads fast locals, not globals and builtins.
+    _str: type = str,
+    _int: type = int,
+    _float: type = float,
+    _bool: type = bool,
+    _len: Any = len,
+    _max_name: int = MAX_NAME_LENGTH,
+    _max_string: int = MAX_STRING_LENGTH,
+    _int_min: int = _INT64_MIN,
+    _int_max: int = _INT64_MAX,
+) -> tuple[dict[str, Any], int]:
     # The common case, a flat dict of scalars, stays in this loop with no call per value.
-    copy: dict[str, Any] = {}
-    for key, item in value.items():
-        if type(key) is not str or not key or len(key) > MAX_NAME_LENGTH:
+    # The copy is made at C speed first; only nested values are replaced in it (assigning
+    # an existing key during iteration is allowed: the dict does not change size).
+    copy: dict[str, Any] = dict(value)
+    size = VALUE_BYTES * _len(copy)
+    for key, item in copy.items():
+        if type(key) is not _str or not key or _len(key) > _max_name:
             raise InvalidEventError(field, _RULE_KEY)
         kind = type(item)
-        if kind is str:
-            if len(item) > MAX_STRING_LENGTH:
+        if kind is _str:
+            length = _len(item)
+            if length > _max_string:
                 raise InvalidEventError(f"{field}.{key}", _RULE_STRING)
-        elif kind is int:
-            if not _INT64_MIN <= item <= _INT64_MAX:
+            size += length
+        elif kind is _int:
+            if not _int_min <= item <= _int_max:
                 raise InvalidEventError(f"{field}.{key}", _RULE_INT)
-        elif kind is float:
+        elif kind is _float:
             if item - item != 0.0:
                 raise InvalidEventError(f"{field}.{key}", _RULE_FLOAT)
-        elif item is None or kind is bool:
-            pass
-        else:
-            item = _check_nested(item, f"{field}.{key}", depth)
-        copy[key] = item
-    return copy
+        elif item is not None and kind is not _bool:
+            item = copy[key] = _check_nested(item, f"{field}.{key}", depth)
+            size += estimated_bytes(item)
+    return copy, size
 
 
 def _check_nested(value: Any, field: str, depth: int) -> Any:
@@ -108,7 +152,7 @@ def _check_nested(value: Any, field: str, depth: int) -> Any:
     if isinstance(value, Mapping):
         if len(value) > MAX_PROPERTIES:
             raise InvalidEventError(field, f"must have at most {MAX_PROPERTIES} keys")
-        return _check_mapping(value, field, depth + 1)
+        return _check_mapping(value, field, depth + 1)[0]
     if isinstance(value, (list, tuple)):
         if len(value) > MAX_PROPERTIES * 16:
             raise InvalidEventError(field, f"must have at most {MAX_PROPERTIES * 16} items")

@@ -36,7 +36,7 @@ from ._export._mapping import (
 from ._export._otlp_types import OtlpLogRecord
 from ._pipeline._stats import Stats
 from ._processors import ProcessorChain
-from ._record import EventRecord
+from ._record import EventRecord, QueuedEvent
 
 __all__ = ["CapturedEvent", "CapturedEvents", "capture"]
 
@@ -113,8 +113,8 @@ class CapturePipeline:
         self._chain = chain
         self._sink = sink
 
-    def submit(self, record: EventRecord) -> bool:
-        processed = self._chain.run(record)
+    def submit(self, queued: QueuedEvent) -> bool:
+        processed = self._chain.run(EventRecord(*queued))
         if processed is not None:
             self._sink.append(CapturedEvent.from_otlp(to_otlp(processed)))
         return True

@@ -114,6 +114,42 @@ def test_a_full_queue_drops_and_counts_without_blocking_the_caller() -> None:
     assert client.flush(timeout=1) is False  # a closed client delivers nothing more
 
 
+def test_the_queue_is_bounded_by_the_memory_its_events_hold() -> None:
+    collector = RecordingCollector()
+    collector.open.clear()  # the collector hangs: nothing leaves the queue
+    client = collector.client(
+        max_queue_size=10_000, max_queue_bytes=200_000, max_export_batch_size=10
+    )
+    client.milestone("first")
+    assert collector.entered.wait(timeout=5)  # the worker is stuck exporting "first"
+    small = [client.milestone("small", properties={"n": 1}) for _ in range(50)]
+    # Each of these holds ~10 KB of text: the byte bound stops them long before the count one.
+    big = [client.milestone("big", properties={"text": "x" * 10_000}) for _ in range(100)]
+    stats = client.stats()
+    assert None not in small
+    accepted = sum(result is not None for result in big)
+    assert 10 <= accepted < 20
+    assert stats["dropped"]["queue_full"] == 100 - accepted
+    assert stats["queued"] == 50 + accepted  # the queue still takes nothing beyond its bound
+    assert client.milestone("still too much", properties={"n": 1}) is None
+    collector.open.set()
+    client.shutdown(timeout=10)
+    assert client.stats()["sent"] == 1 + 50 + accepted
+    assert client.milestone("after", properties={"n": 1}) is None  # closed, not a leak
+
+
+def test_queue_memory_is_released_as_the_worker_takes_events() -> None:
+    collector = RecordingCollector()
+    client = collector.client(max_queue_bytes=100_000, schedule_delay=0.01)
+    # 20x the byte bound in total, recorded in steps the worker keeps up with.
+    for step in range(40):
+        for _ in range(5):
+            assert client.milestone("big", properties={"text": "x" * 9_000}) is not None
+        assert client.flush(timeout=5) is True, step
+    assert client.stats()["dropped_total"] == 0
+    client.shutdown()
+
+
 def test_a_flush_after_a_loss_reports_true_again_once_all_is_delivered() -> None:
     collector = RecordingCollector()
     collector.open.clear()
@@ -127,6 +163,20 @@ def test_a_flush_after_a_loss_reports_true_again_once_all_is_delivered() -> None
     client.milestone("later")
     assert client.flush(timeout=5) is True
     client.shutdown()
+
+
+def test_shutdown_just_after_a_slow_export_still_delivers_the_queue() -> None:
+    collector = RecordingCollector()
+    collector.open.clear()
+    client = collector.client(max_export_batch_size=10)
+    client.milestone("first")
+    assert collector.entered.wait(timeout=5)  # the worker is inside a send
+    for index in range(30):
+        client.milestone(f"m{index}")
+    collector.open.set()  # the send returns while shutdown begins
+    assert client.shutdown(timeout=10) is True
+    assert client.stats()["sent"] == 31
+    assert client.stats()["dropped_total"] == 0
 
 
 def test_shutdown_delivers_what_is_queued_and_is_idempotent() -> None:
