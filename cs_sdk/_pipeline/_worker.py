@@ -7,9 +7,10 @@ events hold (``max_queue_bytes``); past either bound new events are dropped and 
 a spool, the worker moves batches to disk once the queue is half full, so that a burst the
 collector cannot take in time waits on disk rather than being dropped.
 The worker drains the queue every ``schedule_delay`` or when woken, runs the enrichment chain,
-maps and encodes each record, cuts batches by count and by encoded size, and exports them
-one at a time. Flush requests travel through the same queue, so a flush is resolved exactly
-when everything queued before it has been exported.
+maps and encodes each record, cuts batches by count and by encoded size, and hands them to
+the sender thread (``_sender.py``) one at a time: while a batch is in flight the worker goes
+on encoding the next. Flush requests travel through the same queue, so a flush is resolved
+exactly when everything queued before it has been exported.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .._export._mapping import to_otlp
 from .._log import logger, warn_once
 from .._processors import ProcessorChain
 from .._record import QUEUED_SIZE, EventRecord, QueuedEvent
+from ._sender import Sender
 from ._stats import Stats
 
 if TYPE_CHECKING:
@@ -39,7 +41,8 @@ _ABORT_GRACE: Final = 0.2
 _SPOOL_AFTER: Final = 2.0
 _PROBE_INITIAL: Final = 0.5
 _PROBE_MAX: Final = 30.0
-_REPLAY_PER_ROUND: Final = 16
+# With a spool, how often the worker waiting for the batch in flight checks the queue's size.
+_PRESSURE_POLL: Final = 0.005
 # The worker encodes in pure Python, holding the GIL; an application thread that wants it
 # would wait up to the interpreter's switch interval (5 ms). Releasing it every this many
 # records bounds that wait to the time these records take (~0.4 ms).
@@ -54,6 +57,17 @@ class FlushRequest:
     def __init__(self) -> None:
         self.done = threading.Event()
         self.ok = False
+
+
+class _Flight:
+    """The batch in the sender's hands: fresh from the queue, or a spooled one (``batch_id``)."""
+
+    __slots__ = ("batch_id", "count", "payload")
+
+    def __init__(self, payload: bytes, count: int, batch_id: int | None = None) -> None:
+        self.payload = payload
+        self.count = count
+        self.batch_id = batch_id
 
 
 class BatchPipeline:
@@ -117,6 +131,9 @@ class BatchPipeline:
         self._spool_backlog = self._spool is not None and self._spool_has_backlog()
         self._waiting_flushes: list[FlushRequest] = []
         self._exporter = self._make_exporter(self._interrupt)
+        self._sender = Sender(on_done=self._wake.set)
+        # The batch in the sender's hands, kept to spool it (or release it) if it fails.
+        self._in_flight: _Flight | None = None
         self._thread = threading.Thread(target=self._run, name="cs_sdk.worker", daemon=True)
         self._thread.start()
 
@@ -186,6 +203,7 @@ class BatchPipeline:
             self._exporter.close()
             if self._spool is not None:
                 self._spool.close()
+        self._sender.stop()
         return self._stats.lost_total() == lost_before
 
     # -- worker's side -------------------------------------------------------------------
@@ -198,9 +216,13 @@ class BatchPipeline:
                 # Read before draining: a shutdown that begins while a drain is under way
                 # (blocked in a send) still gets one full drain of what was queued before it.
                 stopping = self._stopping
+                if self._sender.finished:
+                    self._settle()
                 self._drain()
                 self._replay()
                 if stopping:
+                    self._finish_replay()
+                    self._settle()
                     break
         except Exception:  # a bug here must not kill the host; say so once
             logger.exception("cs_sdk: the export worker failed; events are no longer sent")
@@ -229,6 +251,7 @@ class BatchPipeline:
                 break
             if type(item) is FlushRequest:
                 self._export_pending()
+                self._settle()
                 if self._spool_backlog:
                     # Delivered means delivered: the flush waits for the spool to drain.
                     self._waiting_flushes.append(item)
@@ -270,25 +293,63 @@ class BatchPipeline:
 
     def _deliver(self, payload: bytes, count: int) -> None:
         spool = self._spool
-        if spool is not None and (
-            self._spool_backlog or not self._healthy or self._under_pressure()
-        ):
-            # Keep delivery in order: once anything waits on disk, new batches queue behind it.
-            self._to_spool(payload, count)
-            return
-        now = time.monotonic()
+        if spool is not None:
+            if self._spool_backlog or not self._healthy:
+                # Keep delivery in order: once anything waits on disk, new batches go behind it.
+                self._to_spool(payload, count)
+                return
+            while self._in_flight is not None and not self._sender.wait_finished(_PRESSURE_POLL):
+                if self._under_pressure():
+                    # The queue fills faster than the collector takes it: to disk, not waiting.
+                    self._to_spool(payload, count)
+                    return
+            self._settle()
+            if self._spool_backlog or not self._healthy:  # the batch in flight was spooled
+                self._to_spool(payload, count)
+                return
+        else:
+            self._settle()  # one batch in flight per endpoint
         budget = self._export_timeout if spool is None else min(self._export_timeout, _SPOOL_AFTER)
-        deadline = min(now + budget, self._send_deadline())
-        try:
-            result = self._exporter.send(payload, count, deadline)
-        except Exception:
-            logger.debug("export failed", exc_info=True)
-            result = ExportResult(0, count, "internal_error")
-        if spool is not None and result.retryable:
+        deadline = min(time.monotonic() + budget, self._send_deadline())
+        send = self._exporter.send
+        self._in_flight = _Flight(payload, count)
+        self._sender.start(lambda: send(payload, count, deadline), count)
+
+    def _settle(self) -> None:
+        """Wait for the batch in flight, if any, and account for its fate."""
+        flight = self._in_flight
+        if flight is None:
+            return
+        result = self._sender.wait()
+        self._in_flight = None
+        if result is None:  # cannot happen: wait() without a timeout returns the result
+            result = ExportResult(0, flight.count, "internal_error")
+        if flight.batch_id is not None:
+            self._settle_replay(flight.batch_id, result)
+            return
+        if self._spool is not None and result.retryable:
             self._count_retries()
             self._mark_unhealthy()
-            self._to_spool(payload, count)
+            self._to_spool(flight.payload, flight.count)
             return
+        self._account(result)
+
+    def _settle_replay(self, batch_id: int, result: ExportResult) -> None:
+        spool = self._spool
+        assert spool is not None
+        try:
+            if result.retryable:
+                spool.release(batch_id)
+                self._mark_unhealthy()
+                return
+            # Delivered, or refused for good (a 400 will not get better): either way it leaves.
+            spool.ack(batch_id)
+        except Exception as error:
+            warn_once("spool-error", "cs_sdk: could not update the spool: %s", error)
+        self._healthy = True
+        self._probe_failures = 0
+        if result.delivered:
+            self._stats.count("replayed", result.delivered)
         self._account(result)
 
     def _under_pressure(self) -> bool:
@@ -333,6 +394,8 @@ class BatchPipeline:
         self._next_probe = time.monotonic() + random.uniform(0, backoff)
 
     def _wait_time(self) -> float:
+        if self._in_flight is not None and not self._sender.finished:
+            return self._schedule_delay  # the sender wakes the worker when the send is over
         if self._spool_backlog and not self._stopping:
             return max(0.0, min(self._schedule_delay, self._next_probe - time.monotonic()))
         return self._schedule_delay
@@ -344,29 +407,41 @@ class BatchPipeline:
             return False
 
     def _replay(self) -> None:
-        """Send spooled batches, oldest first, while the collector accepts them."""
+        """Start sending the oldest spooled batch, if the collector may take it now.
+
+        One batch at a time, through the sender like any other: the worker goes on draining
+        the queue meanwhile, and comes back here when the sender wakes it.
+        """
         spool = self._spool
         if spool is None or not self._spool_backlog:
             return
         if not self._healthy and time.monotonic() < self._next_probe:
             return
-        for _ in range(_REPLAY_PER_ROUND):
-            if self._stopping and time.monotonic() >= self._send_deadline():
+        if self._in_flight is not None:
+            if not self._sender.finished:
                 return
-            try:
-                batch = spool.claim()
-            except Exception as error:
-                warn_once("spool-error", "cs_sdk: could not read the spool: %s", error)
-                self._mark_unhealthy()
+            self._settle()
+            if not self._healthy or not self._spool_backlog:
                 return
-            if batch is None:
-                self._spool_backlog = False
-                waiting, self._waiting_flushes = self._waiting_flushes, []
-                for request in waiting:
-                    self._resolve(request)
-                return
-            deadline = min(time.monotonic() + self._export_timeout, self._send_deadline())
-            result = self._exporter.send(
+        if self._stopping and time.monotonic() >= self._send_deadline():
+            return
+        try:
+            batch = spool.claim()
+        except Exception as error:
+            warn_once("spool-error", "cs_sdk: could not read the spool: %s", error)
+            self._mark_unhealthy()
+            return
+        if batch is None:
+            self._spool_backlog = False
+            waiting, self._waiting_flushes = self._waiting_flushes, []
+            for request in waiting:
+                self._resolve(request)
+            return
+        deadline = min(time.monotonic() + self._export_timeout, self._send_deadline())
+        send = self._exporter.send
+
+        def replay() -> ExportResult:
+            return send(
                 batch.payload,
                 batch.records,
                 deadline,
@@ -374,18 +449,19 @@ class BatchPipeline:
                 gzip=batch.content_encoding == "gzip",
                 retry=False,
             )
-            if result.retryable:
-                spool.release(batch.id)
-                self._mark_unhealthy()
+
+        self._in_flight = _Flight(batch.payload, batch.records, batch.id)
+        self._sender.start(replay, batch.records)
+
+    def _finish_replay(self) -> None:
+        """At shutdown: replay what the budget allows (the rest waits on disk for next time)."""
+        while self._spool is not None and self._spool_backlog and self._healthy:
+            if time.monotonic() >= self._send_deadline():
                 return
-            # Delivered, or refused for good (a 400 will not get better): either way it leaves.
-            spool.ack(batch.id)
-            self._healthy = True
-            self._probe_failures = 0
-            if result.delivered:
-                self._stats.count("replayed", result.delivered)
-            self._account(result)
-        self._wake.set()  # more to replay: come straight back after draining new events
+            self._replay()
+            if self._in_flight is None:
+                return
+            self._settle()
 
     def _count_retries(self) -> None:
         retries = self._exporter.take_retry_count()
@@ -415,6 +491,8 @@ class BatchPipeline:
     def _discard_queue(self, reason: str, *, pending: bool = True) -> None:
         """Count what can no longer be sent; release anyone waiting on a flush."""
         dropped = 0
+        if pending and self._in_flight is not None and self._sender.finished:
+            self._settle()  # it ended while the worker was failing: count what it says
         waiting, self._waiting_flushes = self._waiting_flushes, []
         for request in waiting:
             request.done.set()  # not ok: the spool still holds events
