@@ -1,8 +1,9 @@
-"""python -m bench [--quick] [--events N] [--calls N] [--sdk NAMES] [--json PATH]
+"""python -m bench [--quick] [--events N] [--calls N] [--requests N] [--sdk NAMES] [--json PATH]
 
 Runs every SDK through every scenario, each in a fresh subprocess against a loopback sink
 served from this process, then prints one table and writes it to bench/RESULTS.md.
-A full run takes ~3.5 minutes on 2 cores, ``--quick`` under one.
+The host-impact scenario also runs a baseline with no SDK (``none``).
+A full run takes ~5 minutes on 2 cores, ``--quick`` about one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from . import _report
+from ._measure import calibrate_slice
+from ._peers import BASELINE
 from ._sink import Sink, closed_port_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,9 +44,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--calls", type=int, help="timed calls per SDK for caller cost")
     parser.add_argument(
+        "--requests", type=int, help="timed requests per run for host impact (0 = skip it)"
+    )
+    parser.add_argument(
         "--repeat",
         type=int,
-        help="runs with the sink up per SDK, median taken (default 3, quick 1)",
+        help="runs with the sink up per SDK, median taken (default 3, host 5; quick 1)",
     )
     parser.add_argument(
         "--sdk", default=",".join(_report.SDKS), help="comma-separated subset of SDKs"
@@ -110,6 +116,12 @@ def cpu_seconds() -> tuple[float, float]:
     return busy, ours
 
 
+def foreign_cores(before: tuple[float, float], wall: float) -> float:
+    """Cores other processes used on average since ``before`` (a ``cpu_seconds()``)."""
+    busy, ours = cpu_seconds()
+    return round(max(0.0, (busy - before[0]) - (ours - before[1])) / max(wall, 1e-3), 2)
+
+
 def plan(args: argparse.Namespace) -> dict[str, Any]:
     quick = args.quick
     return {
@@ -125,6 +137,19 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
         "limit": 5.0 if quick else 15.0,
         "trace": not quick,  # tracemalloc makes the peers' calls ~3x slower: full runs only
         "timeout": 60.0,  # seconds from the first call for the sink to receive a burst
+        # Host impact: requests of `slices` x 0.1 ms of CPU work, one event recorded after each
+        # slice, arriving as a seeded Poisson process at `host_rate`/s and served by
+        # `host_threads` threads. 1 ms x 450/s = 45% of one core in handler CPU: loaded, not
+        # saturated (the GIL puts every handler on one core; the sink has the other).
+        "requests": args.requests if args.requests is not None else 600 if quick else 1_000,
+        # A run's p99 is what a burst of activity elsewhere on the machine moves most: more,
+        # shorter runs, so that the median can leave two disturbed ones out.
+        "host_repeat": args.repeat or (1 if quick else 5),
+        "host_warm": 100,  # untimed requests first, so the sender is in its steady state
+        "host_rate": 450.0,
+        "host_threads": 4,
+        "slices": 10,
+        "slice_us": 100,
     }
 
 
@@ -146,29 +171,43 @@ def merge_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run_all(sink: Sink, sdks: list[str], p: dict[str, Any], notes: list[str]) -> _report.Results:
     """Every scenario for every SDK; repetitions interleave the SDKs so drift spreads evenly."""
-    scenarios = ["latency", "throughput", "down"] + (["down-trace"] if p["trace"] else [])
-    counts = {"latency": p["calls"], "throughput": p["events"]}  # the rest: p["down"]
-    runs: dict[str, dict[str, list[dict[str, Any]]]] = {sdk: {} for sdk in sdks}
+    scenarios = ["latency", "throughput"] + (["host"] if p["requests"] else []) + ["down"]
+    scenarios += ["down-trace"] if p["trace"] else []
+    counts = {"latency": p["calls"], "throughput": p["events"], "host": p["requests"]}
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {sdk: {} for sdk in [*sdks, BASELINE]}
     failed: set[str] = set()  # skipped SDKs are not run again
     for scenario in scenarios:
-        up = scenario in ("latency", "throughput")
-        for rep in range(p["repeat"] if up else 1):
-            for sdk in sdks:
+        up = scenario in ("latency", "throughput", "host")
+        # The host baseline takes its turn first in every repetition, like one more SDK.
+        order = [BASELINE, *sdks] if scenario == "host" else sdks
+        repeat = p["host_repeat"] if scenario == "host" else p["repeat"] if up else 1
+        for rep in range(repeat):
+            for sdk in order:
                 if sdk in failed:
                     continue
                 spec = {
                     "sdk": sdk,
                     "scenario": scenario,
                     "url": sink.url if up else closed_port_url(),
-                    "events": counts.get(scenario, p["down"]),
+                    "events": counts.get(scenario, p["down"]),  # requests, for host
                     "pace_ms": p["pace_ms"],
                     "delivery_timeout": p["timeout"],
                     "shutdown_limit": p["limit"],
                 }
+                if scenario == "host":
+                    spec["host"] = {
+                        "rate": p["host_rate"],
+                        "threads": p["host_threads"],
+                        "warm": p["host_warm"],
+                        "slices": p["slices"],
+                        "slice_iters": p["slice_iters"],
+                    }
                 sink.reset()
                 t0 = time.monotonic()
+                cpu0 = cpu_seconds()
                 result = run_child(spec, timeout=240.0)
                 took = time.monotonic() - t0
+                result["foreign_cpu_cores"] = foreign_cores(cpu0, took)
                 if "skipped" in result:
                     log(f"skipping {sdk}: {result['skipped']}")
                     notes.append(f"{sdk} skipped: {result['skipped']}")
@@ -186,18 +225,44 @@ def run_all(sink: Sink, sdks: list[str], p: dict[str, Any], notes: list[str]) ->
                         log(note)
                         notes.append(note)
                 runs[sdk].setdefault(scenario, []).append(result)
+    host_foreign = [r["foreign_cpu_cores"] for by in runs.values() for r in by.get("host", [])]
+    if host_foreign and max(host_foreign) > 0.1:
+        # Open-loop latency on 2 cores is what other processes disturb most.
+        notes.append(
+            "host impact: other processes used up to "
+            f"{max(host_foreign):.2f} cores during a run (median "
+            f"{statistics.median(host_foreign):.2f}); its latencies are the most sensitive to that"
+        )
     results: _report.Results = {}
     for sdk, by_scenario in runs.items():
         results[sdk] = {}
         for scenario, attempts in by_scenario.items():
             good = [r for r in attempts if "error" not in r and "skipped" not in r]
             results[sdk][scenario] = merge_runs(good) if good else attempts[0]
+    add_host_overhead(results, sdks)
     return results
+
+
+def add_host_overhead(results: _report.Results, sdks: list[str]) -> None:
+    """Each SDK's host latency minus the no-SDK baseline's (both medians over the runs)."""
+    base = results.get(BASELINE, {}).get("host")
+    if not base or "p50_ms" not in base:
+        return
+    for sdk in sdks:
+        host = results[sdk].get("host")
+        if host and "p50_ms" in host:
+            for q in ("p50", "p99"):
+                host[f"{q}_overhead_ms"] = host[f"{q}_ms"] - base[f"{q}_ms"]
+            host["cpu_overhead_ms_per_request"] = (
+                host["cpu_ms_per_request"] - base["cpu_ms_per_request"]
+            )
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     p = plan(args)
+    # Once per benchmark, before anything else runs: every host run does the same work.
+    p["slice_iters"] = calibrate_slice(p["slice_us"] * 1000) if p["requests"] else 0
     sdks = [s for s in _report.SDKS if s in args.sdk.split(",")]
     notes: list[str] = []
     started = time.monotonic()
@@ -206,15 +271,12 @@ def main(argv: list[str]) -> int:
         results = run_all(sink, sdks, p, notes)
 
     # Everything here is CPU-bound on a small machine: anything else running skews it.
-    busy_after, ours_after = cpu_seconds()
-    machine_cpu, our_cpu = busy_after - cpu_before[0], ours_after - cpu_before[1]
-    wall = time.monotonic() - started
-    foreign = max(0.0, machine_cpu - our_cpu) / wall  # cores used by other processes
+    foreign = foreign_cores(cpu_before, time.monotonic() - started)
     if foreign > 0.1:
         note = f"machine not idle: other processes used {foreign:.2f} cores on average"
         log(f"warning: {note}; the numbers are noisier than usual")
         notes.append(note)
-    table_rows = _report.rows(p["limit"], p["down"], p["trace"])
+    table_rows = _report.rows(p["limit"], p["down"], p["trace"], host=bool(p["requests"]))
     meta = {
         "command": " ".join(["python -m bench", *map(shlex.quote, argv)]),
         "date": _report.now(),
@@ -226,7 +288,11 @@ def main(argv: list[str]) -> int:
     }
     text = _report.table(results, table_rows)
     print(text)
-    print(_report.LEGEND, flush=True)
+    print(_report.LEGEND)
+    baseline = _report.host_baseline(results)
+    if baseline:
+        print(baseline)
+    sys.stdout.flush()
     if args.results:
         document = _report.markdown(results, table_rows, meta, p, notes)
         Path(args.results).write_text(document)

@@ -228,4 +228,23 @@ class Otel(Adapter):
         self.provider.shutdown()
 
 
-ADAPTERS: dict[str, type[Adapter]] = {a.name: a for a in (CsSdk, Segment, PostHog, Otel)}
+class NoSdk(Adapter):
+    """The baseline of the host-impact scenario: no SDK loaded, ``record`` does nothing (the
+    caller still builds the property dict, as with every SDK)."""
+
+    name = "none"
+    distributions = ()
+
+    def __init__(self, url: str, logs: LogCounter) -> None:
+        super().__init__(url, logs)
+        self.record = lambda user_id, props: None
+
+    def flush(self, timeout: float) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+
+BASELINE = NoSdk.name
+ADAPTERS: dict[str, type[Adapter]] = {a.name: a for a in (CsSdk, Segment, PostHog, Otel, NoSdk)}

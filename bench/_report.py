@@ -12,6 +12,7 @@ from typing import Any
 
 SDKS = ("cs_sdk", "segment", "posthog", "otel")
 PEERS = SDKS[1:]
+BASELINE = "none"  # the host-impact run without an SDK (bench._peers.NoSdk)
 DISTRIBUTIONS = (
     "cs-sdk",
     "segment-analytics-python",
@@ -41,6 +42,10 @@ class Row:
     unbounded: str | None = None  # how to show a None value that means "did not finish"
 
 
+def _us(ms: float | None) -> float | None:
+    return None if ms is None else ms * 1000
+
+
 def _held(r: dict[str, Any]) -> float:
     return float(r["events"] - r["dropped_reported"])
 
@@ -50,7 +55,7 @@ def _per_held(r: dict[str, Any]) -> float | None:
     return r["peak_growth_bytes"] / held if held > 0 else None
 
 
-def rows(shutdown_limit: float, down_events: int, trace: bool) -> list[Row]:
+def rows(shutdown_limit: float, down_events: int, trace: bool, host: bool = True) -> list[Row]:
     limit = f">{shutdown_limit:g}"
     table = [
         Row("caller µs/call, median", "latency", lambda r: r["us_median"], "{:,.2f}"),
@@ -62,12 +67,38 @@ def rows(shutdown_limit: float, down_events: int, trace: bool) -> list[Row]:
         Row("CPU µs / delivered event", "throughput", lambda r: r["cpu_us_per_delivered"]),
         Row("wire bytes / delivered event", "throughput", lambda r: r["wire_bytes_per_event"]),
         Row("events / request", "throughput", lambda r: r["events_per_request"], "{:,.0f}", None),
+    ]
+    if host:
+        table += [
+            Row("host: request latency p50, ms", "host", lambda r: r["p50_ms"], "{:,.2f}", None),
+            Row("host: request latency p99, ms", "host", lambda r: r["p99_ms"], "{:,.2f}", None),
+            Row(
+                "host: p50 overhead vs no SDK, ms",
+                "host",
+                lambda r: r.get("p50_overhead_ms"),
+                "{:,.2f}",
+            ),
+            Row(
+                "host: p99 overhead vs no SDK, ms",
+                "host",
+                lambda r: r.get("p99_overhead_ms"),
+                "{:,.2f}",
+            ),
+            Row(
+                "host: CPU overhead / request, µs",
+                "host",
+                lambda r: _us(r.get("cpu_overhead_ms_per_request")),
+                "{:,.0f}",
+            ),
+            Row("host: events dropped", "host", lambda r: r["dropped_during"], "{:,.0f}", None),
+        ]
+    table.append(
         Row(
             f"sink down: peak RSS growth, MB ({down_events:,} events)",
             "down",
             lambda r: r["peak_growth_bytes"] / MB,
-        ),
-    ]
+        )
+    )
     if trace:
         table.append(
             Row(
@@ -161,6 +192,20 @@ LEGEND = (
 )
 
 
+def host_baseline(results: Results) -> str | None:
+    """The host-impact baseline in one sentence, or None if it did not run."""
+    base = results.get(BASELINE, {}).get("host")
+    if not base:
+        return None
+    if "p50_ms" not in base:
+        return f"Host impact, no SDK: {base.get('error', 'no result')}."
+    return (
+        f"Host impact, no SDK (the baseline of the overhead rows): p50 {base['p50_ms']:.2f} ms, "
+        f"p99 {base['p99_ms']:.2f} ms, CPU {base['cpu_ms_per_request']:.2f} ms / request; "
+        f"the calibrated work alone, uncontended: {base['work_ms']:.2f} ms."
+    )
+
+
 def machine() -> dict[str, Any]:
     cpu = platform.processor() or "unknown"
     try:
@@ -203,8 +248,8 @@ it). Every SDK/scenario pair runs in a fresh interpreter (`bench/_measure.py`). 
 the same everywhere: a named event for one of 1000 users with 8 properties (3 str, 2 int,
 2 float, 1 bool), values varying per event.
 
-- Sink-up metrics are the per-metric median of {repeat} run(s) per SDK, the SDKs taking
-  turns; the sink-down ones come from one run.
+- Sink-up metrics are the per-metric median of {repeat} run(s) per SDK{host_runs}, the SDKs
+  taking turns; the sink-down ones come from one run.
 - **caller µs/call**: {calls:,} calls after 1000 warm-up calls, sink up, background sender
   running; timed in batches of 100 with `perf_counter_ns`, with a {pace_ms:g} ms pause
   after each batch so the sender keeps up (the normal path, not the queue-full one).
@@ -217,7 +262,7 @@ the same everywhere: a named event for one of 1000 users with 8 properties (3 st
   returned). CPU = `time.process_time()` of the SDK's process over the same span,
   ÷ delivered (events dropped still cost CPU). Wire bytes = request bytes (headers +
   body) as received by the sink, ÷ delivered.
-- **sink down**: {down:,} events against a closed loopback port. Peak RSS growth =
+{host}- **sink down**: {down:,} events against a closed loopback port. Peak RSS growth =
   VmHWM (reset through `/proc/self/clear_refs` just before the burst) over the burst,
   1 s after it and the shutdown, minus RSS before the burst; the tracemalloc peak is a
   separate run (tracemalloc's own overhead would distort RSS). Held = events not
@@ -225,6 +270,28 @@ the same everywhere: a named event for one of 1000 users with 8 properties (3 st
   `shutdown(timeout=5.0)`), stopped after {limit:g} s.
 - SDK log records (e.g. one "queue is full" warning per dropped event) go to a counting
   handler instead of stderr.
+"""
+
+HOST_METHOD = """\
+- **host impact**: a simulated request handler. Each request does {slices} slices of
+  pure-Python CPU work (an integer loop, no allocation; calibrated once per benchmark, in
+  the parent before anything else runs, to {slice_iters:,} iterations ≈ {slice_us} µs per
+  slice, the same in every run) and records one event after each slice: {slices} events
+  per request, numbered by request, so every SDK gets the same events. {host_threads}
+  handler threads serve {requests:,} timed requests, after {host_warm} untimed ones (and
+  200 warm-up events plus a flush, so the connection is open), arriving open-loop as a
+  Poisson process at {host_rate:g} requests/s, the same seeded schedule in every run:
+  ~{load:.0%} of one core in handler CPU, loaded but not saturated (the GIL keeps the
+  handlers on one core; the sink has the other). The next free thread takes the next
+  request; its latency runs from its scheduled arrival to the end of its work
+  (`perf_counter_ns`), so time spent queued behind a slow request counts (no coordinated
+  omission). Sink up, the SDK's sender running at its defaults. The baseline ("no SDK") is
+  the same run in a fresh interpreter with `record` a no-op (the property dicts still
+  built), taking its turn before the SDKs in each of {host_repeat} repetition(s). p50/p99:
+  inclusive quantiles over one run's timed requests, then the median over the runs;
+  overhead = the SDK's median minus the baseline's. CPU overhead = the process's CPU time
+  (handlers and sender) per request, minus the baseline's. Dropped = events the SDK
+  dropped at record time during the run.
 """
 
 CONFIG = """\
@@ -272,7 +339,15 @@ def markdown(
         LEGEND,
         "",
     ]
+    host = ""
+    if plan.get("requests"):
+        baseline = host_baseline(results)
+        if baseline:
+            parts += [baseline, ""]
+        load = plan["host_rate"] * plan["slices"] * plan["slice_us"] / 1e6
+        host = HOST_METHOD.format(load=load, **plan)
     if notes:
         parts += ["## Notes from this run", "", *(f"- {note}" for note in notes), ""]
-    parts += [METHOD.format(**plan), CONFIG]
+    host_runs = f" ({plan['host_repeat']} for host impact)" if host else ""
+    parts += [METHOD.format(host=host, host_runs=host_runs, **plan), CONFIG]
     return "\n".join(parts)
