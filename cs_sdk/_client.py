@@ -20,10 +20,10 @@ from typing import Any, Protocol
 import httpx
 
 from . import _log
-from ._config import Config, resolve
+from ._config import Config, resolve, shown_url
 from ._context import _current as _identity_var
 from ._context import active_span_ids
-from ._errors import InvalidEventError
+from ._errors import ConfigError, InvalidEventError
 from ._export._encoding import make_encoder
 from ._export._exporter import OtlpHttpExporter
 from ._export._mapping import build_scope
@@ -66,14 +66,65 @@ class Pipeline(Protocol):
 PipelineFactory = Callable[[Config, Stats, ProcessorChain], Pipeline]
 
 
+# OTLP times are unsigned 64-bit nanoseconds: the last one is in the year 2554. A larger
+# value is almost always milliseconds passed as seconds.
+_MAX_TIMESTAMP_NS = 2**64 - 1
+_RULE_TIMESTAMP = "must be an aware datetime or seconds since the epoch (before the year 2554)"
+# Longest wait flush()/shutdown() accept: threading waits overflow on larger values.
+_MAX_WAIT = 7 * 24 * 3600.0
+
+
 def _timestamp_ns(value: object) -> int:
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
             raise InvalidEventError("timestamp", "must be a timezone-aware datetime")
-        return int(value.timestamp() * 1_000_000_000)
-    if type(value) in (int, float) and value - value == 0 and value >= 0:  # type: ignore[operator]
-        return int(value * 1_000_000_000)  # type: ignore[operator]
-    raise InvalidEventError("timestamp", "must be an aware datetime or seconds since the epoch")
+        ns = int(value.timestamp() * 1_000_000_000)
+    elif type(value) in (int, float) and value - value == 0 and value >= 0:  # type: ignore[operator]
+        ns = int(value * 1_000_000_000)  # type: ignore[operator]
+    else:
+        raise InvalidEventError("timestamp", _RULE_TIMESTAMP)
+    if not 0 <= ns <= _MAX_TIMESTAMP_NS:
+        raise InvalidEventError("timestamp", _RULE_TIMESTAMP)
+    return ns
+
+
+def _identifier(field: str, value: object) -> str:
+    """An explicit user/account/session id: a non-empty string, or an int (database keys)."""
+    if type(value) is int:
+        return str(value)
+    if not isinstance(value, str) or not value:
+        raise InvalidEventError(field, "must be a non-empty string (or an int)")
+    return str.__str__(value)
+
+
+def _wait_seconds(timeout: object) -> float | None:
+    """A flush/shutdown budget in seconds, or None (logged) when it is not a number."""
+    if type(timeout) not in (int, float):
+        warn_once("timeout-type", "cs_sdk: a timeout must be a number of seconds, got %r", timeout)
+        return None
+    seconds = float(timeout)  # type: ignore[arg-type]
+    if seconds != seconds or seconds < 0:  # NaN, negative: do not wait
+        return 0.0
+    return min(seconds, _MAX_WAIT)
+
+
+class _DisabledPipeline:
+    """``disabled=True``: nothing is queued, no thread started, no file opened."""
+
+    def submit(self, queued: QueuedEvent) -> bool:
+        return False
+
+    def flush(self, timeout: float) -> bool:
+        return True
+
+    def shutdown(self, timeout: float) -> bool:
+        return True
+
+    def queued(self) -> int:
+        return 0
+
+    def reinit_after_fork(self) -> None:
+        pass
 
 
 class Client:
@@ -115,7 +166,10 @@ class Client:
             self._stats, [Step("typed", resolve_typed_body, "internal_error")]
         )
         factory = _pipeline_factory or self._default_pipeline
-        self._pipeline: Pipeline = factory(self.config, self._stats, self.processors)
+        if self._disabled:
+            self._pipeline: Pipeline = _DisabledPipeline()
+        else:
+            self._pipeline = factory(self.config, self._stats, self.processors)
         try:
             attach_pilots(self)  # sets self.pilots / self.prompts, adds their steps
         except BaseException:
@@ -132,7 +186,7 @@ class Client:
                 "plaintext",
                 "cs_sdk: %s is not a loopback address and uses plain http: events cross the "
                 "network unencrypted. Use https.",
-                self.config.logs_endpoint,
+                shown_url(self.config.logs_endpoint),
             )
         _live_clients.add(self)
 
@@ -165,7 +219,7 @@ class Client:
 
     def __repr__(self) -> str:
         config = self.config
-        return f"<cs_sdk.Client {config.service_name!r} -> {config.logs_endpoint!r}>"
+        return f"<cs_sdk.Client {config.service_name!r} -> {shown_url(config.logs_endpoint)!r}>"
 
     # -- recording (the hot path) --------------------------------------------------------
 
@@ -320,15 +374,15 @@ class Client:
         if user_id is None:
             user_id = identity.user_id
         elif type(user_id) is not str or not user_id:
-            raise InvalidEventError("user_id", "must be a non-empty string")
+            user_id = _identifier("user_id", user_id)
         if account_id is None:
             account_id = identity.account_id
         elif type(account_id) is not str or not account_id:
-            raise InvalidEventError("account_id", "must be a non-empty string")
+            account_id = _identifier("account_id", account_id)
         if session_id is None:
             session_id = identity.session_id
         elif type(session_id) is not str or not session_id:
-            raise InvalidEventError("session_id", "must be a non-empty string")
+            session_id = _identifier("session_id", session_id)
         if self._opted_out and user_id in self._opted_out:
             self._stats.drop("opted_out")
             return None
@@ -374,12 +428,26 @@ class Client:
 
     def opt_out(self, user_id: str) -> None:
         """Drop every later event of ``user_id`` before it is queued."""
-        # Replaced, not mutated, so a recording thread never sees a set change size.
-        self._opted_out = self._opted_out | {user_id}
+        key = self._opt_out_key(user_id)
+        if key is not None:
+            # Replaced, not mutated, so a recording thread never sees a set change size.
+            self._opted_out = self._opted_out | {key}
 
     def opt_in(self, user_id: str) -> None:
         """Undo :meth:`opt_out`."""
-        self._opted_out = self._opted_out - {user_id}
+        key = self._opt_out_key(user_id)
+        if key is not None:
+            self._opted_out = self._opted_out - {key}
+
+    def _opt_out_key(self, user_id: object) -> str | None:
+        # Not None: opting "nobody" out would drop every anonymous event (account outcomes).
+        try:
+            return _identifier("user_id", user_id)
+        except InvalidEventError as error:
+            if self._strict:
+                raise
+            warn_once("opt_out", "cs_sdk: opt_out()/opt_in() ignored: %s", error)
+            return None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -387,8 +455,11 @@ class Client:
         """Block until everything recorded before the call is delivered; True on success."""
         if self._disabled:
             return True
+        seconds = _wait_seconds(timeout)
+        if seconds is None:
+            return False
         try:
-            return self._pipeline.flush(timeout)
+            return self._pipeline.flush(seconds)
         except Exception:
             logger.debug("flush failed", exc_info=True)
             return False
@@ -404,9 +475,12 @@ class Client:
         self._closed = True
         _live_clients.discard(self)
         delivered = True
+        seconds = _wait_seconds(timeout)
         if not self._disabled:
             try:
-                delivered = self._pipeline.shutdown(timeout)
+                delivered = self._pipeline.shutdown(
+                    self.config.shutdown_timeout if seconds is None else seconds
+                )
             except Exception:
                 logger.debug("shutdown failed", exc_info=True)
                 delivered = False
@@ -446,9 +520,12 @@ class Client:
 def _open_spool(config: Config) -> Any:
     if not config.spool_dir:
         return None
-    from ._spool import Spool  # sqlite3 is only loaded by those who spool
+    from ._spool import Spool, SpoolError  # sqlite3 is only loaded by those who spool
 
-    return Spool(config.spool_dir, config.spool_max_bytes)
+    try:
+        return Spool(config.spool_dir, config.spool_max_bytes)
+    except SpoolError as error:
+        raise ConfigError(f"spool_dir={config.spool_dir!r} cannot be used: {error}") from error
 
 
 def _sdk_version() -> str:

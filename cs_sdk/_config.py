@@ -64,7 +64,8 @@ class Config:
         # Header values are credentials (API keys, bearer tokens): never print them.
         headers = {k: "***" for k in self.headers}
         return (
-            f"Config(service_name={self.service_name!r}, logs_endpoint={self.logs_endpoint!r}, "
+            f"Config(service_name={self.service_name!r}, "
+            f"logs_endpoint={shown_url(self.logs_endpoint)!r}, "
             f"protocol={self.protocol!r}, compression={self.compression!r}, headers={headers!r}, "
             f"strict={self.strict!r}, disabled={self.disabled!r})"
         )
@@ -74,6 +75,25 @@ class Config:
         """True when events would cross a network unencrypted."""
         parts = urlsplit(self.logs_endpoint)
         return parts.scheme == "http" and (parts.hostname or "") not in _LOOPBACK_HOSTS
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may appear in logs and reprs: without user info and query string.
+
+    Credentials sometimes travel there (``https://user:token@host`` or ``?api_key=...``).
+
+    >>> shown_url("https://user:secret@otel.example.com:4318/v1/logs?api_key=k")
+    'https://otel.example.com:4318/v1/logs'
+    """
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<unparsable URL>"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 def parse_key_values(text: str, variable: str) -> dict[str, str]:
@@ -132,6 +152,20 @@ class _Env:
         return None
 
 
+def _from_env(variable: str, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``check(variable, *args, **kwargs)``, or None when it rejects what ``variable`` holds.
+
+    The specification's rule for the environment: a bad value is logged and ignored (the
+    variable may be meant for another SDK in the same process, e.g. ``grpc``), unlike a bad
+    argument, which is the caller's mistake and raises.
+    """
+    try:
+        return check(variable, *args, **kwargs)
+    except ConfigError as error:
+        warn_once(f"config:{variable}", "cs_sdk: ignoring %s: %s", variable, error)
+        return None
+
+
 def _positive(name: str, value: Any, *, integer: bool = False, allow_zero: bool = False) -> Any:
     valid_type = isinstance(value, int) if integer else isinstance(value, (int, float))
     if isinstance(value, bool) or not valid_type:
@@ -156,7 +190,7 @@ def _base_to_logs_url(base: str) -> str:
 def _check_url(name: str, url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{name} must be an http(s) URL, got {url!r}")
+        raise ConfigError(f"{name} must be an http(s) URL, got {shown_url(url)!r}")
     return url
 
 
@@ -194,15 +228,17 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
     values.update(service_name=service_name, resource_attributes=resource, environment=environment)
 
     # Endpoint: `endpoint=` and OTEL_EXPORTER_OTLP_ENDPOINT are bases; the LOGS variable is full.
+    logs_endpoint: str | None = None
     if "endpoint" in opts:
         logs_endpoint = _base_to_logs_url(_check_url("endpoint", str(opts["endpoint"])))
-    elif (full := env.text("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")) is not None:
-        logs_endpoint = _check_url("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", full)
-    elif (base := env.text("OTEL_EXPORTER_OTLP_ENDPOINT")) is not None:
-        logs_endpoint = _base_to_logs_url(_check_url("OTEL_EXPORTER_OTLP_ENDPOINT", base))
-    else:
-        logs_endpoint = DEFAULT_ENDPOINT + LOGS_PATH
-    values["logs_endpoint"] = logs_endpoint
+    if logs_endpoint is None and (full := env.text("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")):
+        variable = "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"
+        logs_endpoint = _from_env(variable, _check_url, full)
+    if logs_endpoint is None and (base := env.text("OTEL_EXPORTER_OTLP_ENDPOINT")):
+        variable = "OTEL_EXPORTER_OTLP_ENDPOINT"
+        checked = _from_env(variable, _check_url, base)
+        logs_endpoint = None if checked is None else _base_to_logs_url(checked)
+    values["logs_endpoint"] = logs_endpoint or DEFAULT_ENDPOINT + LOGS_PATH
 
     headers = opts.get("headers")
     if headers is None:
@@ -213,21 +249,26 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
     values["headers"] = {str(k): str(v) for k, v in headers.items()}
 
     timeout = opts.get("timeout")
-    if timeout is None:
-        timeout = env.milliseconds("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
     if timeout is not None:
         values["timeout"] = _positive("timeout", timeout)
+    else:
+        variables = ("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
+        env_timeout = env.milliseconds(*variables)
+        if env_timeout is not None:
+            env_timeout = _from_env(variables[1], _positive, env_timeout)
+        if env_timeout is not None:
+            values["timeout"] = env_timeout
 
-    compression = opts.get("compression") or env.text(
-        "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"
-    )
-    if compression is not None:
-        values["compression"] = _choice("compression", str(compression), _COMPRESSIONS)
-    protocol = opts.get("protocol") or env.text(
-        "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"
-    )
-    if protocol is not None:
-        values["protocol"] = _choice("protocol", str(protocol), _PROTOCOLS)
+    for name, choices in (("compression", _COMPRESSIONS), ("protocol", _PROTOCOLS)):
+        if opts.get(name):
+            values[name] = _choice(name, str(opts[name]), choices)
+            continue
+        generic = f"OTEL_EXPORTER_OTLP_{name.upper()}"
+        raw = env.text(f"OTEL_EXPORTER_OTLP_LOGS_{name.upper()}", generic)
+        if raw is not None:
+            chosen = _from_env(generic, _choice, raw, choices)
+            if chosen is not None:
+                values[name] = chosen
     certificate = opts.get("certificate") or env.text(
         "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE"
     )
@@ -239,19 +280,23 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
         ("max_export_batch_size", "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", True),
     ):
         value = opts.get(name)
-        if value is None and (env_value := env.number(variable, integer=True)) is not None:
-            value = int(env_value)
         if value is not None:
             values[name] = _positive(name, value, integer=integer)
+        elif (env_value := env.number(variable, integer=True)) is not None:
+            checked = _from_env(variable, _positive, int(env_value), integer=True)
+            if checked is not None:
+                values[name] = checked
     for name, variable in (
         ("schedule_delay", "OTEL_BLRP_SCHEDULE_DELAY"),
         ("export_timeout", "OTEL_BLRP_EXPORT_TIMEOUT"),
     ):
         value = opts.get(name)
-        if value is None:
-            value = env.milliseconds(variable)
         if value is not None:
             values[name] = _positive(name, value)
+        elif (env_seconds := env.milliseconds(variable)) is not None:
+            checked = _from_env(variable, _positive, env_seconds)
+            if checked is not None:
+                values[name] = checked
     for name in ("max_queue_bytes", "max_export_batch_bytes", "spool_max_bytes"):
         if name in opts:
             values[name] = _positive(name, opts[name], integer=True)

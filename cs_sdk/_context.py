@@ -13,6 +13,9 @@ from typing import NamedTuple
 
 from opentelemetry import trace
 
+from ._errors import InvalidEventError
+from ._log import warn_once
+
 
 class Identity(NamedTuple):
     """Who an event is about. ``None`` means "not known here"."""
@@ -31,9 +34,27 @@ def current_identity() -> Identity:
     return _current.get()
 
 
-def _check_id(name: str, value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not value):
-        raise TypeError(f"identify(): {name} must be a non-empty string or None, got {value!r}")
+def _check_id(name: str, value: object) -> str | None:
+    """A scope id: a non-empty string, an int (a database key, kept as its digits) or None.
+
+    Anything else is a mistake in the application: with a strict global client it raises
+    InvalidEventError; otherwise it is logged once and the scope goes on without that id,
+    because identify() wraps request handlers and must never break one.
+    """
+    if value is None or (type(value) is str and value):
+        return value
+    if type(value) is int:
+        return str(value)
+    if isinstance(value, str) and value:
+        return str.__str__(value)
+    error = InvalidEventError(name, "must be a non-empty string, an int or None")
+    from ._api import get_client  # the global client's strictness decides
+
+    client = get_client()
+    if client is not None and client.config.strict:
+        raise error
+    warn_once(f"identify:{name}", "cs_sdk: identify() ignored an invalid id: %s", error)
+    return None
 
 
 @contextmanager
@@ -51,9 +72,9 @@ def identify(
     ...         who
     Identity(user_id='u1', account_id='acme', session_id='s9')
     """
-    _check_id("user_id", user_id)
-    _check_id("account_id", account_id)
-    _check_id("session_id", session_id)
+    user_id = _check_id("user_id", user_id)
+    account_id = _check_id("account_id", account_id)
+    session_id = _check_id("session_id", session_id)
     outer = _current.get()
     scope = Identity(
         user_id if user_id is not None else outer.user_id,

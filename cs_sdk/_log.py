@@ -23,6 +23,11 @@ REPEAT_AFTER_SECONDS = 300.0
 def warn_once(key: str, message: str, *args: object, level: int = logging.WARNING) -> None:
     """Log ``message`` unless the same ``key`` was logged in the last five minutes."""
     now = time.monotonic()
+    # Lock-free first look: a reason logged recently (the usual case, e.g. every drop while a
+    # queue is full) returns without the lock, so the caller's thread never waits on it.
+    last = _last_logged.get(key)
+    if last is not None and now - last < REPEAT_AFTER_SECONDS:
+        return
     with _lock:
         last = _last_logged.get(key)
         if last is not None and now - last < REPEAT_AFTER_SECONDS:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
+import cs_sdk
 from cs_sdk import ConfigError
 from cs_sdk._config import resolve
 
@@ -137,3 +139,64 @@ def test_plain_http_to_a_remote_host_is_flagged() -> None:
     assert resolve({}, endpoint="http://collector.example:4318").is_plaintext_remote
     assert not resolve({}, endpoint="https://collector.example:4318").is_plaintext_remote
     assert not resolve({}, endpoint="http://127.0.0.1:4318").is_plaintext_remote
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),  # meant for another SDK in the process
+        ("OTEL_EXPORTER_OTLP_COMPRESSION", "deflate"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318"),
+        ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "collector:4318/v1/logs"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "0"),
+        ("OTEL_BLRP_MAX_QUEUE_SIZE", "0"),
+        ("OTEL_BLRP_SCHEDULE_DELAY", "0"),
+    ],
+)
+def test_an_invalid_variable_never_fails_init_and_the_default_stands(
+    variable: str, value: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="cs_sdk"):
+        config = resolve({variable: value})
+    defaults = resolve({})
+    assert (config.protocol, config.compression, config.logs_endpoint, config.timeout) == (
+        defaults.protocol,
+        defaults.compression,
+        defaults.logs_endpoint,
+        defaults.timeout,
+    )
+    assert (config.max_queue_size, config.schedule_delay) == (
+        defaults.max_queue_size,
+        defaults.schedule_delay,
+    )
+    assert variable in caplog.text
+
+
+def test_a_bad_logs_endpoint_variable_falls_back_to_the_generic_one() -> None:
+    config = resolve(
+        {
+            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "not a url",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "https://otel.example.test",
+        }
+    )
+    assert config.logs_endpoint == "https://otel.example.test/v1/logs"
+
+
+def test_an_unusable_spool_dir_is_a_config_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(cs_sdk.ConfigError, match="spool_dir"):
+        cs_sdk.Client(environ={}, spool_dir=str(blocker / "spool"))
+
+
+def test_credentials_in_the_endpoint_url_stay_out_of_reprs_and_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url = "http://user:s3cret@collector.example.com:4318"
+    with caplog.at_level(logging.WARNING, logger="cs_sdk"):
+        client = cs_sdk.Client(environ={}, endpoint=url + "?api_key=k3y")
+    shown = repr(client) + repr(client.config) + caplog.text
+    client.shutdown(timeout=0)
+    assert "collector.example.com:4318" in shown
+    assert "s3cret" not in shown
+    assert "k3y" not in shown

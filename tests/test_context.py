@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 import cs_sdk
@@ -84,11 +85,17 @@ def test_an_event_inside_a_span_carries_its_trace_and_span_ids() -> None:
     assert (events[1].trace_id, events[1].span_id) == ("", "")
 
 
-def test_identify_rejects_non_string_ids() -> None:
-    try:
-        with cs_sdk.identify(user_id=42):  # type: ignore[arg-type]
-            pass
-    except TypeError as error:
-        assert "user_id" in str(error)
-    else:
-        raise AssertionError("identify accepted an int user id")
+def test_identify_keeps_int_ids_as_their_digits() -> None:
+    with cs_sdk.identify(user_id=42, account_id=7) as who:  # type: ignore[arg-type]
+        assert who == cs_sdk.Identity("42", "7", None)
+
+
+def test_identify_ignores_an_invalid_id_in_production_and_raises_when_strict(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with cs_sdk.identify(user_id=object(), account_id="acme") as who:  # type: ignore[arg-type]
+        assert who == cs_sdk.Identity(None, "acme", None)
+    assert "identify() ignored an invalid id" in caplog.text
+    cs_sdk.init(service_name="strict", endpoint="http://127.0.0.1:9", strict=True, environ={})
+    with pytest.raises(cs_sdk.InvalidEventError, match="user_id"), cs_sdk.identify(user_id=""):
+        pass

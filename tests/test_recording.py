@@ -146,7 +146,9 @@ def test_explicit_timestamps() -> None:
         (lambda: cs_sdk.milestone("m", properties={"x": "y" * 70_000}), "properties.x"),
         (lambda: cs_sdk.milestone("m", properties={1: "int key"}), "properties"),
         (lambda: cs_sdk.milestone("m", properties=["not", "a", "dict"]), "properties"),  # type: ignore[arg-type]
-        (lambda: cs_sdk.milestone("m", user_id=7), "user_id"),  # type: ignore[arg-type]
+        (lambda: cs_sdk.milestone("m", user_id=7.5), "user_id"),  # type: ignore[arg-type]
+        (lambda: cs_sdk.milestone("m", user_id=""), "user_id"),
+        (lambda: cs_sdk.milestone("m", timestamp=1.7e12), "timestamp"),  # ms passed as s
         (lambda: cs_sdk.outcome("renewal", value=float("nan")), "value"),
         (lambda: cs_sdk.outcome("renewal", value="12"), "value"),  # type: ignore[arg-type]
         (lambda: cs_sdk.feedback("nps", score=5, prompt_id=""), "prompt_id"),
@@ -269,3 +271,27 @@ def test_capture_works_on_an_explicit_client(client_factory) -> None:  # type: i
 def test_the_pytest_fixture_captures(cs_events) -> None:  # type: ignore[no-untyped-def]
     cs_sdk.milestone("first_report_created", user_id="u1")
     assert cs_events[0].name == "first_report_created"
+
+
+def test_int_ids_are_kept_as_their_digits() -> None:
+    with capture() as events:
+        cs_sdk.milestone("m", user_id=42, account_id=7)  # type: ignore[arg-type]
+    assert (events[0].user_id, events[0].account_id) == ("42", "7")
+
+
+def test_opting_out_nobody_is_ignored_and_anonymous_events_still_flow() -> None:
+    with capture() as events:
+        cs_sdk.opt_out(None)  # type: ignore[arg-type]
+        cs_sdk.opt_out([])  # type: ignore[arg-type]
+        cs_sdk.outcome("renewal", account_id="acme", value=1.0)
+    assert events.names() == ["renewal"]
+
+
+def test_a_timestamp_past_the_otlp_range_is_invalid_not_an_internal_error() -> None:
+    with capture() as events:
+        assert cs_sdk.milestone("m", timestamp=1.7e12) is None  # milliseconds passed as seconds
+        assert cs_sdk.milestone("ok", timestamp=1.7e9) is not None
+        stats = cs_sdk.stats()
+    assert events.names() == ["ok"]
+    assert stats["dropped"]["invalid"] == 1
+    assert stats["dropped"]["internal_error"] == 0

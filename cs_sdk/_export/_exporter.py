@@ -139,7 +139,7 @@ class OtlpHttpExporter:
         warn_once(
             f"export-retry:{result.status_code}",
             "cs_sdk: export to %s failed (%s); retrying",
-            self._transport.url,
+            self._transport.shown_url,
             error_message(result),
         )
 

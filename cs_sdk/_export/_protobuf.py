@@ -154,10 +154,15 @@ class _Writer:
         table = self._fields[tag]
         if len(table) >= _KEY_CACHE_LIMIT:
             table.clear()
-        data = _utf8(key if type(key) is str else str(key))
+        # A str subclass (a StrEnum member) is written as the text it holds, as the JSON
+        # encoder does; anything else as str(key).
+        data = _utf8(str.__str__(key) if isinstance(key, str) else str(key))
         # proto3 leaves out an empty string, even as a key.
         key_field = _delimited(b"\x0a", data) + b"\x12" if data else b"\x12"
-        fields = table[key] = _KeyFields(tag, key_field)
+        fields = _KeyFields(tag, key_field)
+        if type(key) is str:
+            # Only plain strings are cached: 1 == True == 1.0 would share an entry otherwise.
+            table[key] = fields
         return fields
 
     def pairs(self, values: Mapping[str, Any], tag: bytes, parts: list[bytes], depth: int) -> None:

@@ -42,9 +42,12 @@ _jitter = wait_random_exponential(multiplier=BACKOFF_INITIAL, max=BACKOFF_MAX)
 def _wait(state: RetryCallState) -> float:
     outcome = state.outcome
     error = outcome.exception() if outcome is not None else None
+    backoff = float(_jitter(state))
     if isinstance(error, RetryableFailure) and error.result.retry_after is not None:
-        return error.result.retry_after
-    return float(_jitter(state))
+        # Never sooner than our own backoff: "Retry-After: 0" (or a date in the past) from a
+        # struggling collector would otherwise be a retry storm for the whole budget.
+        return max(error.result.retry_after, backoff)
+    return backoff
 
 
 class RetryPolicy:

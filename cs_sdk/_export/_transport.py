@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from .._config import Config
+from .._config import Config, shown_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,7 @@ class HttpTransport:
 
     def __init__(self, config: Config, client: httpx.Client | None = None) -> None:
         self.url = config.logs_endpoint
+        self.shown_url = shown_url(self.url)  # for logs: no credentials
         self._timeout = config.timeout
         verify: bool | str = config.certificate if config.certificate else config.verify
         self._owns_client = client is None

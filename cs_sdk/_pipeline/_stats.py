@@ -33,6 +33,7 @@ LOSS_REASONS: Final[frozenset[str]] = frozenset(
         "retry_exhausted",
         "shutdown_timeout",
         "spool_full",
+        "spool_error",
         "internal_error",
     )
 )

@@ -52,11 +52,14 @@ _YIELD_EVERY: Final = 64
 class FlushRequest:
     """A marker in the queue; resolved by the worker once everything before it is exported."""
 
-    __slots__ = ("done", "ok")
+    __slots__ = ("abandoned", "done", "ok")
 
     def __init__(self) -> None:
         self.done = threading.Event()
         self.ok = False
+        # The caller stopped waiting (timeout): its answer no longer tells anyone anything,
+        # so resolving it must not move the loss baseline of the flushes that follow.
+        self.abandoned = False
 
 
 class _Flight:
@@ -176,7 +179,10 @@ class BatchPipeline:
         request = FlushRequest()
         self._queue.append(request)
         self._wake.set()
-        return request.done.wait(max(timeout, 0.0)) and request.ok
+        if request.done.wait(timeout):
+            return request.ok
+        request.abandoned = True
+        return False
 
     def shutdown(self, timeout: float) -> bool:
         """Export what is queued within ``timeout`` seconds, then stop. Idempotent."""
@@ -483,6 +489,9 @@ class BatchPipeline:
             stats.drop(reason, result.failed)
 
     def _resolve(self, request: FlushRequest) -> None:
+        if request.abandoned:
+            request.done.set()
+            return
         lost = self._stats.lost_total()
         request.ok = lost == self._lost_at_last_flush
         self._lost_at_last_flush = lost

@@ -1,0 +1,32 @@
+"""Attribute keys that are not plain strings are written as the JSON encoder writes them."""
+
+from __future__ import annotations
+
+import enum
+
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
+
+from cs_sdk._export._otlp_types import OtlpLogRecord, OtlpScope
+from cs_sdk._export._protobuf import ProtobufEncoder
+
+
+class Area(str, enum.Enum):
+    REPORTS = "reports"
+
+
+def keys(encoder: ProtobufEncoder, attributes: dict[object, object]) -> list[str]:
+    record = OtlpLogRecord(1, 1, "e", attributes)  # type: ignore[arg-type]
+    return [kv.key for kv in LogRecord.FromString(encoder.encode_record(record)).attributes]
+
+
+def test_keys_that_compare_equal_do_not_share_a_cache_entry() -> None:
+    encoder = ProtobufEncoder(OtlpScope())
+    assert keys(encoder, {1: 1}) == ["1"]
+    assert keys(encoder, {True: 1}) == ["True"]
+    assert keys(encoder, {1.0: 1}) == ["1.0"]
+
+
+def test_a_str_enum_key_is_written_as_its_value() -> None:
+    encoder = ProtobufEncoder(OtlpScope())
+    assert keys(encoder, {Area.REPORTS: 1}) == ["reports"]
+    assert keys(encoder, {"reports": 1, Area.REPORTS: 2}) == ["reports"]  # one dict key
