@@ -108,8 +108,9 @@ def _wait_seconds(timeout: object) -> float | None:
     return min(seconds, _MAX_WAIT)
 
 
-class _DisabledPipeline:
-    """``disabled=True``: nothing is queued, no thread started, no file opened."""
+class NullPipeline:
+    """A pipeline with nothing behind it: ``disabled=True`` uses it as it is (nothing queued,
+    no thread started, no file opened); ``testing.CapturePipeline`` overrides ``submit``."""
 
     def submit(self, queued: QueuedEvent) -> bool:
         return False
@@ -167,7 +168,7 @@ class Client:
         )
         factory = _pipeline_factory or self._default_pipeline
         if self._disabled:
-            self._pipeline: Pipeline = _DisabledPipeline()
+            self._pipeline: Pipeline = NullPipeline()
         else:
             self._pipeline = factory(self.config, self._stats, self.processors)
         try:

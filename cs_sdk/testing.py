@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import _api
-from ._client import Client
+from ._client import Client, NullPipeline
 from ._config import Config
 from ._export._mapping import (
     ACCOUNT_ID,
@@ -106,7 +106,7 @@ class CapturedEvents(list[CapturedEvent]):
         return [event for event in self if event.name == name]
 
 
-class CapturePipeline:
+class CapturePipeline(NullPipeline):
     """A pipeline that runs the enrichment chain and the mapping synchronously into a list."""
 
     def __init__(self, chain: ProcessorChain, sink: CapturedEvents) -> None:
@@ -118,18 +118,6 @@ class CapturePipeline:
         if processed is not None:
             self._sink.append(CapturedEvent.from_otlp(to_otlp(processed)))
         return True
-
-    def flush(self, timeout: float) -> bool:
-        return True
-
-    def shutdown(self, timeout: float) -> bool:
-        return True
-
-    def queued(self) -> int:
-        return 0
-
-    def reinit_after_fork(self) -> None:
-        pass
 
 
 @contextmanager
