@@ -319,9 +319,13 @@ class Client:
             body, size = (None, 0) if properties is None else check_properties_sized(properties)
             if comment is not None:
                 size += len(comment)
-            return self._emit(
+            event_id = self._emit(
                 FEEDBACK, kind, body, attributes, user_id, account_id, session_id, timestamp, size
             )
+            if prompt_id is not None:
+                # "Never again after an answer" holds from now, not when the worker gets here.
+                self.prompts.answered(prompt_id, user_id)
+            return event_id
         except InvalidEventError as error:
             self._invalid(error)
         except Exception:

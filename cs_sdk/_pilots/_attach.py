@@ -71,7 +71,7 @@ def attach(client: Client, clock: Clock | None = None) -> None:
     except BaseException:
         store.close()
         raise
-    prompts = Prompts(store, source=source, recorder=client, clock=clock)
+    prompts = Prompts(store, source=source, recorder=client, clock=clock, strict=config.strict)
     pilots = Pilots(
         store,
         recorder=client,

@@ -5,25 +5,73 @@
     client.pilots.exit("u1", "new-dashboard", reason="finished")
 
 Enrolment and exit change the store and are recorded as ``cs.pilot.enrolled`` /
-``cs.pilot.exited`` events. :meth:`Pilots.tags` answers "which pilots is this user in" for
-every event from a small cache, so tagging costs no store round trip in the steady state.
+``cs.pilot.exited`` events. :meth:`Pilots.tags` answers "which pilots was this user in when
+the event was recorded" for every event from a small cache, so tagging costs no store round
+trip in the steady state. It goes by the event's own time because the worker tags events a
+moment (up to ``schedule_delay``, longer under load) after they were recorded: an event
+recorded just before an enrolment stays untagged, and one recorded just before an exit keeps
+its tag, because the store keeps the finished period.
+
+Like the recording calls, no method raises into the application: an invalid id is logged
+once and the call does nothing (``strict=True`` raises :class:`~cs_sdk.InvalidEventError`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from .._errors import InvalidEventError
 from .._log import logger, warn_once
 from .._prompts import PromptConfig
+from .._prompts._args import as_id, valid_ids
 from .._prompts._engine import Clock, Recorder, utc_now
 from ..events._builtin import PilotEnrolled, PilotExited
-from ..state import Membership, MemoryStore, StateStore, TtlCache
+from ..state import Membership, MemoryStore, PilotPeriod, StateStore, TtlCache
 
 __all__ = ["Pilots"]
 
 Tags = tuple[tuple[str, "str | None"], ...]
-_MAX_ID = 256
+_OPTIONAL = ("cohort", "account_id", "reason")
+_LIMITS = {"reason": 1024}
+
+
+def _micros(seconds: float) -> int:
+    # Enrolment times and event times both come from datetimes (microseconds) through
+    # floats: comparing rounded microseconds makes an event stamped with the enrolment's
+    # own time (the cs.pilot.enrolled event) fall inside the period, not a float ulp before.
+    return round(seconds * 1_000_000)
+
+
+def _micros_or_none(seconds: float | None) -> int | None:
+    return None if seconds is None else _micros(seconds)
+
+
+class _TagEntry:
+    """One user's pilot periods, cached; :meth:`at` answers for an event time."""
+
+    __slots__ = ("current", "periods", "since")
+
+    def __init__(self, periods: tuple[PilotPeriod, ...]) -> None:
+        ordered = sorted(periods, key=lambda p: (p.enrolled_at, p.pilot))
+        # (pilot, cohort, start, end or None) in microseconds.
+        self.periods = tuple(
+            (p.pilot, p.cohort, _micros(p.enrolled_at), _micros_or_none(p.exited_at))
+            for p in ordered
+        )
+        self.current: Tags = tuple((p, c) for p, c, _, end in self.periods if end is None)
+        # The common case answered without a loop: no finished period, and the event comes
+        # after the last enrolment.
+        finished = any(end is not None for _, _, _, end in self.periods)
+        self.since = max((s for _, _, s, _ in self.periods), default=0) if not finished else None
+
+    def at(self, micros: int | None) -> Tags:
+        since = self.since
+        if micros is None or (since is not None and micros >= since):
+            return self.current
+        return tuple(
+            (pilot, cohort)
+            for pilot, cohort, start, end in self.periods
+            if start <= micros and (end is None or micros < end)
+        )
 
 
 class Pilots:
@@ -59,7 +107,7 @@ class Pilots:
         self._strict = strict
         self._on_change = on_change
         self._config = config
-        self._tags: TtlCache[str, Tags] = TtlCache(cache_size, cache_ttl)
+        self._tags: TtlCache[str, _TagEntry] = TtlCache(cache_size, cache_ttl)
         self._enabled = enabled
 
     @classmethod
@@ -70,25 +118,8 @@ class Pilots:
     def __repr__(self) -> str:
         return f"<cs_sdk Pilots in {self._store!r}>"
 
-    def _invalid(self, field: str, value: object) -> None:
-        error = InvalidEventError(
-            field, f"must be a non-empty string of at most {_MAX_ID} characters"
-        )
-        if self._strict:
-            raise error
-        warn_once(
-            f"pilots:invalid:{field}", "cs_sdk: ignored a pilot call: %s (got %r)", error, value
-        )
-
-    def _valid(self, **values: object) -> bool:
-        for field, value in values.items():
-            if value is None and field in ("cohort", "account_id", "reason"):
-                continue
-            limit = 1024 if field == "reason" else _MAX_ID
-            if type(value) is not str or not value or len(value) > limit:
-                self._invalid(field, value)
-                return False
-        return True
+    def _valid(self, call: str, **values: object) -> bool:
+        return valid_ids(call, self._strict, optional=_OPTIONAL, limits=_LIMITS, **values)
 
     def _changed(self, user_id: str) -> None:
         self._tags.invalidate(user_id)
@@ -133,13 +164,15 @@ class Pilots:
         """
         if not self._enabled:
             return Membership(pilot_id, cohort, self._clock())
+        user_id, account_id = as_id(user_id), as_id(account_id)
         if not self._valid(
-            user_id=user_id, pilot_id=pilot_id, cohort=cohort, account_id=account_id
-        ):
+            "pilots.enroll", user_id=user_id, pilot_id=pilot_id, cohort=cohort,
+            account_id=account_id,
+        ):  # fmt: skip
             return None
-        self._check_known(pilot_id, cohort)
-        now = self._clock()
         try:
+            self._check_known(pilot_id, cohort)
+            now = self._clock()
             membership, changed = self._store.put_membership(
                 user_id, Membership(pilot_id, cohort, now)
             )
@@ -171,13 +204,15 @@ class Pilots:
         """
         if not self._enabled:
             return False
+        user_id, account_id = as_id(user_id), as_id(account_id)
         if not self._valid(
-            user_id=user_id, pilot_id=pilot_id, reason=reason, account_id=account_id
-        ):
+            "pilots.exit", user_id=user_id, pilot_id=pilot_id, reason=reason,
+            account_id=account_id,
+        ):  # fmt: skip
             return False
-        now = self._clock()
         try:
-            removed = self._store.remove_membership(user_id, pilot_id)
+            now = self._clock()
+            removed = self._store.remove_membership(user_id, pilot_id, now.timestamp())
         except Exception:
             warn_once("pilots:store", "cs_sdk: the state store failed; pilot change not saved")
             logger.debug("exit failed", exc_info=True)
@@ -196,7 +231,8 @@ class Pilots:
 
     def of(self, user_id: str) -> list[Membership]:
         """The memberships of ``user_id``, oldest first, read from the store."""
-        if not self._enabled or type(user_id) is not str or not user_id:
+        user_id = as_id(user_id)
+        if not self._enabled or not self._valid("pilots.of", user_id=user_id):
             return []
         try:
             return list(self._store.memberships(user_id))
@@ -205,21 +241,30 @@ class Pilots:
             logger.debug("of failed", exc_info=True)
             return []
 
-    def tags(self, user_id: str) -> Tags:
-        """``((pilot, cohort), ...)`` for tagging an event of ``user_id``; cached, never raises.
+    def tags(self, user_id: str, at: float | None = None) -> Tags:
+        """``((pilot, cohort), ...)`` for an event of ``user_id`` recorded at ``at``.
 
-        A store outage tags nothing for the cache's lifetime instead of failing each event.
+        ``at`` is in seconds since the epoch; ``None`` means now (the current memberships).
+        Cached; never raises: a store outage tags nothing for the cache's lifetime instead
+        of failing each event.
         """
+        return self._entry(user_id).at(None if at is None else _micros(at))
+
+    def tags_at_ns(self, user_id: str, time_unix_nano: int) -> Tags:
+        """:meth:`tags` for an event's ``time_unix_nano`` (the tagging step's hot path)."""
+        return self._entry(user_id).at((time_unix_nano + 500) // 1000)
+
+    def _entry(self, user_id: str) -> _TagEntry:
         found = self._tags.get(user_id)
         if found is not None:
             return found
         token = self._tags.token()
         try:
-            found = tuple((m.pilot, m.cohort) for m in self._store.memberships(user_id))
+            found = _TagEntry(self._store.pilot_periods(user_id))
         except Exception:
             warn_once("pilots:store:tags", "cs_sdk: the state store failed; events not tagged")
             logger.debug("reading memberships for tagging failed", exc_info=True)
-            found = ()
+            found = _TagEntry(())
         self._tags.put(user_id, found, token)
         return found
 

@@ -3,10 +3,13 @@
 Both run on the SDK's worker thread (``ProcessorChain`` steps), never on the caller's, and
 both always return the record: they enrich or observe, they never drop an event.
 
-- ``pilots``: sets ``record.pilots`` to the user's ``((pilot, cohort), ...)``; the exporter
-  maps it to ``cs.pilot.ids`` / ``cs.pilot.cohorts``.
+- ``pilots``: sets ``record.pilots`` to the ``((pilot, cohort), ...)`` the user was in when
+  the event was recorded (``record.time_unix_nano``), not when the worker gets to it; the
+  exporter maps it to ``cs.pilot.ids`` / ``cs.pilot.cohorts``.
 - ``prompt_history``: remembers, per user in the store, the milestones some prompt or pilot
-  depends on, and the answers to prompts (``feedback(..., prompt_id=...)``).
+  depends on, and the answers to prompts (``feedback(..., prompt_id=...)``). The client
+  already wrote the answer when ``feedback()`` was called (:meth:`Prompts.answered`); seeing
+  it again here costs nothing, and covers answers recorded through ``track(Feedback(...))``.
 """
 
 from __future__ import annotations
@@ -28,12 +31,12 @@ _PROMPT_ID = "cs.prompt.id"
 
 def pilot_tagger(pilots: Pilots) -> Processor:
     """The ``pilots`` step: tag each event of an enrolled user with their memberships."""
-    tags = pilots.tags
+    tags = pilots.tags_at_ns
 
     def tag_pilots(record: EventRecord) -> EventRecord:
         user_id = record.user_id
         if user_id is not None:
-            found = tags(user_id)
+            found = tags(user_id, record.time_unix_nano)
             if found:
                 record.pilots = found
         return record
@@ -70,8 +73,7 @@ class PromptHistoryStep:
             else:
                 prompt_id = (record.attributes or {}).get(_PROMPT_ID)
                 if isinstance(prompt_id, str):
-                    self._store.record_answered(user_id, prompt_id, at)
-                    self._prompts.invalidate(user_id)
+                    self._prompts.answered(prompt_id, user_id, at=at)
         except Exception:
             warn_once("prompt_history", "cs_sdk: remembering a milestone or answer failed")
             logger.debug("prompt_history step failed", exc_info=True)

@@ -21,7 +21,6 @@ import datetime as _dt
 import difflib
 import importlib
 import json
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -210,18 +209,28 @@ def _decode(text: str, source: str, fmt: Format) -> Any:
         raise PromptConfigError(f"{source}: not valid YAML: {error}") from None
 
 
-def _decode_toml(text: str, source: str) -> Any:
-    if sys.version_info >= (3, 11):
-        import tomllib
-
+def _toml_module() -> Any:
+    # tomllib from Python 3.11; tomli, its origin with the same API, on 3.10 (a dependency
+    # there). Imported by name so mypy, which checks against 3.10, needs neither.
+    for name in ("tomllib", "tomli"):
         try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise PromptConfigError(f"{source}: not valid TOML: {error}") from None
-    raise PromptConfigError(
-        f"{source}: TOML needs Python 3.11 or later (tomllib); on Python 3.10 write the "
-        "configuration as JSON"
-    )
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
+def _decode_toml(text: str, source: str) -> Any:
+    toml = _toml_module()
+    if toml is None:
+        raise PromptConfigError(
+            f"{source}: TOML needs Python 3.11 or later, or the tomli package on Python 3.10 "
+            "(pip install tomli); or write the configuration as JSON"
+        )
+    try:
+        return toml.loads(text)
+    except toml.TOMLDecodeError as error:
+        raise PromptConfigError(f"{source}: not valid TOML: {error}") from None
 
 
 def _config_error(source: str, problems: Sequence[tuple[str, str]]) -> PromptConfigError:

@@ -11,6 +11,10 @@ it costs a few microseconds per prompt and no store round trip. That cache can b
 seconds stale about other processes; :meth:`Prompts.shown` is therefore the authority: it
 checks the throttle again *atomically in the store* and returns False when another process
 or server got there first.
+
+Like the recording calls, no method raises into the application: an invalid id is logged
+once and the call does nothing (``strict=True`` raises :class:`~cs_sdk.InvalidEventError`
+instead), and a store outage is logged once and means no prompt.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from .._log import logger, warn_once
 from ..events._base import Event
 from ..events._builtin import PromptDismissed, PromptShown
 from ..state import MemoryStore, ShowRules, StateStore, TtlCache
+from ..state._fork import register_for_fork
+from ._args import as_id, valid_ids
 from ._config import PromptConfig
 from ._rules import CompiledConfig, Evaluation, Prompt, UserEntry, compile_config, evaluate, explain
 from ._source import ConfigSource, StaticSource
@@ -32,6 +38,11 @@ from ._source import ConfigSource, StaticSource
 __all__ = ["Clock", "Prompts", "Recorder", "utc_now"]
 
 Clock = Callable[[], _dt.datetime]
+
+# How long this process remembers writing an answer. An event reaches the worker within
+# seconds (past this, its repeat is one harmless store write); short enough that a prompt
+# allowing several answers records each later one's time.
+_ANSWER_MEMO_TTL = 600.0
 
 
 def utc_now() -> _dt.datetime:
@@ -64,6 +75,7 @@ class Prompts:
         clock: returns the current aware ``datetime``; inject one in tests.
         cache_ttl: seconds a user's state is reused before it is read from the store again.
         cache_size: users kept in the cache.
+        strict: raise :class:`~cs_sdk.InvalidEventError` on invalid ids.
     """
 
     def __init__(
@@ -76,6 +88,7 @@ class Prompts:
         cache_ttl: float = 5.0,
         cache_size: int = 10_000,
         enabled: bool = True,
+        strict: bool = False,
     ) -> None:
         if source is None or isinstance(source, PromptConfig):
             source = StaticSource(source)
@@ -85,7 +98,15 @@ class Prompts:
         self._clock: Clock = clock or utc_now
         self._cache: TtlCache[str, UserEntry] = TtlCache(cache_size, cache_ttl)
         self._enabled = enabled
+        self._strict = strict
         self._compiled: CompiledConfig | None = None
+        self._compile_lock = threading.Lock()
+        # (user, prompt) answers this process already wrote: feedback() writes an answer at
+        # once and the worker's history step sees the same answer again moments later.
+        self._answers: TtlCache[tuple[str, str], bool] = TtlCache(cache_size, _ANSWER_MEMO_TTL)
+        register_for_fork(self)
+
+    def _reinit_after_fork(self) -> None:
         self._compile_lock = threading.Lock()
 
     @classmethod
@@ -158,7 +179,11 @@ class Prompts:
         ``account_id`` defaults to the one of the ``identify()`` scope. Never raises: a store
         outage means no prompt (logged once).
         """
-        if not self._enabled or type(user_id) is not str or not user_id:
+        user_id, account_id = as_id(user_id), as_id(account_id)
+        if not self._enabled or not valid_ids(
+            "prompts.next_for", self._strict, optional=("account_id",),
+            user_id=user_id, account_id=account_id,
+        ):  # fmt: skip
             return None
         try:
             compiled = self._current()
@@ -176,10 +201,21 @@ class Prompts:
         >>> client.prompts.explain("u1")  # doctest: +SKIP
         {'nps-after-first-report': 'milestones', 'csat-exports': 'eligible'}
         """
-        compiled = self._current()
-        if compiled is None:
+        user_id, account_id = as_id(user_id), as_id(account_id)
+        if not self._enabled or not valid_ids(
+            "prompts.explain", self._strict, optional=("account_id",),
+            user_id=user_id, account_id=account_id,
+        ):  # fmt: skip
             return {}
-        return explain(compiled, self._evaluation(compiled, user_id, account_id))
+        try:
+            compiled = self._current()
+            if compiled is None:
+                return {}
+            return explain(compiled, self._evaluation(compiled, user_id, account_id))
+        except Exception:
+            warn_once("prompts:explain", "cs_sdk: prompt evaluation failed; nothing to explain")
+            logger.debug("explain failed", exc_info=True)
+            return {}
 
     # -- history -------------------------------------------------------------------------
 
@@ -190,7 +226,8 @@ class Prompts:
         atomically in the store, so of several servers racing to show a show-once prompt
         exactly one gets True. Render the prompt only then. Records ``cs.prompt.shown``.
         """
-        if not self._enabled:
+        user_id, account_id = as_id(user_id), as_id(account_id)
+        if not self._enabled or not self._valid("prompts.shown", prompt_id, user_id, account_id):
             return False
         try:
             now = self._clock()
@@ -223,7 +260,10 @@ class Prompts:
 
     def dismissed(self, prompt_id: str, user_id: str, *, account_id: str | None = None) -> None:
         """Record that the user closed the prompt without answering (``cs.prompt.dismissed``)."""
-        if not self._enabled:
+        user_id, account_id = as_id(user_id), as_id(account_id)
+        if not self._enabled or not self._valid(
+            "prompts.dismissed", prompt_id, user_id, account_id
+        ):
             return
         try:
             now = self._clock()
@@ -240,6 +280,47 @@ class Prompts:
                 account_id=account_id,
                 timestamp=now,
             )
+
+    def answered(
+        self, prompt_id: str, user_id: str | None = None, *, at: float | None = None
+    ) -> None:
+        """Remember now that ``user_id`` answered ``prompt_id`` ("never again after an answer").
+
+        ``client.feedback(kind, ..., prompt_id=...)`` calls it, so that ``next_for()`` and
+        ``shown()`` right after the answer no longer offer the prompt; the worker's
+        ``prompt_history`` step calls it again with the event's time, which then costs
+        nothing. ``user_id`` defaults to the one of the ``identify()`` scope; ``at``
+        (seconds since the epoch) to now. Records no event: the feedback event is the answer.
+
+        >>> client.prompts.answered("nps-after-first-report", "u1")  # doctest: +SKIP
+        """
+        if not self._enabled:
+            return
+        if user_id is None:
+            user_id = current_identity().user_id
+            if user_id is None:
+                return  # anonymous feedback: there is no history to keep
+        user_id = as_id(user_id)
+        if not valid_ids("prompts.answered", self._strict, prompt_id=prompt_id, user_id=user_id):
+            return
+        key = (user_id, prompt_id)
+        if self._answers.get(key):
+            return
+        try:
+            token = self._answers.token()
+            when = self._clock().timestamp() if at is None else at
+            self._store.record_answered(user_id, prompt_id, when)
+            self._answers.put(key, True, token)
+            self._cache.invalidate(user_id)
+        except Exception:
+            warn_once("prompts:answered", "cs_sdk: recording a prompt answer failed")
+            logger.debug("answered failed", exc_info=True)
+
+    def _valid(self, call: str, prompt_id: object, user_id: object, account_id: object) -> bool:
+        return valid_ids(
+            call, self._strict, optional=("account_id",),
+            prompt_id=prompt_id, user_id=user_id, account_id=account_id,
+        )  # fmt: skip
 
     def invalidate(self, user_id: str) -> None:
         """Forget the cached state of ``user_id`` (after a change made in this process)."""

@@ -31,6 +31,7 @@ import httpx
 
 from .._errors import PromptConfigError
 from .._log import logger, warn_once
+from ..state._fork import register_for_fork
 from ._config import PromptConfig, format_of, load_config, parse_config
 
 __all__ = ["ConfigSource", "FileSource", "StaticSource", "UrlSource"]
@@ -96,6 +97,11 @@ class FileSource:
         self._document: PromptConfig | None = None
         self._signature: tuple[int, int, int] | None = None
         self._next_check = 0.0
+        self._lock = threading.Lock()
+        register_for_fork(self)
+
+    def _reinit_after_fork(self) -> None:
+        # A parent thread may have been re-reading the file at the fork.
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -210,6 +216,27 @@ class UrlSource:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
+        register_for_fork(self)
+
+    def _reinit_after_fork(self) -> None:
+        # The poller holds the lock for a whole request: a fork during one would leave the
+        # child's reload() waiting for ever. The child has no poller thread; poll() starts one.
+        self._lock = threading.Lock()
+        stopped = self._stop.is_set()
+        self._stop = threading.Event()
+        if stopped:
+            self._stop.set()
+        self._thread = None
+        # The HTTP client is replaced on first use (_forked), not here: most children of a
+        # fork never reload, and building one costs a TLS context.
+
+    def _forked(self) -> None:
+        if self._pid == os.getpid():
+            return
+        self._pid = os.getpid()
+        if self._given_client is None:
+            # A connection pool must not be shared with the parent process.
+            self._http = httpx.Client(timeout=self._timeout, follow_redirects=True)
 
     def __repr__(self) -> str:
         return f"UrlSource({self._shown_url!r})"
@@ -220,12 +247,7 @@ class UrlSource:
 
     def start(self) -> None:
         """Start the poller thread (again after a fork; the child has no threads)."""
-        if self._pid != os.getpid():
-            self._pid = os.getpid()
-            self._lock = threading.Lock()
-            if self._given_client is None:
-                # A connection pool must not be shared with the parent process.
-                self._http = httpx.Client(timeout=self._timeout, follow_redirects=True)
+        self._forked()
         if self._stop.is_set() or (self._thread is not None and self._thread.is_alive()):
             return
         self._thread = threading.Thread(target=self._run, name="cs_sdk-prompts-poller", daemon=True)
@@ -244,6 +266,7 @@ class UrlSource:
                 logger.debug("prompt configuration poll failed", exc_info=True)
 
     def reload(self) -> bool:
+        self._forked()
         with self._lock:
             return self._fetch()
 

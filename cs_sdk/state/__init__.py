@@ -10,7 +10,7 @@ A client opens its store from the ``state=`` option; most applications never tou
 directly.
 """
 
-from ._base import Membership, PromptHistory, ShowRules, StateStore, UserState
+from ._base import Membership, PilotPeriod, PromptHistory, ShowRules, StateStore, UserState
 from ._cache import TtlCache
 from ._memory import MemoryStore
 from ._open import open_store
@@ -20,6 +20,7 @@ from ._sqlite import SqliteStore
 __all__ = [
     "Membership",
     "MemoryStore",
+    "PilotPeriod",
     "PromptHistory",
     "RedisStore",
     "ShowRules",

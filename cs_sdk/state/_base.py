@@ -18,7 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Membership", "PromptHistory", "ShowRules", "StateStore", "UserState"]
+__all__ = [
+    "Membership",
+    "PilotPeriod",
+    "PromptHistory",
+    "ShowRules",
+    "StateStore",
+    "UserState",
+]
 
 _UTC = _dt.timezone.utc
 
@@ -45,6 +52,28 @@ class Membership:
     @classmethod
     def from_ts(cls, pilot: str, cohort: str | None, enrolled_ts: float) -> Membership:
         return cls(pilot, cohort, _dt.datetime.fromtimestamp(enrolled_ts, _UTC))
+
+
+@dataclass(frozen=True, slots=True)
+class PilotPeriod:
+    """A stretch of time a user spent in a pilot; ``exited_at`` is ``None`` while it lasts.
+
+    Events are tagged by the time they were recorded, not the time the worker gets to them,
+    so tagging needs the periods, not only today's memberships:
+
+    >>> period = PilotPeriod("new-dashboard", "wave-1", 100.0, 200.0)
+    >>> period.covers(150.0), period.covers(200.0)
+    (True, False)
+    """
+
+    pilot: str
+    cohort: str | None
+    enrolled_at: float
+    exited_at: float | None = None
+
+    def covers(self, at: float) -> bool:
+        """Whether ``at`` (seconds) lies in ``[enrolled_at, exited_at)``."""
+        return self.enrolled_at <= at and (self.exited_at is None or at < self.exited_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +149,22 @@ class StateStore(Protocol):
         """
         ...
 
-    def remove_membership(self, user_id: str, pilot_id: str) -> Membership | None:
-        """Exit: returns the removed membership, or ``None`` when there was none."""
+    def remove_membership(
+        self, user_id: str, pilot_id: str, at: float | None = None
+    ) -> Membership | None:
+        """Exit at ``at`` (default: now): returns the removed membership, or ``None``.
+
+        The finished period is kept (the latest one per pilot), so an event recorded before
+        the exit but tagged after it still carries the pilot.
+        """
         ...
 
     def memberships(self, user_id: str) -> tuple[Membership, ...]:
         """The user's memberships, oldest first."""
+        ...
+
+    def pilot_periods(self, user_id: str) -> tuple[PilotPeriod, ...]:
+        """Current memberships and the latest finished period per pilot, in one read."""
         ...
 
     def add_milestone(self, user_id: str, name: str, at: float) -> None:

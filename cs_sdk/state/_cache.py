@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from ._fork import register_for_fork
+
 __all__ = ["TtlCache"]
 
 K = TypeVar("K")
@@ -39,6 +41,12 @@ class TtlCache(Generic[K, V]):
         self._data: dict[K, tuple[float, V]] = {}
         self._lock = threading.Lock()
         self._generation = 0
+        register_for_fork(self)
+
+    def _reinit_after_fork(self) -> None:
+        # The entries are still right in the child; only the lock may be held by a thread
+        # that did not survive the fork.
+        self._lock = threading.Lock()
 
     def get(self, key: K) -> V | None:
         """The cached value, or ``None`` when absent or expired. Lock-free."""

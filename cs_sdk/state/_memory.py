@@ -10,9 +10,11 @@ False
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 
-from ._base import NO_HISTORY, Membership, PromptHistory, ShowRules, UserState
+from ._base import NO_HISTORY, Membership, PilotPeriod, PromptHistory, ShowRules, UserState
+from ._fork import register_for_fork
 
 __all__ = ["MemoryStore"]
 
@@ -25,9 +27,15 @@ class MemoryStore:
         # negligible and try_show's check-and-record is trivially atomic.
         self._lock = threading.Lock()
         self._memberships: dict[str, dict[str, Membership]] = {}
+        self._exits: dict[str, dict[str, PilotPeriod]] = {}
         self._milestones: dict[str, dict[str, float]] = {}
         self._history: dict[str, dict[str, PromptHistory]] = {}
         self._last_prompt: dict[str, float] = {}
+        register_for_fork(self)
+
+    def _reinit_after_fork(self) -> None:
+        # The child keeps a copy of the data (its own from now on) and needs its own lock.
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return "MemoryStore()"
@@ -43,14 +51,28 @@ class MemoryStore:
             pilots[membership.pilot] = membership
             return membership, True
 
-    def remove_membership(self, user_id: str, pilot_id: str) -> Membership | None:
+    def remove_membership(
+        self, user_id: str, pilot_id: str, at: float | None = None
+    ) -> Membership | None:
+        exited_at = time.time() if at is None else at
         with self._lock:
-            return self._memberships.get(user_id, {}).pop(pilot_id, None)
+            old = self._memberships.get(user_id, {}).pop(pilot_id, None)
+            if old is not None:
+                period = PilotPeriod(pilot_id, old.cohort, old.enrolled_ts, exited_at)
+                self._exits.setdefault(user_id, {})[pilot_id] = period
+            return old
 
     def memberships(self, user_id: str) -> tuple[Membership, ...]:
         with self._lock:
             found = list(self._memberships.get(user_id, {}).values())
         return tuple(sorted(found, key=lambda m: (m.enrolled_at, m.pilot)))
+
+    def pilot_periods(self, user_id: str) -> tuple[PilotPeriod, ...]:
+        with self._lock:
+            current = list(self._memberships.get(user_id, {}).values())
+            finished = list(self._exits.get(user_id, {}).values())
+        periods = [PilotPeriod(m.pilot, m.cohort, m.enrolled_ts) for m in current]
+        return (*periods, *finished)
 
     def add_milestone(self, user_id: str, name: str, at: float) -> None:
         with self._lock:

@@ -9,6 +9,8 @@ MemoryStore()
 
 from __future__ import annotations
 
+import sqlite3
+
 from .._errors import ConfigError
 from ._base import StateStore
 from ._memory import MemoryStore
@@ -27,8 +29,8 @@ def open_store(url: str) -> StateStore:
     path, so a fourth slash makes it absolute.
 
     Raises:
-        ConfigError: the URL is not one of the accepted forms, or Redis is asked for without
-            the ``redis`` package installed.
+        ConfigError: the URL is not one of the accepted forms, the SQLite file cannot be
+            created or opened, or Redis is asked for without the ``redis`` package installed.
     """
     if url in ("memory", "memory://"):
         return MemoryStore()
@@ -38,7 +40,20 @@ def open_store(url: str) -> StateStore:
             raise ConfigError(
                 f"state={url!r} needs a file path; use state='memory' for in-process state"
             )
-        return SqliteStore(path)
+        try:
+            return SqliteStore(path)
+        except (OSError, sqlite3.Error) as error:
+            # A read-only disk or a missing volume is the deployer's to fix: say what and where.
+            problem: object = error
+            if isinstance(error, OSError) and error.strerror:
+                where = str(error.filename or path)
+                problem = error.strerror if where == path else f"{where}: {error.strerror}"
+            raise ConfigError(
+                f"state={url!r}: cannot open the SQLite state file {path!r}: {problem}"
+            ) from error
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisStore(url)
+        try:
+            return RedisStore(url)
+        except ValueError as error:  # redis-py's answer to a malformed URL
+            raise ConfigError(f"state={url!r} is not a valid Redis URL: {error}") from None
     raise ConfigError(f"state={url!r} is not a state store URL; use {_FORMS}")

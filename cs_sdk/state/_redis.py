@@ -4,19 +4,24 @@
     >>> store.try_show("u1", "nps", time.time(), ShowRules(max_shows=1))   # doctest: +SKIP
     True
 
-Each user's state lives in three hashes whose keys share the hash tag ``{user}``, so a Redis
-Cluster keeps them on one node. :meth:`RedisStore.try_show` is one Lua script: Redis runs it
-without interleaving any other command, so the throttle check and the recorded show cannot
-be split by another server.
+Each user's state lives in four hashes (memberships, finished pilot periods, milestones,
+prompt history) whose keys share the hash tag ``{user}``, so a Redis Cluster keeps them on
+one node. :meth:`RedisStore.try_show` is one Lua script: Redis runs it without interleaving
+any other command, so the throttle check and the recorded show cannot be split by another
+server.
+
+After a fork the child opens a client of its own (see :meth:`RedisStore._reinit_after_fork`).
 """
 
 from __future__ import annotations
 
 import importlib
+import time
 from typing import Any
 
 from .._errors import ConfigError
-from ._base import NO_HISTORY, Membership, PromptHistory, ShowRules, UserState
+from ._base import NO_HISTORY, Membership, PilotPeriod, PromptHistory, ShowRules, UserState
+from ._fork import register_for_fork
 
 __all__ = ["RedisStore"]
 
@@ -55,10 +60,15 @@ redis.call('HSET', KEYS[1], ARGV[1], value)
 return {value, 1}
 """
 
-# KEYS[1]: the user's membership hash. Returns the removed value or false.
+# KEYS[1]: the user's membership hash, KEYS[2]: their finished periods. ARGV: pilot, exit
+# time. Moves the membership to the finished periods as "<exited_at>|<membership value>" and
+# returns the removed value, or false.
 _REMOVE_MEMBERSHIP = """
 local old = redis.call('HGET', KEYS[1], ARGV[1])
-if old then redis.call('HDEL', KEYS[1], ARGV[1]) end
+if old then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. old)
+end
 return old
 """
 
@@ -89,24 +99,40 @@ class RedisStore:
         socket_timeout: float = 5.0,
         client: Any = None,
     ) -> None:
-        if client is None:
-            redis = _import_redis()
-            # redis-py's pool notices a fork (pid check) and opens new connections.
-            client = redis.Redis.from_url(
-                url,
-                decode_responses=True,
-                socket_timeout=socket_timeout,
-                socket_connect_timeout=socket_timeout,
-            )
-            self._owns_client = True
-        else:
-            self._owns_client = False
         self._url = url
-        self._redis = client
+        self._socket_timeout = socket_timeout
         self._prefix = prefix
+        self._owns_client = client is None
+        self._use(client if client is not None else self._open_client())
+        if self._owns_client:
+            register_for_fork(self)
+
+    def _open_client(self) -> Any:
+        # No I/O here: redis-py connects on the first command.
+        return _import_redis().Redis.from_url(
+            self._url,
+            decode_responses=True,
+            socket_timeout=self._socket_timeout,
+            socket_connect_timeout=self._socket_timeout,
+        )
+
+    def _use(self, client: Any) -> None:
+        self._redis = client
         self._try_show = client.register_script(_TRY_SHOW)
         self._put = client.register_script(_PUT_MEMBERSHIP)
         self._remove = client.register_script(_REMOVE_MEMBERSHIP)
+
+    def _reinit_after_fork(self) -> None:
+        # redis-py's pool notices a new pid and resets itself, but under its own lock, copied
+        # in whatever state the fork found it: a parent thread taking a connection at that
+        # moment hangs the child's first command for ever. So the child gets a client (and a
+        # pool, and locks) of its own. The inherited one must not close its pool when it is
+        # collected, which would take that same lock; its sockets are closed without a
+        # shutdown (redis-py checks the pid), so the parent's connections are untouched.
+        inherited = self._redis
+        if hasattr(inherited, "auto_close_connection_pool"):
+            inherited.auto_close_connection_pool = False
+        self._use(self._open_client())
 
     def __repr__(self) -> str:
         # The URL may carry a password: show only where it points.
@@ -127,12 +153,30 @@ class RedisStore:
         )
         return _membership(membership.pilot, value), bool(changed)
 
-    def remove_membership(self, user_id: str, pilot_id: str) -> Membership | None:
-        value = self._remove(keys=[self._key(user_id, "pilots")], args=[pilot_id])
+    def remove_membership(
+        self, user_id: str, pilot_id: str, at: float | None = None
+    ) -> Membership | None:
+        exited_at = time.time() if at is None else at
+        value = self._remove(
+            keys=[self._key(user_id, "pilots"), self._key(user_id, "exits")],
+            args=[pilot_id, repr(exited_at)],
+        )
         return _membership(pilot_id, value) if value else None
 
     def memberships(self, user_id: str) -> tuple[Membership, ...]:
         return _memberships(self._redis.hgetall(self._key(user_id, "pilots")))
+
+    def pilot_periods(self, user_id: str) -> tuple[PilotPeriod, ...]:
+        # One round trip for both hashes.
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hgetall(self._key(user_id, "pilots"))
+        pipe.hgetall(self._key(user_id, "exits"))
+        current, finished = pipe.execute()
+        periods = [_period(pilot, None, value) for pilot, value in current.items()]
+        for pilot, value in finished.items():
+            exited_at, _, membership = value.partition("|")
+            periods.append(_period(pilot, float(exited_at), membership))
+        return tuple(periods)
 
     def add_milestone(self, user_id: str, name: str, at: float) -> None:
         self._redis.hsetnx(self._key(user_id, "milestones"), name, repr(at))
@@ -208,6 +252,11 @@ def _encode_cohort(cohort: str | None) -> str:
 def _membership(pilot: str, value: str) -> Membership:
     enrolled_at, _, cohort = value.partition("|")
     return Membership.from_ts(pilot, cohort[1:] if cohort else None, float(enrolled_at))
+
+
+def _period(pilot: str, exited_at: float | None, value: str) -> PilotPeriod:
+    enrolled_at, _, cohort = value.partition("|")
+    return PilotPeriod(pilot, cohort[1:] if cohort else None, float(enrolled_at), exited_at)
 
 
 def _memberships(values: dict[str, str]) -> tuple[Membership, ...]:

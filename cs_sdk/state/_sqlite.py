@@ -8,6 +8,9 @@ Several processes (gunicorn workers, cron jobs) may open the same file. WAL mode
 run beside a writer; ``busy_timeout`` makes a writer wait for the lock instead of failing;
 :meth:`SqliteStore.try_show` runs in a ``BEGIN IMMEDIATE`` transaction, which takes the
 write lock *before* reading, so two processes can never both pass the check.
+
+A connection never crosses a fork: the child of a fork opens its own on first use, and
+the lock a parent thread may have held at that moment is replaced (see ``state/_fork.py``).
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ._base import NO_HISTORY, Membership, PromptHistory, ShowRules, UserState
+from ._base import NO_HISTORY, Membership, PilotPeriod, PromptHistory, ShowRules, UserState
+from ._fork import register_for_fork
 
 __all__ = ["SqliteStore"]
 
@@ -36,9 +41,17 @@ CREATE TABLE IF NOT EXISTS cs_prompt_history (
     PRIMARY KEY (user_id, prompt_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cs_users (
     user_id TEXT NOT NULL PRIMARY KEY, last_prompt_at REAL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cs_pilot_exits (
+    user_id TEXT NOT NULL, pilot_id TEXT NOT NULL, cohort TEXT, enrolled_at REAL NOT NULL,
+    exited_at REAL NOT NULL, PRIMARY KEY (user_id, pilot_id)) WITHOUT ROWID;
 """
 
 _HISTORY_COLUMNS = "shows, last_shown_at, answered_at, dismissed_at"
+
+# Connections a forked child inherited. They are kept referenced for the life of the
+# process and never used: closing one (which garbage collection would do) may checkpoint
+# the WAL from a copy of the parent's lock state. The spool does the same.
+_INHERITED: list[sqlite3.Connection] = []
 
 
 class SqliteStore:
@@ -52,9 +65,21 @@ class SqliteStore:
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
         self.path = Path(path)
         self._busy_timeout = busy_timeout
+        self._closed = False
         self._lock = threading.Lock()
         self._pid = os.getpid()
-        self._conn = self._connect()
+        self._conn: sqlite3.Connection | None = self._connect()
+        register_for_fork(self)
+
+    def _reinit_after_fork(self) -> None:
+        # A parent thread may have held the lock, or been inside a transaction on the
+        # connection, when the process forked: the child gets a new lock and, on first use,
+        # a connection of its own.
+        self._lock = threading.Lock()
+        if self._conn is not None and self._pid != os.getpid():
+            _INHERITED.append(self._conn)
+            self._conn = None
+        self._pid = os.getpid()
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
@@ -90,10 +115,15 @@ class SqliteStore:
     def _cursor(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
         with self._lock:
             if self._pid != os.getpid():
-                # A connection must never cross a fork: the child opens its own.
-                self._pid = os.getpid()
-                self._conn = self._connect()
+                # Forked without the hook having run (it always should): same as the hook.
+                if self._conn is not None:
+                    _INHERITED.append(self._conn)
+                self._pid, self._conn = os.getpid(), None
             conn = self._conn
+            if conn is None:
+                if self._closed:
+                    raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+                conn = self._conn = self._connect()
             if not write:
                 yield conn
                 return
@@ -126,7 +156,10 @@ class SqliteStore:
             )
             return membership, True
 
-    def remove_membership(self, user_id: str, pilot_id: str) -> Membership | None:
+    def remove_membership(
+        self, user_id: str, pilot_id: str, at: float | None = None
+    ) -> Membership | None:
+        exited_at = time.time() if at is None else at
         with self._cursor(write=True) as conn:
             row = conn.execute(
                 "SELECT cohort, enrolled_at FROM cs_memberships WHERE user_id=? AND pilot_id=?",
@@ -136,6 +169,10 @@ class SqliteStore:
                 return None
             conn.execute(
                 "DELETE FROM cs_memberships WHERE user_id=? AND pilot_id=?", (user_id, pilot_id)
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO cs_pilot_exits VALUES (?, ?, ?, ?, ?)",
+                (user_id, pilot_id, row[0], row[1], exited_at),
             )
             return Membership.from_ts(pilot_id, row[0], row[1])
 
@@ -147,6 +184,17 @@ class SqliteStore:
                 (user_id,),
             ).fetchall()
         return tuple(Membership.from_ts(*row) for row in rows)
+
+    def pilot_periods(self, user_id: str) -> tuple[PilotPeriod, ...]:
+        # One statement: one snapshot of both tables.
+        with self._cursor() as conn:
+            rows = conn.execute(
+                "SELECT pilot_id, cohort, enrolled_at, NULL FROM cs_memberships WHERE user_id=? "
+                "UNION ALL SELECT pilot_id, cohort, enrolled_at, exited_at FROM cs_pilot_exits "
+                "WHERE user_id=?",
+                (user_id, user_id),
+            ).fetchall()
+        return tuple(PilotPeriod(*row) for row in rows)
 
     def add_milestone(self, user_id: str, name: str, at: float) -> None:
         with self._cursor() as conn:
@@ -238,7 +286,8 @@ class SqliteStore:
 
     def close(self) -> None:
         with self._lock:
-            if self._pid == os.getpid():
+            self._closed = True
+            if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
 
 

@@ -13,7 +13,7 @@ from cs_sdk._pilots import Membership, Pilots
 from cs_sdk._prompts import parse_config
 from cs_sdk.events import Event
 from cs_sdk.events._builtin import PilotEnrolled, PilotExited
-from cs_sdk.state import MemoryStore
+from cs_sdk.state import MemoryStore, PilotPeriod
 
 T0 = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -32,13 +32,16 @@ class CountingStore(MemoryStore):
         super().__init__()
         self.reads = 0
 
-    def memberships(self, user_id: str) -> tuple[Membership, ...]:
+    def pilot_periods(self, user_id: str) -> tuple[PilotPeriod, ...]:
         self.reads += 1
-        return super().memberships(user_id)
+        return super().pilot_periods(user_id)
 
 
 class BrokenStore(MemoryStore):
     def memberships(self, user_id: str) -> tuple[Membership, ...]:
+        raise ConnectionError("down")
+
+    def pilot_periods(self, user_id: str) -> tuple[PilotPeriod, ...]:
         raise ConnectionError("down")
 
     def put_membership(self, *args: object) -> tuple[Membership, bool]:
@@ -88,7 +91,8 @@ def test_invalid_arguments_raise_only_in_strict_mode(
         assert make(recorder=recorder).enroll(*arguments) is None
         assert make(recorder=recorder).exit(*arguments) is False
     assert recorder.events == []
-    assert "ignored a pilot call" in caplog.text
+    assert "ignored a pilots.enroll() call" in caplog.text
+    assert "ignored a pilots.exit() call" in caplog.text
 
 
 def test_unknown_pilots_and_cohorts_are_warned_about(caplog: pytest.LogCaptureFixture) -> None:

@@ -92,6 +92,14 @@ def test_the_identify_scope_user_is_tagged(make_client: Any) -> None:
     assert events[0].pilots == {"beta": None}
 
 
+def test_an_int_user_id_is_the_same_user_for_pilots_and_events(make_client: Any) -> None:
+    client = make_client()
+    client.pilots.enroll(42, "beta")  # e.g. request.user.pk
+    with capture(client) as events:
+        client.milestone("first_report", user_id=42)
+    assert events[0].user_id == "42" and events[0].pilots == {"beta": None}
+
+
 def test_a_prompt_round_trip_through_the_client(make_client: Any, config_path: Path) -> None:
     client = make_client(prompts=str(config_path))
     with capture(client) as events:
@@ -114,11 +122,8 @@ def test_a_prompt_round_trip_through_the_client(make_client: Any, config_path: P
 def test_the_history_step_remembers_watched_milestones_and_answers(
     make_client: Any, config_path: Path
 ) -> None:
-    store = MemoryStore()
     client = make_client(prompts=str(config_path))
-    # Swap in a store the test can read (attach opened a memory store of its own).
-    step = next(s for s in client.processors._steps if s.name == "prompt_history")
-    step.process._store = store  # type: ignore[attr-defined]
+    store = client.prompts._store  # the memory store attach() opened
     with capture(client):
         client.milestone("first_report", user_id="u1")
         client.milestone("first_report", user_id="u1")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import sys
-import types
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,8 @@ from cs_sdk._prompts._config import format_of
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "pilot_config.toml"
 needs_tomllib = pytest.mark.skipif(
-    sys.version_info < (3, 11), reason="TOML needs tomllib (Python 3.11+)"
+    sys.version_info < (3, 11) and importlib.util.find_spec("tomli") is None,
+    reason="TOML needs tomllib (Python 3.11+) or tomli",
 )
 
 VALID: dict[str, Any] = {
@@ -171,11 +172,22 @@ def test_yaml_without_pyyaml_names_the_extra(monkeypatch: pytest.MonkeyPatch) ->
         parse_config("prompts: []", source="pilots.yaml", fmt="yaml")
 
 
-def test_toml_on_python_3_10_suggests_json(monkeypatch: pytest.MonkeyPatch) -> None:
-    import cs_sdk._prompts._config as module
+def test_toml_on_python_3_10_is_read_with_tomli(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Python 3.10 has no tomllib; tomli (its origin, same API) stands in for it.
+    tomllib = pytest.importorskip("tomllib")
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # `import tomllib` now fails
+    monkeypatch.setitem(sys.modules, "tomli", tomllib)
+    assert parse_config("version = 1", source="pilots.toml", fmt="toml") == PromptConfig()
+    with pytest.raises(PromptConfigError, match=r"pilots\.toml: not valid TOML"):
+        parse_config("version = ", source="pilots.toml", fmt="toml")
 
-    monkeypatch.setattr(module, "sys", types.SimpleNamespace(version_info=(3, 10, 14)))
-    with pytest.raises(PromptConfigError, match=r"TOML needs Python 3\.11.*as JSON"):
+
+def test_toml_without_tomllib_or_tomli_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "tomllib", None)
+    monkeypatch.setitem(sys.modules, "tomli", None)
+    with pytest.raises(PromptConfigError, match=r"pilots\.toml: TOML needs .*tomli.*as JSON"):
         parse_config("version = 1", source="pilots.toml", fmt="toml")
 
 

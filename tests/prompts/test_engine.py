@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+import cs_sdk
 from cs_sdk._prompts import Prompts
 from cs_sdk.events._builtin import PromptDismissed, PromptShown
 from cs_sdk.state import MemoryStore, UserState
@@ -114,7 +115,7 @@ def test_a_failing_store_means_no_prompt_never_an_exception(
     assert caplog.text.count("prompt evaluation failed") == 1
 
 
-@pytest.mark.parametrize("user_id", ["", None, 42])
+@pytest.mark.parametrize("user_id", ["", None, 4.2, True, "x" * 300])
 def test_an_invalid_user_gets_no_prompt(make_engine: EngineFactory, user_id: Any) -> None:
     assert make_engine(DOC).next_for(user_id) is None
 
@@ -146,3 +147,55 @@ def test_watched_milestones_come_from_prompts_and_pilot_success(
     )
     assert engine.watched_milestones() == {"created", "shared", "won"}
     assert "1 prompts" in repr(engine)
+
+
+class AnswerCountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.answers: list[tuple[str, str, float]] = []
+
+    def record_answered(self, user_id: str, prompt_id: str, at: float) -> None:
+        self.answers.append((user_id, prompt_id, at))
+        super().record_answered(user_id, prompt_id, at)
+
+
+def test_an_answer_stops_the_prompt_at_once(
+    make_engine: EngineFactory, recorder: FakeRecorder, clock: FakeClock
+) -> None:
+    # Unlimited shows: only "never again after an answer" stands between the user and a
+    # second show. The cache is long-lived, so answered() must invalidate it itself.
+    store = AnswerCountingStore()
+    unlimited = {**DOC, "prompts": [NPS | {"throttle": {"max_shows": None}}]}
+    engine = make_engine(unlimited, store, cache_ttl=60.0)
+    assert engine.next_for("u1") is not None and engine.shown("nps", "u1")
+    engine.answered("nps", "u1")
+    assert engine.next_for("u1") is None
+    assert engine.shown("nps", "u1") is False
+    assert store.answers == [("u1", "nps", clock.now.timestamp())]
+    assert [type(event) for event, *_ in recorder.events] == [PromptShown]  # no event of its own
+
+
+def test_answering_again_is_free_so_the_worker_step_may_repeat_it(
+    make_engine: EngineFactory,
+) -> None:
+    store = AnswerCountingStore()
+    engine = make_engine(DOC, store)
+    engine.answered("nps", "u1")  # from feedback(), on the caller's thread
+    engine.answered("nps", "u1", at=12.5)  # from the prompt_history step, on the worker
+    engine.answered("nps", "u2", at=12.5)  # a user this process did not see answer
+    assert [(user, prompt) for user, prompt, _ in store.answers] == [("u1", "nps"), ("u2", "nps")]
+
+
+def test_an_answer_without_a_user_takes_the_identify_scope_user(
+    make_engine: EngineFactory,
+) -> None:
+    store = AnswerCountingStore()
+    engine = make_engine(DOC, store)
+    engine.answered("nps")  # anonymous: nothing to remember
+    with cs_sdk.identify(user_id="u7"):
+        engine.answered("nps")
+    assert [user for user, _, _ in store.answers] == ["u7"]
+
+
+def test_the_noop_engine_ignores_answers() -> None:
+    Prompts.noop().answered("nps", "u1")

@@ -185,6 +185,23 @@ def test_rollout_is_deterministic_and_close_to_its_percentage(
     assert offered == {u for u in users[:2000] if rollout_bucket("p", u) < 3000}
 
 
+@pytest.mark.parametrize(
+    ("prompt_id", "user_id", "bucket"),
+    [
+        ("nps", "u1", 5168),
+        ("nps", "u2", 6115),
+        ("csat-exports", "u1", 8860),
+        ("nps-after-first-report", "acme:42", 250),
+        ("ünï", "ü", 177),
+    ],
+)
+def test_rollout_buckets_never_change(prompt_id: str, user_id: str, bucket: int) -> None:
+    # Golden values: a change to the hash would silently move users in and out of every
+    # running rollout. The rule is blake2b-64 of "<prompt id>:<user id>" (UTF-8), big-endian,
+    # modulo 10,000.
+    assert rollout_bucket(prompt_id, user_id) == bucket
+
+
 @pytest.mark.parametrize(("percentage", "offered"), [(0, False), (100, True)])
 def test_rollout_extremes(make_engine: EngineFactory, percentage: float, offered: bool) -> None:
     engine = make_engine(doc(prompt(targeting={"percentage": percentage})))

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
+import cs_sdk
 from cs_sdk import ConfigError
 from cs_sdk.state import (
     Membership,
     MemoryStore,
+    PilotPeriod,
     PromptHistory,
     RedisStore,
     ShowRules,
@@ -61,6 +63,29 @@ def test_cohorts_with_unusual_characters_round_trip(store: StateStore) -> None:
     for cohort in ("", "a|b", "=x", "ünïcode/é", '"quoted"'):
         store.put_membership("u1", Membership("beta", cohort, T0))
         assert store.memberships("u1")[0].cohort == cohort
+
+
+def test_an_exit_keeps_the_finished_period_for_tagging(store: StateStore) -> None:
+    store.put_membership("u1", Membership("beta", "a|=b", T0))
+    store.put_membership("u1", Membership("gamma", None, T0))
+    assert sorted(store.pilot_periods("u1"), key=lambda p: p.pilot) == [
+        PilotPeriod("beta", "a|=b", NOW),
+        PilotPeriod("gamma", None, NOW),
+    ]
+    store.remove_membership("u1", "beta", NOW + DAY)
+    store.put_membership("u1", Membership("beta", None, T0 + dt.timedelta(days=2)))
+    assert sorted(store.pilot_periods("u1"), key=lambda p: (p.pilot, p.enrolled_at)) == [
+        PilotPeriod("beta", "a|=b", NOW, NOW + DAY),  # finished, still known
+        PilotPeriod("beta", None, NOW + 2 * DAY),  # enrolled again
+        PilotPeriod("gamma", None, NOW),
+    ]
+    assert store.remove_membership("u1", "beta", NOW + 3 * DAY) is not None
+    assert PilotPeriod("beta", None, NOW + 2 * DAY, NOW + 3 * DAY) in store.pilot_periods("u1")
+    assert len(store.pilot_periods("u1")) == 2  # the latest finished period per pilot
+    assert store.pilot_periods("u2") == ()
+    assert store.remove_membership("u2", "beta") is None  # not enrolled: nothing to keep
+    assert store.pilot_periods("u2") == ()
+    assert [m.pilot for m in store.memberships("u1")] == ["gamma"]  # exits are not members
 
 
 def test_milestones_are_remembered_once_per_user(store: StateStore) -> None:
@@ -158,6 +183,20 @@ def test_open_store_understands_each_url(tmp_path: Path) -> None:
 def test_open_store_rejects_other_urls_with_the_accepted_forms(url: str) -> None:
     with pytest.raises(ConfigError, match=r"memory|file path"):
         open_store(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("sqlite:////proc/nope/x.db", r"'/proc/nope/x\.db'.*No such file or directory"),
+        ("redis://127.0.0.1:port/0", r"not a valid Redis URL"),
+    ],
+)
+def test_a_store_that_cannot_be_opened_is_a_config_error(url: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match=rf"state='{url}'.*{problem}"):
+        open_store(url)
+    with pytest.raises(ConfigError, match=problem):
+        cs_sdk.Client(environ={}, state=url)  # init() raises ConfigError, nothing else
 
 
 def test_redis_without_its_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

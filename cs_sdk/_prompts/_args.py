@@ -1,0 +1,72 @@
+"""The ids pilots and prompts calls accept, checked before anything touches the store.
+
+Application code passes whatever its framework hands it (``request.user.pk`` is an int,
+a missing header is ``""``). Exactly like the recording calls and ``identify()``, an int
+user or account id is kept as its digits (:func:`as_id`), so ``enroll(42, ...)`` and
+``milestone(..., user_id=42)`` mean the same user. Anything else that is not a non-empty
+string makes the call do nothing and log once, or raise
+:class:`~cs_sdk.InvalidEventError` with ``strict=True``::
+
+    user_id = as_id(user_id)
+    if not valid_ids("prompts.shown", strict, prompt_id=prompt_id, user_id=user_id):
+        return False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import TypeVar
+
+from .._errors import InvalidEventError
+from .._log import warn_once
+from .._validate import MAX_NAME_LENGTH
+
+__all__ = ["MAX_ID", "as_id", "valid_ids"]
+
+MAX_ID = MAX_NAME_LENGTH  # the limit of ids in events, so every accepted id can be recorded
+
+_T = TypeVar("_T")
+
+
+def as_id(value: _T) -> _T:
+    """A user or account id as the recording calls keep it: an int (a database key) as its
+    digits, anything else unchanged (``bool`` is not an id)."""
+    return str(value) if type(value) is int else value  # type: ignore[return-value]
+
+
+def valid_ids(
+    call: str,
+    strict: bool,
+    *,
+    optional: Collection[str] = (),
+    limits: Mapping[str, int] | None = None,
+    **values: object,
+) -> bool:
+    """True when every value is a non-empty ``str`` within its limit (``None`` if optional).
+
+    Otherwise logs once per call and argument and returns False.
+
+    Raises:
+        InvalidEventError: a value is invalid and ``strict`` is set.
+    """
+    for field, value in values.items():
+        if value is None and field in optional:
+            continue
+        limit = limits.get(field, MAX_ID) if limits else MAX_ID
+        if type(value) is str and value and len(value) <= limit:
+            continue
+        error = InvalidEventError(
+            field, f"must be a non-empty string of at most {limit} characters"
+        )
+        if strict:
+            raise error
+        shown = repr(value)
+        warn_once(
+            f"{call}:invalid:{field}",
+            "cs_sdk: ignored a %s() call: %s (got %s)",
+            call,
+            error,
+            shown if len(shown) <= 40 else shown[:37] + "...",
+        )
+        return False
+    return True
