@@ -69,6 +69,7 @@ PipelineFactory = Callable[[Config, Stats, ProcessorChain], Pipeline]
 # OTLP times are unsigned 64-bit nanoseconds: the last one is in the year 2554. A larger
 # value is almost always milliseconds passed as seconds.
 _MAX_TIMESTAMP_NS = 2**64 - 1
+_MAX_TIMESTAMP_S = _MAX_TIMESTAMP_NS / 1e9  # also keeps NaN and infinity out (comparisons fail)
 _RULE_TIMESTAMP = "must be an aware datetime or seconds since the epoch (before the year 2554)"
 # Longest wait flush()/shutdown() accept: threading waits overflow on larger values.
 _MAX_WAIT = 7 * 24 * 3600.0
@@ -79,7 +80,7 @@ def _timestamp_ns(value: object) -> int:
         if value.tzinfo is None:
             raise InvalidEventError("timestamp", "must be a timezone-aware datetime")
         ns = int(value.timestamp() * 1_000_000_000)
-    elif type(value) in (int, float) and value - value == 0 and value >= 0:  # type: ignore[operator]
+    elif type(value) in (int, float) and 0 <= value < _MAX_TIMESTAMP_S:  # type: ignore[operator]
         ns = int(value * 1_000_000_000)  # type: ignore[operator]
     else:
         raise InvalidEventError("timestamp", _RULE_TIMESTAMP)

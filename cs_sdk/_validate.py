@@ -62,7 +62,10 @@ def check_number(field: str, value: object) -> float | None:
         return None
     if type(value) not in (int, float) or value - value != 0:  # type: ignore[operator]
         raise InvalidEventError(field, _RULE_FLOAT)
-    return float(value)  # type: ignore[arg-type]
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except OverflowError:  # an int beyond the largest double
+        raise InvalidEventError(field, _RULE_FLOAT) from None
 
 
 # What a queued event holds in memory, estimated on the caller's thread so that the queue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import cs_sdk
@@ -17,6 +19,22 @@ from cs_sdk.testing import capture
         ("my number is 06 12 34 56 78", "my number is [phone]"),
         ("card 4111 1111 1111 1111 was charged twice", "card [card] was charged twice"),
         ("card 4111-1111-1111-1111", "card [card]"),
+        ("from john_doe@example.com", "from [email]"),
+        ("écrire à josé@exemple.fr", "écrire à [email]"),
+        ("MAIL: ANA@Example.COM.", "MAIL: [email]."),
+        ("a.b@c.io, c_d@e-f.example.org or x@y", "[email], [email] or x@y"),
+        ("(555) 010-9999 or (555) 010-8888", "[phone] or [phone]"),
+        ("555.010.9999", "[phone]"),
+        ("Tel. 0049 89 1234567", "Tel. [phone]"),
+        ("٠٦١٢٣٤٥٦٧٨", "[phone]"),  # Arabic-Indic digits are digits too
+        # Two numbers typed side by side are masked one by one.
+        ("0612345678 0698765432", "[phone] [phone]"),
+        ("06 12 34 56 78 06 98 76 54 32", "[phone] [phone]"),
+        ("4111111111111111 5500 0000 0000 0004", "[card] [card]"),
+        # A date, a time or an address next to a number does not hide the number.
+        ("on 2025-03-01 (555) 010-9999", "on 2025-03-01 [phone]"),
+        ("at 12:30 0612345678", "at 12:30 [phone]"),
+        ("from 10.0.0.1 0612345678", "from 10.0.0.1 [phone]"),
     ],
 )
 def test_contact_and_card_details_are_masked(text: str, expected: str) -> None:
@@ -30,10 +48,66 @@ def test_contact_and_card_details_are_masked(text: str, expected: str) -> None:
         "order 12345 took 20 minutes",
         "version 4.2.0 is great",
         "no digits or at-signs here",
+        "On 2025-03-01 12:30",
+        "01/03/2025 09:15 and 1.3.2025",
+        "2025-03-01T12:30:00Z",
+        "between 2025-03-01 2025-03-05",
+        "at 12:30:45",
+        "from 10.0.0.1 to 192.168.100.200",
+        "ip 10.0.0.1:8080",
+        "an id 12345678901234567890 in one piece",
+        "thanks @ana, see you @ 10",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
     assert redact_text(text) == text
+
+
+def test_an_overlong_local_part_is_masked_up_to_the_at_sign() -> None:
+    # RFC 5321 caps the local part at 64 characters; the redactor reads back that far.
+    redacted = redact_text("x" * 100 + "@example.com")
+    assert redacted == "x" * 36 + "[email]"
+
+
+SIZE = 65_536  # the longest string a property or comment may hold
+ADVERSARIAL = {
+    # The former patterns retried a long run from each of its positions: seconds each.
+    "local part, then @": "a" * (SIZE - 1) + "@",
+    "dotted local part": ("a." * SIZE)[: SIZE - 2] + "@b",
+    "@ and a long domain": ("a@" + "b." * SIZE)[:SIZE],
+    "@ and numeric labels": ("a@" + "1." * SIZE)[:SIZE],
+    "many @": ("a@" * SIZE)[:SIZE],
+    "many short addresses": ("a@b.c" * SIZE)[:SIZE],
+    "one long number": "1" * (SIZE - 1) + "a",
+    "spaced digits": ("1 " * SIZE)[: SIZE - 1] + "a",
+    "dashed digits": ("1-" * SIZE)[:SIZE],
+    "bracketed digits": ("(1) " * SIZE)[:SIZE],
+    "plus signs": ("+1 " * SIZE)[:SIZE],
+    "dates and times": ("2025-03-01 12:30 " * SIZE)[:SIZE],
+    "mixed contact details": (
+        "ana@example.com +1 (555) 010-9999 4111 1111 1111 1111 10.0.0.1 " * SIZE
+    )[:SIZE],
+}
+
+
+def test_worst_case_inputs_of_the_maximum_size_are_redacted_promptly() -> None:
+    started = time.monotonic()
+    for shape, text in ADVERSARIAL.items():
+        redacted = redact_text(text)
+        assert len(redacted) <= len(text), shape
+    elapsed = time.monotonic() - started
+    # A hang guard, not a performance assertion: the patterns are linear (about 0.4 s for
+    # all shapes together here); the former e-mail pattern alone took 3 to 4 s per shape
+    # for the first three.
+    assert elapsed < 5.0, f"redacting {len(ADVERSARIAL)} shapes took {elapsed:.1f} s"
+
+
+def test_a_64_kb_comment_full_of_contact_details_is_masked_throughout() -> None:
+    text = ADVERSARIAL["mixed contact details"]
+    redacted = redact_text(text)
+    assert "@" not in redacted
+    assert "555" not in redacted and "4111" not in redacted
+    assert "10.0.0.1" in redacted
 
 
 def test_feedback_comments_and_properties_are_redacted_before_sending() -> None:

@@ -43,6 +43,7 @@ _PROBE_INITIAL: Final = 0.5
 _PROBE_MAX: Final = 30.0
 # With a spool, how often the worker waiting for the batch in flight checks the queue's size.
 _PRESSURE_POLL: Final = 0.005
+_LEASED_RETRY: Final = 1.0
 # The worker encodes in pure Python, holding the GIL; an application thread that wants it
 # would wait up to the interpreter's switch interval (5 ms). Releasing it every this many
 # records bounds that wait to the time these records take (~0.4 ms).
@@ -131,6 +132,8 @@ class BatchPipeline:
         self._healthy = True
         self._probe_failures = 0
         self._next_probe = 0.0
+        # When everything on disk is leased by other live processes: look again at this time.
+        self._next_claim = 0.0
         self._spool_backlog = self._spool is not None and self._spool_has_backlog()
         self._waiting_flushes: list[FlushRequest] = []
         self._exporter = self._make_exporter(self._interrupt)
@@ -403,7 +406,8 @@ class BatchPipeline:
         if self._in_flight is not None and not self._sender.finished:
             return self._schedule_delay  # the sender wakes the worker when the send is over
         if self._spool_backlog and not self._stopping:
-            return max(0.0, min(self._schedule_delay, self._next_probe - time.monotonic()))
+            due = max(self._next_probe, self._next_claim)
+            return max(0.0, min(self._schedule_delay, due - time.monotonic()))
         return self._schedule_delay
 
     def _spool_has_backlog(self) -> bool:
@@ -421,7 +425,8 @@ class BatchPipeline:
         spool = self._spool
         if spool is None or not self._spool_backlog:
             return
-        if not self._healthy and time.monotonic() < self._next_probe:
+        now = time.monotonic()
+        if (not self._healthy and now < self._next_probe) or now < self._next_claim:
             return
         if self._in_flight is not None:
             if not self._sender.finished:
@@ -436,6 +441,11 @@ class BatchPipeline:
         except Exception as error:
             warn_once("spool-error", "cs_sdk: could not read the spool: %s", error)
             self._mark_unhealthy()
+            return
+        if batch is None and self._spool_has_backlog():
+            # Leased by another process that is sending it (or will, once its lease ends):
+            # not delivered yet, so flushes keep waiting; look again in a while.
+            self._next_claim = time.monotonic() + _LEASED_RETRY
             return
         if batch is None:
             self._spool_backlog = False

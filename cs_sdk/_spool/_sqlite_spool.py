@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -153,7 +154,7 @@ class Spool:
         self._lock = threading.Lock()
         self._pid = os.getpid()
         # The pid alone could be reused by a later process that finds this one's lease.
-        self._owner = f"{self._pid}:{os.urandom(6).hex()}"
+        self._owner = f"{_HOST}:{self._pid}:{os.urandom(6).hex()}"
         db = sqlite3.connect(
             self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
         )
@@ -231,12 +232,36 @@ class Spool:
                 (now, now + _MAX_LEASE_SECONDS),
             ).fetchone()
             if row is None:
+                row = self._orphaned(db, now)
+            if row is None:
                 return None
             db.execute(
                 "UPDATE batches SET lease_until = ?, lease_owner = ? WHERE id = ?",
                 (now + lease_seconds, self._owner, row[0]),
             )
         return SpooledBatch(row[0], bytes(row[1]), row[2], row[3], row[4], row[5])
+
+    def _orphaned(self, db: sqlite3.Connection, now: float) -> tuple[object, ...] | None:
+        """The oldest batch leased by a process of this host that is no longer running.
+
+        Its lease would otherwise keep the batch back until it expires (a minute), though
+        its owner, killed while sending it, will never finish: the restarted application
+        would then flush "successfully" past a batch still on disk.
+        """
+        leased = db.execute(
+            "SELECT id, lease_owner FROM batches WHERE lease_until > ? ORDER BY id LIMIT 64",
+            (now,),
+        ).fetchall()
+        for batch_id, owner in leased:
+            if not _owner_is_dead(str(owner or "")):
+                continue
+            row: tuple[object, ...] | None = db.execute(
+                "SELECT id, payload, records, content_type, content_encoding, created_at "
+                "FROM batches WHERE id = ?",
+                (batch_id,),
+            ).fetchone()
+            return row
+        return None
 
     def ack(self, batch_id: int) -> None:
         """The batch was delivered (or refused for good): delete it."""
@@ -326,6 +351,30 @@ class Spool:
                 with contextlib.suppress(sqlite3.Error):
                     db.execute("ROLLBACK")
                 raise
+
+
+_HOST = socket.gethostname()
+
+
+def _owner_is_dead(owner: str) -> bool:
+    """True for a lease owner ``host:pid:token`` of this host whose process has ended.
+
+    Owners of other hosts (a spool on a shared disk) and of the old ``pid:token`` form are
+    never judged: their leases simply expire.
+    """
+    parts = owner.split(":")
+    if len(parts) != 3 or parts[0] != _HOST or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False  # a lease of this very process (another Spool object): still in use
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # EPERM: it runs, as another user
+        return False
+    return False
 
 
 def _make_private_directory(directory: Path) -> None:

@@ -31,7 +31,7 @@ IdField = Field(default=None, min_length=1, max_length=256)
 
 def feedback_rule(kind: str, score: object, comment: object) -> tuple[str, str] | None:
     """``(field, rule)`` broken by this feedback, or ``None`` when it is valid."""
-    if kind not in FEEDBACK_SCORES:
+    if type(kind) is not str or kind not in FEEDBACK_SCORES:
         return "kind", f"must be one of {', '.join(FEEDBACK_SCORES)}"
     bounds = FEEDBACK_SCORES[kind]
     if bounds is None:

@@ -160,3 +160,29 @@ def test_the_quickstart_runs(capsys: pytest.CaptureFixture[str]) -> None:
     output = capsys.readouterr().out
     assert "first_report_created" in output
     assert "renewal" in output
+
+
+@pytest.mark.parametrize(("protocol", "compression"), PROTOCOLS)
+def test_pilot_memberships_arrive_as_attributes(
+    collector: LocalCollector, protocol: str, compression: str
+) -> None:
+    client = cs_sdk.Client(
+        environ={}, endpoint=collector.endpoint, protocol=protocol, compression=compression
+    )
+    assert client.pilots.enroll("u1", "new-dashboard", cohort="wave-1") is not None
+    assert client.pilots.enroll("u1", "beta-export") is not None  # no cohort
+    tagged = client.milestone("first_report_created", user_id="u1")
+    untagged = client.milestone("first_report_created", user_id="u2")
+    assert client.flush(timeout=10) is True
+    client.shutdown()
+
+    assert collector.wait_for(4, timeout=5)
+    records = {record.event_id: record for record in collector.records}
+    assert records[tagged].attributes["cs.pilot.ids"] == ["new-dashboard", "beta-export"]
+    assert records[tagged].attributes["cs.pilot.cohorts"] == ["wave-1", ""]
+    assert "cs.pilot.ids" not in records[untagged].attributes
+    assert "cs.pilot.cohorts" not in records[untagged].attributes
+    enrolled = [r for r in collector.records if r.event_name == "cs.pilot.enrolled"]
+    assert sorted(
+        (r.attributes["cs.pilot.id"], r.attributes.get("cs.pilot.cohort")) for r in enrolled
+    ) == [("beta-export", None), ("new-dashboard", "wave-1")]

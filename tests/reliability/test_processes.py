@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gzip
 import json
 import os
+import queue
+import random
+import re
 import signal
+import socket
+import sqlite3
 import subprocess
 import sys
-import textwrap
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
 import cs_sdk
 from cs_sdk.collector import LocalCollector
+
+from ._child import BATCH_SIZE
+
+TIMEOUT = 10.0
 
 
 def wait_for_exit(pid: int, timeout: float) -> int:
@@ -63,8 +77,73 @@ def test_a_forked_child_gets_a_working_pipeline_and_the_parents_events_still_arr
     assert sum(record.name == "child" for record in records) == 30
 
 
-def test_asyncio_recording_never_blocks_the_loop() -> None:
-    async def main(endpoint: str) -> tuple[float, bool, int]:
+class CollectorProcess:
+    """``cs-sdk collector --port 0 --quiet`` in its own interpreter, its stdout read by a thread.
+
+    Out of process, decoding what arrives does not compete with the test for the GIL.
+    """
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cs_sdk.cli", "collector", "--port", "0", "--quiet"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        try:
+            first = self.lines.get(timeout=TIMEOUT)
+            found = re.fullmatch(r"cs-sdk collector listening on (http://[\d.:]+)/v1/logs", first)
+            assert found, first
+        except BaseException:
+            self.kill()
+            raise
+        self.endpoint = found.group(1)
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def stop(self) -> int:
+        """SIGTERM, wait; the number of events it says it received."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=TIMEOUT)
+        self._reader.join(timeout=TIMEOUT)
+        rest = []
+        while not self.lines.empty():
+            rest.append(self.lines.get_nowait())
+        found = re.search(r"received (\d+) events", "\n".join(rest))
+        assert found, rest
+        return int(found.group(1))
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=TIMEOUT)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.fixture
+def collector_process() -> Iterator[CollectorProcess]:
+    running = CollectorProcess()
+    try:
+        yield running
+    finally:
+        running.kill()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def test_asyncio_recording_never_blocks_the_loop(collector_process: CollectorProcess) -> None:
+    async def main(endpoint: str) -> tuple[list[float], bool, int]:
         client = cs_sdk.Client(environ={}, endpoint=endpoint, schedule_delay=0.01)
         lags: list[float] = []
         stop = asyncio.Event()
@@ -79,8 +158,7 @@ def test_asyncio_recording_never_blocks_the_loop() -> None:
             with cs_sdk.identify(user_id=f"u{index}"):
                 for step in range(100):
                     client.milestone("step", properties={"step": step})
-                    if step % 10 == 0:
-                        await asyncio.sleep(0)
+                    await asyncio.sleep(0)  # a request handler awaits between calls
 
         beat = asyncio.create_task(heartbeat())
         await asyncio.gather(*(user(i) for i in range(100)))
@@ -88,75 +166,138 @@ def test_asyncio_recording_never_blocks_the_loop() -> None:
         await client.ashutdown(timeout=5)
         stop.set()
         await beat
-        return max(lags), delivered, client.stats()["sent"]
+        return lags, delivered, client.stats()["sent"]
 
-    with LocalCollector() as collector:
-        worst_lag, delivered, sent = asyncio.run(main(collector.endpoint))
-    print(f"worst event-loop lag while recording 10,000 events: {worst_lag * 1000:.2f} ms")
+    lags, delivered, sent = asyncio.run(main(collector_process.endpoint))
+    received = collector_process.stop()
+    p50, p99, worst = percentile(lags, 0.5), percentile(lags, 0.99), max(lags)
+    print(
+        f"event-loop lag while 100 tasks record 10,000 events and aflush() "
+        f"({len(lags)} heartbeats of 1 ms): p50 {p50 * 1000:.2f} ms, "
+        f"p99 {p99 * 1000:.2f} ms, max {worst * 1000:.2f} ms"
+    )
     assert delivered
-    assert sent == 10_000
-    assert worst_lag < 0.1  # generous: the SDK's own share is microseconds per call
+    assert sent == received == 10_000
+    # Generous bounds on a shared machine: the SDK's own share is microseconds per call; the
+    # worker thread holds the GIL for at most ~64 records between releases.
+    assert p99 < 0.025
+    assert worst < 0.5  # a hang guard: a blocking call on the loop would take seconds
 
 
-CHILD = textwrap.dedent(
-    """
-    import json, sys, time
-    import cs_sdk
-
-    endpoint, spool_dir, ids_path = sys.argv[1:4]
-    client = cs_sdk.Client(environ={}, endpoint=endpoint, spool_dir=spool_dir,
-                           schedule_delay=0.05, max_export_batch_size=100)
-    with open(ids_path, "w") as ids:
-        for i in range(3000):
-            ids.write(client.milestone("before_kill", properties={"i": i}) + "\\n")
-            if i % 500 == 499:
-                time.sleep(0.3)  # let the worker spool some of it
-    deadline = time.monotonic() + 20
-    while client.stats()["spooled"] < 2000 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    print(json.dumps(client.stats()), flush=True)
-    time.sleep(60)  # killed here
-    """
-)
+CHILD = Path(__file__).with_name("_child.py")
 
 
-def test_spooled_events_survive_sigkill_and_arrive_after_a_restart(tmp_path: Path) -> None:
+def spooled_event_ids(spool_dir: Path) -> list[str]:
+    """The event ids in every batch the spool holds (read from its SQLite file)."""
+    ids: list[str] = []
+    with contextlib.closing(sqlite3.connect(spool_dir / "cs_sdk-spool.db")) as db:
+        rows = db.execute("SELECT payload, content_encoding FROM batches ORDER BY id").fetchall()
+    for payload, encoding in rows:
+        body = gzip.decompress(payload) if encoding == "gzip" else payload
+        request = ExportLogsServiceRequest.FromString(body)
+        for resource in request.resource_logs:
+            for scope in resource.scope_logs:
+                for record in scope.log_records:
+                    attributes = {a.key: a.value.string_value for a in record.attributes}
+                    ids.append(attributes["cs.event.id"])
+    return ids
+
+
+def leased_batches(spool_dir: Path) -> int:
+    """How many batches the killed child held a lease on (a replay probe in flight)."""
+    with contextlib.closing(sqlite3.connect(spool_dir / "cs_sdk-spool.db")) as db:
+        (count,) = db.execute("SELECT count(*) FROM batches WHERE lease_until > 0").fetchone()
+    return int(count)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_sigkill_while_recording_loses_only_what_was_not_yet_spooled(tmp_path: Path) -> None:
     spool_dir = tmp_path / "spool"
     ids_path = tmp_path / "ids.txt"
-    with LocalCollector() as collector:
-        endpoint = collector.endpoint
-    # The collector is down (its port closed) while the child records and gets killed.
+    # The collector is down (nothing listens on the port) while the child records.
+    dead_endpoint = f"http://127.0.0.1:{free_port()}"
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, endpoint, str(spool_dir), str(ids_path)],
+        [sys.executable, str(CHILD), "record", dead_endpoint, str(spool_dir), str(ids_path)],
         stdout=subprocess.PIPE,
         text=True,
     )
-    try:
+    reports: queue.Queue[dict[str, Any]] = queue.Queue()
+
+    def read_reports() -> None:
         assert child.stdout is not None
-        line = child.stdout.readline()
-        stats_at_kill = json.loads(line)
+        for line in child.stdout:
+            reports.put(json.loads(line))
+
+    reader = threading.Thread(target=read_reports, daemon=True)
+    reader.start()
+    # Kill at an arbitrary point while the child records: some time after its first batch
+    # went to disk (the first failing batch is retried for up to 2 s before it is spooled).
+    kill_delay = random.uniform(0.0, 1.0)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            report = reports.get(timeout=TIMEOUT)
+            if report["spooled"] > 0:
+                break
+        else:
+            raise AssertionError("the child never spooled anything")
+        time.sleep(kill_delay)
     finally:
         child.send_signal(signal.SIGKILL)
-        child.wait(timeout=10)
+        child.wait(timeout=TIMEOUT)
+        reader.join(timeout=TIMEOUT)
         if child.stdout is not None:
             child.stdout.close()
-    recorded = ids_path.read_text().split()
-    spooled_before_kill = stats_at_kill["spooled"]
+    last_report: dict[str, Any] = report
+    while not reports.empty():
+        last_report = reports.get_nowait()
 
-    # "Restart the app": a new client on the same spool, with the collector back.
-    port = int(endpoint.rsplit(":", 1)[1])
-    with LocalCollector(port=port) as collector:
-        client = cs_sdk.Client(environ={}, endpoint=collector.endpoint, spool_dir=str(spool_dir))
-        assert collector.wait_for(spooled_before_kill, timeout=30)
-        assert client.flush(timeout=10)
-        client.shutdown()
-        arrived = {record.event_id for record in collector.records}
-    lost = len(set(recorded) - arrived)
-    print(
-        f"SIGKILL with a spool: recorded {len(recorded)}, spooled before the kill "
-        f"{spooled_before_kill}, arrived after restart {len(arrived)}, lost {lost} "
-        "(only events still in memory at the kill can be lost)"
+    recorded = {line for line in ids_path.read_text().split("\n") if len(line) == 32}
+    spooled = spooled_event_ids(spool_dir)
+    # A lease of the dead child must not hold its batch back from the restarted process.
+    leased = leased_batches(spool_dir)
+
+    # "Restart the app": another process on the same spool, with a collector up.
+    with LocalCollector() as collector:
+        restart = subprocess.run(
+            [sys.executable, str(CHILD), "restart", collector.endpoint, str(spool_dir)],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=True,
+        )
+        restarted = json.loads(restart.stdout)
+        arrived_records = collector.records
+    arrived = {record.event_id for record in arrived_records}
+    lost = recorded - arrived
+    # What was in memory at the kill, by the child's last report (a few events earlier): the
+    # queue, plus what it recorded since; the worker also holds up to one batch being
+    # encoded and one being written to the spool.
+    in_memory_bound = (
+        last_report["queued"] + (len(recorded) - last_report["recorded"]) + 2 * BATCH_SIZE
     )
-    assert arrived <= set(recorded)
-    assert len(arrived) >= spooled_before_kill
-    assert lost == len(recorded) - len(arrived) <= len(recorded) - spooled_before_kill
+    print(
+        f"SIGKILL {kill_delay:.2f} s after the first spooled batch, collector down: "
+        f"recorded {len(recorded)}, spooled before the kill {len(spooled)}, "
+        f"queued at the last report {last_report['queued']}, "
+        f"arrived after restart {len(arrived)}, lost {len(lost)} "
+        f"(bound: {in_memory_bound} in memory); batches leased at the kill: {leased}"
+    )
+    assert restarted["delivered"] is True
+    assert len(spooled) == len(set(spooled)) > 0
+    assert last_report["spooled"] <= len(spooled)
+    # Every spooled event arrived, once; nothing else did (the child never reached a collector).
+    assert arrived == set(spooled)
+    assert len(arrived_records) == len(arrived)
+    # An event can be spooled in the instant between milestone() returning and its id being
+    # written to the file: at most that one is missing from `recorded`.
+    assert len(arrived - recorded) <= 1
+    # Lost: exactly the events still in memory, never more than the child could have held.
+    assert lost == recorded - set(spooled)
+    assert len(lost) <= in_memory_bound

@@ -16,8 +16,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+import cs_sdk
 from cs_sdk._spool import FILE_NAME, Spool, SpoolError, _sqlite_spool
 
 # Bounds for anything that waits on another process: a hang fails the test, never the run.
@@ -360,7 +362,9 @@ def test_processes_sharing_a_spool_never_claim_the_same_batch(tmp_path: Path) ->
     claimed = [batch_id for result in results for batch_id in result]
     assert len(claimed) == len(set(claimed)) == 600
     assert sum(1 for result in results if result) >= 2  # they really did compete
-    assert spool.claim() is None
+    # The workers ended holding their leases: those batches are orphans, claimable again.
+    orphan = spool.claim()
+    assert orphan is not None and orphan.id == min(claimed)
     spool.close()
 
 
@@ -396,3 +400,40 @@ def test_the_module_docstring_example_runs(tmp_path: Path) -> None:
     [test] = finder.find(_sqlite_spool, globs={**vars(_sqlite_spool), "directory": tmp_path})
     result = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS).run(test)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_a_lease_of_a_process_that_died_is_claimed_at_once(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, max_bytes=2**20)
+    spool.append(b"batch", 3, "application/x-protobuf", None)
+    spool.close()
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from cs_sdk._spool import Spool; "
+            "Spool(sys.argv[1], 2**20).claim(lease_seconds=3600)",  # and dies holding it
+            str(tmp_path),
+        ],
+        timeout=30,
+        check=True,
+    )
+    assert child.returncode == 0
+    spool = Spool(tmp_path, max_bytes=2**20)
+    batch = spool.claim()
+    assert batch is not None and batch.payload == b"batch"
+    assert spool.claim() is None  # now leased to this live process
+    spool.close()
+
+
+def test_a_client_flush_waits_for_a_batch_another_live_process_holds(tmp_path: Path) -> None:
+    holder = Spool(tmp_path, max_bytes=2**20)
+    holder.append(b"held", 1, "application/x-protobuf", None)
+    assert holder.claim(lease_seconds=3600) is not None  # this process is alive: lease stands
+    client = cs_sdk.Client(
+        environ={},
+        spool_dir=str(tmp_path),
+        http_client=httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200))),
+    )
+    assert client.flush(timeout=0.5) is False  # not delivered: still on disk, leased
+    client.shutdown(timeout=1)
+    holder.close()
