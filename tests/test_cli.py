@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,14 +25,17 @@ from cs_sdk.collector import SqliteStore
 TIMEOUT = 10.0
 
 
-def milestone_request(name: str) -> bytes:
+def milestone_request(name: str, version: str | None = None) -> bytes:
+    attributes = [
+        KeyValue(key="cs.event.name", value=AnyValue(string_value=name)),
+        KeyValue(key="user.id", value=AnyValue(string_value="u1")),
+    ]
+    if version is not None:
+        attributes.append(KeyValue(key="cs.schema.version", value=AnyValue(string_value=version)))
     record = LogRecord(
         time_unix_nano=1_767_268_801_123_000_000,
         event_name="cs.milestone",
-        attributes=[
-            KeyValue(key="cs.event.name", value=AnyValue(string_value=name)),
-            KeyValue(key="user.id", value=AnyValue(string_value="u1")),
-        ],
+        attributes=attributes,
     )
     request = ExportLogsServiceRequest(
         resource_logs=[ResourceLogs(scope_logs=[ScopeLogs(log_records=[record])])]
@@ -101,10 +105,10 @@ def start(started: list[Running], *args: str) -> tuple[Running, str]:
     return process, found.group(1)
 
 
-def send(endpoint: str, name: str) -> None:
+def send(endpoint: str, name: str, version: str | None = None) -> None:
     response = httpx.post(
         endpoint + "/v1/logs",
-        content=milestone_request(name),
+        content=milestone_request(name, version),
         headers={"Content-Type": "application/x-protobuf"},
         timeout=TIMEOUT,
     )
@@ -170,5 +174,73 @@ def test_collector_help_lists_its_options(capsys: pytest.CaptureFixture[str]) ->
         main(["collector", "--help"])
     assert exited.value.code == 0
     out = capsys.readouterr().out
-    for option in ("--host", "--port", "--db", "--quiet"):
+    for option in ("--host", "--port", "--db", "--schemas", "--quiet"):
         assert option in out
+
+
+# -- cs-sdk collector --schemas ---------------------------------------------------------------
+
+
+@pytest.fixture
+def builtin_export(tmp_path: Path) -> Path:
+    out = tmp_path / "schemas"
+    assert main(["schemas", "export", "cs_sdk.events", "--out", str(out)]) == 0
+    return out
+
+
+def test_collector_validates_and_marks_violations_as_they_arrive(
+    running: list[Running], builtin_export: Path
+) -> None:
+    process, endpoint = start(running, "--schemas", str(builtin_export))
+    send(endpoint, "first_report_created", "1.0.0")
+    assert "first_report_created" in (line := process.next_line())
+    assert "!! schema" not in line
+    send(endpoint, "", "1.0.0")  # a milestone needs a name
+    line = process.next_line()
+    assert "cs.milestone" in line
+    assert line.endswith("!! schema: name: '' should be non-empty")
+    code, rest, stderr = process.finish(signal.SIGTERM)
+    assert code == 0, stderr
+    assert "received 2 events" in rest
+    row = next(line for line in rest.splitlines() if line.startswith("cs.milestone"))
+    assert row.split()[:4] == ["cs.milestone", "1.0.0", "2", "1"]
+    assert "name: '' should be non-empty (x1)" in row
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: tmp / "missing", "missing: not a cs-sdk schema export (no such directory)"),
+        (lambda tmp: tmp, "index.json: not a cs-sdk schema export (FileNotFoundError"),
+    ],
+    ids=["missing", "not-an-export"],
+)
+def test_collector_with_an_unusable_schema_directory_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Any, message: str
+) -> None:
+    assert main(["collector", "--port", "0", "--schemas", str(make(tmp_path))]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("cs-sdk collector: --schemas: ")
+    assert message in captured.err
+    assert "Traceback" not in captured.err
+    assert "listening" not in captured.out  # refused before listening
+
+
+def test_collector_with_a_broken_schema_file_exits_2(
+    builtin_export: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (builtin_export / "cs.milestone" / "1.0.0.schema.json").write_text('{"type": 12}')
+    assert main(["collector", "--port", "0", "--schemas", str(builtin_export)]) == 2
+    err = capsys.readouterr().err
+    assert "cs.milestone 1.0.0: not a valid JSON Schema" in err
+
+
+def test_collector_schemas_without_jsonschema_exits_2_with_the_install_hint(
+    builtin_export: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "jsonschema", None)  # import jsonschema -> ImportError
+    assert main(["collector", "--port", "0", "--schemas", str(builtin_export)]) == 2
+    assert capsys.readouterr().err == (
+        "cs-sdk collector: --schemas: schema validation needs the jsonschema package: "
+        "pip install 'cs-sdk[schemas]'\n"
+    )

@@ -7,7 +7,11 @@
     ^C
     received 1 events
 
-With ``--port 0`` a free port is picked; the first line says which.
+With ``--port 0`` a free port is picked; the first line says which. With ``--schemas DIR``
+(an export of ``cs-sdk schemas export``) every event is validated: a violating event's line
+ends with ``!! schema: <reasons>``, and the table of arrivals and violations per event name
+and version is printed on exit. Exit status: 0 stopped, 1 cannot listen, 2 ``--schemas`` is
+not usable (not an export, or jsonschema is not installed).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import sys
 import threading
 from typing import Any
 
+from .._errors import SchemaError
 from ..collector import LocalCollector
 
 
@@ -38,9 +43,13 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Serve until Ctrl-C, SIGTERM or ``stop`` is set; returns the exit code."""
     validator = None
     if args.schemas:
-        from ..events._validator import SchemaValidator
+        from ..events import SchemaValidator
 
-        validator = SchemaValidator(args.schemas)
+        try:
+            validator = SchemaValidator(args.schemas)
+        except SchemaError as error:  # checked before listening: nothing half-started
+            print(f"cs-sdk collector: --schemas: {error}", file=sys.stderr)
+            return 2
     stop = stop or threading.Event()
     try:
         collector = LocalCollector(

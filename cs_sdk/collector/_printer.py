@@ -9,7 +9,11 @@ prints, for a milestone, a feedback and an outcome::
     12:00:02.456  web  cs.feedback  nps  score=9  "Great reports"  user=u1 account=acme
     12:00:03.789  web  cs.outcome  hours_saved  4.5 hours  user=u1 account=acme
 
-Times are local wall-clock times of the event (its ``time_unix_nano``).
+Times are local wall-clock times of the event (its ``time_unix_nano``). When the collector
+validates against schemas (``cs-sdk collector --schemas DIR``), a violating event's line ends
+with why::
+
+    12:00:04.012  web  report.exported  -  {"pages": 0}  !! schema: pages: 0 is less than ...
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ._decode import ReceivedRecord
@@ -52,8 +57,15 @@ def _details(record: ReceivedRecord) -> list[str]:
     return parts
 
 
-def format_record(record: ReceivedRecord) -> str:
-    """The line :class:`Printer` writes for ``record`` (no newline)."""
+VIOLATION_MARK = "!! schema:"
+
+
+def format_record(record: ReceivedRecord, violations: Sequence[str] = ()) -> str:
+    """The line :class:`Printer` writes for ``record`` (no newline).
+
+    ``violations`` (the reasons the record breaks its schema) go at the end, after
+    :data:`VIOLATION_MARK`, so that ``grep '!! schema'`` finds every violating event.
+    """
     parts = [
         _clock(record.time_unix_nano or record.observed_time_unix_nano),
         record.service_name or "-",
@@ -76,6 +88,8 @@ def format_record(record: ReceivedRecord) -> str:
     parts.append(" ".join(who))
     if record.body not in (None, {}, "", []):
         parts.append(_json(record.body))
+    if violations:
+        parts.append(f"{VIOLATION_MARK} {'; '.join(violations)}")
     return "  ".join(part for part in parts if part)
 
 
@@ -92,11 +106,23 @@ class Printer:
         self._quiet = quiet
         self._lock = threading.Lock()
 
-    def print_records(self, records: list[ReceivedRecord]) -> None:
-        """One line per record, flushed so a terminal or a pipe sees it at once."""
+    def print_records(
+        self,
+        records: list[ReceivedRecord],
+        violations: Sequence[Sequence[str]] | None = None,
+    ) -> None:
+        """One line per record, flushed so a terminal or a pipe sees it at once.
+
+        ``violations``, when given, holds each record's schema violations (in order).
+        """
         if self._quiet or not records:
             return
-        text = "".join(format_record(record) + "\n" for record in records)
+        problems = list(violations or ())
+        problems += [()] * (len(records) - len(problems))
+        text = "".join(
+            format_record(record, found) + "\n"
+            for record, found in zip(records, problems, strict=False)
+        )
         with self._lock:
             self._stream.write(text)
             self._stream.flush()

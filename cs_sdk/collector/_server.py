@@ -197,11 +197,20 @@ class LocalCollector:
     # -- called by the handler ------------------------------------------------------------
 
     def _receive(self, records: list[ReceivedRecord]) -> None:
+        violations: list[list[str]] | None = None
         if self.schemas is not None:
-            for record in records:
-                self.schemas.observe(
-                    record.event_name, record.schema_version or "", record.attributes, record.body
+            violations = [
+                list(
+                    self.schemas.observe(
+                        record.event_name,
+                        record.schema_version or "",
+                        record.attributes,
+                        record.body,
+                    )
+                    or ()
                 )
+                for record in records
+            ]
         if self.store is not None:
             self.store.add(records)
         with self._changed:
@@ -210,7 +219,7 @@ class LocalCollector:
         if self.printer is not None:
             # A closed or broken terminal (``cs-sdk collector | head``) must not fail exports.
             with contextlib.suppress(OSError, ValueError):
-                self.printer.print_records(records)
+                self.printer.print_records(records, violations)
 
     def _log_request(self, handler: _Handler, size: int, status: int) -> None:
         headers = handler.headers

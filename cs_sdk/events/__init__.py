@@ -1,4 +1,11 @@
-"""Event schemas: the ``Event`` base class, the registry, and the built-in events."""
+"""Event schemas: the ``Event`` base class, the registry, the built-in events, and the tools
+that work on exports of them.
+
+    from cs_sdk.events import SchemaValidator, export_modules
+
+    export_modules(["acme_events"], "schemas")  # cs-sdk schemas export acme_events --out schemas
+    validator = SchemaValidator("schemas")  # what cs-sdk collector --schemas schemas uses
+"""
 
 from ._base import Event, EventRegistry, SchemaRef, registry
 from ._builtin import (
@@ -12,11 +19,14 @@ from ._builtin import (
     PromptDismissed,
     PromptShown,
 )
+from ._jsonschema import export_modules
+from ._validator import EventTally, SchemaValidator
 
 __all__ = [
     "FEEDBACK_SCORES",
     "Event",
     "EventRegistry",
+    "EventTally",
     "Feedback",
     "FeedbackKind",
     "Milestone",
@@ -26,5 +36,7 @@ __all__ = [
     "PromptDismissed",
     "PromptShown",
     "SchemaRef",
+    "SchemaValidator",
+    "export_modules",
     "registry",
 ]

@@ -58,21 +58,35 @@ class EventRegistry:
         self._schemas: dict[tuple[str, str], type[Event]] = {}
 
     def register(self, cls: type[Event]) -> None:
-        """Add ``cls``; a *different* class with the same name and version is an error."""
+        """Add ``cls``; a *different* class with the same name and version is an error.
+
+        The one exception is a class re-declared at module level under the same module and
+        qualified name: a module reload or a notebook cell run again. The new class replaces
+        the old. A class declared inside a function (``<locals>`` in its qualified name) is a
+        new class on every call, so a second one while the first is registered is a conflict,
+        as for any other pair of classes.
+        """
         ref = cls.__cs_schema__
         key = (ref.name, ref.version)
         with self._lock:
             existing = self._schemas.get(key)
-            same_class = existing is not None and (
-                existing.__module__,
-                existing.__qualname__,
-            ) == (cls.__module__, cls.__qualname__)
-            if existing is not None and not same_class:
-                raise SchemaConflictError(
-                    f"event {ref.name!r} version {ref.version} is declared twice: "
-                    f"by {_location(existing)} and by {_location(cls)}"
+            if existing is not None and existing is not cls:
+                redeclared = (existing.__module__, existing.__qualname__) == (
+                    cls.__module__,
+                    cls.__qualname__,
                 )
-            # Re-declaring the same class (a module reload) replaces it.
+                if not redeclared or "<locals>" in cls.__qualname__:
+                    hint = (
+                        " (a class declared in a function is a new class on every call: "
+                        "declare it once at module level, or registry.unregister() the "
+                        "earlier one first)"
+                        if redeclared
+                        else ""
+                    )
+                    raise SchemaConflictError(
+                        f"event {ref.name!r} version {ref.version} is declared twice: "
+                        f"by {_location(existing)} and by {_location(cls)}{hint}"
+                    )
             self._schemas[key] = cls
 
     def get(self, name: str, version: str | None = None) -> type[Event] | None:

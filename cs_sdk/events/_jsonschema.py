@@ -1,10 +1,11 @@
 """JSON Schema (draft 2020-12) export of event schemas, stable enough to diff in review.
 
-    cs-sdk schemas export myapp.events --out schemas/
+    cs-sdk schemas export myapp.events billing.events --out schemas/
 
-writes ``schemas/<event name>/<version>.schema.json`` for every event declared in the module
-(and its submodules) plus ``schemas/index.json``. Keys are sorted and the output ends with a
-newline, so an unchanged schema produces an unchanged file.
+writes ``schemas/<event name>/<version>.schema.json`` for every event declared in the modules
+(and their submodules) and for the SDK's built-in events (``cs.milestone``, ...), plus
+``schemas/index.json``. Keys are sorted and the output ends with a newline, so an unchanged
+schema produces an unchanged file.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import sys
 from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from .._errors import SchemaError
@@ -42,21 +45,77 @@ def dumps(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def classes_in_module(module_name: str) -> list[type[Event]]:
-    """Every declared event of ``module_name`` and, for a package, of its submodules."""
+BUILTIN_MODULE = "cs_sdk.events"
+
+
+def _import(name: str) -> ModuleType:
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise SchemaError(f"cannot import {module_name!r}: {error}") from error
+        return importlib.import_module(name)
+    except Exception as error:  # a broken module raises anything: SyntaxError, NameError, ...
+        raise SchemaError(f"cannot import {name!r}: {type(error).__name__}: {error}") from error
+
+
+def _walk_error(name: str) -> None:
+    # walk_packages calls this inside its ``except``; without it, it skips broken packages.
+    error = sys.exc_info()[1]
+    raise SchemaError(f"cannot import {name!r}: {type(error).__name__}: {error}") from error
+
+
+def classes_in_module(module_name: str) -> list[type[Event]]:
+    """Every declared event of ``module_name`` and, for a package, of its submodules.
+
+    Raises:
+        SchemaError: the module or one of its submodules cannot be imported (the message
+            names the one that failed).
+    """
+    module = _import(module_name)
     if hasattr(module, "__path__"):
-        for info in pkgutil.walk_packages(module.__path__, prefix=module_name + "."):
-            importlib.import_module(info.name)
+        for info in pkgutil.walk_packages(
+            module.__path__, prefix=module_name + ".", onerror=_walk_error
+        ):
+            _import(info.name)
     prefix = module_name + "."
     return [
         cls
         for cls in registry
         if cls.__module__ == module_name or cls.__module__.startswith(prefix)
     ]
+
+
+def classes_in_modules(modules: Iterable[str], *, builtins: bool = True) -> list[type[Event]]:
+    """The events of every module (each must declare one), and the built-in events.
+
+    Raises:
+        SchemaError: a module cannot be imported or declares no event.
+    """
+    found: dict[type[Event], None] = {}  # ordered and without duplicates
+    for module_name in modules:
+        classes = classes_in_module(module_name)
+        if not classes:
+            raise SchemaError(f"no cs_sdk.Event declared in {module_name!r}")
+        found.update(dict.fromkeys(classes))
+    if builtins:
+        found.update(dict.fromkeys(classes_in_module(BUILTIN_MODULE)))
+    return list(found)
+
+
+def export_modules(
+    modules: Iterable[str], out_dir: str | Path, *, builtins: bool = True
+) -> list[Path]:
+    """Export the events of ``modules`` (and the built-in events) to ``out_dir``.
+
+    The Python form of ``cs-sdk schemas export MODULE [MODULE ...] --out DIR``::
+
+        from cs_sdk.events import export_modules
+
+        export_modules(["acme_events"], "schemas")
+
+    Returns the files written, the index last.
+
+    Raises:
+        SchemaError: a module cannot be imported or declares no event.
+    """
+    return export_schemas(classes_in_modules(modules, builtins=builtins), out_dir)
 
 
 def export_schemas(classes: Iterable[type[Event]], out_dir: str | Path) -> list[Path]:
@@ -88,21 +147,32 @@ def export_schemas(classes: Iterable[type[Event]], out_dir: str | Path) -> list[
 
 
 def load_schema_dir(directory: str | Path) -> dict[tuple[str, str], dict[str, Any]]:
-    """Read an export back: ``{(name, version): schema}``."""
+    """Read an export back: ``{(name, version): schema}``.
+
+    Raises:
+        SchemaError: ``directory`` is not an export (no readable index, an entry without
+            name, version or file, a schema file missing or not a JSON object).
+    """
     root = Path(directory)
     index_path = root / INDEX_FILE
+    if not root.is_dir():
+        raise SchemaError(f"{root}: not a cs-sdk schema export (no such directory)")
     try:
         index = json.loads(index_path.read_text(encoding="utf-8"))
         entries = index["schemas"]
+        keys = [(str(e["name"]), str(e["version"]), root / str(e["file"])) for e in entries]
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise SchemaError(f"{index_path}: not a cs-sdk schema export ({error})") from error
+        why = f"{type(error).__name__}: {error}"
+        raise SchemaError(f"{index_path}: not a cs-sdk schema export ({why})") from error
     schemas: dict[tuple[str, str], dict[str, Any]] = {}
-    for entry in entries:
-        path = root / entry["file"]
+    for name, version, path in keys:
         try:
-            schemas[(entry["name"], entry["version"])] = json.loads(path.read_text("utf-8"))
+            schema = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError) as error:
             raise SchemaError(f"{path}: cannot read schema ({error})") from error
+        if not isinstance(schema, dict):
+            raise SchemaError(f"{path}: not a JSON Schema (a JSON object)")
+        schemas[(name, version)] = schema
     return schemas
 
 

@@ -1,12 +1,23 @@
 """Receiving-side validation: check arrived events against an exported schema directory.
 
+    validator = SchemaValidator("schemas/")        # an export of `cs-sdk schemas export`
+    with LocalCollector(schemas=validator) as collector:
+        ...
+    print(validator.report())
+
 Like Segment Protocols' violations, nothing is dropped: each event is counted per name and
 version as valid or violating, with the reasons. Used by ``cs-sdk collector --schemas DIR``.
 Needs the ``jsonschema`` package (``pip install 'cs-sdk[schemas]'``).
+
+Numbers are checked as the Python models check them, not as JSON Schema's data model does:
+an OTLP ``intValue`` is an integer, a ``doubleValue`` is a float even when it is ``3.0`` (the
+sender sent a float; a strict ``int`` field refuses it), and NaN and infinities, which JSON
+cannot carry, are not numbers.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,20 +40,62 @@ class EventTally:
     reasons: Counter[str] = field(default_factory=Counter)
 
 
+def _jsonschema() -> Any:
+    try:
+        import jsonschema
+    except ImportError as error:
+        raise SchemaError(
+            "schema validation needs the jsonschema package: pip install 'cs-sdk[schemas]'"
+        ) from error
+    return jsonschema
+
+
+def _is_integer(checker: Any, instance: Any) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+def _is_number(checker: Any, instance: Any) -> bool:
+    if isinstance(instance, float):
+        return math.isfinite(instance)
+    return _is_integer(checker, instance)
+
+
+def strict_validator(schema: dict[str, Any]) -> Any:
+    """A ``jsonschema`` validator for ``schema`` whose ``integer`` and ``number`` are Python's.
+
+    ``integer`` accepts ``int`` only (JSON Schema also counts ``5.0``); ``number`` accepts
+    ``int`` and finite ``float``. What it accepts is then what the strict pydantic model
+    accepts, for documents of JSON values (see docs/schemas.md for the two exceptions).
+
+    Raises:
+        SchemaError: jsonschema is not installed, or ``schema`` is not a valid JSON Schema.
+    """
+    jsonschema = _jsonschema()
+    base = jsonschema.validators.validator_for(schema)
+    try:
+        base.check_schema(schema)
+    except jsonschema.exceptions.SchemaError as error:
+        raise SchemaError(f"not a valid JSON Schema: {error.message}") from error
+    checker = base.TYPE_CHECKER.redefine_many({"integer": _is_integer, "number": _is_number})
+    return jsonschema.validators.extend(base, type_checker=checker)(schema)
+
+
 class SchemaValidator:
-    """Validates event documents against the schemas of one export directory. Thread-safe."""
+    """Validates event documents against the schemas of one export directory. Thread-safe.
+
+    Raises:
+        SchemaError: jsonschema is not installed, ``directory`` is not an export, or one of
+            its files is not a valid JSON Schema.
+    """
 
     def __init__(self, directory: str | Path) -> None:
-        try:
-            import jsonschema
-        except ImportError as error:  # pragma: no cover - depends on the environment
-            raise SchemaError(
-                "schema validation needs the jsonschema package: pip install 'cs-sdk[schemas]'"
-            ) from error
+        _jsonschema()  # before reading the directory: the install hint matters most
         self._validators: dict[tuple[str, str], Any] = {}
-        for key, schema in load_schema_dir(directory).items():
-            cls = jsonschema.validators.validator_for(schema)
-            self._validators[key] = cls(schema)
+        for (name, version), schema in load_schema_dir(directory).items():
+            try:
+                self._validators[(name, version)] = strict_validator(schema)
+            except SchemaError as error:
+                raise SchemaError(f"{directory}: {name} {version}: {error}") from error
         self._lock = threading.Lock()
         self.tallies: dict[tuple[str, str], EventTally] = {}
 

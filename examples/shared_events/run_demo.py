@@ -2,9 +2,10 @@
 
     python examples/shared_events/run_demo.py
 
-Exports the schemas of ``acme_events`` (and the SDK's built-in events) to a temporary
-directory, starts ``LocalCollector(schemas=SchemaValidator(dir))``, runs the web app and the
-billing worker against it, and prints the validator's report.
+Exports the schemas of ``acme_events`` and the SDK's built-in events to a temporary
+directory (what ``cs-sdk schemas export acme_events --out DIR`` writes), starts
+``LocalCollector(schemas=SchemaValidator(dir))``, runs the web app and the billing worker
+against it, and prints the validator's report.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ import billing_worker
 import web_app
 
 from cs_sdk.collector import LocalCollector
-from cs_sdk.events._jsonschema import classes_in_module, export_schemas
-from cs_sdk.events._validator import SchemaValidator
+from cs_sdk.events import SchemaValidator, export_modules
 
 
 def export_all(directory: str | Path) -> None:
     """The shared events plus the built-ins (cs.milestone, cs.outcome, ...) in one export."""
-    export_schemas(classes_in_module("acme_events") + classes_in_module("cs_sdk.events"), directory)
+    export_modules(["acme_events"], directory)
 
 
 def main() -> int:

@@ -84,3 +84,25 @@ def test_a_broken_stream_does_not_fail_the_export() -> None:
     with LocalCollector(printer=stream) as collector, httpx.Client(timeout=5) as http:
         assert post(http, collector, export_request()).status_code == 200
         assert len(collector.records) == 1
+
+
+def test_a_violating_event_line_ends_with_its_reasons() -> None:
+    milestone = record({"cs.event.name": "", **IDENTITY}, time_unix_nano=NOON)
+    reasons = ["name: '' should be non-empty", "properties: 3 is not of type 'object'"]
+    assert format_record(milestone, reasons) == (
+        "12:00:01.123  web  cs.milestone  -  user=u1 account=acme  !! schema: "
+        "name: '' should be non-empty; properties: 3 is not of type 'object'"
+    )
+    assert format_record(milestone, []) == format_record(milestone)
+
+
+def test_the_printer_pairs_records_with_their_violations() -> None:
+    stream = io.StringIO()
+    records = [record({"cs.event.name": "a"}), record({"cs.event.name": "b"})]
+    Printer(stream).print_records(records, [[], ["x: bad"]])
+    first, second = stream.getvalue().splitlines()
+    assert "!!" not in first
+    assert second.endswith("  !! schema: x: bad")
+    stream = io.StringIO()
+    Printer(stream).print_records(records)  # without validation: no marks
+    assert "!!" not in stream.getvalue()

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from cs_sdk import SchemaError
-from cs_sdk.events._jsonschema import classes_in_module, export_schemas
-from cs_sdk.events._validator import UNKNOWN_SCHEMA, SchemaValidator
+from cs_sdk.collector import LocalCollector
+from cs_sdk.events import SchemaValidator, export_modules
+from cs_sdk.events._validator import UNKNOWN_SCHEMA
+
+from .conftest import JSON, post
 
 
 @pytest.fixture(scope="module")
 def schema_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("schemas")
-    export_schemas(classes_in_module("cs_sdk.events"), directory)
+    export_modules(["cs_sdk.events"], directory)
     return directory
 
 
@@ -139,3 +145,94 @@ def test_report_lists_arrived_and_violated_per_event(validator: SchemaValidator)
 def test_a_directory_that_is_not_an_export_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SchemaError, match="not a cs-sdk schema export"):
         SchemaValidator(tmp_path)
+
+
+def test_an_integral_double_for_an_integer_is_a_violation(validator: SchemaValidator) -> None:
+    """An int arrives as intValue; a doubleValue 9.0 means the sender sent a float."""
+    attributes = {**feedback("nps"), "cs.feedback.score": 9.0}
+    problems = validator.observe("cs.feedback", "1.0.0", attributes, None)
+    assert "score: 9.0 is not of type 'integer'" in problems  # the nps rule
+    assert "score: 9.0 is not valid under any of the given schemas" in problems  # int | None
+    assert validator.observe("cs.feedback", "1.0.0", feedback("nps", 9), None) == []
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_non_finite_numbers_are_violations(validator: SchemaValidator, value: float) -> None:
+    attributes = {"cs.event.name": "renewal", "cs.outcome.value": value}
+    problems = validator.observe("cs.outcome", "1.0.0", attributes, None)
+    assert [problem.split(":", 1)[0] for problem in problems] == ["value"]
+
+
+def test_a_whole_number_for_a_number_field_is_valid(validator: SchemaValidator) -> None:
+    attributes = {"cs.event.name": "renewal", "cs.outcome.value": 12000}
+    assert validator.observe("cs.outcome", "1.0.0", attributes, None) == []
+
+
+@pytest.mark.parametrize(
+    ("index", "message"),
+    [
+        ('{"schemas": [{"name": "x", "version": "1.0.0"}]}', "not a cs-sdk schema export"),
+        ('{"schemas": 3}', "not a cs-sdk schema export"),
+        ("[]", "not a cs-sdk schema export"),
+        ("not json", "not a cs-sdk schema export"),
+        ('{"schemas": [{"name": "x", "version": "1.0.0", "file": "x.json"}]}', "cannot read"),
+    ],
+)
+def test_a_broken_index_is_an_error(tmp_path: Path, index: str, message: str) -> None:
+    (tmp_path / "index.json").write_text(index)
+    with pytest.raises(SchemaError, match=message):
+        SchemaValidator(tmp_path)
+
+
+def test_a_schema_file_that_is_not_a_json_schema_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "index.json").write_text(
+        json.dumps({"schemas": [{"name": "x", "version": "1.0.0", "file": "x.json"}]})
+    )
+    (tmp_path / "x.json").write_text("[1, 2]")
+    with pytest.raises(SchemaError, match="not a JSON Schema"):
+        SchemaValidator(tmp_path)
+    (tmp_path / "x.json").write_text('{"minimum": "three"}')
+    with pytest.raises(SchemaError, match=r"x 1\.0\.0: not a valid JSON Schema"):
+        SchemaValidator(tmp_path)
+
+
+def test_a_missing_directory_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(SchemaError, match="no such directory"):
+        SchemaValidator(tmp_path / "missing")
+
+
+def test_the_collector_prints_violations_on_the_event_line(schema_dir: Path) -> None:
+    stream = io.StringIO()
+    validator = SchemaValidator(schema_dir)
+    request = {
+        "resourceLogs": [
+            {
+                "scopeLogs": [
+                    {
+                        "logRecords": [
+                            {
+                                "eventName": "cs.feedback",
+                                "attributes": [
+                                    {"key": k, "value": v}
+                                    for k, v in {
+                                        "cs.event.name": {"stringValue": "nps"},
+                                        "cs.schema.version": {"stringValue": "1.0.0"},
+                                        "cs.feedback.kind": {"stringValue": "nps"},
+                                        "cs.feedback.score": {"intValue": str(score)},
+                                    }.items()
+                                ],
+                            }
+                            for score in (9, 11)
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
+    with LocalCollector(printer=stream, schemas=validator) as collector, httpx.Client() as http:
+        body = json.dumps(request).encode()
+        assert post(http, collector, body, content_type=JSON).status_code == 200
+        assert len(collector.records) == 2  # nothing dropped
+    good, bad = stream.getvalue().splitlines()
+    assert "score=9" in good and "!!" not in good
+    assert bad.endswith("!! schema: score: 11 is greater than the maximum of 10")

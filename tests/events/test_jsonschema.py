@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,9 +17,13 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field, ValidationError
 
 import cs_sdk
-from cs_sdk.events import Feedback, registry
+from cs_sdk import SchemaError
+from cs_sdk.events import Feedback, Outcome, export_modules, registry
 from cs_sdk.events._builtin import wire_document
 from cs_sdk.events._jsonschema import event_json_schema, export_schemas, load_schema_dir
+from cs_sdk.events._validator import strict_validator
+
+from ._strategies import documents, json_values
 
 
 class Address(BaseModel):
@@ -54,54 +60,149 @@ def test_export_is_byte_for_byte_stable(tmp_path: Path) -> None:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
-def test_the_cli_exports_a_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+BUILTIN_NAMES = [
+    "cs.feedback",
+    "cs.milestone",
+    "cs.outcome",
+    "cs.pilot.enrolled",
+    "cs.pilot.exited",
+    "cs.prompt.dismissed",
+    "cs.prompt.shown",
+]
+
+
+@pytest.fixture
+def packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A directory on sys.path to write packages into; their events and modules are
+    forgotten afterwards."""
+    root = tmp_path / "src"
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(root))
+    before = set(sys.modules)
+    try:
+        yield root
+    finally:
+        for cls in list(registry):
+            if cls.__module__.split(".", 1)[0] in {p.name for p in root.iterdir()}:
+                registry.unregister(cls)
+        for module in set(sys.modules) - before:
+            if module.split(".", 1)[0] in {p.name for p in root.iterdir()}:
+                del sys.modules[module]
+
+
+def write_package(root: Path, name: str, files: dict[str, str]) -> None:
+    for relative, text in {"__init__.py": "", **files}.items():
+        path = root / name / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def renewal(name: str) -> str:
+    return f"""
+        import cs_sdk
+
+        class Renewal(cs_sdk.Event, name="{name}", version="1.0.0"):
+            amount: float
+        """
+
+
+def exported(directory: Path) -> list[str]:
+    index = json.loads((directory / "index.json").read_text())
+    return [entry["name"] for entry in index["schemas"]]
+
+
+def test_the_cli_exports_modules_with_the_builtin_events(
+    packages: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from cs_sdk.cli import main
 
-    package = tmp_path / "mypkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "events.py").write_text(
-        textwrap.dedent(
-            """
-            import cs_sdk
-
-            class Renewal(cs_sdk.Event, name="mypkg.renewal", version="1.0.0"):
-                amount: float
-            """
-        )
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    try:
-        assert main(["schemas", "export", "mypkg", "--out", str(tmp_path / "out")]) == 0
-        assert (tmp_path / "out" / "mypkg.renewal" / "1.0.0.schema.json").exists()
-    finally:
-        cls = registry.get("mypkg.renewal", "1.0.0")
-        if cls is not None:
-            registry.unregister(cls)
-        for module in ("mypkg", "mypkg.events"):
-            sys.modules.pop(module, None)
+    write_package(packages, "webpkg", {"events.py": renewal("web.renewal")})
+    write_package(packages, "billpkg", {"sub/__init__.py": "", "sub/ev.py": renewal("bill.paid")})
+    out = tmp_path / "out"
+    assert main(["schemas", "export", "webpkg", "billpkg", "--out", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote 9 schema(s) (7 built-in) and the index to {out}\n"
+    assert exported(out) == sorted([*BUILTIN_NAMES, "web.renewal", "bill.paid"])
+    assert (out / "web.renewal" / "1.0.0.schema.json").exists()
+    assert load_schema_dir(out)  # readable back
 
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-1000, 1000)
-    | st.floats(allow_nan=False)
-    | st.text(max_size=8),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
-    ),
-    max_leaves=8,
+def test_no_builtins_exports_only_the_modules(
+    packages: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cs_sdk.cli import main
+
+    write_package(packages, "webpkg", {"events.py": renewal("web.renewal")})
+    out = tmp_path / "out"
+    assert main(["schemas", "export", "webpkg", "--no-builtins", "--out", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote 1 schema(s) and the index to {out}\n"
+    assert exported(out) == ["web.renewal"]
+
+
+def test_exporting_the_builtin_module_does_not_repeat_them(packages: Path, tmp_path: Path) -> None:
+    files = export_modules(["cs_sdk.events"], tmp_path / "out")
+    assert exported(tmp_path / "out") == BUILTIN_NAMES
+    assert len(files) == len(BUILTIN_NAMES) + 1
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {"events.py": renewal("web.renewal"), "broken.py": "import no_such_module_here\n"},
+            "cannot import 'brokenpkg.broken': ModuleNotFoundError: "
+            "No module named 'no_such_module_here'",
+        ),
+        (
+            {"events.py": renewal("web.renewal"), "sub/__init__.py": "x = (\n"},
+            "cannot import 'brokenpkg.sub': SyntaxError: ",
+        ),
+        (
+            {"__init__.py": "raise RuntimeError('boom')\n"},
+            "cannot import 'brokenpkg': RuntimeError: boom",
+        ),
+        ({"events.py": "x = 1\n"}, "no cs_sdk.Event declared in 'brokenpkg'"),
+    ],
+    ids=["submodule-import-error", "subpackage-syntax-error", "package-raises", "no-events"],
 )
+def test_a_module_that_cannot_be_exported_exits_2_naming_it(
+    packages: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    files: dict[str, str],
+    message: str,
+) -> None:
+    from cs_sdk.cli import main
+
+    write_package(packages, "brokenpkg", files)
+    assert main(["schemas", "export", "brokenpkg", "--out", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"cs-sdk schemas export: {message}"), captured.err
+    assert "Traceback" not in captured.err
+    assert not (tmp_path / "out").exists()  # nothing half-written
+
+
+def test_an_unknown_module_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cs_sdk.cli import main
+
+    assert main(["schemas", "export", "no_such_pkg_xyz", "--out", str(tmp_path)]) == 2
+    assert "cannot import 'no_such_pkg_xyz'" in capsys.readouterr().err
+
+
+def test_export_modules_raises_a_schema_error(packages: Path, tmp_path: Path) -> None:
+    write_package(packages, "brokenpkg", {"bad.py": "1/0\n"})
+    with pytest.raises(SchemaError, match=r"'brokenpkg\.bad': ZeroDivisionError"):
+        export_modules(["brokenpkg"], tmp_path)
+
+
 checkout_like = st.fixed_dictionaries(
     {
         "plan": st.sampled_from(["free", "pro", "enterprise", "gold", 3]),
-        # Integral floats are left out: JSON Schema counts 5.0 as an integer, pydantic's strict
-        # mode does not, and cs_sdk itself always sends ints as ints.
+        # Integral floats included: 5.0 is not an int to Python, nor to the collector.
         "seats": st.one_of(
             st.integers(-5, 600),
+            st.integers(-5, 600).map(float),
             st.text(max_size=3),
-            st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: not x.is_integer()),
+            st.floats(allow_nan=False, allow_infinity=False),
         ),
         "address": st.one_of(
             st.fixed_dictionaries(
@@ -127,27 +228,79 @@ def python_accepts(cls: type[BaseModel], document: dict[str, Any]) -> bool:
     return True
 
 
-@settings(max_examples=400, deadline=None)
-@given(document=checkout_like)
-def test_python_and_the_exported_schema_agree_on_typed_events(document: dict[str, Any]) -> None:
-    validator = jsonschema.Draft202012Validator(event_json_schema(Checkout))
-    assert python_accepts(Checkout, document) == validator.is_valid(document)
+def agreement(
+    cls: type[BaseModel], strategy: st.SearchStrategy[dict[str, Any]], examples: int = 300
+) -> Counter[bool]:
+    """Python's and the collector's verdicts agree on generated documents; both verdicts seen."""
+    validator = strict_validator(event_json_schema(cls))  # type: ignore[arg-type]
+    verdicts: Counter[bool] = Counter()
+
+    @settings(max_examples=examples, deadline=None)
+    @given(document=strategy)
+    def run(document: dict[str, Any]) -> None:
+        accepted = python_accepts(cls, document)
+        assert accepted == validator.is_valid(document), document
+        verdicts[accepted] += 1
+
+    run()
+    assert verdicts[True] and verdicts[False], verdicts
+    return verdicts
 
 
-@settings(max_examples=400, deadline=None)
-@given(
-    document=st.fixed_dictionaries(
-        {"kind": st.sampled_from(["nps", "csat", "ces", "rating", "thumbs", "text", "smiley"])},
-        optional={
-            "score": st.none() | st.integers(-2, 12) | st.booleans(),
-            "comment": st.none() | st.text(max_size=5),
-            "area": st.text(min_size=1, max_size=4),
-        },
+def test_python_and_the_exported_schema_agree_on_typed_events() -> None:
+    agreement(Checkout, checkout_like | documents(event_json_schema(Checkout)), examples=400)
+
+
+def test_python_and_the_exported_schema_agree_on_feedback() -> None:
+    agreement(
+        Feedback,
+        st.fixed_dictionaries(
+            {"kind": st.sampled_from(["nps", "csat", "ces", "rating", "thumbs", "text", "smiley"])},
+            optional={
+                "score": st.none()
+                | st.integers(-2, 12)
+                | st.integers(-2, 12).map(float)
+                | st.booleans(),
+                "comment": st.none() | st.text(max_size=5),
+                "area": st.text(min_size=1, max_size=4),
+            },
+        ),
+        examples=400,
     )
+
+
+BUILTINS = sorted(
+    (cls for cls in registry if cls.__module__.startswith("cs_sdk.")),
+    key=lambda cls: cls.__cs_schema__,
 )
-def test_python_and_the_exported_schema_agree_on_feedback(document: dict[str, Any]) -> None:
-    validator = jsonschema.Draft202012Validator(event_json_schema(Feedback))
-    assert python_accepts(Feedback, document) == validator.is_valid(document)
+
+
+@pytest.mark.parametrize("cls", BUILTINS, ids=lambda cls: cls.__cs_schema__.name)
+def test_python_and_the_exported_schema_agree_on_every_builtin_event(
+    cls: type[cs_sdk.Event],
+) -> None:
+    agreement(cls, documents(event_json_schema(cls)))
+
+
+def test_an_integral_float_for_an_integer_field_is_refused_by_both() -> None:
+    validator = strict_validator(event_json_schema(Checkout))
+    document = {"plan": "pro", "seats": 5.0, "address": {"city": "Oslo"}}
+    assert not python_accepts(Checkout, document)
+    assert [error.message for error in validator.iter_errors(document)] == [
+        "5.0 is not of type 'integer'"
+    ]
+    assert validator.is_valid({**document, "seats": 5})
+    # A plain JSON Schema validator would take 5.0: the exception the strict one closes.
+    assert jsonschema.Draft202012Validator(event_json_schema(Checkout)).is_valid(document)
+
+
+def test_non_finite_numbers_are_not_numbers() -> None:
+    validator = strict_validator(event_json_schema(Outcome))
+    assert validator.is_valid({"name": "renewal", "value": 12.5})
+    for value in (float("inf"), float("-inf"), float("nan")):
+        assert not validator.is_valid({"name": "renewal", "value": value})
+        with pytest.raises(ValidationError):
+            Outcome(name="renewal", value=value)
 
 
 def test_a_sent_builtin_event_maps_back_to_a_valid_document() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import textwrap
+from typing import Any
+
 import pytest
 
 import cs_sdk
@@ -96,3 +99,74 @@ def test_events_are_frozen_and_reject_unknown_fields() -> None:
             Frozen(x=1, y=2)  # type: ignore[call-arg]
     finally:
         registry.unregister(Frozen)
+
+
+def test_a_class_declared_again_at_module_level_replaces_the_first() -> None:
+    """A module reload or a notebook cell run again: same module, same qualified name."""
+    source = textwrap.dedent(
+        """
+        import cs_sdk
+
+        class Clicked(cs_sdk.Event, name="test.clicked", version="1.0.0"):
+            x: int
+        """
+    )
+    first: dict[str, Any] = {"__name__": "notebook_cell"}
+    again: dict[str, Any] = {"__name__": "notebook_cell"}
+    exec(source, first)
+    try:
+        exec(source, again)  # no error
+        assert again["Clicked"] is not first["Clicked"]
+        assert registry.get("test.clicked", "1.0.0") is again["Clicked"]
+    finally:
+        registry.unregister(again["Clicked"])
+    assert registry.get("test.clicked") is None
+
+
+def declare_in_a_function() -> type[cs_sdk.Event]:
+    class Scoped(cs_sdk.Event, name="test.scoped", version="1.0.0"):
+        x: int
+
+    return Scoped
+
+
+def test_a_second_class_from_a_function_scope_is_a_conflict() -> None:
+    first = declare_in_a_function()
+    try:
+        with pytest.raises(SchemaConflictError, match="declared in a function") as error:
+            declare_in_a_function()
+        assert str(error.value).count("declare_in_a_function.<locals>.Scoped") == 2
+        assert registry.get("test.scoped", "1.0.0") is first  # the first one stays
+    finally:
+        registry.unregister(first)
+    again = declare_in_a_function()  # fine once the first is unregistered
+    registry.unregister(again)
+
+
+def test_registering_the_same_class_twice_is_harmless() -> None:
+    registry.register(Feedback)
+    assert registry.get("cs.feedback", "1.0.0") is Feedback
+
+
+def test_the_events_package_surface_is_pinned() -> None:
+    import cs_sdk.events
+
+    assert cs_sdk.events.__all__ == [
+        "FEEDBACK_SCORES",
+        "Event",
+        "EventRegistry",
+        "EventTally",
+        "Feedback",
+        "FeedbackKind",
+        "Milestone",
+        "Outcome",
+        "PilotEnrolled",
+        "PilotExited",
+        "PromptDismissed",
+        "PromptShown",
+        "SchemaRef",
+        "SchemaValidator",
+        "export_modules",
+        "registry",
+    ]
+    assert all(hasattr(cs_sdk.events, name) for name in cs_sdk.events.__all__)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import json
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -11,15 +13,31 @@ from types import ModuleType
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
 from pydantic import ValidationError
 
+from cs_sdk.cli import main
 from cs_sdk.collector import LocalCollector
-from cs_sdk.events import registry
-from cs_sdk.events._jsonschema import classes_in_module, export_schemas
-from cs_sdk.events._validator import SchemaValidator
+from cs_sdk.events import SchemaValidator, registry
+from cs_sdk.events._jsonschema import event_json_schema
+from cs_sdk.events._validator import strict_validator
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shared_events"
+
+
+def _load_strategies() -> ModuleType:
+    """tests/events/_strategies.py, whatever pytest's import mode (tests/ is no package)."""
+    path = Path(__file__).resolve().parents[1] / "events" / "_strategies.py"
+    spec = importlib.util.spec_from_file_location("_event_strategies", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+documents = _load_strategies().documents
 MODULES = ("acme_events", "web_app", "billing_worker", "run_demo")
 
 
@@ -54,8 +72,8 @@ def example(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, ModuleType]]:
 
 @pytest.fixture
 def validator(example: dict[str, ModuleType], tmp_path: Path) -> SchemaValidator:
-    """A validator over a fresh export of acme_events plus the built-in events."""
-    export_schemas(classes_in_module("acme_events") + classes_in_module("cs_sdk.events"), tmp_path)
+    """A validator over ``cs-sdk schemas export acme_events``: the events plus the built-ins."""
+    assert main(["schemas", "export", "acme_events", "--out", str(tmp_path)]) == 0
     return SchemaValidator(tmp_path)
 
 
@@ -184,3 +202,45 @@ def test_run_demo_reports_no_violation(
     assert "received 8 events" in out
     for name in ("cs.milestone", "cs.outcome", "report.exported", "subscription.renewed"):
         assert name in out
+
+
+def test_a_double_for_an_integer_field_is_a_violation(validator: SchemaValidator) -> None:
+    """seats is an int: a Python sender sends intValue 40; a doubleValue 40.0 is a float."""
+    with LocalCollector(schemas=validator) as collector:
+        request = _otlp_json(
+            "subscription.renewed",
+            "1.0.0",
+            {"amount": 12000.0, "currency": "USD", "seats": 40.0},
+        )
+        assert httpx.post(f"{collector.endpoint}/v1/logs", json=request).status_code == 200
+        assert collector.wait_for(1, timeout=5)
+        (record,) = collector.records
+    assert record.body["seats"] == 40.0 and isinstance(record.body["seats"], float)
+    assert validator.tallies[("subscription.renewed", "1.0.0")].reasons == {
+        "seats: 40.0 is not of type 'integer'": 1
+    }
+
+
+@pytest.mark.parametrize("name", ["ReportExported", "SubscriptionRenewed"])
+def test_python_and_the_exported_schema_agree_on_the_shared_events(
+    example: dict[str, ModuleType], name: str
+) -> None:
+    cls = getattr(example["acme_events"], name)
+    schema = event_json_schema(cls)
+    validator = strict_validator(schema)
+    verdicts: Counter[bool] = Counter()
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(document=documents(schema))
+    def agree(document: dict[str, Any]) -> None:
+        try:
+            cls.model_validate_json(json.dumps(document))
+            accepted = True
+        except ValidationError:
+            accepted = False
+        assert accepted == validator.is_valid(document), document
+        verdicts[accepted] += 1
+
+    agree()
+    assert verdicts[True] and verdicts[False], verdicts
+    jsonschema.Draft202012Validator.check_schema(schema)
