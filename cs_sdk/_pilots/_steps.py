@@ -62,28 +62,31 @@ class PromptHistoryStep:
         if schema != _MILESTONE and schema != _FEEDBACK:
             return record
         try:
-            if isinstance(record.body, Event):
+            body = record.body
+            if body is not None and type(body) is not dict and isinstance(body, Event):
                 # track(Milestone(...)) / track(Feedback(...)): the name and the prompt id
                 # are only known once the model is serialised (the "typed" step would do it
                 # next; doing it here is the same, idempotent work).
                 record.resolve_typed_body()
-            at = record.time_unix_nano / 1e9
             if schema == _MILESTONE:
-                self._milestone(user_id, record.name, at)
+                self._milestone(user_id, record.name, record.time_unix_nano)
             else:
                 prompt_id = (record.attributes or {}).get(_PROMPT_ID)
                 if isinstance(prompt_id, str):
-                    self._prompts.answered(prompt_id, user_id, at=at)
+                    self._prompts.answered(prompt_id, user_id, at=record.time_unix_nano / 1e9)
         except Exception:
             warn_once("prompt_history", "cs_sdk: remembering a milestone or answer failed")
             logger.debug("prompt_history step failed", exc_info=True)
         return record
 
-    def _milestone(self, user_id: str, name: str, at: float) -> None:
+    def _milestone(self, user_id: str, name: str, time_unix_nano: int) -> None:
+        # Most milestones no rule watches: that test first, it is a frozenset lookup.
+        if name not in self._prompts.watched_milestones():
+            return
         key = (user_id, name)
-        if self._seen.get(key) or name not in self._prompts.watched_milestones():
+        if self._seen.get(key):
             return
         token = self._seen.token()
-        self._store.add_milestone(user_id, name, at)
+        self._store.add_milestone(user_id, name, time_unix_nano / 1e9)
         self._seen.put(key, True, token)
         self._prompts.invalidate(user_id)
