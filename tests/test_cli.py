@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import queue
 import re
 import signal
 import socket
-import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from _processes import CliProcess
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
@@ -44,47 +42,7 @@ def milestone_request(name: str, version: str | None = None) -> bytes:
     return data
 
 
-class Running:
-    """A ``cs-sdk`` process whose stdout lines are read with timeouts."""
-
-    def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "cs_sdk.cli", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def next_line(self) -> str:
-        return self.lines.get(timeout=TIMEOUT)
-
-    def finish(self, sig: signal.Signals) -> tuple[int, str, str]:
-        """Send ``sig``, wait for the exit; (code, remaining stdout, stderr)."""
-        self.process.send_signal(sig)
-        code = self.process.wait(timeout=TIMEOUT)
-        assert self.process.stderr is not None
-        stderr = self.process.stderr.read()
-        self._reader.join(timeout=TIMEOUT)  # it ends at the end of stdout
-        rest: list[str] = []
-        while not self.lines.empty():
-            rest.append(self.lines.get_nowait())
-        return code, "\n".join(rest), stderr
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=TIMEOUT)
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
+Running = CliProcess
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _processes import CliProcess, wait_for_exit
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
 import cs_sdk
@@ -30,19 +31,6 @@ from cs_sdk.collector import LocalCollector
 from ._child import BATCH_SIZE
 
 TIMEOUT = 10.0
-
-
-def wait_for_exit(pid: int, timeout: float) -> int:
-    """waitpid with a deadline; kills the child if it hangs."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        time.sleep(0.02)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    raise AssertionError("the forked child hung")
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -77,24 +65,16 @@ def test_a_forked_child_gets_a_working_pipeline_and_the_parents_events_still_arr
     assert sum(record.name == "child" for record in records) == 30
 
 
-class CollectorProcess:
-    """``cs-sdk collector --port 0 --quiet`` in its own interpreter, its stdout read by a thread.
+class CollectorProcess(CliProcess):
+    """``cs-sdk collector --port 0 --quiet`` in its own interpreter.
 
     Out of process, decoding what arrives does not compete with the test for the GIL.
     """
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "cs_sdk.cli", "collector", "--port", "0", "--quiet"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        super().__init__("collector", "--port", "0", "--quiet", timeout=TIMEOUT)
         try:
-            first = self.lines.get(timeout=TIMEOUT)
+            first = self.next_line()
             found = re.fullmatch(r"cs-sdk collector listening on (http://[\d.:]+)/v1/logs", first)
             assert found, first
         except BaseException:
@@ -102,30 +82,12 @@ class CollectorProcess:
             raise
         self.endpoint = found.group(1)
 
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
     def stop(self) -> int:
         """SIGTERM, wait; the number of events it says it received."""
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=TIMEOUT)
-        self._reader.join(timeout=TIMEOUT)
-        rest = []
-        while not self.lines.empty():
-            rest.append(self.lines.get_nowait())
-        found = re.search(r"received (\d+) events", "\n".join(rest))
+        _code, rest, _stderr = self.finish(signal.SIGTERM)
+        found = re.search(r"received (\d+) events", rest)
         assert found, rest
         return int(found.group(1))
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=TIMEOUT)
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _processes import wait_for_exit
 
 import cs_sdk
 from cs_sdk._spool import FILE_NAME, Spool, SpoolError, _sqlite_spool
@@ -51,19 +52,6 @@ def spool(tmp_path: Path) -> Iterator[Spool]:
     spool = Spool(tmp_path, max_bytes=10_000)
     yield spool
     spool.close()
-
-
-def wait_for_exit(pid: int, timeout: float = PROCESS_TIMEOUT) -> int:
-    """waitpid with a deadline; kills the child if it hangs."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        time.sleep(0.01)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    raise AssertionError("the forked child hung")
 
 
 # -- order and bounds ------------------------------------------------------------------------
@@ -385,7 +373,7 @@ def test_a_forked_child_writes_through_its_own_connection(tmp_path: Path, explic
             code = 0 if spool._db is not parent_db else 2
         finally:
             os._exit(code)
-    assert wait_for_exit(pid) == 0
+    assert wait_for_exit(pid, PROCESS_TIMEOUT) == 0
     add(spool, b"parent-after")  # the parent's connection still works and sees the child's
     assert spool._db is parent_db
     assert drain(spool) == [b"parent-before", b"child", b"parent-after"]

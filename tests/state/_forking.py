@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from _processes import wait_for_exit
 
 
 def fork_while_held(locks: Iterable[Any], child: Callable[[], None], timeout: float = 5.0) -> int:
@@ -46,14 +46,4 @@ def fork_while_held(locks: Iterable[Any], child: Callable[[], None], timeout: fl
             os._exit(code)
     release.set()  # the parent's locks; the child's copies stay held
     holder.join(5)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        time.sleep(0.01)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    raise AssertionError(
-        f"the forked child hung on a lock held at fork time (killed after {timeout:g}s)"
-    )
+    return wait_for_exit(pid, timeout, "the forked child hung on a lock held at fork time")
