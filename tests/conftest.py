@@ -41,3 +41,25 @@ def client_factory() -> Iterator[object]:
     yield make
     for client in clients:
         client.shutdown(timeout=1.0)
+
+
+@pytest.fixture
+def own_registry() -> Iterator[None]:
+    """A registry holding only the built-in events for the test, the others put back after.
+
+    Test modules declare events at import time (one a ``report.exported`` 1.0.0 of its own);
+    examples and doc samples that declare theirs would conflict with them.
+    """
+    from cs_sdk.events import registry
+
+    others = [cls for cls in registry if not cls.__module__.startswith("cs_sdk.")]
+    for cls in others:
+        registry.unregister(cls)
+    try:
+        yield
+    finally:
+        for cls in list(registry):
+            if not cls.__module__.startswith("cs_sdk."):
+                registry.unregister(cls)
+        for cls in others:
+            registry.register(cls)

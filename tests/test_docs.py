@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ import pytest
 
 import cs_sdk
 from cs_sdk.collector import LocalCollector
-from cs_sdk.events import registry
 
 ROOT = Path(__file__).parents[1]
 DOCUMENTS = ("README.md", "docs/otlp-mapping.md", "docs/reliability.md")
@@ -59,22 +57,6 @@ def samples(document: str, language: str) -> list[Sample]:
         for match in FENCE.finditer(text)
         if match["language"] == language
     ]
-
-
-@pytest.fixture
-def own_registry() -> Iterator[None]:
-    """Events the samples declare (a ``report.exported`` 1.0.0) do not meet the test suite's."""
-    others = [cls for cls in registry if not cls.__module__.startswith("cs_sdk.")]
-    for cls in others:
-        registry.unregister(cls)
-    try:
-        yield
-    finally:
-        for cls in list(registry):
-            if not cls.__module__.startswith("cs_sdk."):
-                registry.unregister(cls)
-        for cls in others:
-            registry.register(cls)
 
 
 def run_samples(document: str, endpoint: str) -> dict[str, Any]:

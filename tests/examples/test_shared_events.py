@@ -48,25 +48,20 @@ def _forget_example_modules() -> None:
 
 
 @pytest.fixture
-def example(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, ModuleType]]:
+def example(monkeypatch: pytest.MonkeyPatch, own_registry: None) -> Iterator[dict[str, ModuleType]]:
     """The example's modules, imported fresh, in a registry holding only the built-ins.
 
     Other test modules declare events at import time (one of them a ``report.exported``
     1.0.0 of its own), which would conflict; they are set aside and put back afterwards.
     """
-    others = [cls for cls in registry if not cls.__module__.startswith("cs_sdk.")]
-    for cls in others:
-        registry.unregister(cls)
     _forget_example_modules()
     monkeypatch.syspath_prepend(str(EXAMPLE))
     try:
         yield {name: importlib.import_module(name) for name in MODULES}
     finally:
-        for cls in list(registry):
+        for cls in list(registry):  # the example's own, before own_registry restores the rest
             if not cls.__module__.startswith("cs_sdk."):
                 registry.unregister(cls)
-        for cls in others:
-            registry.register(cls)
         _forget_example_modules()
 
 
