@@ -87,7 +87,8 @@ def check_properties_sized(
     """:func:`check_properties` and the estimated bytes the copy holds in memory."""
     if value is None:
         return None, 0
-    if not isinstance(value, Mapping):
+    # `type(...) is dict` first: an ABC isinstance check costs ~0.1 µs on the hot path.
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise InvalidEventError(field, "must be a dict")
     if len(value) > MAX_PROPERTIES:
         raise InvalidEventError(field, f"must have at most {MAX_PROPERTIES} keys")
