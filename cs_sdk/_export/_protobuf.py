@@ -51,6 +51,10 @@ _TWO_TO_64: Final = 2**64
 # Attribute and property names repeat from record to record but are user data, so unbounded
 # in principle: the cache is dropped wholesale when it grows past this many entries.
 _KEY_CACHE_LIMIT: Final = 4096
+# Distinct short string values remembered per key before the key stops remembering them.
+_TEXT_CACHE_LIMIT: Final = 2048
+# ... and by all keys of one encoder together (a few MB at most).
+_TEXT_BUDGET: Final = 32_768
 # Upstream validation caps nesting at 10; past this a value is written as str(value) so
 # that a self-containing list cannot recurse without end.
 _MAX_DEPTH: Final = 32
@@ -106,9 +110,20 @@ class _KeyFields:
     is ``prefix + utf-8 bytes`` and a double ``prefix + 8 bytes``.
     """
 
-    __slots__ = ("double", "falsy", "ints", "key", "small_ints", "strings", "tag", "truthy")
+    __slots__ = (
+        "budget",
+        "double",
+        "falsy",
+        "ints",
+        "key",
+        "small_ints",
+        "strings",
+        "tag",
+        "texts",
+        "truthy",
+    )
 
-    def __init__(self, tag: bytes, key_field: bytes) -> None:
+    def __init__(self, tag: bytes, key_field: bytes, budget: list[int]) -> None:
         self.tag = tag
         self.key = key_field  # KeyValue.key (left out when empty) and KeyValue.value's tag
         # AnyValue {double_value: 8 bytes} is always 9 bytes long.
@@ -118,12 +133,26 @@ class _KeyFields:
         self.strings: list[bytes | None] = [None] * 0x80  # by utf-8 length, under 128
         self.small_ints: list[bytes | None] = [None] * 0x80  # whole KeyValues for 0..127
         self.ints: list[bytes | None] = [None] * 11  # by varint length (at most 10 bytes)
+        # Whole KeyValues of the short strings this key has had (event names, plans, user
+        # ids...): most attribute values repeat. A key whose values do not (event ids,
+        # free text) outgrows the table and stops using one.
+        self.texts: dict[str, bytes] | None = {}
+        self.budget = budget  # [entries left] for all keys of the writer together
 
     def prefix(self, any_value_length: int) -> bytes:
         """Tag, size, key and value tag of a KeyValue whose AnyValue has this length."""
         length = _varint(any_value_length)
         size = len(self.key) + len(length) + any_value_length
         return self.tag + _varint(size) + self.key + length
+
+    def remember(self, value: str, encoded: bytes) -> None:
+        texts = self.texts
+        if texts is not None:
+            if len(texts) >= _TEXT_CACHE_LIMIT or self.budget[0] <= 0:
+                self.texts = None  # values of this key do not repeat enough to be worth it
+            else:
+                texts[value] = encoded
+                self.budget[0] -= 1
 
     def string(self, n: int) -> bytes:
         """The prefix of a string of ``n`` < 128 utf-8 bytes, up to and including its length."""
@@ -143,23 +172,25 @@ class _KeyFields:
 class _Writer:
     """Serializes AnyValue trees; owns the per-key caches of one encoder."""
 
-    __slots__ = ("_fields",)
+    __slots__ = ("_budget", "_fields")
 
     def __init__(self) -> None:
         # tag -> key -> _KeyFields. Keys repeat from record to record but are user data, so
         # unbounded in principle: a table is dropped wholesale when it grows too large.
         self._fields: dict[bytes, dict[str, _KeyFields]] = {b"\x0a": {}, b"\x32": {}}
+        self._budget = [_TEXT_BUDGET]
 
     def key_fields(self, key: str, tag: bytes) -> _KeyFields:
         table = self._fields[tag]
         if len(table) >= _KEY_CACHE_LIMIT:
             table.clear()
+            self._budget = [_TEXT_BUDGET]  # the old tables keep theirs until they are gone
         # A str subclass (a StrEnum member) is written as the text it holds, as the JSON
         # encoder does; anything else as str(key).
         data = _utf8(str.__str__(key) if isinstance(key, str) else str(key))
         # proto3 leaves out an empty string, even as a key.
         key_field = _delimited(b"\x0a", data) + b"\x12" if data else b"\x12"
-        fields = _KeyFields(tag, key_field)
+        fields = _KeyFields(tag, key_field, self._budget)
         if type(key) is str:
             # Only plain strings are cached: 1 == True == 1.0 would share an entry otherwise.
             table[key] = fields
@@ -176,13 +207,22 @@ class _Writer:
             fields = table.get(key) or self.key_fields(key, tag)
             kind = type(value)
             if kind is str:
+                texts = fields.texts
+                if texts is not None:
+                    known = texts.get(value)
+                    if known is not None:
+                        append(known)
+                        continue
                 try:
                     data = value.encode()
                 except UnicodeEncodeError:
                     data = value.encode("utf-8", "replace")
                 n = len(data)
                 if n < 0x80:
-                    append(fields.strings[n] or fields.string(n))
+                    prefix = fields.strings[n] or fields.string(n)
+                    if texts is not None:
+                        fields.remember(value, prefix + data)
+                    append(prefix)
                     append(data)
                     continue
                 encoded = b"\x0a" + _varint(n) + data

@@ -30,3 +30,18 @@ def test_a_str_enum_key_is_written_as_its_value() -> None:
     encoder = ProtobufEncoder(OtlpScope())
     assert keys(encoder, {Area.REPORTS: 1}) == ["reports"]
     assert keys(encoder, {"reports": 1, Area.REPORTS: 2}) == ["reports"]  # one dict key
+
+
+def test_remembered_values_are_bounded_and_keys_with_unique_values_stop_remembering() -> None:
+    from cs_sdk._export import _protobuf
+
+    encoder = ProtobufEncoder(OtlpScope())
+    for index in range(_protobuf._TEXT_CACHE_LIMIT + 10):
+        record = OtlpLogRecord(1, 1, "e", {"cs.event.id": f"{index:032x}", "plan": "team"})
+        encoded = encoder.encode_record(record)
+        decoded = {kv.key: kv.value.string_value for kv in LogRecord.FromString(encoded).attributes}
+        assert decoded == {"cs.event.id": f"{index:032x}", "plan": "team"}
+    table = encoder._writer._fields[b"\x32"]
+    assert table["cs.event.id"].texts is None  # every value new: no longer remembered
+    assert table["plan"].texts is not None and len(table["plan"].texts) == 1
+    assert encoder._writer._budget[0] >= 0
