@@ -202,3 +202,11 @@ def test_collector_schemas_without_jsonschema_exits_2_with_the_install_hint(
         "cs-sdk collector: --schemas: schema validation needs the jsonschema package: "
         "pip install 'cs-sdk[schemas]'\n"
     )
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_an_impossible_port_is_a_usage_error(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["collector", "--port", port])
+    assert exit_info.value.code == 2
+    assert "--port" in capsys.readouterr().err

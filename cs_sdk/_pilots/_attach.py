@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .._log import warn_once
 from .._processors import Step
 from .._prompts import FileSource, Prompts, UrlSource
 from .._prompts._engine import Clock
 from .._prompts._source import ConfigSource
-from ..state import open_store
+from ..state import MemoryStore, open_store
 from ._pilots import Pilots
 from ._steps import PromptHistoryStep, pilot_tagger
 
@@ -66,6 +67,15 @@ def attach(client: Client, clock: Clock | None = None) -> None:
         setattr(client, "prompts", Prompts.noop())  # noqa: B010
         return
     store = open_store(config.state)
+    if config.prompts and isinstance(store, MemoryStore):
+        # The default suits one process; pre-fork servers would each keep their own history
+        # and throttle, and a show-once prompt would be shown once per worker.
+        warn_once(
+            "state:memory",
+            "cs_sdk: prompts are configured with state='memory': memberships and prompt "
+            "history live in this process only. With several worker processes use "
+            "state='sqlite:///path.db' (one host) or 'redis://...' (several hosts).",
+        )
     try:
         source = open_source(config.prompts, timeout=config.timeout) if config.prompts else None
     except BaseException:

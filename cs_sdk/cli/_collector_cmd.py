@@ -26,13 +26,21 @@ from .._errors import SchemaError
 from ..collector import LocalCollector
 
 
+def _port(text: str) -> int:
+    """A TCP port number, 0 to 65535 (argparse turns the ValueError into a usage error)."""
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise ValueError(text)
+    return port
+
+
 def register(commands: Any) -> None:
     """Add the ``collector`` subcommand to the ``cs-sdk`` subparsers."""
     parser = commands.add_parser(
         "collector", help="receive OTLP/HTTP logs locally, print and store them"
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=4318, help="port (0 picks a free one)")
+    parser.add_argument("--port", type=_port, default=4318, help="port (0 picks a free one)")
     parser.add_argument("--db", help="SQLite file to store events in")
     parser.add_argument("--schemas", help="schema export directory to validate events against")
     parser.add_argument("--quiet", action="store_true", help="do not print each event")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import cs_sdk
 from cs_sdk import InvalidEventError
 from cs_sdk._pilots import Membership, Pilots
 from cs_sdk._prompts import parse_config
@@ -147,3 +149,22 @@ def test_the_noop_pilots_store_nothing() -> None:
     pilots = Pilots.noop()
     assert pilots.enroll("u1", "beta") is not None
     assert pilots.of("u1") == [] and pilots.exit("u1", "beta") is False
+
+
+def test_prompts_with_the_memory_store_warn_once_that_state_is_per_process(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = tmp_path / "prompts.json"
+    config.write_text('{"prompts": []}')
+    with caplog.at_level(logging.WARNING, logger="cs_sdk"):
+        client = cs_sdk.Client(environ={}, endpoint="http://127.0.0.1:9", prompts=str(config))
+        client.shutdown(timeout=0)
+        sqlite_client = cs_sdk.Client(
+            environ={},
+            endpoint="http://127.0.0.1:9",
+            prompts=str(config),
+            state=f"sqlite:///{tmp_path / 'state.db'}",
+        )
+        sqlite_client.shutdown(timeout=0)
+    warnings = [r.getMessage() for r in caplog.records if "state='memory'" in r.getMessage()]
+    assert len(warnings) == 1
