@@ -46,6 +46,7 @@ from ._validate import (
     check_properties_sized,
     check_text,
     estimated_bytes,
+    normalize_id,
 )
 from .events._base import Event, SchemaRef
 from .events._builtin import FEEDBACK, MILESTONE, OUTCOME, feedback_attributes, feedback_rule
@@ -91,11 +92,10 @@ def _timestamp_ns(value: object) -> int:
 
 def _identifier(field: str, value: object) -> str:
     """An explicit user/account/session id: a non-empty string, or an int (database keys)."""
-    if type(value) is int:
-        return str(value)
-    if not isinstance(value, str) or not value:
+    ident = normalize_id(value)
+    if type(ident) is not str or not ident:
         raise InvalidEventError(field, "must be a non-empty string (or an int)")
-    return str.__str__(value)
+    return ident
 
 
 def _wait_seconds(timeout: object) -> float | None:
@@ -518,7 +518,6 @@ class Client:
     def _after_fork_in_child(self) -> None:
         # Parent and child must never mint the same event id; counters carry on from the fork.
         self._id_prefix = os.urandom(8).hex()
-        self._stats.reinit_after_fork()
         if not self._closed and not self._disabled:
             self._pipeline.reinit_after_fork()
 

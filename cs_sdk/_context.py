@@ -16,6 +16,7 @@ from opentelemetry import trace
 
 from ._errors import InvalidEventError
 from ._log import warn_once
+from ._validate import normalize_id
 
 
 class Identity(NamedTuple):
@@ -42,12 +43,9 @@ def _check_id(name: str, value: object) -> str | None:
     InvalidEventError; otherwise it is logged once and the scope goes on without that id,
     because identify() wraps request handlers and must never break one.
     """
-    if value is None or (type(value) is str and value):
-        return value
-    if type(value) is int:
-        return str(value)
-    if isinstance(value, str) and value:
-        return str.__str__(value)
+    ident = normalize_id(value)
+    if ident is None or (type(ident) is str and ident):
+        return ident
     error = InvalidEventError(name, "must be a non-empty string, an int or None")
     from ._api import get_client  # the global client's strictness decides
 

@@ -4,7 +4,7 @@ On the caller's thread an event is a ``QueuedEvent``: a plain tuple of ``EventRe
 constructor arguments. Building a tuple is the cheapest thing Python can build (part of the
 caller's 5 µs budget), and a tuple holding only strings, numbers and flat dicts of those is
 untracked by the garbage collector at its first collection, so a long queue costs full
-collections nothing. The worker turns each into an ``EventRecord`` (``EventRecord(*queued)``)
+collections nothing. The worker turns each into an ``EventRecord``
 just before the enrichment steps; everything expensive (typed-event serialisation, pilot
 tags, redaction, ``before_send``, OTLP mapping, encoding) happens there.
 """
@@ -16,9 +16,10 @@ from typing import Any
 from .events._base import Event, SchemaRef
 
 # (event_id, time_unix_nano, schema, name, body, attributes, user_id, account_id, session_id,
-#  trace_id, span_id, trace_flags, size): EventRecord's parameters, in order.
+#  trace_id, span_id, trace_flags, size): EventRecord's parameters, in order, then the
+# estimated bytes the event holds, which only the queue's byte bound needs.
 QueuedEvent = tuple[Any, ...]
-QUEUED_SIZE = 12  # the index of `size` in a QueuedEvent
+QUEUED_SIZE = 12  # the index of `size` in a QueuedEvent; EventRecord(*queued[:QUEUED_SIZE])
 
 
 class EventRecord:
@@ -33,7 +34,6 @@ class EventRecord:
         "pilots",
         "schema",
         "session_id",
-        "size",
         "span_id",
         "time_unix_nano",
         "trace_flags",
@@ -55,7 +55,6 @@ class EventRecord:
         trace_id: int,
         span_id: int,
         trace_flags: int,
-        size: int = 0,
     ) -> None:
         self.event_id = event_id
         self.time_unix_nano = time_unix_nano
@@ -70,8 +69,6 @@ class EventRecord:
         self.trace_id = trace_id
         self.span_id = span_id
         self.trace_flags = trace_flags
-        # Estimated bytes held in memory while queued (the queue is bounded by bytes too).
-        self.size = size
         # (pilot id, cohort) pairs, added on the worker by the pilot tagging step.
         self.pilots: tuple[tuple[str, str | None], ...] = ()
 

@@ -47,6 +47,16 @@ def check_id(field: str, value: object) -> str | None:
     return value
 
 
+def normalize_id(value: object) -> object:
+    """An id as events carry it: an int (a database key) as its digits, a ``str`` subclass
+    as the plain string; anything else unchanged, for the caller to accept or reject."""
+    if type(value) is int:
+        return str(value)
+    if type(value) is not str and isinstance(value, str):
+        return str.__str__(value)
+    return value
+
+
 def check_text(field: str, value: object) -> str | None:
     """Optional free text (feedback comments, units)."""
     if value is None:
@@ -76,15 +86,11 @@ RECORD_BYTES = 256
 VALUE_BYTES = 96
 
 
-def check_properties(value: object, field: str = "properties") -> dict[str, Any] | None:
-    """A validated copy of a properties mapping; ``None`` for no properties."""
-    return check_properties_sized(value, field)[0]
-
-
 def check_properties_sized(
     value: object, field: str = "properties"
 ) -> tuple[dict[str, Any] | None, int]:
-    """:func:`check_properties` and the estimated bytes the copy holds in memory."""
+    """A validated copy of a properties mapping (``None`` for no properties) and the
+    estimated bytes the copy holds in memory."""
     if value is None:
         return None, 0
     # `type(...) is dict` first: an ABC isinstance check costs ~0.1 µs on the hot path.

@@ -36,7 +36,7 @@ from ._export._mapping import (
 from ._export._otlp_types import OtlpLogRecord
 from ._pipeline._stats import Stats
 from ._processors import ProcessorChain
-from ._record import EventRecord, QueuedEvent
+from ._record import QUEUED_SIZE, EventRecord, QueuedEvent
 
 __all__ = ["CapturedEvent", "CapturedEvents", "capture"]
 
@@ -114,7 +114,7 @@ class CapturePipeline(NullPipeline):
         self._sink = sink
 
     def submit(self, queued: QueuedEvent) -> bool:
-        processed = self._chain.run(EventRecord(*queued))
+        processed = self._chain.run(EventRecord(*queued[:QUEUED_SIZE]))
         if processed is not None:
             self._sink.append(CapturedEvent.from_otlp(to_otlp(processed)))
         return True

@@ -40,11 +40,6 @@ class Sender:
         self._thread.start()
 
     @property
-    def busy(self) -> bool:
-        """A batch is in flight, or its result has not been collected with ``wait()``."""
-        return self._job is not None
-
-    @property
     def finished(self) -> bool:
         """The batch in flight is over: ``wait()`` returns at once."""
         return self._done.is_set()
@@ -60,11 +55,11 @@ class Sender:
         """Wait up to ``timeout`` seconds for the batch in flight to end; True once it has."""
         return self._done.wait(timeout)
 
-    def wait(self, timeout: float | None = None) -> ExportResult | None:
-        """The result of the batch in flight (clearing it), or None if still running."""
-        if not self._done.wait(timeout):
-            return None
+    def wait(self) -> ExportResult:
+        """The result of the batch in flight, once it is over (clearing it for the next)."""
+        self._done.wait()
         result, self._result, self._job = self._result, None, None
+        assert result is not None, "wait() without a batch in flight"
         return result
 
     def stop(self) -> None:

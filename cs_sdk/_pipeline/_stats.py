@@ -12,6 +12,8 @@ import itertools
 import threading
 from typing import Final, Literal, TypedDict, get_args
 
+from .._fork import register_for_fork
+
 DropReason = Literal[
     "queue_full",
     "invalid",
@@ -95,6 +97,7 @@ class Stats:
     def __init__(self) -> None:
         self.counters: dict[str, Counter] = {name: Counter() for name in COUNTERS}
         self.drops: dict[str, Counter] = {reason: Counter() for reason in DROP_REASONS}
+        register_for_fork(self)
 
     def count(self, name: str, n: int = 1) -> None:
         counter = self.counters[name]
@@ -110,7 +113,7 @@ class Stats:
         else:
             counter.add_many(n)
 
-    def reinit_after_fork(self) -> None:
+    def _reinit_after_fork(self) -> None:
         """In a forked child: a lock held by a parent thread at fork time is replaced."""
         for counter in (*self.counters.values(), *self.drops.values()):
             counter.reset_lock_after_fork()

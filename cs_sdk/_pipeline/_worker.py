@@ -168,10 +168,6 @@ class BatchPipeline:
             self._wake.set()
         return True
 
-    def queued_bytes(self) -> int:
-        """The estimated memory held by queued events."""
-        return max(self._bytes_in - self._bytes_out, 0)
-
     def queued(self) -> int:
         return sum(1 for item in list(self._queue) if type(item) is tuple)
 
@@ -268,7 +264,7 @@ class BatchPipeline:
                     self._resolve(item)
                 continue
             self._bytes_out += item[QUEUED_SIZE]  # type: ignore[index]
-            record = chain_run(EventRecord(*item))  # type: ignore[misc]
+            record = chain_run(EventRecord(*item[:QUEUED_SIZE]))  # type: ignore[index]
             if record is None:
                 continue
             try:
@@ -331,8 +327,6 @@ class BatchPipeline:
             return
         result = self._sender.wait()
         self._in_flight = None
-        if result is None:  # cannot happen: wait() without a timeout returns the result
-            result = ExportResult(0, flight.count, "internal_error")
         if flight.batch_id is not None:
             self._settle_replay(flight.batch_id, result)
             return

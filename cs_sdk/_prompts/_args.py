@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from .._errors import InvalidEventError
 from .._log import warn_once
-from .._validate import MAX_NAME_LENGTH
+from .._validate import MAX_NAME_LENGTH, normalize_id
 
 __all__ = ["MAX_ID", "as_id", "valid_ids"]
 
@@ -29,9 +29,9 @@ _T = TypeVar("_T")
 
 
 def as_id(value: _T) -> _T:
-    """A user or account id as the recording calls keep it: an int (a database key) as its
-    digits, anything else unchanged (``bool`` is not an id)."""
-    return str(value) if type(value) is int else value  # type: ignore[return-value]
+    """A user or account id as the recording calls keep it (:func:`normalize_id`): an int
+    (a database key) as its digits, anything else unchanged (``bool`` is not an id)."""
+    return normalize_id(value)  # type: ignore[return-value]
 
 
 def valid_ids(

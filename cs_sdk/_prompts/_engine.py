@@ -25,11 +25,11 @@ from collections.abc import Callable
 from typing import Protocol
 
 from .._context import current_identity
+from .._fork import register_for_fork
 from .._log import logger, warn_once
 from ..events._base import Event
 from ..events._builtin import PromptDismissed, PromptShown
 from ..state import MemoryStore, ShowRules, StateStore, TtlCache
-from ..state._fork import register_for_fork
 from ._args import as_id, valid_ids
 from ._config import PromptConfig
 from ._rules import CompiledConfig, Evaluation, Prompt, UserEntry, compile_config, evaluate, explain

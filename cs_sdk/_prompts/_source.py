@@ -29,9 +29,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .._config import shown_url
 from .._errors import PromptConfigError
+from .._fork import register_for_fork
 from .._log import logger, warn_once
-from ..state._fork import register_for_fork
 from ._config import PromptConfig, format_of, load_config, parse_config
 
 __all__ = ["ConfigSource", "FileSource", "StaticSource", "UrlSource"]
@@ -176,14 +177,6 @@ class FileSource:
         pass
 
 
-def _redacted(url: str) -> str:
-    # Credentials may sit in the user part or the query string: never log them.
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
 class UrlSource:
     """A document at an http(s) URL, polled with ETag/If-None-Match from a daemon thread.
 
@@ -204,7 +197,7 @@ class UrlSource:
         http_client: httpx.Client | None = None,
     ) -> None:
         self.url = url
-        self._shown_url = _redacted(url)
+        self._shown_url = shown_url(url)  # credentials may sit in user info or query
         self._interval = interval
         self._timeout = timeout
         self._given_client = http_client

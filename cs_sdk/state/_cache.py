@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from ._fork import register_for_fork
+from .._fork import register_for_fork
 
 __all__ = ["TtlCache"]
 

@@ -13,8 +13,8 @@ import threading
 import time
 from dataclasses import replace
 
+from .._fork import register_for_fork
 from ._base import NO_HISTORY, Membership, PilotPeriod, PromptHistory, ShowRules, UserState
-from ._fork import register_for_fork
 
 __all__ = ["MemoryStore"]
 

@@ -20,8 +20,8 @@ import time
 from typing import Any
 
 from .._errors import ConfigError
+from .._fork import register_for_fork
 from ._base import NO_HISTORY, Membership, PilotPeriod, PromptHistory, ShowRules, UserState
-from ._fork import register_for_fork
 
 __all__ = ["RedisStore"]
 

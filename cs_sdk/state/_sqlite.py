@@ -10,7 +10,7 @@ run beside a writer; ``busy_timeout`` makes a writer wait for the lock instead o
 write lock *before* reading, so two processes can never both pass the check.
 
 A connection never crosses a fork: the child of a fork opens its own on first use, and
-the lock a parent thread may have held at that moment is replaced (see ``state/_fork.py``).
+the lock a parent thread may have held at that moment is replaced (see ``cs_sdk/_fork.py``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .._fork import register_for_fork
 from ._base import NO_HISTORY, Membership, PilotPeriod, PromptHistory, ShowRules, UserState
-from ._fork import register_for_fork
 
 __all__ = ["SqliteStore"]
 

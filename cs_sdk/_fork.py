@@ -1,4 +1,4 @@
-"""Fork safety for the locks and connections of stores, caches and prompt sources.
+"""Fork safety for the locks and connections of stats, stores, caches and prompt sources.
 
 ``os.fork()`` copies every lock in the state it is in. A lock that another thread of the
 parent held at that moment (the worker tagging an event, a request thread enrolling a user)
@@ -18,9 +18,9 @@ child calls its ``_reinit_after_fork()`` before any of its own code runs::
             self._lock = threading.Lock()
 
 The registry holds weak references, so registering keeps nothing alive. Hooks registered
-with ``os.register_at_fork`` run in registration order: this module is imported with
-``cs_sdk.state``, before the client registers its own hook, so the stores are usable again
-by the time the client restarts its worker in the child.
+with ``os.register_at_fork`` run in registration order: this module is imported (by the
+stats, the stores and the caches) before ``_client`` registers its own hook, so all of them
+are usable again by the time the client restarts its worker in the child.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import os
 import weakref
 from typing import Protocol
 
-from .._log import logger
+from ._log import logger
 
 __all__ = ["ForkAware", "register_for_fork"]
 
