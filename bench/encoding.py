@@ -60,7 +60,7 @@ from cs_sdk._export._mapping import build_scope, to_otlp
 from cs_sdk._export._otlp_types import OtlpLogRecord, OtlpScope
 from cs_sdk._export._protobuf import ProtobufEncoder
 from cs_sdk._record import EventRecord
-from cs_sdk._validate import check_properties
+from cs_sdk._validate import check_properties_sized
 from cs_sdk.events._builtin import MILESTONE
 
 from ._peers import EVENT, USERS, properties
@@ -86,7 +86,7 @@ def make_records(n: int, in_span: float, seed: int = 2048) -> list[OtlpLogRecord
             start + i * rng.randint(1_000, 2_000_000),
             MILESTONE,
             EVENT,
-            check_properties(properties(i)),
+            check_properties_sized(properties(i))[0],
             None,
             rng.choice(USERS),
             None,

@@ -22,7 +22,7 @@ import httpx
 from . import _log
 from ._config import Config, resolve, shown_url
 from ._context import _current as _identity_var
-from ._context import active_span_ids
+from ._context import active_span_ids, current_otel_context
 from ._errors import ConfigError, InvalidEventError
 from ._export._encoding import make_encoder
 from ._export._exporter import OtlpHttpExporter
@@ -88,6 +88,17 @@ def _timestamp_ns(value: object) -> int:
     if not 0 <= ns <= _MAX_TIMESTAMP_NS:
         raise InvalidEventError("timestamp", _RULE_TIMESTAMP)
     return ns
+
+
+def _random_id_base() -> int:
+    """Event ids are ``hex(base + sequence number)``: 64 random bits, the top one set so that
+    every id has 32 hex digits, then 64 bits of sequence. ``hex()`` is ~0.1 µs cheaper per
+    event than formatting with padding."""
+    return (int.from_bytes(os.urandom(8), "big") | 1 << 63) << 64
+
+
+_hex = hex
+_time_ns = time.time_ns
 
 
 def _identifier(field: str, value: object) -> str:
@@ -157,9 +168,10 @@ class Client:
         self._strict = self.config.strict
         self._stats = Stats()
         self._next_seq = self._stats.counters["recorded"].add
-        self._id_prefix = os.urandom(8).hex()
+        self._id_base = _random_id_base()
         self._opted_out: set[str] = set()
         self._closed = False
+        self._submit: Callable[[QueuedEvent], bool] = NullPipeline().submit
         self._shutdown_hooks: list[Callable[[], None]] = []
         self._http_client = http_client
         # Enrichment order: typed body, pilot tags, redaction, then the user's before_send,
@@ -172,6 +184,7 @@ class Client:
             self._pipeline: Pipeline = NullPipeline()
         else:
             self._pipeline = factory(self.config, self._stats, self.processors)
+        self._submit = self._pipeline.submit
         try:
             attach_pilots(self)  # sets self.pilots / self.prompts, adds their steps
         except BaseException:
@@ -191,6 +204,12 @@ class Client:
                 shown_url(self.config.logs_endpoint),
             )
         _live_clients.add(self)
+
+    def _swap_pipeline(self, pipeline: Pipeline) -> Pipeline:
+        """Send events to ``pipeline`` from now on (``testing.capture``); the previous one."""
+        previous, self._pipeline = self._pipeline, pipeline
+        self._submit = pipeline.submit
+        return previous
 
     def _default_pipeline(self, config: Config, stats: Stats, chain: ProcessorChain) -> Pipeline:
         scope = build_scope(dict(config.resource_attributes), _sdk_version())
@@ -376,27 +395,30 @@ class Client:
         timestamp: object,
         size: int,
     ) -> str | None:
-        identity = _identity_var.get()
+        identity = _identity_var.get()  # its ids were checked when the scope was entered
         if user_id is None:
-            user_id = identity.user_id
+            user_id = identity[0]
         elif type(user_id) is not str or not user_id:
             user_id = _identifier("user_id", user_id)
         if account_id is None:
-            account_id = identity.account_id
+            account_id = identity[1]
         elif type(account_id) is not str or not account_id:
             account_id = _identifier("account_id", account_id)
         if session_id is None:
-            session_id = identity.session_id
+            session_id = identity[2]
         elif type(session_id) is not str or not session_id:
             session_id = _identifier("session_id", session_id)
         if self._opted_out and user_id in self._opted_out:
             self._stats.drop("opted_out")
             return None
-        trace_id, span_id, flags = active_span_ids()
-        event_id = f"{self._id_prefix}{self._next_seq():016x}"
+        if current_otel_context():  # an empty context (the usual case) holds no span
+            trace_id, span_id, flags = active_span_ids()
+        else:
+            trace_id = span_id = flags = 0
+        event_id = _hex(self._id_base + self._next_seq())[2:]
         queued = (
             event_id,
-            time.time_ns() if timestamp is None else _timestamp_ns(timestamp),
+            _time_ns() if timestamp is None else _timestamp_ns(timestamp),
             schema,
             name,
             body,
@@ -409,7 +431,7 @@ class Client:
             flags,
             RECORD_BYTES + size,
         )
-        return event_id if self._pipeline.submit(queued) else None
+        return event_id if self._submit(queued) else None
 
     def _invalid(self, error: InvalidEventError) -> None:
         if self._strict:
@@ -517,7 +539,7 @@ class Client:
 
     def _after_fork_in_child(self) -> None:
         # Parent and child must never mint the same event id; counters carry on from the fork.
-        self._id_prefix = os.urandom(8).hex()
+        self._id_base = _random_id_base()
         if not self._closed and not self._disabled:
             self._pipeline.reinit_after_fork()
 

@@ -87,14 +87,15 @@ def identify(
         _current.reset(token)
 
 
-_get_current_context = otel_context.get_current
+current_otel_context = otel_context.get_current
+"""The active OpenTelemetry context: empty (falsy) outside any span, the usual case."""
 _get_current_span = trace.get_current_span
 _INVALID_SPAN_ID = trace.INVALID_SPAN_ID
 
 
 def active_span_ids() -> tuple[int, int, int]:
     """``(trace_id, span_id, trace_flags)`` of the active span, or zeros outside one."""
-    if not _get_current_context():
+    if not current_otel_context():
         return 0, 0, 0  # an empty OpenTelemetry context holds no span: the usual case, fast
     context = _get_current_span().get_span_context()
     if context.span_id == _INVALID_SPAN_ID:

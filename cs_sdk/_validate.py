@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._errors import InvalidEventError
+from ._shapes import note_valid_shape, shape_check
 
 MAX_NAME_LENGTH = 256
 MAX_STRING_LENGTH = 65_536
@@ -93,14 +94,24 @@ def check_properties_sized(
     estimated bytes the copy holds in memory."""
     if value is None:
         return None, 0
+    if type(value) is dict:
+        # The usual case: a shape seen before, checked by its generated checker (_shapes.py).
+        copy = value.copy()
+        check = shape_check(tuple(copy))
+        if check is not None:
+            size = check(copy)
+            if size >= 0:
+                return copy, size
     # `type(...) is dict` first: an ABC isinstance check costs ~0.1 µs on the hot path.
-    if type(value) is not dict and not isinstance(value, Mapping):
+    elif not isinstance(value, Mapping):
         raise InvalidEventError(field, "must be a dict")
     if len(value) > MAX_PROPERTIES:
         raise InvalidEventError(field, f"must have at most {MAX_PROPERTIES} keys")
     if not value:
         return None, 0
-    return _check_mapping(value, field, 1)
+    valid, size = _check_mapping(value, field, 1)
+    note_valid_shape(valid, VALUE_BYTES, MAX_STRING_LENGTH)
+    return valid, size
 
 
 def estimated_bytes(value: Any) -> int:
@@ -135,8 +146,13 @@ def _check_mapping(
     # an existing key during iteration is allowed: the dict does not change size).
     copy: dict[str, Any] = dict(value)
     size = VALUE_BYTES * _len(copy)
+    subclassed_keys = False
     for key, item in copy.items():
-        if type(key) is not _str or not key or _len(key) > _max_name:
+        if type(key) is not _str:
+            if not isinstance(key, _str):
+                raise InvalidEventError(field, _RULE_KEY)
+            subclassed_keys = True  # a StrEnum member, say: sent as its plain string
+        if not key or _len(key) > _max_name:
             raise InvalidEventError(field, _RULE_KEY)
         kind = type(item)
         if kind is _str:
@@ -153,6 +169,8 @@ def _check_mapping(
         elif item is not None and kind is not _bool:
             item = copy[key] = _check_nested(item, f"{field}.{key}", depth)
             size += estimated_bytes(item)
+    if subclassed_keys:
+        copy = {str.__str__(key): item for key, item in copy.items()}
     return copy, size
 
 
@@ -172,8 +190,8 @@ def _check_nested(value: Any, field: str, depth: int) -> Any:
     # Subclasses of the scalar types (IntEnum, str subclasses) are normalised to the base type.
     if isinstance(value, bool):
         return bool(value)
-    if isinstance(value, str):
-        return _check_item(str(value), field, depth)
+    if isinstance(value, str):  # str.__str__: the value, not an Enum's "Color.RED"
+        return _check_item(str.__str__(value), field, depth)
     if isinstance(value, int):
         return _check_item(int(value), field, depth)
     if isinstance(value, float):

@@ -131,12 +131,11 @@ def capture(client: Client | None = None, **options: Any) -> Iterator[CapturedEv
     events = CapturedEvents()
     target = client if client is not None else (None if options else _api.get_client())
     if target is not None:
-        saved = target._pipeline
-        target._pipeline = CapturePipeline(target.processors, events)
+        saved = target._swap_pipeline(CapturePipeline(target.processors, events))
         try:
             yield events
         finally:
-            target._pipeline = saved
+            target._swap_pipeline(saved)
         return
 
     def factory(config: Config, stats: Stats, chain: ProcessorChain) -> CapturePipeline:
