@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import httpx
 
 from . import _log
+from ._accelerated import accelerated_milestone
 from ._config import Config, resolve, shown_url
 from ._context import _current as _identity_var
 from ._context import active_span_ids, current_otel_context
@@ -88,13 +89,6 @@ def _timestamp_ns(value: object) -> int:
     if not 0 <= ns <= _MAX_TIMESTAMP_NS:
         raise InvalidEventError("timestamp", _RULE_TIMESTAMP)
     return ns
-
-
-def _random_id_base() -> int:
-    """Event ids are ``hex(base + sequence number)``: 64 random bits, the top one set so that
-    every id has 32 hex digits, then 64 bits of sequence. ``hex()`` is ~0.1 µs cheaper per
-    event than formatting with padding."""
-    return (int.from_bytes(os.urandom(8), "big") | 1 << 63) << 64
 
 
 _hex = hex
@@ -168,7 +162,7 @@ class Client:
         self._strict = self.config.strict
         self._stats = Stats()
         self._next_seq = self._stats.counters["recorded"].add
-        self._id_base = _random_id_base()
+        self._reseed_ids()
         self._opted_out: set[str] = set()
         self._closed = False
         self._submit: Callable[[QueuedEvent], bool] = NullPipeline().submit
@@ -203,7 +197,24 @@ class Client:
                 "network unencrypted. Use https.",
                 shown_url(self.config.logs_endpoint),
             )
+        if self.config.speedups and not self._disabled and type(self).milestone is Client.milestone:
+            fast = accelerated_milestone(self, Client.milestone)
+            if fast is not None:
+                # An instance attribute shadows the method: callers get the C function directly.
+                vars(self)["milestone"] = fast
         _live_clients.add(self)
+
+    @property
+    def _accelerated(self) -> bool:
+        """Whether ``milestone()`` runs in C (``_speedups.c``) rather than in Python."""
+        return "milestone" in vars(self)
+
+    def _reseed_ids(self) -> None:
+        """Event ids are ``hex(_id_base + sequence number)``: 64 random bits, the top one set
+        so that every id has 32 hex digits, then 64 bits of sequence. ``hex()`` is ~0.1 µs
+        cheaper per event than formatting with padding; the C path formats ``_id_high``."""
+        self._id_high = int.from_bytes(os.urandom(8), "big") | 1 << 63
+        self._id_base = self._id_high << 64
 
     def _swap_pipeline(self, pipeline: Pipeline) -> Pipeline:
         """Send events to ``pipeline`` from now on (``testing.capture``); the previous one."""
@@ -539,7 +550,7 @@ class Client:
 
     def _after_fork_in_child(self) -> None:
         # Parent and child must never mint the same event id; counters carry on from the fork.
-        self._id_base = _random_id_base()
+        self._reseed_ids()
         if not self._closed and not self._disabled:
             self._pipeline.reinit_after_fork()
 

@@ -59,6 +59,7 @@ class Config:
     spool_max_bytes: int = 256 * 1024 * 1024
     prompts: str | None = None
     state: str = "memory"
+    speedups: bool = True
 
     def __repr__(self) -> str:
         # Header values are credentials (API keys, bearer tokens): never print them.
@@ -309,7 +310,10 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
     if disabled is None:
         disabled = env.flag("OTEL_SDK_DISABLED")
     values["disabled"] = bool(disabled)
-    for name in ("strict", "verify", "redact_pii", "metrics"):
+    speedups = env.flag("CS_SDK_SPEEDUPS")
+    if speedups is not None:
+        values["speedups"] = speedups
+    for name in ("strict", "verify", "redact_pii", "metrics", "speedups"):
         if name in opts:
             if not isinstance(opts[name], bool):
                 raise ConfigError(f"{name} must be True or False, got {opts[name]!r}")

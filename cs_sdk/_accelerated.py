@@ -1,0 +1,57 @@
+"""The optional C accelerator of ``Client.milestone()`` (``_speedups.c``), fitted to a client.
+
+Built by ``pip install`` where a C compiler is available on CPython; elsewhere, or with
+``speedups=False`` / ``CS_SDK_SPEEDUPS=false``, the pure-Python method runs. Both build the
+same queued event; the C path hands every input it does not take (invalid ones included) to
+the Python method, so behaviour cannot differ, only the cost: ~0.5 µs instead of ~1.6 µs for
+an 8-property milestone on the caller's thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from ._context import _current as identity_var
+from ._context import active_span_ids, current_otel_context, otel_context_var
+from ._validate import MAX_NAME_LENGTH, MAX_PROPERTIES, MAX_STRING_LENGTH, RECORD_BYTES, VALUE_BYTES
+from .events._builtin import MILESTONE
+
+
+def _load() -> ModuleType | None:
+    try:
+        from . import _speedups
+    except ImportError:  # not built: no compiler at install time, or not CPython
+        return None
+    return _speedups
+
+
+_speedups = _load()
+AVAILABLE = _speedups is not None
+
+
+def accelerated_milestone(
+    client: Any, slow: Callable[..., str | None]
+) -> Callable[..., str | None] | None:
+    """``client.milestone`` in C, falling back to ``slow`` (the unbound Python method); None
+    when the accelerator is not built."""
+    if _speedups is None:
+        return None
+    recorder = _speedups.Recorder(
+        client=client,
+        slow=slow,
+        schema=MILESTONE,
+        identity_var=identity_var,
+        otel_context=otel_context_var() or current_otel_context,
+        span_ids=active_span_ids,
+        time_ns=time.time_ns,
+        max_name=MAX_NAME_LENGTH,
+        max_string=MAX_STRING_LENGTH,
+        max_properties=MAX_PROPERTIES,
+        record_bytes=RECORD_BYTES,
+        value_bytes=VALUE_BYTES,
+    )
+    milestone: Callable[..., str | None] = recorder.milestone
+    return milestone
