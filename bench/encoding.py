@@ -5,7 +5,7 @@ compress, in one process, on one set of records: ``--records`` (default 2048, a 
 milestone events as ``Client.milestone`` records them, each with the 8 varied properties of
 ``bench._peers.properties(i)``, a user from ``bench._peers.USERS`` and, for a share
 ``--in-span`` of them (default 0.5), an active span's (random) trace and span id, mapped to
-OTLP with ``cs_sdk._export._mapping.to_otlp`` as the worker does.
+OTLP with ``cs_sdk._export._mapping.to_otlp`` for (a) to (c).
 
 Encoders, in microseconds per record for the whole request body (median of ``--repeat`` runs,
 interleaved so that drift on the machine spreads over all of them evenly):
@@ -16,7 +16,9 @@ interleaved so that drift on the machine spreads over all of them evenly):
 (b) cs_sdk's ``ProtobufEncoder``: ``encode_record`` per record, then ``encode_request``,
     with the encoder's caches warm as in the long-lived worker (and, for reference, with a
     fresh encoder per batch);
-(c) cs_sdk's ``JsonEncoder`` (OTLP/JSON), the same way.
+(c) cs_sdk's ``JsonEncoder`` (OTLP/JSON), the same way;
+(d) the worker's whole step from event record to bytes, mapping (``to_otlp``) included, as
+    two steps; (e) the same in one pass, as the worker runs it (``encode_event``).
 
 (a) and (b) are checked to produce identical bytes. The ratio (a)/(b) is printed against its
 target of 3x. Then gzip at zlib levels 1, 3, 6 and 9 on both encoded batches: compression
@@ -73,7 +75,12 @@ TARGET = 3.0  # (a)/(b): the hand-written writer must be at least this many time
 
 
 def make_records(n: int, in_span: float, seed: int = 2048) -> list[OtlpLogRecord]:
-    """``n`` mapped milestone records, built as ``Client._emit`` and the worker build them;
+    """``make_events``, mapped to OTLP as the two-step path maps them."""
+    return [to_otlp(event) for event in make_events(n, in_span, seed)]
+
+
+def make_events(n: int, in_span: float, seed: int = 2048) -> list[EventRecord]:
+    """``n`` milestone event records, built as ``Client._emit`` and the worker build them;
     a share ``in_span`` of them recorded inside a span (random, incompressible ids)."""
     rng = random.Random(seed)
     id_prefix = rng.randbytes(8).hex()
@@ -95,7 +102,7 @@ def make_records(n: int, in_span: float, seed: int = 2048) -> list[OtlpLogRecord
             rng.getrandbits(64) if traced else 0,
             1 if traced else 0,
         )
-        records.append(to_otlp(event))
+        records.append(event)
     return records
 
 
@@ -199,7 +206,8 @@ def versions() -> dict[str, str]:
 
 
 def run(n: int, repeat: int, in_span: float) -> dict[str, Any]:
-    records = make_records(n, in_span)
+    events = make_events(n, in_span)
+    records = [to_otlp(event) for event in events]
     scope = build_scope({"service.name": "bench"}, cs_sdk.__version__)
     protobuf = ProtobufEncoder(scope)
     json_encoder = JsonEncoder(scope)
@@ -213,6 +221,14 @@ def run(n: int, repeat: int, in_span: float) -> dict[str, Any]:
         encode = encoder.encode_record
         return encoder.encode_request([encode(r) for r in records])
 
+    def worker_two_steps() -> bytes:
+        encode = protobuf.encode_record
+        return protobuf.encode_request([encode(to_otlp(e)) for e in events])
+
+    def worker_one_pass() -> bytes:
+        encode = protobuf.encode_event
+        return protobuf.encode_request([encode(e) for e in events])
+
     def cs_json() -> bytes:
         encode = json_encoder.encode_record
         return json_encoder.encode_request([encode(r) for r in records])
@@ -221,12 +237,16 @@ def run(n: int, repeat: int, in_span: float) -> dict[str, Any]:
     bodies = {"protobuf": cs_protobuf(), "json": cs_json()}
     if bodies["protobuf"] != reference or cs_protobuf_fresh() != reference:
         raise SystemExit("ProtobufEncoder and SerializeToString() disagree on these records")
+    if worker_one_pass() != reference:
+        raise SystemExit("encode_event and SerializeToString() disagree on these records")
 
     encoders = {
         "(a) opentelemetry-proto messages": (lambda: opentelemetry_proto_request(scope, records)),
         "(b) cs_sdk ProtobufEncoder": cs_protobuf,
         "    fresh encoder per batch": cs_protobuf_fresh,
         "(c) cs_sdk JsonEncoder": cs_json,
+        "(d) worker: to_otlp + encode_record": worker_two_steps,
+        "(e) worker: encode_event (one pass)": worker_one_pass,
     }
     sizes = {name: len(reference if "(c)" not in name else bodies["json"]) for name in encoders}
     encode_samples = measure(encoders, repeat, n)

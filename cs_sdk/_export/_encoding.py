@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
+from .._record import EventRecord
 from ._json import JsonEncoder
 from ._otlp_types import OtlpLogRecord, OtlpScope
 from ._protobuf import ProtobufEncoder
@@ -32,6 +33,10 @@ class Encoder(Protocol):
 
     def encode_record(self, record: OtlpLogRecord) -> bytes:
         """One record's fragment; its length is what the record adds to a request."""
+        ...
+
+    def encode_event(self, record: EventRecord) -> bytes:
+        """``encode_record(to_otlp(record))``, possibly in one pass: the worker's path."""
         ...
 
     def encode_request(self, fragments: Sequence[bytes]) -> bytes:

@@ -21,6 +21,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from .._record import EventRecord
+from ._mapping import to_otlp
 from ._otlp_types import OtlpLogRecord, OtlpScope
 
 __all__ = ["JsonEncoder"]
@@ -124,6 +126,10 @@ class JsonEncoder:
             + b',"logRecords":['
         )
         self._suffix = b"]}]}]}"
+
+    def encode_event(self, record: EventRecord) -> bytes:
+        """Map and encode one event record (``Encoder.encode_event``)."""
+        return self.encode_record(to_otlp(record))
 
     def encode_record(self, record: OtlpLogRecord) -> bytes:
         """One LogRecord as a JSON object (UTF-8), for ``encode_request`` to join."""

@@ -20,6 +20,11 @@ SESSION_ID: Final = "session.id"  # OpenTelemetry semantic conventions
 ACCOUNT_ID: Final = "cs.account.id"
 PILOT_IDS: Final = "cs.pilot.ids"
 PILOT_COHORTS: Final = "cs.pilot.cohorts"
+MAPPED_ATTRIBUTES: Final = frozenset(
+    {EVENT_ID, EVENT_NAME, SCHEMA_NAME, SCHEMA_VERSION, USER_ID, SESSION_ID, ACCOUNT_ID}
+    | {PILOT_IDS, PILOT_COHORTS}
+)
+"""The attributes ``to_otlp`` writes from the record's own fields."""
 
 
 def to_otlp(record: EventRecord) -> OtlpLogRecord:

@@ -36,6 +36,21 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from .._record import EventRecord
+from ..events._base import SchemaRef
+from ._mapping import (
+    ACCOUNT_ID,
+    EVENT_ID,
+    EVENT_NAME,
+    MAPPED_ATTRIBUTES,
+    PILOT_COHORTS,
+    PILOT_IDS,
+    SCHEMA_NAME,
+    SCHEMA_VERSION,
+    SESSION_ID,
+    USER_ID,
+    to_otlp,
+)
 from ._otlp_types import SEVERITY_INFO, OtlpLogRecord, OtlpScope
 
 __all__ = ["ProtobufEncoder"]
@@ -334,6 +349,9 @@ class ProtobufEncoder:
         self._severity: dict[tuple[int, str], bytes] = {}
         self._info = self._severity_fields(SEVERITY_INFO, "INFO")
         self._event_names: dict[str, bytes] = {}
+        # For encode_event: the event id's key, and the name + schema attributes by event.
+        self._event_id_fields = self._writer.key_fields(EVENT_ID, b"\x32")
+        self._heads: dict[tuple[str, SchemaRef], bytes] = {}
 
     def encode_record(self, record: OtlpLogRecord) -> bytes:
         """One serialized LogRecord message (no tag or length: ``encode_request`` adds them)."""
@@ -349,28 +367,72 @@ class ProtobufEncoder:
             append(self._severity.get((number, text)) or self._severity_fields(number, text))
         body = record.body
         if body is not None:
-            if type(body) is dict:  # the usual body: an event's properties
-                kvlist: list[bytes] = []
-                self._pairs(body, b"\x0a", kvlist, 1)
-                values = b"".join(kvlist)
-                # body = AnyValue{kvlist_value = KeyValueList{values}}, without copying twice.
-                length = _varint(len(values))
-                parts += (b"\x2a", _varint(1 + len(length) + len(values)), b"\x32", length, values)
-            else:
-                append(_delimited(b"\x2a", self._any_value(body, 0)))
+            self._body(body, parts)
         self._pairs(record.attributes, b"\x32", parts, 0)
-        if record.flags:
-            append(b"\x45" + _pack_fixed32(record.flags))
-        if record.trace_id:
-            append(_delimited(b"\x4a", record.trace_id))
-        if record.span_id:
-            append(_delimited(b"\x52", record.span_id))
+        self._tail(record.flags, record.trace_id, record.span_id, parts)
         observed = record.observed_time_unix_nano
         if observed:
             append(b"\x59" + _pack_fixed64(observed))
         name = record.event_name
         if name:
             append(self._event_names.get(name) or self._event_name_field(name))
+        return b"".join(parts)
+
+    def encode_event(self, record: EventRecord) -> bytes:
+        """``encode_record(to_otlp(record))`` in one pass, the worker's path: no intermediate
+        ``OtlpLogRecord`` or attribute dict, and the attributes every event of one name
+        shares (its name, schema name and version) written from a cache. The bytes are the
+        same (tests/export/test_encoding.py); anything unusual takes the two-step path."""
+        event_id, name, schema = record.event_id, record.name, record.schema
+        extra = record.attributes
+        if type(event_id) is not str or type(name) is not str:
+            return self.encode_record(to_otlp(record))
+        data = _utf8(event_id)
+        if len(data) >= 0x80 or (extra and not MAPPED_ATTRIBUTES.isdisjoint(extra)):
+            # A long id (before_send may change it), or an event attribute that would
+            # replace a mapped one.
+            return self.encode_record(to_otlp(record))
+        parts: list[bytes] = []
+        append = parts.append
+        time_unix_nano = record.time_unix_nano
+        stamp = _pack_fixed64(time_unix_nano) if time_unix_nano else b""
+        if stamp:
+            append(b"\x09" + stamp)
+        append(self._info)
+        body = record.body
+        if body:  # to_otlp sends an empty body as none
+            self._body(body, parts)
+        # Attributes, in to_otlp's order: the event id, then name and schema, then the rest.
+        id_fields = self._event_id_fields
+        append(id_fields.strings[len(data)] or id_fields.string(len(data)))
+        append(data)
+        append(self._heads.get((name, schema)) or self._head(name, schema))
+        rest: dict[str, Any] = {}
+        if record.user_id is not None:
+            rest[USER_ID] = record.user_id
+        if record.session_id is not None:
+            rest[SESSION_ID] = record.session_id
+        if record.account_id is not None:
+            rest[ACCOUNT_ID] = record.account_id
+        if record.pilots:
+            rest[PILOT_IDS] = [pilot for pilot, _ in record.pilots]
+            rest[PILOT_COHORTS] = [cohort or "" for _, cohort in record.pilots]
+        if extra:
+            rest.update(extra)
+        if rest:
+            self._pairs(rest, b"\x32", parts, 0)
+        trace_id, span_id = record.trace_id, record.span_id
+        self._tail(
+            record.trace_flags,
+            trace_id.to_bytes(16, "big") if trace_id else b"",
+            span_id.to_bytes(8, "big") if span_id else b"",
+            parts,
+        )
+        if stamp:
+            append(b"\x59" + stamp)  # observed time: the same instant
+        event_name = schema.name
+        if event_name:
+            append(self._event_names.get(event_name) or self._event_name_field(event_name))
         return b"".join(parts)
 
     def encode_request(self, fragments: Sequence[bytes]) -> bytes:
@@ -390,6 +452,37 @@ class ProtobufEncoder:
         resource_logs_size = len(self._resource_field) + 1 + len(parts[3]) + scope_logs_size
         parts[0] = b"\x0a" + _varint(resource_logs_size)
         return b"".join(parts)
+
+    def _body(self, body: Any, parts: list[bytes]) -> None:
+        if type(body) is dict:  # the usual body: an event's properties
+            kvlist: list[bytes] = []
+            self._pairs(body, b"\x0a", kvlist, 1)
+            values = b"".join(kvlist)
+            # body = AnyValue{kvlist_value = KeyValueList{values}}, without copying twice.
+            length = _varint(len(values))
+            parts += (b"\x2a", _varint(1 + len(length) + len(values)), b"\x32", length, values)
+        else:
+            parts.append(_delimited(b"\x2a", self._any_value(body, 0)))
+
+    @staticmethod
+    def _tail(flags: int, trace_id: bytes, span_id: bytes, parts: list[bytes]) -> None:
+        if flags:
+            parts.append(b"\x45" + _pack_fixed32(flags))
+        if trace_id:
+            parts.append(_delimited(b"\x4a", trace_id))
+        if span_id:
+            parts.append(_delimited(b"\x52", span_id))
+
+    def _head(self, name: str, schema: SchemaRef) -> bytes:
+        """The KeyValues of cs.event.name, cs.schema.name and cs.schema.version, together."""
+        heads = self._heads
+        if len(heads) >= _KEY_CACHE_LIMIT:
+            heads.clear()
+        parts: list[bytes] = []
+        mapped = {EVENT_NAME: name, SCHEMA_NAME: schema.name, SCHEMA_VERSION: schema.version}
+        self._pairs(mapped, b"\x32", parts, 0)
+        encoded = heads[(name, schema)] = b"".join(parts)
+        return encoded
 
     def _severity_fields(self, number: int, text: str) -> bytes:
         encoded = b""

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Final
 
 from .._export._encoding import Encoder
 from .._export._exporter import ExportResult, OtlpHttpExporter
-from .._export._mapping import to_otlp
 from .._log import logger, warn_once
 from .._processors import ProcessorChain
 from .._record import QUEUED_SIZE, EventRecord, QueuedEvent
@@ -237,7 +236,7 @@ class BatchPipeline:
     def _drain(self) -> None:
         queue = self._queue
         chain_run = self._chain.run
-        encode = self._encoder.encode_record
+        encode = self._encoder.encode_event
         countdown = _YIELD_EVERY
         while True:
             countdown -= 1
@@ -268,7 +267,7 @@ class BatchPipeline:
             if record is None:
                 continue
             try:
-                fragment = encode(to_otlp(record))
+                fragment = encode(record)
             except Exception:
                 self._stats.drop("internal_error")
                 warn_once("encode", "cs_sdk: an event could not be encoded and was dropped")

@@ -36,9 +36,12 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeL
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
 from cs_sdk._export._json import JsonEncoder
-from cs_sdk._export._mapping import build_scope
+from cs_sdk._export._mapping import MAPPED_ATTRIBUTES, build_scope, to_otlp
 from cs_sdk._export._otlp_types import OtlpLogRecord, OtlpScope
 from cs_sdk._export._protobuf import ProtobufEncoder
+from cs_sdk._record import EventRecord
+from cs_sdk.events._base import SchemaRef
+from cs_sdk.events._builtin import FEEDBACK, MILESTONE, OUTCOME
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -684,3 +687,54 @@ def test_an_empty_fragment_list_is_a_valid_request() -> None:
         JsonEncoder(scope).encode_request([]), ExportLogsServiceRequest()
     )
     assert json_message == request
+
+
+# -- the worker's one-pass path: EventRecord straight to bytes -------------------------------
+
+ids_or_none = st.one_of(st.none(), st.sampled_from(("u1", "acme", "")), short_texts)
+event_records = st.builds(
+    EventRecord,
+    event_id=st.one_of(
+        st.just("c0ffee" * 5 + "00"), texts, st.sampled_from(("", "é" * 64, "x" * 127))
+    ),
+    time_unix_nano=times,
+    schema=st.one_of(
+        st.sampled_from((MILESTONE, OUTCOME, FEEDBACK)),
+        st.builds(SchemaRef, short_texts, st.sampled_from(("1.0.0", ""))),
+    ),
+    name=st.one_of(st.sampled_from(("report_created", "nps")), texts),
+    body=st.one_of(st.none(), st.just({}), attribute_maps, values),
+    attributes=st.one_of(
+        st.none(),
+        st.just({}),
+        attribute_maps,
+        st.dictionaries(st.sampled_from(sorted(MAPPED_ATTRIBUTES)), values, max_size=2),
+    ),
+    user_id=ids_or_none,
+    account_id=ids_or_none,
+    session_id=ids_or_none,
+    trace_id=st.one_of(st.just(0), st.integers(1, 2**128 - 1)),
+    span_id=st.one_of(st.just(0), st.integers(1, 2**64 - 1)),
+    trace_flags=st.one_of(st.just(0), st.integers(0, 255)),
+)
+pilot_tags = st.lists(st.tuples(short_texts, st.one_of(st.none(), short_texts)), max_size=2).map(
+    tuple
+)
+
+
+@PROPERTIES
+@given(batch=st.lists(st.tuples(event_records, pilot_tags), max_size=4))
+def test_encode_event_writes_exactly_what_mapping_then_encoding_writes(
+    batch: list[tuple[EventRecord, tuple[tuple[str, str | None], ...]]],
+) -> None:
+    one_pass, two_steps = ProtobufEncoder(OtlpScope()), ProtobufEncoder(OtlpScope())
+    for _ in range(2):  # the second time from the encoders' caches
+        for record, pilots in batch:
+            record.pilots = pilots
+            assert one_pass.encode_event(record) == two_steps.encode_record(to_otlp(record))
+
+
+def test_json_encode_event_is_mapping_then_encoding() -> None:
+    record = EventRecord("e1", 5, MILESTONE, "m", {"a": 1}, None, "u1", None, None, 0, 0, 0)
+    encoder = JsonEncoder(OtlpScope())
+    assert encoder.encode_event(record) == encoder.encode_record(to_otlp(record))
