@@ -1,4 +1,5 @@
-"""The optional C accelerator of ``Client.milestone()`` (``_speedups.c``), fitted to a client.
+"""The optional C accelerator (``_speedups.c``): ``Client.milestone()`` fitted to a client,
+and the protobuf writer's loop over flat dicts.
 
 Built by ``pip install`` where a C compiler is available on CPython; elsewhere, or with
 ``speedups=False`` / ``CS_SDK_SPEEDUPS=false``, the pure-Python method runs. Both build the
@@ -30,6 +31,11 @@ def _load() -> ModuleType | None:
 
 _speedups = _load()
 AVAILABLE = _speedups is not None
+
+encode_pairs: Callable[[dict[str, Any], bytes], bytes | None] | None = (
+    _speedups.encode_pairs if _speedups is not None else None
+)
+"""``_Writer.pairs`` in C for flat dicts of scalars (None: not built), see _protobuf.py."""
 
 
 def accelerated_milestone(

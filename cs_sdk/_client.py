@@ -224,7 +224,7 @@ class Client:
 
     def _default_pipeline(self, config: Config, stats: Stats, chain: ProcessorChain) -> Pipeline:
         scope = build_scope(dict(config.resource_attributes), _sdk_version())
-        encoder = make_encoder(config.protocol, scope)
+        encoder = make_encoder(config.protocol, scope, accelerated=config.speedups)
 
         def make_exporter(interrupt: threading.Event) -> OtlpHttpExporter:
             return OtlpHttpExporter(

@@ -17,6 +17,11 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <string.h>
+
+#if PY_VERSION_HEX < 0x030B0000
+#define PyFloat_Pack8 _PyFloat_Pack8 /* public from 3.11 */
+#endif
 
 typedef struct {
     PyObject_HEAD
@@ -400,6 +405,189 @@ failed:
     return internal_error(self);
 }
 
+/* -- encode_pairs: flat dicts of scalars as OTLP KeyValues (the worker's hot loop) -------- */
+
+static inline Py_ssize_t
+varint_length(unsigned long long value)
+{
+    Py_ssize_t n = 1;
+    while (value >= 0x80) {
+        value >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static inline char *
+write_varint(char *out, unsigned long long value)
+{
+    while (value >= 0x80) {
+        *out++ = (char)((value & 0x7F) | 0x80);
+        value >>= 7;
+    }
+    *out++ = (char)value;
+    return out;
+}
+
+/* One value's AnyValue: its kind, and its payload (string bytes or integer). */
+typedef struct {
+    int kind; /* 0 none, 1 str, 2 int, 3 double, 4 bool */
+    const char *data;
+    Py_ssize_t length;
+    unsigned long long number;
+    double real;
+} Scalar;
+
+/* 0 when `value` is not a scalar this encoder writes exactly as _Writer.pairs does. */
+static int
+read_scalar(PyObject *value, Scalar *out)
+{
+    if (PyUnicode_CheckExact(value)) {
+        out->kind = 1;
+        out->data = PyUnicode_AsUTF8AndSize(value, &out->length);
+        if (out->data == NULL) { /* lone surrogates: Python writes U+FFFD */
+            PyErr_Clear();
+            return 0;
+        }
+        return 1;
+    }
+    if (PyLong_CheckExact(value)) {
+        int overflow;
+        long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (overflow)
+            return 0; /* outside int64: written as its digits, by Python */
+        out->kind = 2;
+        out->number = (unsigned long long)number; /* negatives: two's complement, 10 bytes */
+        return 1;
+    }
+    if (PyFloat_CheckExact(value)) {
+        out->kind = 3;
+        out->real = PyFloat_AS_DOUBLE(value);
+        return 1;
+    }
+    if (PyBool_Check(value)) {
+        out->kind = 4;
+        out->number = value == Py_True;
+        return 1;
+    }
+    if (value == Py_None) {
+        out->kind = 0;
+        return 1;
+    }
+    return 0;
+}
+
+static Py_ssize_t
+any_value_length(const Scalar *scalar)
+{
+    switch (scalar->kind) {
+    case 1:
+        return 1 + varint_length((unsigned long long)scalar->length) + scalar->length;
+    case 2:
+        return 1 + varint_length(scalar->number);
+    case 3:
+        return 9;
+    case 4:
+        return 2;
+    default:
+        return 0; /* None: an empty AnyValue */
+    }
+}
+
+static char *
+write_any_value(char *out, const Scalar *scalar)
+{
+    switch (scalar->kind) {
+    case 1:
+        *out++ = 0x0a;
+        out = write_varint(out, (unsigned long long)scalar->length);
+        memcpy(out, scalar->data, scalar->length);
+        return out + scalar->length;
+    case 2:
+        *out++ = 0x18;
+        return write_varint(out, scalar->number);
+    case 3:
+        *out++ = 0x21;
+        PyFloat_Pack8(scalar->real, out, 1); /* little-endian, bits kept (NaN payloads) */
+        return out + 8;
+    case 4:
+        *out++ = 0x10;
+        *out++ = (char)scalar->number;
+        return out;
+    default:
+        return out;
+    }
+}
+
+/* encode_pairs(values, tag) -> bytes | None
+ *
+ * The KeyValues of a dict of str keys and scalar values, each with `tag` (b"\x0a" in a
+ * KeyValueList, b"\x32" for LogRecord.attributes), exactly as _Writer.pairs in _protobuf.py
+ * writes them; None when the dict holds anything else, for Python to write. */
+static PyObject *
+encode_pairs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyBytes_Check(args[1]) || PyBytes_GET_SIZE(args[1]) != 1) {
+        PyErr_SetString(PyExc_TypeError, "encode_pairs(values: dict, tag: bytes)");
+        return NULL;
+    }
+    PyObject *values = args[0];
+    if (!PyDict_CheckExact(values))
+        Py_RETURN_NONE;
+    char tag = PyBytes_AS_STRING(args[1])[0];
+    Py_ssize_t pos = 0, total = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(values, &pos, &key, &value)) {
+        Scalar scalar;
+        Py_ssize_t key_length;
+        if (!PyUnicode_CheckExact(key) || !read_scalar(value, &scalar))
+            Py_RETURN_NONE;
+        if (PyUnicode_AsUTF8AndSize(key, &key_length) == NULL) {
+            PyErr_Clear();
+            Py_RETURN_NONE;
+        }
+        /* KeyValue.key is left out when empty (proto3), the value's tag always written. */
+        Py_ssize_t key_field =
+            key_length ? 2 + varint_length((unsigned long long)key_length) + key_length : 1;
+        Py_ssize_t any = any_value_length(&scalar);
+        Py_ssize_t size = key_field + varint_length((unsigned long long)any) + any;
+        total += 1 + varint_length((unsigned long long)size) + size;
+    }
+    PyObject *encoded = PyBytes_FromStringAndSize(NULL, total);
+    if (encoded == NULL)
+        return NULL;
+    char *out = PyBytes_AS_STRING(encoded);
+    pos = 0;
+    while (PyDict_Next(values, &pos, &key, &value)) {
+        Scalar scalar;
+        Py_ssize_t key_length;
+        const char *key_data = PyUnicode_AsUTF8AndSize(key, &key_length);
+        (void)read_scalar(value, &scalar); /* checked above; nothing ran in between */
+        Py_ssize_t key_field =
+            key_length ? 2 + varint_length((unsigned long long)key_length) + key_length : 1;
+        Py_ssize_t any = any_value_length(&scalar);
+        Py_ssize_t size = key_field + varint_length((unsigned long long)any) + any;
+        *out++ = tag;
+        out = write_varint(out, (unsigned long long)size);
+        if (key_length) {
+            *out++ = 0x0a;
+            out = write_varint(out, (unsigned long long)key_length);
+            memcpy(out, key_data, key_length);
+            out += key_length;
+        }
+        *out++ = 0x12;
+        out = write_varint(out, (unsigned long long)any);
+        out = write_any_value(out, &scalar);
+    }
+    return encoded;
+}
+
+static PyMethodDef module_methods[] = {
+    {"encode_pairs", (PyCFunction)(void (*)(void))encode_pairs, METH_FASTCALL,
+     "encode_pairs(values, tag) -> bytes | None: _Writer.pairs for flat dicts of scalars."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyMethodDef Recorder_methods[] = {
     {"milestone", (PyCFunction)(void (*)(void))Recorder_milestone,
      METH_FASTCALL | METH_KEYWORDS,
@@ -426,6 +614,7 @@ static struct PyModuleDef speedups_module = {
     .m_name = "cs_sdk._speedups",
     .m_doc = "The recording hot path in C (optional; see _speedups.c).",
     .m_size = -1,
+    .m_methods = module_methods,
 };
 
 static int

@@ -21,7 +21,7 @@ def test_the_encoding_benchmark_runs_and_finds_the_encoders_byte_identical(
     from bench import encoding
 
     assert encoding.main(["--records", "16", "--repeat", "1"]) == 0
-    assert "bytes identical" in capsys.readouterr().out
+    assert "byte-identical" in capsys.readouterr().out
 
 
 def test_the_side_by_side_benchmark_runs_every_scenario_for_cs_sdk(tmp_path: Path) -> None:

@@ -368,3 +368,14 @@ def test_the_c_path_reads_opentelemetrys_context_variable_directly() -> None:
     var = otel_context_var()
     assert var is not None  # the default runtime context: no Python call per event
     assert var.get() is otel_context.get_current()
+
+
+def test_speedups_off_keeps_the_protobuf_writer_in_python_too() -> None:
+    on = cs_sdk.Client(environ={}, endpoint="http://127.0.0.1:9")
+    off = cs_sdk.Client(environ={}, endpoint="http://127.0.0.1:9", speedups=False)
+    try:
+        assert on._pipeline._encoder._writer._flat is not None  # type: ignore[attr-defined]
+        assert off._pipeline._encoder._writer._flat is None  # type: ignore[attr-defined]
+    finally:
+        on.shutdown(0)
+        off.shutdown(0)

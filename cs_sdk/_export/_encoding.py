@@ -44,8 +44,11 @@ class Encoder(Protocol):
         ...
 
 
-def make_encoder(protocol: Literal["http/protobuf", "http/json"], scope: OtlpScope) -> Encoder:
-    """The encoder for an OTLP/HTTP protocol (``OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`` values).
+def make_encoder(
+    protocol: Literal["http/protobuf", "http/json"], scope: OtlpScope, *, accelerated: bool = True
+) -> Encoder:
+    """The encoder for an OTLP/HTTP protocol (``OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`` values);
+    ``accelerated=False`` keeps the protobuf writer off the C accelerator.
 
     Example:
         >>> make_encoder("http/json", OtlpScope()).content_type
@@ -53,4 +56,4 @@ def make_encoder(protocol: Literal["http/protobuf", "http/json"], scope: OtlpSco
     """
     if protocol == "http/json":
         return JsonEncoder(scope)
-    return ProtobufEncoder(scope)
+    return ProtobufEncoder(scope, accelerated=accelerated)

@@ -36,6 +36,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from .._accelerated import encode_pairs
 from .._record import EventRecord
 from ..events._base import SchemaRef
 from ._mapping import (
@@ -187,9 +188,11 @@ class _KeyFields:
 class _Writer:
     """Serializes AnyValue trees; owns the per-key caches of one encoder."""
 
-    __slots__ = ("_budget", "_fields")
+    __slots__ = ("_budget", "_fields", "_flat")
 
-    def __init__(self) -> None:
+    def __init__(self, accelerated: bool = True) -> None:
+        # A flat dict of scalars (nearly every body and attribute map) in one C call.
+        self._flat = encode_pairs if accelerated else None
         # tag -> key -> _KeyFields. Keys repeat from record to record but are user data, so
         # unbounded in principle: a table is dropped wholesale when it grows too large.
         self._fields: dict[bytes, dict[str, _KeyFields]] = {b"\x0a": {}, b"\x32": {}}
@@ -216,6 +219,12 @@ class _Writer:
 
         The hot loop of the encoder: a scalar costs a cache lookup and one or two appends.
         """
+        flat = self._flat
+        if flat is not None:
+            encoded = flat(values, tag)  # type: ignore[arg-type]
+            if encoded is not None:
+                parts.append(encoded)
+                return
         table = self._fields[tag]
         append = parts.append
         for key, value in values.items():
@@ -331,8 +340,8 @@ class ProtobufEncoder:
 
     content_type: str = "application/x-protobuf"
 
-    def __init__(self, scope: OtlpScope) -> None:
-        self._writer = _Writer()
+    def __init__(self, scope: OtlpScope, *, accelerated: bool = True) -> None:
+        self._writer = _Writer(accelerated)
         self._pairs = self._writer.pairs
         self._any_value = self._writer.any_value
         resource: list[bytes] = []

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import enum
 
+import pytest
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
+from cs_sdk._export import _protobuf
 from cs_sdk._export._otlp_types import OtlpLogRecord, OtlpScope
 from cs_sdk._export._protobuf import ProtobufEncoder
+
+
+@pytest.fixture(autouse=True)
+def protobuf_writer(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The caches these tests look into are the pure-Python writer's."""
+    monkeypatch.setattr(_protobuf, "encode_pairs", None)
+    return "python"
 
 
 class Area(str, enum.Enum):
