@@ -24,7 +24,7 @@ from typing import Any
 from . import _report
 from ._measure import calibrate_slice
 from ._peers import BASELINE
-from ._sink import Sink, closed_port_url
+from ._sink import BlackHole, Sink, closed_port_url
 
 ROOT = Path(__file__).resolve().parent.parent
 # Environment variables that would reconfigure an SDK away from its defaults (OTEL_BLRP_*,
@@ -128,6 +128,7 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
         "calls": args.calls or (10_000 if quick else 20_000),
         "events": args.events or (20_000 if quick else 100_000),
         "down": args.events or (20_000 if quick else 50_000),
+        "hang": min(args.events or 10_000, 10_000),  # events before a black-hole shutdown
         # Runs with the sink up, per SDK; each metric is the median over them. Peers swing a
         # lot from run to run (Segment either keeps up with a burst or drops ~40% of it,
         # depending on how the GIL falls between caller and consumer).
@@ -169,11 +170,18 @@ def merge_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def run_all(sink: Sink, sdks: list[str], p: dict[str, Any], notes: list[str]) -> _report.Results:
+def run_all(
+    sink: Sink, black_hole: BlackHole, sdks: list[str], p: dict[str, Any], notes: list[str]
+) -> _report.Results:
     """Every scenario for every SDK; repetitions interleave the SDKs so drift spreads evenly."""
-    scenarios = ["latency", "throughput"] + (["host"] if p["requests"] else []) + ["down"]
+    scenarios = ["latency", "throughput"] + (["host"] if p["requests"] else []) + ["down", "hang"]
     scenarios += ["down-trace"] if p["trace"] else []
-    counts = {"latency": p["calls"], "throughput": p["events"], "host": p["requests"]}
+    counts = {
+        "latency": p["calls"],
+        "throughput": p["events"],
+        "host": p["requests"],
+        "hang": p["hang"],
+    }
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {sdk: {} for sdk in [*sdks, BASELINE]}
     failed: set[str] = set()  # skipped SDKs are not run again
     for scenario in scenarios:
@@ -188,7 +196,11 @@ def run_all(sink: Sink, sdks: list[str], p: dict[str, Any], notes: list[str]) ->
                 spec = {
                     "sdk": sdk,
                     "scenario": scenario,
-                    "url": sink.url if up else closed_port_url(),
+                    "url": sink.url
+                    if up
+                    else black_hole.url
+                    if scenario == "hang"
+                    else closed_port_url(),
                     "events": counts.get(scenario, p["down"]),  # requests, for host
                     "pace_ms": p["pace_ms"],
                     "delivery_timeout": p["timeout"],
@@ -267,8 +279,8 @@ def main(argv: list[str]) -> int:
     notes: list[str] = []
     started = time.monotonic()
     cpu_before = cpu_seconds()
-    with Sink() as sink:
-        results = run_all(sink, sdks, p, notes)
+    with Sink() as sink, BlackHole() as black_hole:
+        results = run_all(sink, black_hole, sdks, p, notes)
 
     # Everything here is CPU-bound on a small machine: anything else running skews it.
     foreign = foreign_cores(cpu_before, time.monotonic() - started)

@@ -8,7 +8,8 @@ and, for ``host``, {"host": {"rate", "threads", "warm", "slices", "slice_iters"}
 Scenarios: ``latency`` (caller cost per call, sink up), ``throughput`` (burst, then wait for
 delivery, sink up), ``host`` (request latency of a simulated handler that records events,
 sink up; sdk ``none`` is its baseline), ``down`` (memory and shutdown with nothing listening)
-and ``down-trace`` (the same burst under tracemalloc, for the Python-heap peak only).
+``down-trace`` (the same burst under tracemalloc, for the Python-heap peak only) and ``hang``
+(shutdown with a black-hole endpoint).
 
 The result is one JSON object written to RESULT_PATH. The process then ends with ``os._exit``:
 the SDKs register atexit hooks (flush/join) that, against a dead endpoint, can block for
@@ -335,6 +336,14 @@ def scenario_down(sdk: Adapter, events: int, shutdown_limit: float) -> dict[str,
     }
 
 
+def scenario_hang(sdk: Adapter, events: int, shutdown_limit: float) -> dict[str, Any]:
+    """``events`` recorded against a black hole (connections accepted, never answered), then
+    the SDK's shutdown: how long a stuck collector can hold the host's exit."""
+    record_burst(sdk.record, 0, events)
+    time.sleep(1.0)  # the first send is hanging by now
+    return {"events": events, "shutdown_s": bounded(sdk.shutdown, shutdown_limit)}
+
+
 def scenario_down_trace(sdk: Adapter, events: int) -> dict[str, Any]:
     import tracemalloc
 
@@ -374,6 +383,8 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
         result.update(scenario_host(sdk, events, spec["host"]))
     elif scenario == "down":
         result.update(scenario_down(sdk, events, spec["shutdown_limit"]))
+    elif scenario == "hang":
+        result.update(scenario_hang(sdk, events, spec["shutdown_limit"]))
     elif scenario == "down-trace":
         result.update(scenario_down_trace(sdk, events))
     else:

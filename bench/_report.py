@@ -119,6 +119,13 @@ def rows(shutdown_limit: float, down_events: int, trace: bool, host: bool = True
         Row(
             "sink down: shutdown() s", "down", lambda r: r["shutdown_s"], "{:.2f}", unbounded=limit
         ),
+        Row(
+            "black-hole endpoint: shutdown() s",
+            "hang",
+            lambda r: r["shutdown_s"],
+            "{:.2f}",
+            unbounded=limit,
+        ),
         Row("RSS after import + init, MB", "latency", lambda r: r["rss_init_bytes"] / MB),
         Row(
             "GC-tracked objects after import + init",
@@ -276,7 +283,10 @@ the same everywhere: a named event for one of 1000 users with 8 properties (3 st
   1 s after it and the shutdown, minus RSS before the burst; the tracemalloc peak is a
   separate run (tracemalloc's own overhead would distort RSS). Held = events not
   dropped at record time. `shutdown()` is the SDK's own final-delivery call (cs_sdk:
-  `shutdown(timeout=5.0)`), stopped after {limit:g} s.
+  `shutdown(timeout=1.0)`; the peers' take no budget), stopped after {limit:g} s.
+- **black-hole endpoint**: {hang:,} events against a loopback port that accepts
+  connections and never answers (a hung collector or load balancer), 1 s for the first
+  send to hang, then the same `shutdown()`, stopped after {limit:g} s.
 - SDK log records (e.g. one "queue is full" warning per dropped event) go to a counting
   handler instead of stderr.
 """

@@ -344,6 +344,33 @@ class Sink:
         self._thread.join(5.0)
 
 
+class BlackHole:
+    """An endpoint that accepts connections and never answers (nor reads past the kernel's
+    buffers): a collector stuck behind a hung load balancer. Sends hang until the SDK's own
+    timeouts or shutdown cut them."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._held: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, name="bench-black-hole", daemon=True)
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):  # closed by close()
+            while True:
+                connection, _ = self._listener.accept()
+                self._held.append(connection)
+
+    def __enter__(self) -> BlackHole:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._listener.close()
+        for connection in self._held:
+            connection.close()
+
+
 def closed_port_url() -> str:
     """A loopback URL with nothing listening: connects fail at once with ECONNREFUSED.
 

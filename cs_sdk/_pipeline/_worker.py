@@ -34,8 +34,10 @@ from ._stats import Stats
 if TYPE_CHECKING:
     from .._spool import Spool
 
-# A shutdown that overran its budget gives the worker this long to notice the aborted request.
+# A request still in flight this long before the end of shutdown's budget is aborted, so that
+# the worker can notice and stop within the budget; it then gets _ABORT_SLACK past the end.
 _ABORT_GRACE: Final = 0.2
+_ABORT_SLACK: Final = 0.02
 # With a spool, a failing batch goes to disk after this long instead of blocking the queue.
 _SPOOL_AFTER: Final = 2.0
 _PROBE_INITIAL: Final = 0.5
@@ -197,11 +199,14 @@ class BatchPipeline:
         # Retry sleeps end now; each remaining batch gets one attempt within the budget.
         self._interrupt.set()
         self._wake.set()
-        self._thread.join(max(deadline - time.monotonic(), 0.0))
+        # A request that started before the shutdown has the normal timeout: it is aborted
+        # this long before the deadline, so that the worker still ends within the budget.
+        grace = min(_ABORT_GRACE, 0.2 * max(timeout, 0.0))
+        self._thread.join(max(deadline - grace - time.monotonic(), 0.0))
         if self._thread.is_alive():
             # A request still in flight (a black-hole collector): abort it.
             self._exporter.close()
-            self._thread.join(_ABORT_GRACE)
+            self._thread.join(max(deadline - time.monotonic(), 0.0) + _ABORT_SLACK)
             self._discard_queue("shutdown_timeout", pending=False)
         else:
             self._exporter.close()
