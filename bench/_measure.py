@@ -149,6 +149,9 @@ def scenario_throughput(sdk: Adapter, url: str, events: int, timeout: float) -> 
     dropped_before = sdk.dropped()
 
     flushed = threading.Event()
+    gc.collect()
+    hwm_reset = reset_peak_rss()
+    rss0 = proc_status("VmRSS")
     cpu0 = time.process_time()
     t0 = time.monotonic_ns()
     record_burst(sdk.record, WARMUP, events)
@@ -162,6 +165,8 @@ def scenario_throughput(sdk: Adapter, url: str, events: int, timeout: float) -> 
     threading.Thread(target=flush, name="bench-flush", daemon=True).start()
     stats = wait_delivered(url, base["events"] + events, deadline, flushed)
     cpu = time.process_time() - cpu0
+    # Without the reset the baseline is the earlier peak: growth is then a lower bound.
+    peak_growth = proc_status("VmHWM") - (rss0 if hwm_reset else max(rss0, proc_status("VmHWM")))
 
     delivered = stats["events"] - base["events"]
     elapsed = (stats["last_ns"] - t0) / 1e9 if delivered else None
@@ -180,6 +185,7 @@ def scenario_throughput(sdk: Adapter, url: str, events: int, timeout: float) -> 
         "requests": requests,
         "events_per_request": delivered / requests if requests else None,
         "dropped_reported": sdk.dropped() - dropped_before,
+        "peak_growth_bytes": peak_growth,
         "sink": {k: stats[k] for k in ("by_path", "unexpected", "errors", "connections")},
     }
 

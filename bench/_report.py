@@ -73,6 +73,11 @@ def rows(shutdown_limit: float, down_events: int, trace: bool, host: bool = True
         Row("CPU µs / delivered event", "throughput", lambda r: r["cpu_us_per_delivered"]),
         Row("wire bytes / delivered event", "throughput", lambda r: r["wire_bytes_per_event"]),
         Row("events / request", "throughput", lambda r: r["events_per_request"], "{:,.0f}", None),
+        Row(
+            "burst: peak RSS growth, MB",
+            "throughput",
+            lambda r: r["peak_growth_bytes"] / MB if "peak_growth_bytes" in r else None,
+        ),
     ]
     if host:
         table += [
@@ -277,7 +282,10 @@ the same everywhere: a named event for one of 1000 users with 8 properties (3 st
   received (given up after {timeout:g} s, or after 2 s without a delivery once flush
   returned). CPU = `time.process_time()` of the SDK's process over the same span,
   ÷ delivered (events dropped still cost CPU). Wire bytes = request bytes (headers +
-  body) as received by the sink, ÷ delivered.
+  body) as received by the sink, ÷ delivered. Peak RSS growth = VmHWM (reset just before
+  the burst) when the delivery ends, minus RSS before the burst: what the queue and the
+  encoding cost in memory while the collector is up (bounded in cs_sdk by
+  `max_queue_size` and `max_queue_bytes`; the peers hold less because they drop).
 {host}- **sink down**: {down:,} events against a closed loopback port. Peak RSS growth =
   VmHWM (reset through `/proc/self/clear_refs` just before the burst) over the burst,
   1 s after it and the shutdown, minus RSS before the burst; the tracemalloc peak is a
