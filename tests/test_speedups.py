@@ -26,6 +26,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 import cs_sdk
 from cs_sdk import InvalidEventError, _accelerated, _shapes
+from cs_sdk._client import NullPipeline
 from cs_sdk._record import QueuedEvent
 
 pytestmark = pytest.mark.skipif(
@@ -38,7 +39,7 @@ def test_the_accelerator_is_built_where_ci_requires_it() -> None:
     assert _accelerated.AVAILABLE
 
 
-class ListPipeline:
+class ListPipeline(NullPipeline):
     """Keeps every queued event; ``accept`` decides what ``submit`` answers."""
 
     def __init__(self) -> None:
@@ -48,18 +49,6 @@ class ListPipeline:
     def submit(self, queued: QueuedEvent) -> bool:
         self.events.append(queued)
         return self.accept(queued)
-
-    def flush(self, timeout: float) -> bool:
-        return True
-
-    def shutdown(self, timeout: float) -> bool:
-        return True
-
-    def queued(self) -> int:
-        return 0
-
-    def reinit_after_fork(self) -> None:
-        pass
 
 
 class Pair:

@@ -36,16 +36,7 @@ def to_otlp(record: EventRecord) -> OtlpLogRecord:
         SCHEMA_NAME: schema.name,
         SCHEMA_VERSION: schema.version,
     }
-    if record.user_id is not None:
-        attributes[USER_ID] = record.user_id
-    if record.session_id is not None:
-        attributes[SESSION_ID] = record.session_id
-    if record.account_id is not None:
-        attributes[ACCOUNT_ID] = record.account_id
-    if record.pilots:
-        attributes[PILOT_IDS] = [pilot for pilot, _ in record.pilots]
-        # Parallel to cs.pilot.ids; "" where the membership has no cohort.
-        attributes[PILOT_COHORTS] = [cohort or "" for _, cohort in record.pilots]
+    add_who_and_pilots(record, attributes)
     if record.attributes:
         attributes.update(record.attributes)
     body: Any = record.body
@@ -59,6 +50,23 @@ def to_otlp(record: EventRecord) -> OtlpLogRecord:
         span_id=record.span_id.to_bytes(8, "big") if record.span_id else b"",
         flags=record.trace_flags,
     )
+
+
+def add_who_and_pilots(record: EventRecord, attributes: dict[str, AttributeValue]) -> None:
+    """The attributes after the event's id, name and schema: user, session, account, pilots.
+
+    Shared by ``to_otlp`` and the protobuf writer's one-pass ``encode_event``.
+    """
+    if record.user_id is not None:
+        attributes[USER_ID] = record.user_id
+    if record.session_id is not None:
+        attributes[SESSION_ID] = record.session_id
+    if record.account_id is not None:
+        attributes[ACCOUNT_ID] = record.account_id
+    if record.pilots:
+        attributes[PILOT_IDS] = [pilot for pilot, _ in record.pilots]
+        # Parallel to cs.pilot.ids; "" where the membership has no cohort.
+        attributes[PILOT_COHORTS] = [cohort or "" for _, cohort in record.pilots]
 
 
 def build_scope(resource_attributes: dict[str, str], sdk_version: str) -> OtlpScope:

@@ -40,16 +40,12 @@ from .._accelerated import encode_pairs
 from .._record import EventRecord
 from ..events._base import SchemaRef
 from ._mapping import (
-    ACCOUNT_ID,
     EVENT_ID,
     EVENT_NAME,
     MAPPED_ATTRIBUTES,
-    PILOT_COHORTS,
-    PILOT_IDS,
     SCHEMA_NAME,
     SCHEMA_VERSION,
-    SESSION_ID,
-    USER_ID,
+    add_who_and_pilots,
     to_otlp,
 )
 from ._otlp_types import SEVERITY_INFO, OtlpLogRecord, OtlpScope
@@ -417,15 +413,7 @@ class ProtobufEncoder:
         append(data)
         append(self._heads.get((name, schema)) or self._head(name, schema))
         rest: dict[str, Any] = {}
-        if record.user_id is not None:
-            rest[USER_ID] = record.user_id
-        if record.session_id is not None:
-            rest[SESSION_ID] = record.session_id
-        if record.account_id is not None:
-            rest[ACCOUNT_ID] = record.account_id
-        if record.pilots:
-            rest[PILOT_IDS] = [pilot for pilot, _ in record.pilots]
-            rest[PILOT_COHORTS] = [cohort or "" for _, cohort in record.pilots]
+        add_who_and_pilots(record, rest)
         if extra:
             rest.update(extra)
         if rest:
