@@ -152,41 +152,50 @@ plain_id(PyObject *value)
 }
 
 /* A validated copy of a flat dict of scalars and its estimated bytes, or NULL without an
- * error set when the Python validator has to look (nested values, subclasses, bad values). */
+ * error set when the Python validator has to look (nested values, subclasses, bad values).
+ * The copy is made first and checked, so nothing can change what was checked. */
 static PyObject *
 copy_flat_properties(Recorder *self, PyObject *properties, long long *size)
 {
+    PyObject *copy = PyDict_Copy(properties);
+    if (copy == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     long long chars = 0;
-    while (PyDict_Next(properties, &pos, &key, &value)) {
+    while (PyDict_Next(copy, &pos, &key, &value)) {
         if (!PyUnicode_CheckExact(key))
-            return NULL;
+            goto other;
         Py_ssize_t key_length = PyUnicode_GET_LENGTH(key);
         if (key_length == 0 || key_length > self->max_name)
-            return NULL;
+            goto other;
         if (PyUnicode_CheckExact(value)) {
             Py_ssize_t length = PyUnicode_GET_LENGTH(value);
             if (length > self->max_string)
-                return NULL;
+                goto other;
             chars += length;
         }
         else if (PyLong_CheckExact(value)) {
             int overflow;
             (void)PyLong_AsLongLongAndOverflow(value, &overflow);
             if (overflow)
-                return NULL; /* outside int64 */
+                goto other; /* outside int64 */
         }
         else if (PyFloat_CheckExact(value)) {
             if (!isfinite(PyFloat_AS_DOUBLE(value)))
-                return NULL;
+                goto other;
         }
         else if (value != Py_None && !PyBool_Check(value)) {
-            return NULL;
+            goto other;
         }
     }
-    *size = self->value_bytes * PyDict_GET_SIZE(properties) + chars;
-    return PyDict_Copy(properties);
+    *size = self->value_bytes * PyDict_GET_SIZE(copy) + chars;
+    return copy;
+other:
+    Py_DECREF(copy);
+    return NULL;
 }
 
 static const char HEX[] = "0123456789abcdef";
@@ -219,7 +228,7 @@ client_attribute(Recorder *self, PyObject *name)
 static PyObject *
 internal_error(Recorder *self)
 {
-    if (!PyErr_ExceptionMatches(PyExc_Exception))
+    if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_Exception))
         return NULL;
     PyErr_Clear();
     PyObject *result = PyObject_CallMethodNoArgs(self->client, str_internal_error);
@@ -235,6 +244,10 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     PyObject *user_id = NULL, *account_id = NULL, *session_id = NULL;
     PyObject *properties = NULL, *timestamp = NULL;
+    if (self->client == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Recorder.__init__ was not called");
+        return NULL;
+    }
     if (nargs != 1)
         return call_slow(self, args, nargsf, kwnames);
     if (kwnames != NULL) {
@@ -269,6 +282,8 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
          PyDict_GET_SIZE(properties) > self->max_properties))
         return call_slow(self, args, nargsf, kwnames);
 
+    /* Strong references: the calls below can run Python code (a finalizer during an
+     * allocation, another thread at a switch) that replaces these attributes. */
     PyObject *submit = client_attribute(self, str_submit);
     PyObject *opted_out = submit ? client_attribute(self, str_opted_out) : NULL;
     PyObject *id_high = opted_out ? client_attribute(self, str_id_high) : NULL;
@@ -283,14 +298,18 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
         PyErr_Clear();
         return call_slow(self, args, nargsf, kwnames);
     }
+    Py_INCREF(submit);
+    Py_INCREF(opted_out);
+    Py_INCREF(next_seq);
 
     PyObject *identity = NULL, *body = NULL, *trace = NULL, *span = NULL, *flags = NULL;
-    PyObject *span_ids = NULL, *queued = NULL;
+    PyObject *span_ids = NULL, *id = NULL, *result = NULL;
     long long size = 0;
+    int committed = 0;
     if (PyContextVar_Get(self->identity_var, NULL, &identity) < 0 || identity == NULL)
-        goto slow;
+        goto done;
     if (!PyTuple_Check(identity) || PyTuple_GET_SIZE(identity) != 3)
-        goto slow;
+        goto done;
     if (user_id == NULL || user_id == Py_None)
         user_id = PyTuple_GET_ITEM(identity, 0);
     if (account_id == NULL || account_id == Py_None)
@@ -298,12 +317,12 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
     if (session_id == NULL || session_id == Py_None)
         session_id = PyTuple_GET_ITEM(identity, 2);
     if (PySet_GET_SIZE(opted_out) > 0 && PySet_Contains(opted_out, user_id) != 0)
-        goto slow; /* opted out (counted there), or an error */
+        goto done; /* opted out (counted by the Python method), or an error */
 
     if (properties != NULL && properties != Py_None && PyDict_GET_SIZE(properties) > 0) {
         body = copy_flat_properties(self, properties, &size);
         if (body == NULL)
-            goto slow;
+            goto done;
     }
     else {
         body = Py_NewRef(Py_None);
@@ -312,7 +331,7 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
     PyObject *context = NULL;
     if (PyContextVar_CheckExact(self->otel_context)) {
         if (PyContextVar_Get(self->otel_context, NULL, &context) < 0)
-            goto slow;
+            goto done;
         if (context == NULL) /* no value and no default: no span */
             context = Py_NewRef(Py_None);
     }
@@ -320,15 +339,15 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
         context = PyObject_CallNoArgs(self->otel_context);
     }
     if (context == NULL)
-        goto slow;
+        goto done;
     int in_span = PyObject_IsTrue(context);
     Py_DECREF(context);
     if (in_span < 0)
-        goto slow;
+        goto done;
     if (in_span) {
         span_ids = PyObject_CallNoArgs(self->span_ids);
         if (span_ids == NULL || !PyTuple_Check(span_ids) || PyTuple_GET_SIZE(span_ids) != 3)
-            goto slow;
+            goto done;
         trace = PyTuple_GET_ITEM(span_ids, 0);
         span = PyTuple_GET_ITEM(span_ids, 1);
         flags = PyTuple_GET_ITEM(span_ids, 2);
@@ -337,26 +356,27 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
         trace = span = flags = zero;
     }
 
-    /* Commit point: from here on the event counts as recorded. */
+    /* Commit point: from here on the event counts as recorded, and a failure is the Python
+     * method's internal error rather than a reason to hand over. */
+    committed = 1;
     PyObject *seq = PyObject_CallNoArgs(next_seq);
     if (seq == NULL)
-        goto failed;
+        goto done;
     unsigned long long low = PyLong_AsUnsignedLongLongMask(seq);
     Py_DECREF(seq);
     if (low == (unsigned long long)-1 && PyErr_Occurred())
-        goto failed;
-    PyObject *id = event_id(high, low);
+        goto done;
+    id = event_id(high, low);
     if (id == NULL)
-        goto failed;
+        goto done;
     PyObject *now = PyObject_CallNoArgs(self->time_ns);
     PyObject *bytes = PyLong_FromLongLong(self->record_bytes + size);
-    queued = PyTuple_New(13);
+    PyObject *queued = PyTuple_New(13);
     if (now == NULL || bytes == NULL || queued == NULL) {
         Py_XDECREF(now);
         Py_XDECREF(bytes);
         Py_XDECREF(queued);
-        Py_DECREF(id);
-        goto failed;
+        goto done;
     }
     PyTuple_SET_ITEM(queued, 0, Py_NewRef(id));
     PyTuple_SET_ITEM(queued, 1, now);
@@ -372,37 +392,31 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
     PyTuple_SET_ITEM(queued, 10, Py_NewRef(span));
     PyTuple_SET_ITEM(queued, 11, Py_NewRef(flags));
     PyTuple_SET_ITEM(queued, 12, bytes);
-    Py_XDECREF(span_ids);
-    Py_DECREF(identity);
     PyObject *accepted = PyObject_CallOneArg(submit, queued);
     Py_DECREF(queued);
     int ok = accepted == NULL ? -1 : PyObject_IsTrue(accepted);
     Py_XDECREF(accepted);
-    if (ok < 0) {
-        Py_DECREF(id);
-        return internal_error(self);
-    }
-    if (ok)
-        return id;
-    Py_DECREF(id);
-    Py_RETURN_NONE;
+    if (ok >= 0)
+        result = Py_NewRef(ok ? id : Py_None);
 
-slow:
+done:
     Py_XDECREF(identity);
     Py_XDECREF(body);
     Py_XDECREF(span_ids);
+    Py_XDECREF(id);
+    Py_DECREF(submit);
+    Py_DECREF(opted_out);
+    Py_DECREF(next_seq);
+    if (result != NULL)
+        return result;
+    if (committed)
+        return internal_error(self);
     if (PyErr_Occurred()) {
         if (!PyErr_ExceptionMatches(PyExc_Exception))
             return NULL;
         PyErr_Clear(); /* the Python method meets the same error and handles it its way */
     }
     return call_slow(self, args, nargsf, kwnames);
-
-failed:
-    Py_XDECREF(identity);
-    Py_XDECREF(body);
-    Py_XDECREF(span_ids);
-    return internal_error(self);
 }
 
 /* -- encode_pairs: flat dicts of scalars as OTLP KeyValues (the worker's hot loop) -------- */
@@ -553,20 +567,33 @@ encode_pairs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_ssize_t size = key_field + varint_length((unsigned long long)any) + any;
         total += 1 + varint_length((unsigned long long)size) + size;
     }
+    Py_ssize_t count = PyDict_GET_SIZE(values);
     PyObject *encoded = PyBytes_FromStringAndSize(NULL, total);
     if (encoded == NULL)
         return NULL;
     char *out = PyBytes_AS_STRING(encoded);
+    const char *end = out + total;
     pos = 0;
+    /* The allocation above may have run a finalizer: the dict is checked again as it is
+     * written, and anything that no longer adds up hands the dict back to Python. */
+    if (PyDict_GET_SIZE(values) != count)
+        goto changed;
     while (PyDict_Next(values, &pos, &key, &value)) {
         Scalar scalar;
         Py_ssize_t key_length;
+        if (!PyUnicode_CheckExact(key) || !read_scalar(value, &scalar))
+            goto changed;
         const char *key_data = PyUnicode_AsUTF8AndSize(key, &key_length);
-        (void)read_scalar(value, &scalar); /* checked above; nothing ran in between */
+        if (key_data == NULL) {
+            PyErr_Clear();
+            goto changed;
+        }
         Py_ssize_t key_field =
             key_length ? 2 + varint_length((unsigned long long)key_length) + key_length : 1;
         Py_ssize_t any = any_value_length(&scalar);
         Py_ssize_t size = key_field + varint_length((unsigned long long)any) + any;
+        if (1 + varint_length((unsigned long long)size) + size > end - out)
+            goto changed;
         *out++ = tag;
         out = write_varint(out, (unsigned long long)size);
         if (key_length) {
@@ -579,7 +606,11 @@ encode_pairs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         out = write_varint(out, (unsigned long long)any);
         out = write_any_value(out, &scalar);
     }
-    return encoded;
+    if (out == end)
+        return encoded;
+changed:
+    Py_DECREF(encoded);
+    Py_RETURN_NONE;
 }
 
 static PyMethodDef module_methods[] = {
