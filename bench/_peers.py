@@ -103,13 +103,14 @@ class Adapter:
 class CsSdk(Adapter):
     name = "cs_sdk"
     distributions = ("cs-sdk",)
+    speedups = True
 
     def __init__(self, url: str, logs: LogCounter) -> None:
         super().__init__(url, logs)
         import cs_sdk
 
         # Logs are POSTed as gzipped OTLP protobuf to <endpoint>/v1/logs.
-        self.client = cs_sdk.Client(service_name="bench", endpoint=url)
+        self.client = cs_sdk.Client(service_name="bench", endpoint=url, speedups=self.speedups)
         milestone = self.client.milestone
         self.record = lambda user_id, props: milestone(EVENT, user_id=user_id, properties=props)
 
@@ -123,7 +124,14 @@ class CsSdk(Adapter):
         return int(self.client.stats()["dropped_total"])
 
     def info(self) -> dict[str, Any]:
-        return {"stats": dict(self.client.stats())}
+        return {"stats": dict(self.client.stats()), "accelerated": self.client._accelerated}
+
+
+class CsSdkPurePython(CsSdk):
+    """cs_sdk without its C accelerator: what an install without a compiler runs."""
+
+    name = "cs_sdk_py"
+    speedups = False
 
 
 class Segment(Adapter):
@@ -247,4 +255,6 @@ class NoSdk(Adapter):
 
 
 BASELINE = NoSdk.name
-ADAPTERS: dict[str, type[Adapter]] = {a.name: a for a in (CsSdk, Segment, PostHog, Otel, NoSdk)}
+ADAPTERS: dict[str, type[Adapter]] = {
+    a.name: a for a in (CsSdk, CsSdkPurePython, Segment, PostHog, Otel, NoSdk)
+}

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-SDKS = ("cs_sdk", "segment", "posthog", "otel")
-PEERS = SDKS[1:]
+# cs_sdk_py: cs_sdk without its C accelerator, as installs without a compiler run it.
+SDKS = ("cs_sdk", "cs_sdk_py", "segment", "posthog", "otel")
+PEERS = SDKS[2:]
 BASELINE = "none"  # the host-impact run without an SDK (bench._peers.NoSdk)
 DISTRIBUTIONS = (
     "cs-sdk",
@@ -325,7 +326,9 @@ CONFIG = """\
 ## SDK defaults in play (as measured)
 
 - **cs_sdk**: OTLP protobuf, gzip, `POST /v1/logs`; queue 100 000, batches of up to 2048
-  or every 1 s.
+  or every 1 s; the C accelerator built by `pip install` (`milestone()` and the protobuf
+  writer's flat dicts). **cs_sdk_py**: the same with `speedups=False`, the pure-Python
+  path of an install without a compiler. The ratio columns compare the peers with cs_sdk.
 - **segment**: JSON, no gzip, `POST /v1/batch`; one consumer thread, queue 10 000 (drops
   the *new* event when full, one warning each), batches of 100 or every 0.5 s.
 - **posthog**: JSON, no gzip, `POST /batch/` (capture v0, the default); queue 10 000
