@@ -3,7 +3,7 @@
 Runs every SDK through every scenario, each in a fresh subprocess against a loopback sink
 served from this process, then prints one table and writes it to bench/RESULTS.md.
 The host-impact scenario also runs a baseline with no SDK (``none``).
-A full run takes ~5 minutes on 2 cores, ``--quick`` about one.
+A full run takes ~6 minutes on 2 cores, ``--quick`` about one.
 """
 
 from __future__ import annotations
