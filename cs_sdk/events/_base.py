@@ -14,7 +14,7 @@ import inspect
 import re
 import threading
 from collections.abc import Iterator
-from typing import Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -130,7 +130,36 @@ registry = EventRegistry()
 """The process-wide registry every :class:`Event` subclass joins when it is declared."""
 
 
-class Event(BaseModel):
+if TYPE_CHECKING:  # the type checker sees pydantic's (private) metaclass by its name
+    from pydantic._internal._model_construction import ModelMetaclass as _ModelMetaclass
+else:
+    _ModelMetaclass = type(BaseModel)
+
+
+class _EventMeta(_ModelMetaclass):
+    """Renames the ``name=`` and ``version=`` class arguments on their way in.
+
+    Pydantic's metaclass passes class arguments on to ``ABCMeta.__new__``, whose first
+    parameter on Python 3.10 is also called ``name`` (3.11 made it positional-only): a class
+    argument of that name fails there with "got multiple values for argument 'name'".
+    """
+
+    def __new__(
+        mcs,
+        cls_name: str,
+        bases: tuple[type, ...],
+        namespace: dict[str, Any],
+        name: str | None = None,
+        version: str | None = None,
+        **kwargs: Any,
+    ) -> type:
+        if name is not None or version is not None:
+            kwargs.update(event_name=name, event_version=version)
+        cls: type = super().__new__(mcs, cls_name, bases, namespace, **kwargs)
+        return cls
+
+
+class Event(BaseModel, metaclass=_EventMeta):
     """Base class of typed events. Subclass with ``name=`` and ``version=`` class arguments.
 
     A subclass without ``name=`` is an abstract base for shared fields: it is not registered
@@ -143,15 +172,18 @@ class Event(BaseModel):
 
     __cs_schema__: ClassVar[SchemaRef]
 
-    def __init_subclass__(cls, *, name: str | None = None, version: str | None = None, **kw: Any):
+    def __init_subclass__(
+        cls, *, event_name: str | None = None, event_version: str | None = None, **kw: Any
+    ):
         # Pydantic hands class keywords to both hooks; only the second one registers.
         super().__init_subclass__(**kw)
 
     @classmethod
     def __pydantic_init_subclass__(
-        cls, *, name: str | None = None, version: str | None = None, **kw: Any
+        cls, *, event_name: str | None = None, event_version: str | None = None, **kw: Any
     ) -> None:
         super().__pydantic_init_subclass__(**kw)
+        name, version = event_name, event_version
         if name is None:
             if version is not None:
                 raise SchemaError(f"{cls.__qualname__}: version= needs name= as well")
