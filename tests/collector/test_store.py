@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sqlite3
@@ -119,7 +120,7 @@ def test_the_file_is_private_and_in_wal_mode_with_indexes(tmp_path: Path) -> Non
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     for side in tmp_path.glob("events.db-*"):
         assert stat.S_IMODE(side.stat().st_mode) == 0o600
-    with sqlite3.connect(path) as reader:
+    with contextlib.closing(sqlite3.connect(path)) as reader:
         assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         indexed = {
             row[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sqlite3
@@ -215,7 +216,7 @@ def test_sqlite_file_is_private_and_in_wal_mode(tmp_path: Path) -> None:
     store = SqliteStore(path)
     store.try_show("u1", "nps", NOW, ShowRules())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.close()
 
