@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from ._context import _current as identity_var
-from ._context import active_span_ids, current_otel_context, otel_context_var
+from ._context import current_otel_context, otel_context_var, span_ids_in
 from ._validate import MAX_NAME_LENGTH, MAX_PROPERTIES, MAX_STRING_LENGTH, RECORD_BYTES, VALUE_BYTES
 from .events._builtin import MILESTONE
 
@@ -51,7 +51,7 @@ def accelerated_milestone(
         schema=MILESTONE,
         identity_var=identity_var,
         otel_context=otel_context_var() or current_otel_context,
-        span_ids=active_span_ids,
+        span_ids=span_ids_in,
         time_ns=time.time_ns,
         max_name=MAX_NAME_LENGTH,
         max_string=MAX_STRING_LENGTH,

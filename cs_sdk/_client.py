@@ -22,8 +22,8 @@ import httpx
 from . import _log
 from ._accelerated import accelerated_milestone
 from ._config import Config, resolve, shown_url
+from ._context import NO_SPAN, current_otel_context, span_ids_in
 from ._context import _current as _identity_var
-from ._context import active_span_ids, current_otel_context
 from ._errors import ConfigError, InvalidEventError
 from ._export._encoding import make_encoder
 from ._export._exporter import OtlpHttpExporter
@@ -91,7 +91,6 @@ def _timestamp_ns(value: object) -> int:
     return ns
 
 
-_hex = hex
 _time_ns = time.time_ns
 
 
@@ -165,7 +164,6 @@ class Client:
         self._reseed_ids()
         self._opted_out: set[str] = set()
         self._closed = False
-        self._submit: Callable[[QueuedEvent], bool] = NullPipeline().submit
         self._shutdown_hooks: list[Callable[[], None]] = []
         self._http_client = http_client
         # Enrichment order: typed body, pilot tags, redaction, then the user's before_send,
@@ -178,7 +176,7 @@ class Client:
             self._pipeline: Pipeline = NullPipeline()
         else:
             self._pipeline = factory(self.config, self._stats, self.processors)
-        self._submit = self._pipeline.submit
+        self._submit: Callable[[QueuedEvent], bool] = self._pipeline.submit
         try:
             attach_pilots(self)  # sets self.pilots / self.prompts, adds their steps
         except BaseException:
@@ -422,11 +420,9 @@ class Client:
         if self._opted_out and user_id in self._opted_out:
             self._stats.drop("opted_out")
             return None
-        if current_otel_context():  # an empty context (the usual case) holds no span
-            trace_id, span_id, flags = active_span_ids()
-        else:
-            trace_id = span_id = flags = 0
-        event_id = _hex(self._id_base + self._next_seq())[2:]
+        context = current_otel_context()
+        trace_id, span_id, flags = span_ids_in(context) if context else NO_SPAN
+        event_id = hex(self._id_base + self._next_seq())[2:]
         queued = (
             event_id,
             _time_ns() if timestamp is None else _timestamp_ns(timestamp),

@@ -111,11 +111,14 @@ _get_current_span = trace.get_current_span
 _INVALID_SPAN_ID = trace.INVALID_SPAN_ID
 
 
-def active_span_ids() -> tuple[int, int, int]:
-    """``(trace_id, span_id, trace_flags)`` of the active span, or zeros outside one."""
-    if not current_otel_context():
-        return 0, 0, 0  # an empty OpenTelemetry context holds no span: the usual case, fast
-    context = _get_current_span().get_span_context()
-    if context.span_id == _INVALID_SPAN_ID:
-        return 0, 0, 0
-    return context.trace_id, context.span_id, int(context.trace_flags)
+NO_SPAN: tuple[int, int, int] = (0, 0, 0)
+
+
+def span_ids_in(context: Any) -> tuple[int, int, int]:
+    """``(trace_id, span_id, trace_flags)`` of the span active in an OpenTelemetry context
+    (from :func:`current_otel_context`), or zeros. Callers skip the call for an empty
+    context, the usual case: it holds no span."""
+    span_context = _get_current_span(context).get_span_context()
+    if span_context.span_id == _INVALID_SPAN_ID:
+        return NO_SPAN
+    return span_context.trace_id, span_context.span_id, int(span_context.trace_flags)

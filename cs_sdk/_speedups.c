@@ -31,7 +31,7 @@ typedef struct {
     PyObject *schema;       /* the milestone SchemaRef */
     PyObject *identity_var; /* ContextVar[Identity] */
     PyObject *otel_context; /* () -> Context, or the ContextVar holding it; falsy when empty */
-    PyObject *span_ids;     /* () -> (trace_id, span_id, trace_flags) */
+    PyObject *span_ids;     /* (context) -> (trace_id, span_id, trace_flags) */
     PyObject *time_ns;      /* time.time_ns */
     Py_ssize_t max_name;
     Py_ssize_t max_string;
@@ -341,11 +341,12 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
     if (context == NULL)
         goto done;
     int in_span = PyObject_IsTrue(context);
+    if (in_span > 0)
+        span_ids = PyObject_CallOneArg(self->span_ids, context);
     Py_DECREF(context);
     if (in_span < 0)
         goto done;
     if (in_span) {
-        span_ids = PyObject_CallNoArgs(self->span_ids);
         if (span_ids == NULL || !PyTuple_Check(span_ids) || PyTuple_GET_SIZE(span_ids) != 3)
             goto done;
         trace = PyTuple_GET_ITEM(span_ids, 0);

@@ -10,7 +10,7 @@ class Recorder:
         schema: Any,
         identity_var: ContextVar[Any],
         otel_context: Callable[[], Any] | ContextVar[Any],
-        span_ids: Callable[[], tuple[int, int, int]],
+        span_ids: Callable[[Any], tuple[int, int, int]],
         time_ns: Callable[[], int],
         max_name: int,
         max_string: int,
