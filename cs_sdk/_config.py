@@ -219,6 +219,16 @@ def _check_url(name: str, url: str) -> str:
     return url
 
 
+# Strict mode for every client that does not say, and for calls made before init(), when
+# there is no client to ask: a test suite or a CI job sets it once for the whole process.
+STRICT_VARIABLE = "CS_SDK_STRICT"
+
+
+def strict_from_environ(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``CS_SDK_STRICT=true`` asks for strict mode where no client decides."""
+    return bool(_Env(os.environ if environ is None else environ).flag(STRICT_VARIABLE))
+
+
 def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
     """Build a :class:`Config` from keyword options and the environment.
 
@@ -349,6 +359,9 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
     speedups = env.flag("CS_SDK_SPEEDUPS")
     if speedups is not None:
         values["speedups"] = speedups
+    strict = env.flag(STRICT_VARIABLE)
+    if strict is not None:
+        values["strict"] = strict
     for name in ("strict", "verify", "redact_pii", "metrics", "speedups"):
         if name in opts:
             if not isinstance(opts[name], bool):

@@ -157,13 +157,14 @@ class Pilots:
 
         Enrolling again is harmless: the first ``enrolled_at`` is kept, and only a change of
         cohort records a new ``cs.pilot.enrolled`` event. Returns the membership, or ``None``
-        when the arguments are invalid or the store failed (both logged).
+        when it did nothing: the arguments are invalid or the store failed (both logged), the
+        client is disabled, or ``init()`` was not called (logged).
 
         >>> client.pilots.enroll("u1", "new-dashboard", cohort="wave-1")  # doctest: +SKIP
         Membership(pilot='new-dashboard', cohort='wave-1', enrolled_at=datetime.datetime(...))
         """
         if not self._enabled:
-            return Membership(pilot_id, cohort, self._clock())
+            return None  # disabled: nothing was stored or recorded, so no membership
         user_id, account_id = as_id(user_id), as_id(account_id)
         if not self._valid(
             "pilots.enroll", user_id=user_id, pilot_id=pilot_id, cohort=cohort,

@@ -25,6 +25,7 @@ DropReason = Literal[
     "spool_full",
     "spool_error",
     "internal_error",
+    "not_initialized",  # recorded through cs_sdk.* before init() (or after shutdown())
 ]
 DROP_REASONS: Final[tuple[DropReason, ...]] = get_args(DropReason)
 # Reasons that lose an event the application meant to send (the others are decisions).
@@ -37,6 +38,7 @@ LOSS_REASONS: Final[frozenset[str]] = frozenset(
         "spool_full",
         "spool_error",
         "internal_error",
+        "not_initialized",
     )
 )
 COUNTERS: Final[tuple[str, ...]] = (

@@ -195,6 +195,6 @@ def test_sqlite_state_is_closed_at_shutdown(make_client: Any, tmp_path: Path) ->
 
 def test_a_disabled_client_gets_noop_pilots_and_prompts(make_client: Any) -> None:
     client = make_client(disabled=True)
-    assert client.pilots.enroll("u1", "beta") is not None
+    assert client.pilots.enroll("u1", "beta") is None  # nothing stored: no membership
     assert client.pilots.of("u1") == []
     assert client.prompts.next_for("u1") is None
