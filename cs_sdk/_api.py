@@ -46,7 +46,7 @@ def _not_initialised(call: str) -> None:
 class _UninitialisedPilots(Pilots):
     """``cs_sdk.pilots`` before ``init()``: says it did nothing instead of pretending."""
 
-    def enroll(  # type: ignore[override]
+    def enroll(
         self, user_id: str | None = None, pilot_id: str | None = None, *args: Any, **kw: Any
     ) -> None:
         _NoopClient._stats.drop("not_initialized")
