@@ -30,7 +30,7 @@ from .._log import logger, warn_once
 from ..events._base import Event
 from ..events._builtin import PromptDismissed, PromptShown
 from ..state import MemoryStore, ShowRules, StateStore, TtlCache
-from ._args import as_id, valid_ids
+from ._args import as_id, scoped_ids, valid_ids
 from ._config import PromptConfig
 from ._rules import CompiledConfig, Evaluation, Prompt, UserEntry, compile_config, evaluate, explain
 from ._source import ConfigSource, StaticSource
@@ -173,13 +173,15 @@ class Prompts:
         now = self._clock().timestamp()
         return Evaluation(user_id, account_id, now, self._entry(user_id), compiled.windows)
 
-    def next_for(self, user_id: str, *, account_id: str | None = None) -> Prompt | None:
+    def next_for(
+        self, user_id: str | None = None, *, account_id: str | None = None
+    ) -> Prompt | None:
         """The best eligible prompt for ``user_id`` now, or ``None``.
 
-        ``account_id`` defaults to the one of the ``identify()`` scope. Never raises: a store
-        outage means no prompt (logged once).
+        ``user_id`` and ``account_id`` default to those of the ``identify()`` scope. Never
+        raises: a store outage means no prompt (logged once).
         """
-        user_id, account_id = as_id(user_id), as_id(account_id)
+        user_id, account_id = scoped_ids(user_id, account_id)
         if not self._enabled or not valid_ids(
             "prompts.next_for", self._strict, optional=("account_id",),
             user_id=user_id, account_id=account_id,
@@ -195,13 +197,15 @@ class Prompts:
             logger.debug("next_for failed", exc_info=True)
             return None
 
-    def explain(self, user_id: str, *, account_id: str | None = None) -> dict[str, str]:
+    def explain(
+        self, user_id: str | None = None, *, account_id: str | None = None
+    ) -> dict[str, str]:
         """Why each prompt is or is not offered: ``{prompt_id: "eligible" | failed rule}``.
 
         >>> client.prompts.explain("u1")  # doctest: +SKIP
         {'nps-after-first-report': 'milestones', 'csat-exports': 'eligible'}
         """
-        user_id, account_id = as_id(user_id), as_id(account_id)
+        user_id, account_id = scoped_ids(user_id, account_id)
         if not self._enabled or not valid_ids(
             "prompts.explain", self._strict, optional=("account_id",),
             user_id=user_id, account_id=account_id,
@@ -219,14 +223,17 @@ class Prompts:
 
     # -- history -------------------------------------------------------------------------
 
-    def shown(self, prompt_id: str, user_id: str, *, account_id: str | None = None) -> bool:
+    def shown(
+        self, prompt_id: str, user_id: str | None = None, *, account_id: str | None = None
+    ) -> bool:
         """Record that the prompt is being shown; False when it must not be after all.
 
         The throttle (max shows, global wait, answer, dismissal cooldown) is checked again
         atomically in the store, so of several servers racing to show a show-once prompt
         exactly one gets True. Render the prompt only then. Records ``cs.prompt.shown``.
+        ``user_id`` and ``account_id`` default to those of the ``identify()`` scope.
         """
-        user_id, account_id = as_id(user_id), as_id(account_id)
+        user_id, account_id = scoped_ids(user_id, account_id)
         if not self._enabled or not self._valid("prompts.shown", prompt_id, user_id, account_id):
             return False
         try:
@@ -258,9 +265,14 @@ class Prompts:
             )
         return won
 
-    def dismissed(self, prompt_id: str, user_id: str, *, account_id: str | None = None) -> None:
-        """Record that the user closed the prompt without answering (``cs.prompt.dismissed``)."""
-        user_id, account_id = as_id(user_id), as_id(account_id)
+    def dismissed(
+        self, prompt_id: str, user_id: str | None = None, *, account_id: str | None = None
+    ) -> None:
+        """Record that the user closed the prompt without answering (``cs.prompt.dismissed``).
+
+        ``user_id`` and ``account_id`` default to those of the ``identify()`` scope.
+        """
+        user_id, account_id = scoped_ids(user_id, account_id)
         if not self._enabled or not self._valid(
             "prompts.dismissed", prompt_id, user_id, account_id
         ):
