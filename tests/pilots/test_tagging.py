@@ -48,6 +48,7 @@ def make_client() -> Iterator[Any]:
     clients: list[cs_sdk.Client] = []
 
     def make(**options: Any) -> cs_sdk.Client:
+        options.setdefault("endpoint", "http://127.0.0.1:9")  # never the default :4318
         client = cs_sdk.Client(environ={}, service_name="test", **options)
         clients.append(client)
         if not hasattr(client, "pilots"):  # until Client.__init__ calls attach() itself
