@@ -18,8 +18,7 @@ import cs_sdk
 from cs_sdk import PromptConfigError
 from cs_sdk._pilots import _pilots as _pilots_module
 from cs_sdk._pilots import attach
-from cs_sdk._prompts import _engine
-from cs_sdk._prompts import parse_config
+from cs_sdk._prompts import _engine, parse_config
 from cs_sdk.testing import CapturedEvents, CapturePipeline
 
 ROOT = Path(__file__).parents[2]
