@@ -353,13 +353,13 @@ class Client:
             broken = feedback_rule(kind, score, comment)
             if broken is not None:
                 raise InvalidEventError(*broken)
-            if type(comment) is str and len(comment) > MAX_STRING_LENGTH:
-                comment = self._truncated_comment(comment)
-            check_text("comment", comment)
             check_id("prompt_id", prompt_id)
             check_id("area", area)
             if prompt_id is not None:
                 self._check_answer(prompt_id, kind)
+            if type(comment) is str and len(comment) > MAX_STRING_LENGTH:
+                comment = self._truncated_comment(comment)  # last: only a kept answer counts
+            check_text("comment", comment)
             attributes = feedback_attributes(kind, score, comment, prompt_id, area)
             body, size = (None, 0) if properties is None else check_properties_sized(properties)
             if comment is not None:
