@@ -54,6 +54,27 @@ class _UninitialisedPilots(Pilots):
         return None
 
 
+class _UninitialisedPrompts(Prompts):
+    """``cs_sdk.prompts`` before ``init()``: no prompt, and one line saying why."""
+
+    def next_for(self, user_id: str | None = None, *, account_id: str | None = None) -> None:
+        _not_initialised("prompts.next_for()")
+        return None
+
+    def shown(
+        self, prompt_id: str, user_id: str | None = None, *, account_id: str | None = None
+    ) -> bool:
+        _NoopClient._stats.drop("not_initialized")
+        _not_initialised("prompts.shown()")
+        return False
+
+    def dismissed(
+        self, prompt_id: str, user_id: str | None = None, *, account_id: str | None = None
+    ) -> None:
+        _NoopClient._stats.drop("not_initialized")
+        _not_initialised("prompts.dismissed()")
+
+
 class _NoopClient:
     """Stands in for the global client until ``init()``: every call is refused, counted as
     ``dropped.not_initialized`` and logged once, and ``flush()`` is False (nothing can be
@@ -61,7 +82,7 @@ class _NoopClient:
 
     _stats = Stats()
     pilots: Pilots = _UninitialisedPilots.noop()
-    prompts = Prompts.noop()
+    prompts: Prompts = _UninitialisedPrompts.noop()
 
     def _refused(self, call: str) -> None:
         self._stats.drop("not_initialized")

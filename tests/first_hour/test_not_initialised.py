@@ -38,6 +38,17 @@ def test_enrolling_before_init_says_it_did_nothing(caplog: pytest.LogCaptureFixt
     assert cs_sdk.pilots.of("u1") == []
 
 
+def test_asking_for_a_prompt_before_init_says_why_there_is_none(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="cs_sdk"):
+        assert cs_sdk.prompts.next_for("u1") is None
+        assert cs_sdk.prompts.shown("nps", "u1") is False
+        cs_sdk.prompts.dismissed("nps", "u1")
+    (line,) = _sdk_lines(caplog)
+    assert "cs_sdk.prompts.next_for() was called before cs_sdk.init()" in line
+
+
 def test_after_shutdown_the_same_answer(caplog: pytest.LogCaptureFixture) -> None:
     with LocalCollector() as collector:
         cs_sdk.init(service_name="t", endpoint=collector.endpoint)
