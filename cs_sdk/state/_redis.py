@@ -19,6 +19,7 @@ import importlib
 import time
 from typing import Any
 
+from .._config import shown_url
 from .._errors import ConfigError
 from .._fork import register_for_fork
 from ._base import NO_HISTORY, Membership, PilotPeriod, PromptHistory, ShowRules, UserState
@@ -135,9 +136,8 @@ class RedisStore:
         self._use(self._open_client())
 
     def __repr__(self) -> str:
-        # The URL may carry a password: show only where it points.
-        host = self._url.rsplit("@", 1)[-1]
-        return f"RedisStore({host!r})"
+        # The URL may carry a password (user info or ?password=): show only where it points.
+        return f"RedisStore({shown_url(self._url)!r})"
 
     def _key(self, user_id: str, kind: str) -> str:
         return f"{self._prefix}{{{user_id}}}:{kind}"
