@@ -90,9 +90,12 @@ def shown_url(url: str) -> str:
     """
     try:
         parts = urlsplit(url)
-        port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return "<unparsable URL>"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not echoed: with a "/" in a password, the "port" is part of it
+        port = ":[invalid port]"
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
