@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .._fork import register_for_fork
+from .._private_files import open_private_file, same_file, tighten_sidecars
 from ._base import NO_HISTORY, Membership, PilotPeriod, PromptHistory, ShowRules, UserState
 
 __all__ = ["SqliteStore"]
@@ -58,7 +59,8 @@ class SqliteStore:
     """A :class:`~cs_sdk.state.StateStore` in one SQLite file.
 
     Args:
-        path: the database file; created with mode 0600 (it holds user ids) if missing.
+        path: the database file; created with mode 0600 (it holds user ids) if missing, an
+            existing one tightened to 0600; a symbolic link there is refused.
         busy_timeout: seconds a writer waits for another process's lock.
     """
 
@@ -85,10 +87,11 @@ class SqliteStore:
         return f"SqliteStore({str(self.path)!r})"
 
     def _connect(self) -> sqlite3.Connection:
+        # The directory is the application's (its mode is its owner's choice); the file is
+        # ours: created 0600, or an existing one checked and tightened at every open, its
+        # -wal/-shm too, and a symbolic link refused (see _private_files.py).
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Create the file ourselves so it is private from the start; SQLite gives the -wal
-        # and -shm files the same permissions as the database.
-        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        checked = open_private_file(self.path)
         conn = sqlite3.connect(
             self.path,
             timeout=self._busy_timeout,
@@ -100,6 +103,12 @@ class SqliteStore:
         # at once the busy handler covers it.
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            same_file(self.path, checked)  # SQLite opened the file checked above
+            tighten_sidecars(self.path)  # and the -wal/-shm it created are private
+        except BaseException:
+            conn.close()
+            raise
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _SCHEMA.split(";"):
