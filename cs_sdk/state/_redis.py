@@ -7,9 +7,9 @@
 Each user's state lives in four hashes (memberships, finished pilot periods, milestones,
 prompt history and the opt-out flag) whose keys share the hash tag ``{user}``, so a Redis
 Cluster keeps them on one node. The set of opted-out users and the change marker (a hash of
-version counters, bumped after each change) share the hash tag ``{cs-meta}``. :meth:`RedisStore.try_show` is one Lua script: Redis runs it without interleaving
-any other command, so the throttle check and the recorded show cannot be split by another
-server.
+version counters, bumped after each change) share the hash tag ``{cs-meta}``.
+:meth:`RedisStore.try_show` is one Lua script: Redis runs it without interleaving any other
+command, so the throttle check and the recorded show cannot be split by another server.
 
 After a fork the child opens a client of its own (see :meth:`RedisStore._reinit_after_fork`).
 """

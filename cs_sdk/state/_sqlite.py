@@ -62,8 +62,7 @@ CREATE TABLE IF NOT EXISTS cs_versions (
 # Bumped inside the transaction of the change it marks, so a reader that sees the new
 # version also sees the change.
 _BUMP = (
-    "INSERT INTO cs_versions VALUES (?, 1) "
-    "ON CONFLICT (name) DO UPDATE SET version = version + 1"
+    "INSERT INTO cs_versions VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET version = version + 1"
 )
 
 _HISTORY_COLUMNS = "shows, last_shown_at, answered_at, dismissed_at"
