@@ -7,8 +7,8 @@ import datetime as dt
 
 import cs_sdk
 from cs_sdk._pilots._opt_outs import OptOuts, StoreWatch
-from cs_sdk.state import Membership, MemoryStore, Versions
 from cs_sdk.collector import LocalCollector
+from cs_sdk.state import Membership, MemoryStore, Versions
 
 
 class Clock:
