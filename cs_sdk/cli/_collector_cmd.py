@@ -93,8 +93,8 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
         pass
     finally:
         collector.stop()
-        for number, handler in previous.items():
-            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+        for restored, handler in previous.items():
+            signal.signal(restored, signal.SIG_DFL if handler is None else handler)
     print(f"\nreceived {len(collector.records)} events", flush=True)
     if validator is not None:
         print(validator.report(), flush=True)
