@@ -17,6 +17,7 @@ from typing import Any
 
 from ._context import _current as identity_var
 from ._context import current_otel_context, otel_context_var, span_ids_in
+from ._ids import MAX_ID_LENGTH
 from ._validate import MAX_NAME_LENGTH, MAX_PROPERTIES, MAX_STRING_LENGTH, RECORD_BYTES, VALUE_BYTES
 from .events._builtin import MILESTONE
 
@@ -54,6 +55,7 @@ def accelerated_milestone(
         span_ids=span_ids_in,
         time_ns=time.time_ns,
         max_name=MAX_NAME_LENGTH,
+        max_id=MAX_ID_LENGTH,
         max_string=MAX_STRING_LENGTH,
         max_properties=MAX_PROPERTIES,
         record_bytes=RECORD_BYTES,

@@ -21,6 +21,7 @@ import httpx
 
 from . import _log
 from ._accelerated import accelerated_milestone
+from ._attributes import OUTCOME_UNIT, OUTCOME_VALUE
 from ._config import Config, resolve, shown_url
 from ._context import NO_SPAN, current_otel_context, span_ids_in
 from ._context import _current as _identity_var
@@ -30,6 +31,8 @@ from ._export._exporter import OtlpHttpExporter
 from ._export._mapping import build_scope
 from ._export._transport import HttpTransport
 from ._feedback_text import truncated
+from ._ids import MAX_ID_LENGTH
+from ._ids import check_id as _identifier
 from ._log import logger, warn_once
 from ._metrics import register_stats_metrics
 from ._pilots import Pilots
@@ -49,8 +52,8 @@ from ._validate import (
     check_properties_sized,
     check_text,
     estimated_bytes,
-    normalize_id,
 )
+from ._values import Unconvertible
 from .events._base import Event, SchemaRef
 from .events._builtin import FEEDBACK, MILESTONE, OUTCOME, feedback_attributes, feedback_rule
 
@@ -94,14 +97,6 @@ def _timestamp_ns(value: object) -> int:
 
 
 _time_ns = time.time_ns
-
-
-def _identifier(field: str, value: object) -> str:
-    """An explicit user/account/session id: a non-empty string, or an int (database keys)."""
-    ident = normalize_id(value)
-    if type(ident) is not str or not ident:
-        raise InvalidEventError(field, "must be a non-empty string (or an int)")
-    return ident
 
 
 def _wait_seconds(timeout: object) -> float | None:
@@ -166,6 +161,9 @@ class Client:
         self._reseed_ids()
         # Read by the recording calls (and the C path): replaced whole by _publish_opt_outs.
         self._opted_out: frozenset[str] = frozenset()
+        # A property value of a type that cannot be sent drops that key (counted, logged);
+        # with strict=True the validator raises instead (no callback).
+        self._drop_property = None if self._strict else self._property_dropped
         self._closed = False
         self._shutdown_hooks: list[Callable[[], None]] = []
         self._http_client = http_client
@@ -280,7 +278,11 @@ class Client:
         try:
             if type(name) is not str or not name or len(name) > MAX_NAME_LENGTH:
                 raise InvalidEventError("name", _RULE_NAME)
-            body, size = (None, 0) if properties is None else check_properties_sized(properties)
+            body, size = (
+                (None, 0)
+                if properties is None
+                else check_properties_sized(properties, "properties", self._drop_property)
+            )
             event_id = self._emit(
                 MILESTONE, name, body, None, user_id, account_id, session_id, timestamp, size
             )
@@ -313,10 +315,14 @@ class Client:
                 raise InvalidEventError("name", _RULE_NAME)
             attributes: dict[str, Any] = {}
             if value is not None:
-                attributes["cs.outcome.value"] = check_number("value", value)
+                attributes[OUTCOME_VALUE] = check_number("value", value)
             if unit is not None:
-                attributes["cs.outcome.unit"] = check_id("unit", unit)
-            body, size = (None, 0) if properties is None else check_properties_sized(properties)
+                attributes[OUTCOME_UNIT] = check_id("unit", unit)
+            body, size = (
+                (None, 0)
+                if properties is None
+                else check_properties_sized(properties, "properties", self._drop_property)
+            )
             return self._emit(
                 OUTCOME,
                 name,
@@ -363,7 +369,11 @@ class Client:
                 comment = self._truncated_comment(comment)  # last: only a kept answer counts
             check_text("comment", comment)
             attributes = feedback_attributes(kind, score, comment, prompt_id, area)
-            body, size = (None, 0) if properties is None else check_properties_sized(properties)
+            body, size = (
+                (None, 0)
+                if properties is None
+                else check_properties_sized(properties, "properties", self._drop_property)
+            )
             if comment is not None:
                 size += len(comment)
             event_id = self._emit(
@@ -423,17 +433,19 @@ class Client:
         size: int,
     ) -> str | None:
         identity = _identity_var.get()  # its ids were checked when the scope was entered
+        # A plain string within the bound is the usual id; anything else goes through the id
+        # rule of _ids.py, which converts (int, UUID) or raises.
         if user_id is None:
             user_id = identity[0]
-        elif type(user_id) is not str or not user_id:
+        elif type(user_id) is not str or not user_id or len(user_id) > MAX_ID_LENGTH:
             user_id = _identifier("user_id", user_id)
         if account_id is None:
             account_id = identity[1]
-        elif type(account_id) is not str or not account_id:
+        elif type(account_id) is not str or not account_id or len(account_id) > MAX_ID_LENGTH:
             account_id = _identifier("account_id", account_id)
         if session_id is None:
             session_id = identity[2]
-        elif type(session_id) is not str or not session_id:
+        elif type(session_id) is not str or not session_id or len(session_id) > MAX_ID_LENGTH:
             session_id = _identifier("session_id", session_id)
         if self._opted_out and user_id in self._opted_out:
             self._stats.drop("opted_out")
@@ -491,6 +503,16 @@ class Client:
             raise error
         self._stats.drop("invalid")
         warn_once(f"invalid:{error.rule}", "cs_sdk: dropped an invalid event: %s", error)
+
+    def _property_dropped(self, error: Unconvertible) -> None:
+        self._stats.count("properties_dropped")
+        warn_once(
+            f"property:{error.type_name}",
+            "cs_sdk: left out property %s, a %s, which cannot be sent (the event was kept); "
+            "convert it to a str, number or bool",
+            error.field,
+            error.type_name,
+        )
 
     def _internal_error(self) -> None:
         self._stats.drop("internal_error")

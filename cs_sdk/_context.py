@@ -15,8 +15,8 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from ._errors import InvalidEventError
+from ._ids import id_problem, normalize_id
 from ._log import warn_once
-from ._validate import normalize_id
 
 
 class Identity(NamedTuple):
@@ -37,16 +37,17 @@ def current_identity() -> Identity:
 
 
 def _check_id(name: str, value: object) -> str | None:
-    """A scope id: a non-empty string, an int (a database key, kept as its digits) or None.
+    """A scope id under the id rule of ``_ids.py`` (an int or a UUID as its string), or None.
 
     Anything else is a mistake in the application: with a strict global client it raises
     InvalidEventError; otherwise it is logged once and the scope goes on without that id,
     because identify() wraps request handlers and must never break one.
     """
     ident = normalize_id(value)
-    if ident is None or (type(ident) is str and ident):
-        return ident
-    error = InvalidEventError(name, "must be a non-empty string, an int or None")
+    problem = None if ident is None else id_problem(ident)
+    if problem is None:
+        return ident  # type: ignore[return-value]  # None or a valid str
+    error = InvalidEventError(name, problem + " (or None)")
     from ._api import get_client  # the global client's strictness decides
 
     client = get_client()

@@ -54,6 +54,9 @@ COUNTERS: Final[tuple[str, ...]] = (
     "batches_sent",
     "bytes_sent",
     "export_failures",
+    # Property keys left out of an event that was still sent: their value's type cannot be
+    # converted (_values.py). Not an event count: the event itself is recorded and sent.
+    "properties_dropped",
 )
 
 
@@ -69,6 +72,7 @@ class StatsSnapshot(TypedDict):
     batches_sent: int
     bytes_sent: int
     export_failures: int
+    properties_dropped: int
     dropped: dict[str, int]
     dropped_total: int
     warnings: dict[str, int]  # recorded in spite of a problem, by NoteReason
@@ -146,6 +150,7 @@ class Stats:
             batches_sent=values["batches_sent"],
             bytes_sent=values["bytes_sent"],
             export_failures=values["export_failures"],
+            properties_dropped=values["properties_dropped"],
             dropped=dropped,
             dropped_total=sum(dropped.values()),
             warnings={reason: counter.value for reason, counter in self.notes.items()},

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .. import _attributes as attr
 from ._decode import ReceivedRecord
 
 _SCHEMA = """
@@ -103,21 +104,21 @@ def _scalar(value: Any) -> Any:
 def _row(record: ReceivedRecord, received_at: float) -> tuple[Any, ...]:
     a = record.attributes
     scalars = (
-        a.get("cs.event.id"), record.event_name, a.get("cs.event.name"),
-        a.get("cs.schema.name"), a.get("cs.schema.version"), record.time_unix_nano,
-        a.get("user.id"), a.get("cs.account.id"), a.get("session.id"),
+        a.get(attr.EVENT_ID), record.event_name, a.get(attr.EVENT_NAME),
+        a.get(attr.SCHEMA_NAME), a.get(attr.SCHEMA_VERSION), record.time_unix_nano,
+        a.get(attr.USER_ID), a.get(attr.ACCOUNT_ID), a.get(attr.SESSION_ID),
         record.trace_id or None, record.span_id or None, record.service_name,
     )  # fmt: skip
     feedback_and_outcome = (
-        a.get("cs.feedback.kind"), a.get("cs.feedback.score"), a.get("cs.feedback.comment"),
-        a.get("cs.prompt.id"), a.get("cs.product.area"), a.get("cs.outcome.value"),
-        a.get("cs.outcome.unit"),
+        a.get(attr.FEEDBACK_KIND), a.get(attr.FEEDBACK_SCORE), a.get(attr.FEEDBACK_COMMENT),
+        a.get(attr.PROMPT_ID), a.get(attr.PRODUCT_AREA), a.get(attr.OUTCOME_VALUE),
+        a.get(attr.OUTCOME_UNIT),
     )  # fmt: skip
     return (
         received_at,
         *map(_scalar, scalars),
-        to_json(a.get("cs.pilot.ids")),
-        to_json(a.get("cs.pilot.cohorts")),
+        to_json(a.get(attr.PILOT_IDS)),
+        to_json(a.get(attr.PILOT_COHORTS)),
         *map(_scalar, feedback_and_outcome),
         to_json(record.body),
         to_json(a),
