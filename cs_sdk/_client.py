@@ -66,7 +66,7 @@ class Pipeline(Protocol):
     def submit(self, queued: QueuedEvent) -> bool: ...
     def flush(self, timeout: float) -> bool: ...
     def shutdown(self, timeout: float) -> bool: ...
-    def queued(self) -> int: ...
+    def queued(self) -> int | None: ...  # None: the stats' books derive it
     def reinit_after_fork(self) -> None: ...
 
 
@@ -158,6 +158,8 @@ class Client:
         self._strict = self.config.strict
         self._stats = Stats()
         self._next_seq = self._stats.counters["recorded"].add
+        # Bumped in place, without a call: works even at the recursion limit (also from C).
+        self._unreported = self._stats.unreported
         self._reseed_ids()
         # Read by the recording calls (and the C path): replaced whole by _publish_opt_outs.
         self._opted_out: frozenset[str] = frozenset()
@@ -292,7 +294,10 @@ class Client:
         except InvalidEventError as error:
             self._invalid(error)
         except Exception:
-            self._internal_error()
+            try:
+                self._internal_error()
+            except Exception:  # RecursionError/MemoryError while reporting one
+                self._unreported[0] += 1
         return None
 
     def outcome(
@@ -337,7 +342,10 @@ class Client:
         except InvalidEventError as error:
             self._invalid(error)
         except Exception:
-            self._internal_error()
+            try:
+                self._internal_error()
+            except Exception:  # RecursionError/MemoryError while reporting one
+                self._unreported[0] += 1
         return None
 
     def feedback(
@@ -386,7 +394,10 @@ class Client:
         except InvalidEventError as error:
             self._invalid(error)
         except Exception:
-            self._internal_error()
+            try:
+                self._internal_error()
+            except Exception:  # RecursionError/MemoryError while reporting one
+                self._unreported[0] += 1
         return None
 
     def track(
@@ -417,7 +428,10 @@ class Client:
         except InvalidEventError as error:
             self._invalid(error)
         except Exception:
-            self._internal_error()
+            try:
+                self._internal_error()
+            except Exception:  # RecursionError/MemoryError while reporting one
+                self._unreported[0] += 1
         return None
 
     def _emit(
@@ -452,23 +466,32 @@ class Client:
             return None
         context = current_otel_context()
         trace_id, span_id, flags = span_ids_in(context) if context else NO_SPAN
-        event_id = hex(self._id_base + self._next_seq())[2:]
-        queued = (
-            event_id,
-            _time_ns() if timestamp is None else _timestamp_ns(timestamp),
-            schema,
-            name,
-            body,
-            attributes,
-            user_id,
-            account_id,
-            session_id,
-            trace_id,
-            span_id,
-            flags,
-            RECORD_BYTES + size,
-        )
-        return event_id if self._submit(queued) else None
+        time_ns = _time_ns() if timestamp is None else _timestamp_ns(timestamp)
+        # Every byte the event holds counts against max_queue_bytes, its ids included.
+        size += len(name) + len(user_id or "") + len(account_id or "") + len(session_id or "")
+        # The commit point: from here on the event counts as recorded (stats' books).
+        seq = self._next_seq()
+        try:
+            event_id = hex(self._id_base + seq)[2:]
+            queued = (
+                event_id,
+                time_ns,
+                schema,
+                name,
+                body,
+                attributes,
+                user_id,
+                account_id,
+                session_id,
+                trace_id,
+                span_id,
+                flags,
+                RECORD_BYTES + size,
+            )
+            return event_id if self._submit(queued) else None
+        except Exception:
+            self._internal_error(True)
+            return None
 
     def _truncated_comment(self, comment: str) -> str:
         # Kept, cut, counted (see _feedback_text.py), in strict mode too: what a customer
@@ -514,10 +537,18 @@ class Client:
             error.type_name,
         )
 
-    def _internal_error(self) -> None:
-        self._stats.drop("internal_error")
-        warn_once("internal", "cs_sdk: an internal error dropped an event")
-        logger.debug("internal error while recording", exc_info=True)
+    def _internal_error(self, committed: bool = False) -> None:
+        """An unexpected error dropped an event: after the commit point (``committed``; the
+        C path's only case) it was recorded and is a loss, before it a refusal."""
+        if committed:
+            self._stats.call_errors.add()
+        else:
+            self._stats.refuse("internal_error")
+        try:
+            warn_once("internal", "cs_sdk: an internal error dropped an event")
+            logger.debug("internal error while recording", exc_info=True)
+        except Exception:  # RecursionError, MemoryError: counted is enough
+            pass
 
     def _run_before_send(self, record: EventRecord) -> EventRecord | None:
         hook = self.config.before_send

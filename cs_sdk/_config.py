@@ -17,6 +17,7 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from ._errors import ConfigError
+from ._headers import check_headers
 from ._log import warn_once
 
 Protocol = Literal["http/protobuf", "http/json"]
@@ -296,13 +297,14 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
         logs_endpoint = None if checked is None else _base_to_logs_url(checked)
     values["logs_endpoint"] = logs_endpoint or DEFAULT_ENDPOINT + LOGS_PATH
 
-    headers = opts.get("headers")
+    headers, source = opts.get("headers"), "headers"
     if headers is None:
         raw = env.text("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")
         headers = parse_key_values(raw or "", "OTEL_EXPORTER_OTLP_HEADERS")
+        source = "OTEL_EXPORTER_OTLP_HEADERS"
     elif not isinstance(headers, Mapping):
         raise ConfigError("headers must be a mapping of str to str")
-    values["headers"] = {str(k): str(v) for k, v in headers.items()}
+    values["headers"] = check_headers(headers, source)  # never a value in a message
 
     timeout = opts.get("timeout")
     if timeout is not None:

@@ -191,12 +191,26 @@ class Spool:
             (the caller counts them as ``spool_full``), or this batch's own ``records`` when
             it alone is larger than ``max_bytes`` and is refused.
         """
+        stored = self.store(payload, records, content_type, content_encoding)
+        if stored is None:
+            return records
+        return sum(count for _, count in stored[1])
+
+    def store(
+        self, payload: bytes, records: int, content_type: str, content_encoding: str | None
+    ) -> tuple[int, list[tuple[int, int]]] | None:
+        """``append`` that says which batches it touched, for a caller keeping its books.
+
+        Returns:
+            ``(id of the new batch, [(id, records) of each oldest batch deleted to make
+            room])``, or ``None`` when the batch alone is larger than ``max_bytes``.
+        """
         size = len(payload)
         if size > self.max_bytes:
-            return records
+            return None
+        evicted: list[tuple[int, int]] = []
         with self._transaction() as db:
             used = db.execute("SELECT bytes FROM totals").fetchone()[0]
-            dropped = 0
             excess = used + size - self.max_bytes
             if excess > 0:
                 # Walk the oldest batches (small columns only: payloads stay on disk) until
@@ -205,18 +219,20 @@ class Spool:
                 rows = db.execute("SELECT id, records, bytes FROM batches ORDER BY id")
                 for batch_id, batch_records, batch_bytes in rows:
                     last_id = batch_id
-                    dropped += batch_records
+                    evicted.append((batch_id, batch_records))
                     excess -= batch_bytes
                     if excess <= 0:
                         break
                 rows.close()
                 db.execute("DELETE FROM batches WHERE id <= ?", (last_id,))
-            db.execute(
+            cursor = db.execute(
                 "INSERT INTO batches (created_at, records, bytes, content_type, "
                 "content_encoding, payload) VALUES (?, ?, ?, ?, ?, ?)",
                 (self._clock(), records, size, content_type, content_encoding, payload),
             )
-        return dropped
+            batch_id = cursor.lastrowid
+        assert batch_id is not None
+        return batch_id, evicted
 
     def claim(self, lease_seconds: float = 60.0) -> SpooledBatch | None:
         """Lease the oldest batch that no live lease holds.
