@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from ._client import Client
 from ._config import strict_from_environ
+from ._context import set_strict_scopes
 from ._errors import ConfigError
 from ._log import warn_once
 from ._pilots import Pilots
@@ -141,6 +142,7 @@ def init(**options: Any) -> Client:
     client = Client(**options)
     with _lock:
         previous, _client = _client, client
+        set_strict_scopes(client.config.strict)
     if isinstance(previous, Client):
         previous.shutdown(timeout=previous.config.shutdown_timeout)
     return client
@@ -157,6 +159,7 @@ def _set_client(client: Client | None) -> Client | None:
     global _client
     with _lock:
         previous, _client = _client, (client if client is not None else _NOOP)
+        set_strict_scopes(client is not None and client.config.strict)
     return previous if isinstance(previous, Client) else None
 
 

@@ -36,7 +36,7 @@ from ._ids import check_id as _identifier
 from ._log import logger, warn_once
 from ._metrics import register_stats_metrics
 from ._pilots import Pilots
-from ._pilots import attach as attach_pilots
+from ._pilots import assemble as assemble_pilots
 from ._pipeline._stats import Stats, StatsSnapshot
 from ._pipeline._worker import BatchPipeline
 from ._processors import ProcessorChain, Step, resolve_typed_body
@@ -54,6 +54,7 @@ from ._validate import (
     estimated_bytes,
 )
 from ._values import Unconvertible
+from ._version import __version__
 from .events._base import Event, SchemaRef
 from .events._builtin import FEEDBACK, MILESTONE, OUTCOME, feedback_attributes, feedback_rule
 
@@ -169,31 +170,48 @@ class Client:
         self._closed = False
         self._shutdown_hooks: list[Callable[[], None]] = []
         self._http_client = http_client
-        # Enrichment order: typed body, pilot tags, redaction, then the user's before_send,
-        # so before_send sees the final event and the spool never sees unredacted text.
-        self.processors = ProcessorChain(
-            self._stats, [Step("typed", resolve_typed_body, "internal_error")]
-        )
-        factory = _pipeline_factory or self._default_pipeline
-        if self._disabled:
-            self._pipeline: Pipeline = NullPipeline()
-        else:
-            self._pipeline = factory(self.config, self._stats, self.processors)
-        self._submit: Callable[[QueuedEvent], bool] = self._pipeline.submit
         # Milestones some prompt depends on: milestone() tells the prompt engine at once (and
         # the C path hands them to the Python method), so next_for() agrees immediately.
         self._watched: frozenset[str] = frozenset()
+        # Pilots, prompts and opt-outs over the state store and the prompt configuration (a
+        # bad state= or prompts= raises here, before anything else is running).
+        parts = assemble_pilots(self.config, recorder=self, publish_opt_outs=self._publish_opt_outs)
+        self.pilots = parts.pilots
+        self.prompts = parts.prompts
+        self._opt_outs = parts.opt_outs  # kept in the store; they publish self._opted_out
+        self._shutdown_hooks.append(parts.close)
+        # The processor order, in one list (None: not configured):
+        steps = [
+            # First of all: an opted-out user's event is neither tagged, remembered, redacted
+            # nor seen by before_send.
+            parts.opt_out_step,
+            Step("typed", resolve_typed_body, "internal_error"),
+            # Tags and history see the resolved event, and before_send sees the tags.
+            parts.pilots_step,
+            parts.prompt_history_step,
+            # Before before_send and the spool: nothing unredacted leaves or touches disk.
+            Step("redact_pii", redact_feedback, "internal_error")
+            if self.config.redact_pii
+            else None,
+            # Last: the user's hook sees the final event.
+            Step("before_send", self._run_before_send, "before_send")
+            if self.config.before_send is not None
+            else None,
+        ]
+        self.processors = ProcessorChain(self._stats, [step for step in steps if step])
+        for refresher in parts.refreshers:  # the store's change marker, once per batch
+            self.processors.add_refresher(refresher)
+        factory = _pipeline_factory or self._default_pipeline
         try:
-            # Sets self.pilots / self.prompts, adds their steps; opt-outs live in the store.
-            self._opt_outs = attach_pilots(self)
+            if self._disabled:
+                self._pipeline: Pipeline = NullPipeline()
+            else:
+                self._pipeline = factory(self.config, self._stats, self.processors)
         except BaseException:
-            self._pipeline.shutdown(0)
+            parts.close()
             raise
+        self._submit: Callable[[QueuedEvent], bool] = self._pipeline.submit
         self.prompts.on_watched_change(self._set_watched)
-        if self.config.redact_pii:
-            self.processors.add(Step("redact_pii", redact_feedback, "internal_error"))
-        if self.config.before_send is not None:
-            self.processors.add(Step("before_send", self._run_before_send, "before_send"))
         if self.config.metrics or meter_provider is not None:
             register_stats_metrics(self.stats, _sdk_version(), meter_provider)
         if self.config.is_plaintext_remote:
@@ -669,8 +687,6 @@ def _open_spool(config: Config) -> Any:
 
 
 def _sdk_version() -> str:
-    from . import __version__
-
     return __version__
 
 

@@ -195,22 +195,25 @@ class HttpTransport:
         timeout = max(timeout, 0.001)
         self._watchdog.arm(time.monotonic() + timeout)
         try:
-            with sdk_request():  # httpx's INFO line per batch becomes DEBUG (_http_log.py)
-                with self._client.stream(
+            # sdk_request(): httpx's INFO line per batch becomes DEBUG (_http_log.py)
+            with (
+                sdk_request(),
+                self._client.stream(
                     "POST", self.url, content=body, headers=headers, timeout=timeout
-                ) as response:
-                    raw, encoding = bytearray(), response.headers.get("content-encoding", "")
-                    try:
-                        for chunk in response.iter_raw():
-                            raw += chunk
-                            if len(raw) > MAX_ANSWER_BYTES:
-                                break  # leaving the block closes the connection: no more is read
-                    except httpx.StreamConsumed:
-                        # Read already by an in-memory transport (httpx.MockTransport, respx):
-                        # nothing came from a network, and it is inflated already.
-                        raw, encoding = bytearray(response.content[: MAX_ANSWER_BYTES + 1]), ""
-                    status = response.status_code
-                    answer_headers = response.headers
+                ) as response,
+            ):
+                raw, encoding = bytearray(), response.headers.get("content-encoding", "")
+                try:
+                    for chunk in response.iter_raw():
+                        raw += chunk
+                        if len(raw) > MAX_ANSWER_BYTES:
+                            break  # leaving the block closes the connection: no more is read
+                except httpx.StreamConsumed:
+                    # Read already by an in-memory transport (httpx.MockTransport, respx):
+                    # nothing came from a network, and it is inflated already.
+                    raw, encoding = bytearray(response.content[: MAX_ANSWER_BYTES + 1]), ""
+                status = response.status_code
+                answer_headers = response.headers
         except httpx.TimeoutException as error:
             message = f"timeout: {type(error).__name__}"
             return TransportResult(None, error=message, url=self.shown_url)

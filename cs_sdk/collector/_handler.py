@@ -11,16 +11,29 @@ from __future__ import annotations
 import contextlib
 import socket
 import struct
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
-from ._decode import DecodeError, UnsupportedMediaType, decode_export_request
-from ._faults import BlackHole, Fault, PartialSuccess, Refuse, ResetMidBody, Slow, Status
+from ._decode import DecodeError, ReceivedRecord, UnsupportedMediaType, decode_export_request
+from ._faults import BlackHole, Fault, FaultPlan, PartialSuccess, Refuse, ResetMidBody, Slow, Status
 from ._wire import compose, error_body, export_response, is_json
 
-if TYPE_CHECKING:
-    from ._server import LocalCollector
+
+class Collector(Protocol):
+    """What a handler needs of its collector (``_server.LocalCollector``): this module sits
+    below the server and never imports it."""
+
+    faults: FaultPlan | None
+    _stopped: threading.Event
+
+    def _track(self, connection: socket.socket, add: bool) -> None: ...
+
+    def _receive(self, records: list[ReceivedRecord]) -> None: ...
+
+    def _log_request(self, handler: _Handler, size: int, status: int) -> None: ...
+
 
 LOGS_PATH: Final = "/v1/logs"
 MAX_BODY: Final = 64 * 1024 * 1024
@@ -38,7 +51,7 @@ class _Reject(Exception):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a black-holed or idle keep-alive handler never blocks stop()
     allow_reuse_address = True  # up() re-binds the port that down() released
-    collector: LocalCollector
+    collector: Collector
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Quiet: a client that goes away mid-request is normal here, not worth a traceback."""

@@ -21,15 +21,13 @@ import contextlib
 import socket
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from ._decode import ReceivedRecord
 from ._faults import FaultPlan
+from ._handler import _Handler, _Server
 from ._printer import Printer
 from ._store import SqliteStore
-
-if TYPE_CHECKING:
-    from ._handler import _Handler, _Server
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +136,6 @@ class LocalCollector:
         return f"http://{host}:{self.port}"
 
     def _listen(self) -> None:
-        from ._handler import _Handler, _Server  # _handler imports this module for typing
-
         server = _Server((self.host, self.port), _Handler)
         server.collector = self
         self.port = server.server_address[1]
