@@ -19,8 +19,8 @@ from ._context import set_strict_scopes
 from ._errors import ConfigError
 from ._log import warn_once
 from ._pilots import Pilots
-from ._pipeline._stats import Stats, StatsSnapshot
 from ._prompts import Prompts
+from ._stats import Stats, StatsSnapshot
 from .events._base import Event
 
 

@@ -37,12 +37,12 @@ from ._log import logger, warn_once
 from ._metrics import register_stats_metrics
 from ._pilots import Pilots
 from ._pilots import assemble as assemble_pilots
-from ._pipeline._stats import Stats, StatsSnapshot
 from ._pipeline._worker import BatchPipeline
 from ._processors import ProcessorChain, Step, resolve_typed_body
 from ._prompts import Prompts
 from ._record import EventRecord, QueuedEvent
 from ._redaction import redact_feedback
+from ._stats import Stats, StatsSnapshot
 from ._validate import (
     MAX_NAME_LENGTH,
     MAX_STRING_LENGTH,

@@ -35,9 +35,9 @@ from ._export._mapping import (
     to_otlp,
 )
 from ._export._otlp_types import OtlpLogRecord
-from ._pipeline._stats import Stats
 from ._processors import ProcessorChain
 from ._record import QUEUED_SIZE, EventRecord, QueuedEvent
+from ._stats import Stats
 
 __all__ = ["CapturedEvent", "CapturedEvents", "capture"]
 

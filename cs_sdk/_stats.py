@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Final, Literal, TypedDict, get_args
 
-from .._fork import register_for_fork
+from ._fork import register_for_fork
 
 DropReason = Literal[
     "queue_full",
