@@ -15,14 +15,14 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from . import _log
 from ._accelerated import accelerated_milestone
 from ._attributes import OUTCOME_UNIT, OUTCOME_VALUE
-from ._config import Config, resolve, shown_url
+from ._config import ClientOptions, Config, resolve, shown_url
 from ._context import NO_SPAN, current_otel_context, span_ids_in
 from ._context import _current as _identity_var
 from ._errors import ConfigError, InvalidEventError
@@ -57,6 +57,9 @@ from ._values import Unconvertible
 from ._version import __version__
 from .events._base import Event, SchemaRef
 from .events._builtin import FEEDBACK, MILESTONE, OUTCOME, feedback_attributes, feedback_rule
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 _RULE_NAME = f"must be a non-empty string of at most {MAX_NAME_LENGTH} characters"
 
@@ -152,7 +155,7 @@ class Client:
         meter_provider: Any = None,
         environ: Mapping[str, str] | None = None,
         _pipeline_factory: PipelineFactory | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         self.config: Config = resolve(environ, **options)
         self._disabled = self.config.disabled

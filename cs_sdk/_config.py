@@ -13,7 +13,7 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 from urllib.parse import unquote, urlsplit
 
 from ._errors import ConfigError
@@ -77,6 +77,41 @@ class Config:
         """True when events would cross a network unencrypted."""
         parts = urlsplit(self.logs_endpoint)
         return parts.scheme == "http" and (parts.hostname or "") not in _LOOPBACK_HOSTS
+
+
+class ClientOptions(TypedDict, total=False):
+    """Every keyword option of :class:`cs_sdk.Client` and :func:`cs_sdk.init` (``None``, or
+    leaving it out, means the environment variable or the default). The one list of option
+    names: ``resolve()`` refuses any other, and mypy users see them all (``Unpack``)."""
+
+    service_name: str | None
+    resource_attributes: Mapping[str, str] | None
+    environment: str | None
+    endpoint: str | None  # a base URL: /v1/logs is appended
+    logs_endpoint: str | None  # the full URL, used as-is
+    headers: Mapping[str, str] | None
+    timeout: float | None
+    compression: Compression | None
+    protocol: Protocol | None
+    certificate: str | None
+    verify: bool | None
+    max_queue_size: int | None
+    max_queue_bytes: int | None
+    max_export_batch_size: int | None
+    max_export_batch_bytes: int | None
+    schedule_delay: float | None
+    export_timeout: float | None
+    shutdown_timeout: float | None
+    strict: bool | None
+    disabled: bool | None
+    before_send: Callable[[Any], Any] | None
+    redact_pii: bool | None
+    metrics: bool | None
+    spool_dir: str | os.PathLike[str] | None
+    spool_max_bytes: int | None
+    prompts: str | os.PathLike[str] | None
+    state: str | None
+    speedups: bool | None
 
 
 def shown_url(url: str) -> str:
@@ -246,7 +281,7 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
     'web'
     """
     env = _Env(os.environ if environ is None else environ)
-    known = set(Config.__dataclass_fields__) | {"endpoint"}
+    known = ClientOptions.__optional_keys__
     unknown = sorted(set(options) - known)
     if unknown:
         raise ConfigError(f"unknown option(s): {', '.join(unknown)}")
