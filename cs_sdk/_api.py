@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from ._client import Client, PipelineFactory
-from ._config import ClientOptions, strict_from_environ
+from ._config import strict_from_environ
 from ._context import set_strict_scopes
 from ._errors import ConfigError
 from ._log import warn_once
+from ._options import ClientOptions
 from ._pilots import Pilots
 from ._prompts import Prompts
 from ._stats import Stats, StatsSnapshot

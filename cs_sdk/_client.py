@@ -22,7 +22,7 @@ import httpx
 from . import _log
 from ._accelerated import accelerated_milestone
 from ._attributes import OUTCOME_UNIT, OUTCOME_VALUE
-from ._config import ClientOptions, Config, resolve, shown_url
+from ._config import Config, resolve, shown_url
 from ._context import NO_SPAN, current_otel_context, span_ids_in
 from ._context import _current as _identity_var
 from ._errors import ConfigError, InvalidEventError
@@ -35,6 +35,7 @@ from ._ids import MAX_ID_LENGTH
 from ._ids import check_id as _identifier
 from ._log import logger, warn_once
 from ._metrics import register_stats_metrics
+from ._options import ClientOptions
 from ._pilots import Pilots
 from ._pilots import assemble as assemble_pilots
 from ._pipeline._worker import BatchPipeline

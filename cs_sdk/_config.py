@@ -13,15 +13,13 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ._errors import ConfigError
 from ._headers import check_headers
 from ._log import warn_once
-
-Protocol = Literal["http/protobuf", "http/json"]
-Compression = Literal["gzip", "none"]
+from ._options import ClientOptions, Compression, Protocol
 
 DEFAULT_ENDPOINT = "http://localhost:4318"
 LOGS_PATH = "/v1/logs"
@@ -77,41 +75,6 @@ class Config:
         """True when events would cross a network unencrypted."""
         parts = urlsplit(self.logs_endpoint)
         return parts.scheme == "http" and (parts.hostname or "") not in _LOOPBACK_HOSTS
-
-
-class ClientOptions(TypedDict, total=False):
-    """Every keyword option of :class:`cs_sdk.Client` and :func:`cs_sdk.init` (``None``, or
-    leaving it out, means the environment variable or the default). The one list of option
-    names: ``resolve()`` refuses any other, and mypy users see them all (``Unpack``)."""
-
-    service_name: str | None
-    resource_attributes: Mapping[str, str] | None
-    environment: str | None
-    endpoint: str | None  # a base URL: /v1/logs is appended
-    logs_endpoint: str | None  # the full URL, used as-is
-    headers: Mapping[str, str] | None
-    timeout: float | None
-    compression: Compression | None
-    protocol: Protocol | None
-    certificate: str | None
-    verify: bool | None
-    max_queue_size: int | None
-    max_queue_bytes: int | None
-    max_export_batch_size: int | None
-    max_export_batch_bytes: int | None
-    schedule_delay: float | None
-    export_timeout: float | None
-    shutdown_timeout: float | None
-    strict: bool | None
-    disabled: bool | None
-    before_send: Callable[[Any], Any] | None
-    redact_pii: bool | None
-    metrics: bool | None
-    spool_dir: str | os.PathLike[str] | None
-    spool_max_bytes: int | None
-    prompts: str | os.PathLike[str] | None
-    state: str | None
-    speedups: bool | None
 
 
 def shown_url(url: str) -> str:

@@ -12,8 +12,9 @@ keywords of :class:`ClientOptions`.
 
 from __future__ import annotations
 
-from ._config import ClientOptions, Config
+from ._config import Config
 from ._context import Identity
+from ._options import ClientOptions
 from ._pilots import Pilots
 from ._prompts import Prompt, Prompts
 from ._record import EventRecord
