@@ -52,8 +52,10 @@ def compose(
     headers: Mapping[str, str] | None = None,
     *,
     close: bool = False,
+    head_only: bool = False,
 ) -> bytes:
-    """Status line, headers and body as one bytes object, for a single ``write``."""
+    """Status line, headers and body as one bytes object, for a single ``write``
+    (``head_only``: the answer to a HEAD request, which has the headers only)."""
     try:
         reason = HTTPStatus(status).phrase
     except ValueError:  # a scripted fault may use any code
@@ -66,7 +68,7 @@ def compose(
     lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
     if close:
         lines.append("Connection: close")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (b"" if head_only else body)
 
 
 def rpc_status(code: int, message: str) -> bytes:
