@@ -80,7 +80,7 @@ def _fd_room(wanted: int) -> int:
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return wanted
-    return max(16, min(wanted, soft - _FD_RESERVE))
+    return max(min(wanted, 16), min(wanted, soft - _FD_RESERVE))
 
 
 class LocalCollector:
