@@ -95,6 +95,13 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     if args.allow_host:
         base = ["localhost", "127.0.0.1", "::1", "[::1]"] if is_loopback(args.host) else []
         allowed = [*base, *(name.lower() for name in args.allow_host)]
+    if not is_loopback(args.host):
+        print(
+            f"cs-sdk collector: warning: listening on {args.host} accepts events from other "
+            f"machines{'' if token else '; set --token or ' + TOKEN_ENV}",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         collector = LocalCollector(
             args.host,
@@ -114,16 +121,7 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if in_main else None
     try:
         print(f"cs-sdk collector listening on {collector.endpoint}", flush=True)
-        print(
-            f'pass endpoint="{collector.endpoint}" (OTLP logs arrive at /v1/logs)', flush=True
-        )
-        if not is_loopback(args.host):
-            print(
-                f"cs-sdk collector: warning: listening on {args.host} accepts events from other "
-                f"machines{'' if token else '; set --token or ' + TOKEN_ENV}",
-                file=sys.stderr,
-                flush=True,
-            )
+        print(f'pass endpoint="{collector.endpoint}" (OTLP logs arrive at /v1/logs)', flush=True)
         if args.db:
             print(f"storing events in {args.db}", flush=True)
         # A bounded wait so that Ctrl-C (delivered to the main thread) is acted on promptly.

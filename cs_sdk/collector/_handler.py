@@ -76,7 +76,9 @@ def _host_name(value: str) -> str:
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
-def admit(request: Request, token: str | None, allowed_hosts: frozenset[str] | None) -> Answer | None:
+def admit(
+    request: Request, token: str | None, allowed_hosts: frozenset[str] | None
+) -> Answer | None:
     """The refusal for a sender that may not export here, before its body is read.
 
     The Host check defeats DNS rebinding: a web page that rebinds its own name to 127.0.0.1
@@ -84,9 +86,8 @@ def admit(request: Request, token: str | None, allowed_hosts: frozenset[str] | N
     Host (HTTP/1.0 tools) is let through: a browser always sends one.
     """
     host = request.headers.get("host")
-    if allowed_hosts is not None and host is not None:
-        if _host_name(host) not in allowed_hosts:
-            return failure(request, 403, "this Host is not allowed here", close=True)
+    if allowed_hosts is not None and host is not None and _host_name(host) not in allowed_hosts:
+        return failure(request, 403, "this Host is not allowed here", close=True)
     if token is not None:
         given = request.headers.get("authorization", "")
         scheme, _, credential = given.partition(" ")

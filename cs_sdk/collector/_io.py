@@ -132,7 +132,7 @@ class Server:
                 connection.waiting_since = time.monotonic()
                 if not await self._one_request(connection):
                     break
-        except Exception:  # noqa: S110 - gone, too slow, or unparseable: the connection ends
+        except Exception:  # gone, too slow, or unparseable: the connection ends
             pass
         finally:
             self.connections.discard(connection)
@@ -213,7 +213,6 @@ class Server:
 
     async def _read_body(self, connection: Connection, request: Request) -> int:
         """Read the body into ``request``; returns the bytes reserved in ``buffered``."""
-        limits = self.limits
         reader = connection.reader
         headers = request.headers
         pieces: list[bytes] = []
@@ -338,7 +337,9 @@ def _parse_head(head: bytes) -> Request | None:
         value = value.strip()
         if key == "content-length" and key in headers and headers[key] != value:
             return None  # two different lengths: request smuggling
-        headers[key] = f"{headers[key]}, {value}" if key in headers and key != "content-length" else value
+        headers[key] = (
+            f"{headers[key]}, {value}" if key in headers and key != "content-length" else value
+        )
     return Request(method, target, headers)
 
 

@@ -34,7 +34,6 @@ from typing import Any, TextIO
 from ._decode import ReceivedRecord
 from ._store import _jsonable
 
-
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 

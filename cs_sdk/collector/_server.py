@@ -160,18 +160,18 @@ class LocalCollector:
     def start(self) -> LocalCollector:
         """Bind and serve on a daemon thread; returns ``self``. Raises OSError when the
         address cannot be bound."""
-        with self._lifecycle:
-            self._stopped.clear()
-            if self._loop is None:
-                self._start_loop()
-            if not self._listening:
-                self._listen()
         if not is_loopback(self.host):
             logger.warning(
                 "cs-sdk collector listens on %s, reachable from other machines; events carry "
                 "user ids and comments (use a token, or 127.0.0.1)",
                 self.host,
             )
+        with self._lifecycle:
+            self._stopped.clear()
+            if self._loop is None:
+                self._start_loop()
+            if not self._listening:
+                self._listen()
         return self
 
     def stop(self) -> None:

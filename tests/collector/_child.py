@@ -40,13 +40,14 @@ def raise_own_file_limit(wanted: int) -> int:
 class ChildCollector:
     """``cs-sdk collector --port 0 --quiet [ARGS]``; :attr:`endpoint` once it listens."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cs_sdk.cli", "collector", "--port", "0", "--quiet", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            preexec_fn=_raise_file_limit,  # noqa: PLW1509 - no threads in the child yet
+            preexec_fn=_raise_file_limit,  # the child has no threads yet
+            env={**os.environ, **(env or {})},
         )
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()

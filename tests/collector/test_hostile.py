@@ -86,7 +86,9 @@ def test_a_million_empty_records_in_2_kib_is_413_with_a_status(
     assert post(http, small, export_request()).status_code == 200
 
 
-def test_records_over_the_limit_are_413_in_json_too(small: LocalCollector, http: httpx.Client) -> None:
+def test_records_over_the_limit_are_413_in_json_too(
+    small: LocalCollector, http: httpx.Client
+) -> None:
     document = json_request()
     records = document["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
     document["resourceLogs"][0]["scopeLogs"][0]["logRecords"] = records * 1_001
@@ -262,7 +264,9 @@ def test_records_and_requests_are_a_bounded_window_and_counters_cover_all(
 def test_headers_kept_in_memory_hide_the_authorization_value(http: httpx.Client) -> None:
     with LocalCollector(token="s3cret") as collector:
         headers = {"Content-Type": PROTOBUF, "Authorization": "Bearer s3cret"}
-        response = http.post(collector.endpoint + "/v1/logs", content=export_request(), headers=headers)
+        response = http.post(
+            collector.endpoint + "/v1/logs", content=export_request(), headers=headers
+        )
         assert response.status_code == 200
         assert collector.requests[0].headers["authorization"] == "***"
 
@@ -299,7 +303,9 @@ def test_eight_gzip_bombs_at_once_stay_within_a_bounded_memory() -> None:
             with httpx.Client(timeout=GUARD) as http:
                 headers = {"Content-Type": PROTOBUF, "Content-Encoding": "gzip"}
                 answers.append(
-                    http.post(child.endpoint + "/v1/logs", content=bomb, headers=headers).status_code
+                    http.post(
+                        child.endpoint + "/v1/logs", content=bomb, headers=headers
+                    ).status_code
                 )
 
         threads = [threading.Thread(target=send) for _ in range(8)]
@@ -321,8 +327,15 @@ def test_a_million_empty_records_cost_little_memory_and_do_not_block_a_sender() 
         bomb = empty_records(1_000_000)
         with httpx.Client(timeout=GUARD) as http:
             headers = {"Content-Type": PROTOBUF, "Content-Encoding": "gzip"}
-            assert http.post(child.endpoint + "/v1/logs", content=bomb, headers=headers).status_code == 413
-            ok = http.post(child.endpoint + "/v1/logs", content=export_request(), headers={"Content-Type": PROTOBUF})
+            assert (
+                http.post(child.endpoint + "/v1/logs", content=bomb, headers=headers).status_code
+                == 413
+            )
+            ok = http.post(
+                child.endpoint + "/v1/logs",
+                content=export_request(),
+                headers={"Content-Type": PROTOBUF},
+            )
             assert ok.status_code == 200
         assert child.peak_rss() - baseline < 200 * MIB
     finally:
@@ -347,7 +360,11 @@ def test_the_collector_does_not_spin_when_connections_pile_up() -> None:
         elapsed = time.monotonic() - before
         assert used < 0.5 * elapsed, (used, elapsed)
         with httpx.Client(timeout=GUARD) as http:
-            ok = http.post(child.endpoint + "/v1/logs", content=export_request(), headers={"Content-Type": PROTOBUF})
+            ok = http.post(
+                child.endpoint + "/v1/logs",
+                content=export_request(),
+                headers={"Content-Type": PROTOBUF},
+            )
             assert ok.status_code == 200
     finally:
         for sock in sockets:
