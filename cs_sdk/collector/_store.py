@@ -102,9 +102,27 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _bytes_as_json(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"$base64": base64.b64encode(value).decode()}
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+# The C encoder in one pass; ``_jsonable`` walks the value in Python only when a non-finite
+# float is there (rare: the text then holds NaN or Infinity, which JSON lacks).
+_ENCODE = json.JSONEncoder(
+    ensure_ascii=False, check_circular=False, default=_bytes_as_json
+).encode
+
+
 def to_json(value: Any) -> str | None:
     """``value`` as JSON text for a JSON column; None stays NULL."""
-    return None if value is None else json.dumps(_jsonable(value), ensure_ascii=False)
+    if value is None:
+        return None
+    text: str = _ENCODE(value)
+    if "NaN" in text or "Infinity" in text:
+        text = json.dumps(_jsonable(value), ensure_ascii=False)
+    return text
 
 
 _INT64 = range(-(2**63), 2**63)
@@ -146,35 +164,56 @@ def _strings(value: Any) -> list[str]:
 _LONG_TEXT = 1 << 20  # a comment or a schema name, not an id
 
 
-def _row(record: ReceivedRecord, received_at: float, max_id: int) -> tuple[Any, ...]:
+_ID_KEYS = (
+    "cs.event.id", "cs.event.name", "cs.schema.name", "cs.schema.version",
+)  # fmt: skip
+_WHO_KEYS = ("user.id", "cs.account.id", "session.id")
+_FEEDBACK_KEYS = ("cs.feedback.kind", "cs.feedback.score", "cs.feedback.comment")
+
+
+def _row(
+    record: ReceivedRecord, received_at: float, max_id: int, resource_json: str | None
+) -> tuple[Any, ...]:
     a = record.attributes
     get = a.get
+    # The common case (a str of id length) inline: this runs for every event.
+    ids = [
+        v if type(v) is str and len(v) <= max_id else _text(v, max_id)
+        for v in (get(key) for key in _ID_KEYS)
+    ]
+    who = [
+        v if type(v) is str and len(v) <= max_id else _text(v, max_id)
+        for v in (get(key) for key in _WHO_KEYS)
+    ]
+    event_name = record.event_name
+    time_unix_nano = record.time_unix_nano
+    pilots = get("cs.pilot.ids")
+    feedback = any(get(key) is not None for key in _FEEDBACK_KEYS)
+    outcome = get("cs.outcome.value") is not None
     return (
         received_at,
-        _text(get("cs.event.id"), max_id),
-        _text(record.event_name, max_id),
-        _text(get("cs.event.name"), max_id),
-        _text(get("cs.schema.name"), max_id),
-        _text(get("cs.schema.version"), max_id),
-        _integer(record.time_unix_nano),
-        _text(get("user.id"), max_id),
-        _text(get("cs.account.id"), max_id),
-        _text(get("session.id"), max_id),
+        ids[0],
+        event_name if len(event_name) <= max_id else None,
+        ids[1],
+        ids[2],
+        ids[3],
+        time_unix_nano if time_unix_nano < 2**63 else None,
+        *who,
         record.trace_id or None,
         record.span_id or None,
         _text(record.service_name, max_id),
-        to_json(_strings(get("cs.pilot.ids")) or None),
+        to_json(_strings(pilots) or None) if pilots is not None else None,
         to_json(_strings(get("cs.pilot.cohorts")) or None),
-        _text(get("cs.feedback.kind"), max_id),
-        _integer(get("cs.feedback.score")),
-        _text(get("cs.feedback.comment"), _LONG_TEXT),
+        _text(get("cs.feedback.kind"), max_id) if feedback else None,
+        _integer(get("cs.feedback.score")) if feedback else None,
+        _text(get("cs.feedback.comment"), _LONG_TEXT) if feedback else None,
         _text(get("cs.prompt.id"), max_id),
         _text(get("cs.product.area"), max_id),
-        _real(get("cs.outcome.value")),
-        _text(get("cs.outcome.unit"), max_id),
+        _real(get("cs.outcome.value")) if outcome else None,
+        _text(get("cs.outcome.unit"), max_id) if outcome else None,
         to_json(record.body),
         to_json(a),
-        to_json(record.resource),
+        resource_json,
     )
 
 
@@ -229,7 +268,14 @@ class SqliteStore:
         records = list(records)
         for start in range(0, len(records), self._chunk):
             part = records[start : start + self._chunk]
-            rows = [_row(record, now, self._max_id) for record in part]
+            rows = []
+            resource: Any = None
+            resource_json = None
+            for record in part:
+                if record.resource is not resource:  # shared by a request's records
+                    resource = record.resource
+                    resource_json = to_json(resource)
+                rows.append(_row(record, now, self._max_id, resource_json))
             with self._lock, self._db:
                 self._db.execute("BEGIN IMMEDIATE")
                 first = self._next_id()
