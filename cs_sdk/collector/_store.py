@@ -110,9 +110,7 @@ def _bytes_as_json(value: Any) -> Any:
 
 # The C encoder in one pass; ``_jsonable`` walks the value in Python only when a non-finite
 # float is there (rare: the text then holds NaN or Infinity, which JSON lacks).
-_ENCODE = json.JSONEncoder(
-    ensure_ascii=False, check_circular=False, default=_bytes_as_json
-).encode
+_ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=_bytes_as_json).encode
 
 
 def to_json(value: Any) -> str | None:
