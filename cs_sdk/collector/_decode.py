@@ -33,6 +33,7 @@ from ._limits import Limits
 from ._wirecount import count_log_records
 
 _DEFAULT = Limits()
+_PIECE = 1 << 20
 
 
 class DecodeError(ValueError):
@@ -176,23 +177,32 @@ def _decompress(body: bytes, content_encoding: str | None, cap: int) -> bytes:
         return body
     if encoding != "gzip":
         raise UnsupportedMediaType(f"unsupported Content-Encoding {content_encoding!r}")
-    out = bytearray()
+    chunks: list[bytes] = []
+    total = 0
     rest = body
     # A gzip stream may hold several members (RFC 1952); each gets its own decompressor.
+    # Inflated a piece at a time: a bomb costs the cap, not the cap plus a copy of it.
     while True:
         decompressor = zlib.decompressobj(31)
-        try:
-            out += decompressor.decompress(rest, cap + 1 - len(out))
-        except zlib.error as error:
-            raise DecodeError(f"invalid gzip body: {error}") from error
-        if len(out) > cap or decompressor.unconsumed_tail:
-            raise DecodeError(f"the body inflates past {cap} bytes")
+        data = rest
+        while True:
+            try:
+                piece = decompressor.decompress(data, _PIECE)
+            except zlib.error as error:
+                raise DecodeError(f"invalid gzip body: {error}") from error
+            total += len(piece)
+            if total > cap:
+                raise DecodeError(f"the body inflates past {cap} bytes")
+            chunks.append(piece)
+            data = decompressor.unconsumed_tail
+            if decompressor.eof or not data:
+                break
         if not decompressor.eof:
             # zlib returns what it could of a cut stream without complaint.
             raise DecodeError("invalid gzip body: truncated")
         rest = decompressor.unused_data
         if not rest:
-            return bytes(out)
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _hex_ids_to_base64(node: Any) -> Any:
@@ -242,8 +252,11 @@ def parse_request(
     else:
         # Each "{" or "[" becomes a Python object: bound them before json builds them all.
         containers = data.count(b"{") + data.count(b"[")
-        if containers > 32 * limits.max_records:
-            raise _too_many(containers // 32, limits)
+        if containers > limits.max_json_containers:
+            raise TooLarge(
+                f"{containers} JSON objects and arrays in one request, over "
+                f"{limits.max_json_containers}; send protobuf for large batches"
+            )
         try:
             document = json.loads(data)
         except (ValueError, RecursionError) as error:  # bad UTF-8 is a ValueError too

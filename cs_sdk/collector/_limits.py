@@ -28,6 +28,8 @@ class Limits:
         max_depth: nesting of AnyValue arrays and maps, and of a JSON document (400 beyond).
         max_values: attributes, map entries and array items in one request, all records
             together (413 beyond): each becomes a Python object.
+        max_json_containers: objects and arrays in an OTLP/JSON body (413 beyond). JSON is
+            parsed in Python at ~20 us per object; an SDK batch of 2,048 events holds ~60,000.
         max_connections: open connections, further clamped to the process's file limit
             less a reserve. When full, the connection that has waited longest for its next
             request is closed to make room: an idle or trickling sender loses its place and
@@ -51,6 +53,7 @@ class Limits:
     max_attributes: int = 256
     max_depth: int = 32
     max_values: int = 2_000_000
+    max_json_containers: int = 250_000
     max_connections: int = 1024
     max_concurrent: int = 2
     max_buffered: int = 128 * 1024 * 1024

@@ -3,6 +3,7 @@ threads and descriptors, and a legitimate sender keeps being served."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import sqlite3
@@ -95,6 +96,19 @@ def test_records_over_the_limit_are_413_in_json_too(
     response = post(http, small, encode_json(document), JSON)
     assert response.status_code == 413
     assert response.json()["code"] == 8
+
+
+def test_a_json_body_of_a_million_empty_objects_is_413_before_it_is_parsed(
+    small: LocalCollector, http: httpx.Client
+) -> None:
+    body = b'{"resourceLogs": [' + b"{}," * 999_999 + b"{}]}"
+    response = http.post(
+        small.endpoint + "/v1/logs",
+        content=gzip.compress(body),
+        headers={"Content-Type": JSON, "Content-Encoding": "gzip"},
+    )
+    assert response.status_code == 413
+    assert "send protobuf" in response.json()["message"]
 
 
 def test_a_request_at_the_record_limit_is_taken(small: LocalCollector, http: httpx.Client) -> None:
