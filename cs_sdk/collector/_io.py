@@ -156,7 +156,6 @@ class Server:
         if request is None:
             await self._reject(connection, None, 400, "malformed request")
             return False
-        connection.busy = True
         try:
             refusal = admit(request, self.collector.token, self.collector.allowed_hosts)
             if refusal is not None:
@@ -173,6 +172,9 @@ class Server:
             except _Reject as reject:
                 await self._reject(connection, request, reject.status, str(reject), reject.headers)
                 return False
+            # Busy only from here: a connection still sending its body is waiting on its
+            # client, and may be closed to make room like an idle one.
+            connection.busy = True
             try:
                 answer = await self._process(request)
             finally:
