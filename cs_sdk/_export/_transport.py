@@ -29,6 +29,7 @@ from typing import Any, Final
 import httpx
 
 from .._config import Config, shown_url
+from .._http_log import sdk_request
 
 # An ExportLogsServiceResponse or a google.rpc.Status is tens of bytes; this is plenty.
 MAX_ANSWER_BYTES: Final = 64 * 1024
@@ -194,9 +195,13 @@ class HttpTransport:
         timeout = max(timeout, 0.001)
         self._watchdog.arm(time.monotonic() + timeout)
         try:
-            with self._client.stream(
-                "POST", self.url, content=body, headers=headers, timeout=timeout
-            ) as response:
+            # sdk_request(): httpx's INFO line per batch becomes DEBUG (_http_log.py)
+            with (
+                sdk_request(),
+                self._client.stream(
+                    "POST", self.url, content=body, headers=headers, timeout=timeout
+                ) as response,
+            ):
                 raw, encoding = bytearray(), response.headers.get("content-encoding", "")
                 try:
                     for chunk in response.iter_raw():

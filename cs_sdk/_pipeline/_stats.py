@@ -39,10 +39,11 @@ DropReason = Literal[
     "spool_full",
     "spool_error",
     "internal_error",
+    "not_initialized",  # recorded through cs_sdk.* before init() (or after shutdown())
 ]
 DROP_REASONS: Final[tuple[DropReason, ...]] = get_args(DropReason)
 # Reasons an event is refused at the call, before it counts as recorded.
-REFUSAL_REASONS: Final[frozenset[str]] = frozenset(("invalid", "opted_out"))
+REFUSAL_REASONS: Final[frozenset[str]] = frozenset(("invalid", "opted_out", "not_initialized"))
 # Reasons that lose an event the application meant to send (the others are decisions).
 LOSS_REASONS: Final[frozenset[str]] = frozenset(
     (
@@ -53,8 +54,13 @@ LOSS_REASONS: Final[frozenset[str]] = frozenset(
         "spool_full",
         "spool_error",
         "internal_error",
+        "not_initialized",
     )
 )
+# Events recorded in spite of a problem, which was logged (and raised with strict=True):
+# the answer is kept because it is still the customer's word, and the count says how often.
+NoteReason = Literal["comment_truncated", "feedback_kind_mismatch", "unknown_prompt"]
+NOTE_REASONS: Final[tuple[NoteReason, ...]] = get_args(NoteReason)
 COUNTERS: Final[tuple[str, ...]] = (
     "recorded",
     "sent",
@@ -90,6 +96,7 @@ class StatsSnapshot(TypedDict):
     dropped_total: int
     refused: dict[str, int]
     refused_total: int
+    warnings: dict[str, int]  # recorded in spite of a problem, by NoteReason
 
 
 class Counter:
@@ -140,6 +147,7 @@ class Stats:
         self.taken = 0  # events taken out of the queue by the worker
         self.in_flight = 0  # taken, not yet delivered, dropped or on disk
         self.spool_pending = 0  # this process's events on disk now
+        self.notes: dict[str, Counter] = {reason: Counter() for reason in NOTE_REASONS}
         register_for_fork(self)
 
     def refuse(self, reason: str) -> None:
@@ -162,15 +170,22 @@ class Stats:
         else:
             counter.add_many(n)
 
+    def note(self, reason: NoteReason) -> None:
+        """Count an event recorded in spite of a problem (see ``NoteReason``)."""
+        self.notes[reason].add()
+
     def _reinit_after_fork(self) -> None:
         """In a forked child: a lock held by a parent thread at fork time is replaced."""
         for counter in (*self.counters.values(), *self.drops.values(), *self.refusals.values()):
             counter.reset_lock_after_fork()
         self.call_errors.reset_lock_after_fork()
+        for counter in self.notes.values():
+            counter.reset_lock_after_fork()
 
     def lost_total(self) -> int:
         return (
-            sum(self.drops[reason].value for reason in LOSS_REASONS)
+            sum(self.drops[reason].value for reason in LOSS_REASONS if reason in self.drops)
+            + self.refusals["not_initialized"].value  # a call without a client: a loss
             + self.call_errors.value
             + self.unreported[1]
         )
@@ -241,4 +256,5 @@ class Stats:
             dropped_total=dropped_total,
             refused=refused,
             refused_total=sum(refused.values()),
+            warnings={reason: counter.value for reason, counter in self.notes.items()},
         )
