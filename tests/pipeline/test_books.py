@@ -147,3 +147,20 @@ def test_stats_answers_while_a_slow_before_send_holds_the_worker() -> None:
     assert client.flush(timeout=10)
     assert_balanced(client.stats())
     client.shutdown(timeout=1)
+
+
+def test_the_books_stay_balanced_through_a_capture_block() -> None:
+    from cs_sdk.testing import capture
+
+    client = client_on("python", json_answer({}), schedule_delay=60)
+    client.milestone("before")
+    with capture(client) as events:
+        client.milestone("captured")
+        assert_balanced(client.stats())
+    client.milestone("after")
+    assert [event.name for event in events] == ["captured"]
+    assert client.flush(timeout=10)
+    stats = client.stats()
+    assert_balanced(stats)
+    assert stats["queued"] == 0 and stats["sent"] == 3  # two to the collector, one captured
+    assert client.shutdown(timeout=1) is True
