@@ -128,7 +128,7 @@ class NullPipeline:
     def shutdown(self, timeout: float) -> bool:
         return True
 
-    def queued(self) -> int:
+    def queued(self) -> int | None:
         return 0
 
     def reinit_after_fork(self) -> None:

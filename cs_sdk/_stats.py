@@ -77,7 +77,7 @@ COUNTERS: Final[tuple[str, ...]] = (
 )
 # How many times snapshot() re-reads while the worker is mid-move before it settles for
 # what it has (a step such as before_send that takes long must not hang stats()).
-_SNAPSHOT_TRIES: Final = 10_000
+_SNAPSHOT_TRIES: Final = 2_000
 
 
 class StatsSnapshot(TypedDict):
@@ -132,7 +132,6 @@ class Stats:
 
     def __init__(self) -> None:
         self.counters: dict[str, Counter] = {name: Counter() for name in COUNTERS}
-        self.notes: dict[str, Counter] = {reason: Counter() for reason in NOTE_REASONS}
         # Drops after acceptance (in `recorded`); refusals at the call (never in it).
         self.drops: dict[str, Counter] = {
             reason: Counter() for reason in DROP_REASONS if reason not in REFUSAL_REASONS
@@ -152,6 +151,7 @@ class Stats:
         self.taken = 0  # events taken out of the queue by the worker
         self.in_flight = 0  # taken, not yet delivered, dropped or on disk
         self.spool_pending = 0  # this process's events on disk now
+        self.notes: dict[str, Counter] = {reason: Counter() for reason in NOTE_REASONS}
         register_for_fork(self)
 
     def refuse(self, reason: str) -> None:
@@ -180,20 +180,16 @@ class Stats:
 
     def _reinit_after_fork(self) -> None:
         """In a forked child: a lock held by a parent thread at fork time is replaced."""
-        for counter in (
-            *self.counters.values(),
-            *self.drops.values(),
-            *self.refusals.values(),
-            *self.notes.values(),
-        ):
+        for counter in (*self.counters.values(), *self.drops.values(), *self.refusals.values()):
             counter.reset_lock_after_fork()
         self.call_errors.reset_lock_after_fork()
+        for counter in self.notes.values():
+            counter.reset_lock_after_fork()
 
     def lost_total(self) -> int:
         return (
-            sum(counter.value for reason, counter in self.drops.items() if reason in LOSS_REASONS)
-            # Refused, but meant to be sent: a call before init() loses it (flush() False).
-            + self.refusals["not_initialized"].value
+            sum(self.drops[reason].value for reason in LOSS_REASONS if reason in self.drops)
+            + self.refusals["not_initialized"].value  # a call without a client: a loss
             + self.call_errors.value
             + self.unreported[1]
         )
@@ -222,16 +218,18 @@ class Stats:
     def snapshot(self, queued: int | None = None) -> StatsSnapshot:
         """The counters; ``queued`` (a pipeline's own count) only for pipelines without a
         worker (``disabled``, ``testing.capture``), where nothing is taken or in flight."""
-        for _ in range(_SNAPSHOT_TRIES):
+        tries = _SNAPSHOT_TRIES
+        while True:
             version = self.version
-            if version & 1:
+            tries -= 1
+            if version & 1 and tries > 0:
                 time.sleep(0)  # the worker is mid-move: let it finish
                 continue
             taken, in_flight, pending = self.taken, self.in_flight, self.spool_pending
             values = {name: counter.value for name, counter in self.counters.items()}
             drops = {reason: counter.value for reason, counter in self.drops.items()}
-            if self.version == version:
-                break
+            if self.version == version or tries <= 0:
+                break  # consistent, or (a step taking long) the best there is
         # Read after the worker's side, caller's drops first and `recorded` last: an event a
         # caller is accepting right now is then counted as queued, never as missing.
         call_errors = self.call_errors.value + self.unreported[1]

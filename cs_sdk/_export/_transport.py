@@ -12,6 +12,9 @@ Two bounds hold whatever the collector does (a broken or hostile one included):
   not the whole answer, so a collector dripping a byte a second would hold the only slot for
   ever; a watchdog closes the attempt's socket when its deadline passes. ``abort()`` does the
   same at once (shutdown): closing an httpx client does not wake a read that is blocked.
+  With an ``http_client=`` of the application's, the SDK cannot reach its sockets: an attempt
+  is then bounded by httpx's per-read timeout only, and at shutdown the pipeline gives the
+  batch up (spooled or counted) without cutting the request.
 """
 
 from __future__ import annotations

@@ -207,7 +207,14 @@ class Delivery:
         reason = result.reason or "internal_error"
         if self.stopping and result.retryable:
             reason = "shutdown_timeout"
-        if failed and self.spool is None and result.retryable:
+        if failed and reason == "shutdown_timeout":
+            warn_once(
+                "discard:shutdown_timeout",
+                "cs_sdk: %d events could not be sent before shutdown (%s)",
+                failed,
+                reason,
+            )
+        elif failed and self.spool is None and result.retryable:
             warn_once(
                 "export-gave-up",
                 "cs_sdk: could not deliver a batch of %d events: %s",

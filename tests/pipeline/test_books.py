@@ -5,6 +5,8 @@ or out of memory (both the C and the Python path)."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 
 import httpx
@@ -122,3 +124,43 @@ def test_memory_error_while_recording_is_counted_not_raised(
     assert stats["dropped"]["internal_error"] == 2
     client._submit = client._pipeline.submit  # type: ignore[method-assign]
     client.shutdown(timeout=1)
+
+
+def test_stats_answers_while_a_slow_before_send_holds_the_worker() -> None:
+    """The worker is mid-move while before_send runs; stats() must not wait for it."""
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(event: cs_sdk.EventRecord) -> cs_sdk.EventRecord:
+        entered.set()
+        release.wait(30)
+        return event
+
+    client = client_on("python", json_answer({}), schedule_delay=60, before_send=slow)
+    client.milestone("m")
+    client.flush(timeout=0)
+    assert entered.wait(10)
+    started = time.monotonic()
+    stats = client.stats()  # neither raises nor waits for before_send
+    assert time.monotonic() - started < 10  # a hang guard: before_send holds for 30 s
+    assert stats["recorded"] == 1
+    release.set()
+    assert client.flush(timeout=10)
+    assert_balanced(client.stats())
+    client.shutdown(timeout=1)
+
+
+def test_the_books_stay_balanced_through_a_capture_block() -> None:
+    from cs_sdk.testing import capture
+
+    client = client_on("python", json_answer({}), schedule_delay=60)
+    client.milestone("before")
+    with capture(client) as events:
+        client.milestone("captured")
+        assert_balanced(client.stats())
+    client.milestone("after")
+    assert [event.name for event in events] == ["captured"]
+    assert client.flush(timeout=10)
+    stats = client.stats()
+    assert_balanced(stats)
+    assert stats["queued"] == 0 and stats["sent"] == 3  # two to the collector, one captured
+    assert client.shutdown(timeout=1) is True
