@@ -140,6 +140,12 @@ def _read(response: httpx.Response, watchdog: _Watchdog, max_bytes: int) -> byte
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise too_large
+    if response.is_stream_consumed:
+        # Built in memory by a transport (httpx.MockTransport in tests): already read and
+        # decoded, so only its size is left to check.
+        if len(response.content) > max_bytes:
+            raise too_large
+        return response.content
     encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
         raise FetchFailed(f"unsupported Content-Encoding {encoding[:32]!r}", rejected=True)
