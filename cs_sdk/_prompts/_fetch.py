@@ -29,10 +29,10 @@ from typing import Any
 
 import httpx
 
+from ._config import MAX_DOCUMENT_BYTES
+
 __all__ = ["MAX_DOCUMENT_BYTES", "FetchFailed", "Fetched", "bounded_get"]
 
-# A document with hundreds of prompts and pilots is a few tens of KiB.
-MAX_DOCUMENT_BYTES = 1 << 20
 _INFLATE_ANY = 47  # zlib: a gzip or a zlib header, detected
 
 
