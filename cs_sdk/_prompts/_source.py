@@ -33,6 +33,7 @@ import httpx
 from .._config import shown_url
 from .._errors import PromptConfigError
 from .._fork import register_for_fork
+from .._http_log import sdk_request
 from .._log import logger, warn_once
 from ._config import PromptConfig, format_of, load_config, parse_config
 from ._fetch import FetchFailed, bounded_get
@@ -281,7 +282,8 @@ class UrlSource:
         if self._etag is not None:
             headers["If-None-Match"] = self._etag
         try:
-            response = bounded_get(self._http, self.url, headers, timeout=self._timeout)
+            with sdk_request():  # not an INFO line in the application's log per poll
+                response = bounded_get(self._http, self.url, headers, timeout=self._timeout)
         except FetchFailed as failure:
             if failure.rejected:  # the server sent what we refuse: like an invalid version
                 logger.error(_REJECTED, f"{self._shown_url}: {failure}")
