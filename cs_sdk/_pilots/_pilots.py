@@ -157,8 +157,8 @@ class Pilots:
 
         Enrolling again is harmless: the first ``enrolled_at`` is kept, and only a change of
         cohort records a new ``cs.pilot.enrolled`` event. Returns the membership, or ``None``
-        when it did nothing: the arguments are invalid, the user opted out or the store failed
-        (logged), the client is disabled, or ``init()`` was not called (logged).
+        when it did nothing: the arguments are invalid, the user opted out or the store
+        failed (logged), the client is disabled, or ``init()`` was not called (logged).
 
         >>> client.pilots.enroll("u1", "new-dashboard", cohort="wave-1")  # doctest: +SKIP
         Membership(pilot='new-dashboard', cohort='wave-1', enrolled_at=datetime.datetime(...))

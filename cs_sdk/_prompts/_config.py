@@ -49,8 +49,10 @@ Format = Literal["json", "toml", "yaml"]
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 Name = Annotated[str, Field(min_length=1, max_length=256)]
 Days = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-# Lists are bounded (the document itself is at most 1 MiB): pilots, prompts, cohorts and
-# targeting lists; an account allow-list may be longer.
+# A document with hundreds of prompts and pilots is a few tens of KiB; files and answers
+# over this are refused. Lists are bounded too: pilots, prompts, cohorts and targeting
+# lists; an account allow-list may be longer.
+MAX_DOCUMENT_BYTES = 1 << 20
 _MAX_ITEMS = 1000
 _MAX_ACCOUNTS = 10_000
 
@@ -163,9 +165,15 @@ def load_config(path: str | Path) -> PromptConfig:
         PromptConfigError: the file cannot be read, parsed or validated.
     """
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as file:
+            # At most the limit and one byte more: a huge file is refused, never read whole.
+            data = file.read(MAX_DOCUMENT_BYTES + 1)
     except OSError as error:
         raise PromptConfigError(f"{path}: cannot read the configuration: {error}") from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise PromptConfigError(
+            f"{path}: the configuration is larger than {MAX_DOCUMENT_BYTES} bytes"
+        )
     return parse_config(data, source=str(path), fmt=format_of(str(path)))
 
 

@@ -35,8 +35,8 @@ from .._errors import PromptConfigError
 from .._fork import register_for_fork
 from .._http_log import sdk_request
 from .._log import logger, warn_once
-from ._config import PromptConfig, format_of, parse_config
-from ._fetch import MAX_DOCUMENT_BYTES, FetchFailed, bounded_get
+from ._config import PromptConfig, format_of, load_config, parse_config
+from ._fetch import FetchFailed, bounded_get
 
 __all__ = ["ConfigSource", "FileSource", "StaticSource", "UrlSource"]
 
@@ -123,7 +123,7 @@ class FileSource:
         """
         with self._lock:
             signature = self._stat()
-            document = self._read()
+            document = load_config(self.path)
             self._signature, self._document = signature, document
             self._next_check = self._monotonic() + self._check_interval
             return document
@@ -146,22 +146,6 @@ class FileSource:
             self._next_check = self._monotonic() + self._check_interval
             return self._check()
 
-    def _read(self) -> PromptConfig:
-        # At most the limit (plus one byte, to know it was passed): a document of gigabytes
-        # must not be read into memory to be refused.
-        try:
-            with open(self.path, "rb") as file:
-                data = file.read(MAX_DOCUMENT_BYTES + 1)
-        except OSError as error:
-            raise PromptConfigError(
-                f"{self.path}: cannot read the configuration: {error}"
-            ) from None
-        if len(data) > MAX_DOCUMENT_BYTES:
-            raise PromptConfigError(
-                f"{self.path}: the configuration is larger than {MAX_DOCUMENT_BYTES} bytes"
-            )
-        return parse_config(data, source=str(self.path), fmt=format_of(str(self.path)))
-
     def _stat(self) -> tuple[int, int, int]:
         try:
             stat = os.stat(self.path)
@@ -182,7 +166,7 @@ class FileSource:
         # Remembered even when the new version is bad, so it is parsed and logged once.
         self._signature = signature
         try:
-            document = self._read()
+            document = load_config(self.path)
         except PromptConfigError as error:
             logger.error(_REJECTED, error)
             return False

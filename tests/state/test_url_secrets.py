@@ -31,6 +31,7 @@ def test_the_pilots_repr_shows_where_redis_is_not_its_password(url: str) -> None
         shown = repr(client.pilots)
         assert SECRET not in shown
         assert "RedisStore(" in shown
+        assert SECRET not in repr(client) + repr(client.config) + repr(client.prompts)
     finally:
         client.shutdown(0)
     assert SECRET not in repr(RedisStore(url))
