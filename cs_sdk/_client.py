@@ -34,6 +34,8 @@ from ._ids import MAX_ID_LENGTH
 from ._ids import check_id as _identifier
 from ._log import logger, warn_once
 from ._metrics import register_stats_metrics
+from ._names import check_name
+from ._names import known as names_seen
 from ._pilots import Pilots
 from ._pilots import attach as attach_pilots
 from ._pipeline._stats import Stats, StatsSnapshot
@@ -43,7 +45,6 @@ from ._prompts import Prompts
 from ._record import EventRecord, QueuedEvent
 from ._redaction import redact_feedback
 from ._validate import (
-    MAX_NAME_LENGTH,
     RECORD_BYTES,
     check_id,
     check_number,
@@ -55,7 +56,8 @@ from ._values import Unconvertible
 from .events._base import Event, SchemaRef
 from .events._builtin import FEEDBACK, MILESTONE, OUTCOME, feedback_attributes, feedback_rule
 
-_RULE_NAME = f"must be a non-empty string of at most {MAX_NAME_LENGTH} characters"
+# Names that passed the name rule before; a set lookup instead of the pattern match.
+_known_names = names_seen
 
 
 class Pipeline(Protocol):
@@ -265,8 +267,8 @@ class Client:
         if self._disabled:
             return None
         try:
-            if type(name) is not str or not name or len(name) > MAX_NAME_LENGTH:
-                raise InvalidEventError("name", _RULE_NAME)
+            if type(name) is not str or name not in _known_names:
+                check_name("name", name)  # the name rule (_names.py): raises if broken
             body, size = (
                 (None, 0)
                 if properties is None
@@ -297,8 +299,8 @@ class Client:
         if self._disabled:
             return None
         try:
-            if type(name) is not str or not name or len(name) > MAX_NAME_LENGTH:
-                raise InvalidEventError("name", _RULE_NAME)
+            if type(name) is not str or name not in _known_names:
+                check_name("name", name)  # the name rule (_names.py): raises if broken
             attributes: dict[str, Any] = {}
             if value is not None:
                 attributes[OUTCOME_VALUE] = check_number("value", value)
