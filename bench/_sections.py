@@ -20,7 +20,8 @@ def replace_section(path: Path, name: str, text: str) -> None:
     start = document.find(begin)
     stop = document.find(end, start)
     if start >= 0 and stop >= 0:
-        document = document[:start] + block + document[stop + len(end) :].lstrip("\n")
+        rest = document[stop + len(end) :].lstrip("\n")
+        document = document[:start] + block + ("\n" + rest if rest else "")
     else:
         document = document.rstrip("\n") + "\n\n" + block
     path.write_text(document)

@@ -15,6 +15,7 @@ Printed, and written into its section of bench/RESULTS.md. About 10 s.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -54,7 +55,9 @@ def redaction(repeat: int) -> dict[str, float]:
 
 def exit_seconds(endpoint: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", EXIT_SCRIPT, endpoint], check=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT, endpoint], check=True, timeout=60, capture_output=True
+    )
     return time.perf_counter() - started
 
 
@@ -81,6 +84,8 @@ def report(seconds: dict[str, float], up: float, down: float, repeat: int) -> st
         "",
         f"Interpreter start to exit, one event recorded, `shutdown_timeout=0.5` (median of "
         f"{repeat}): {up:.2f} s with a collector up, {down:.2f} s with nothing listening.",
+        "",
+        f"Measured with a load average of {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.",
     ]
     return "\n".join(lines)
 

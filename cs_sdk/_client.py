@@ -35,6 +35,8 @@ from ._ids import MAX_ID_LENGTH
 from ._ids import check_id as _identifier
 from ._log import logger, warn_once
 from ._metrics import register_stats_metrics
+from ._names import check_name
+from ._names import known as names_seen
 from ._options import ClientOptions
 from ._pilots import Pilots
 from ._pilots import assemble as assemble_pilots
@@ -45,7 +47,6 @@ from ._record import EventRecord, QueuedEvent
 from ._redaction import redact_feedback
 from ._stats import Stats, StatsSnapshot
 from ._validate import (
-    MAX_NAME_LENGTH,
     MAX_STRING_LENGTH,
     RECORD_BYTES,
     check_id,
@@ -62,7 +63,8 @@ from .events._builtin import FEEDBACK, MILESTONE, OUTCOME, feedback_attributes, 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-_RULE_NAME = f"must be a non-empty string of at most {MAX_NAME_LENGTH} characters"
+# Names that passed the name rule before; a set lookup instead of the pattern match.
+_known_names = names_seen
 
 
 class Pipeline(Protocol):
@@ -300,8 +302,8 @@ class Client:
         if self._disabled:
             return None
         try:
-            if type(name) is not str or not name or len(name) > MAX_NAME_LENGTH:
-                raise InvalidEventError("name", _RULE_NAME)
+            if type(name) is not str or name not in _known_names:
+                check_name("name", name)  # the name rule (_names.py): raises if broken
             body, size = (
                 (None, 0)
                 if properties is None
@@ -338,8 +340,8 @@ class Client:
         if self._disabled:
             return None
         try:
-            if type(name) is not str or not name or len(name) > MAX_NAME_LENGTH:
-                raise InvalidEventError("name", _RULE_NAME)
+            if type(name) is not str or name not in _known_names:
+                check_name("name", name)  # the name rule (_names.py): raises if broken
             attributes: dict[str, Any] = {}
             if value is not None:
                 attributes[OUTCOME_VALUE] = check_number("value", value)

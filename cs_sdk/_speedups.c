@@ -180,6 +180,30 @@ plain_id(PyObject *value, Py_ssize_t max_id)
            PyUnicode_GET_LENGTH(value) <= max_id;
 }
 
+/* The name rule of _names.py, ^[a-z][a-z0-9_]*([.-][a-z0-9_]+)*$ within max_name characters:
+ * 1 if `name` (an exact str) obeys it, 0 if not (the Python method decides, with its error). */
+static int
+plain_name(PyObject *name, Py_ssize_t max_name)
+{
+    Py_ssize_t length = PyUnicode_GET_LENGTH(name);
+    if (length == 0 || length > max_name || !PyUnicode_IS_ASCII(name))
+        return 0;
+    const Py_UCS1 *text = PyUnicode_1BYTE_DATA(name);
+    if (text[0] < 'a' || text[0] > 'z')
+        return 0;
+    int after_separator = 0;
+    for (Py_ssize_t i = 1; i < length; i++) {
+        Py_UCS1 c = text[i];
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')
+            after_separator = 0;
+        else if ((c == '.' || c == '-') && !after_separator)
+            after_separator = 1;
+        else
+            return 0;
+    }
+    return !after_separator;
+}
+
 /* A validated copy of a flat dict of scalars and its estimated bytes, or NULL without an
  * error set when the Python validator has to look (nested values, subclasses, bad values).
  * The copy is made first and checked, so nothing can change what was checked. */
@@ -307,8 +331,7 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
         }
     }
     PyObject *name = args[0];
-    if (!PyUnicode_CheckExact(name) || PyUnicode_GET_LENGTH(name) == 0 ||
-        PyUnicode_GET_LENGTH(name) > self->max_name)
+    if (!PyUnicode_CheckExact(name) || !plain_name(name, self->max_name))
         return call_slow(self, args, nargsf, kwnames);
     /* A milestone some prompt depends on (client._watched): the Python method also tells the
      * prompt engine at once, so next_for() agrees immediately. Rare by nature. */
