@@ -166,7 +166,8 @@ class Client:
         # Bumped in place, without a call: works even at the recursion limit (also from C).
         self._unreported = self._stats.unreported
         self._reseed_ids()
-        self._opted_out: set[str] = set()
+        # Read by the recording calls (and the C path): replaced whole by _publish_opt_outs.
+        self._opted_out: frozenset[str] = frozenset()
         self._closed = False
         self._shutdown_hooks: list[Callable[[], None]] = []
         self._http_client = http_client
@@ -185,7 +186,8 @@ class Client:
         # the C path hands them to the Python method), so next_for() agrees immediately.
         self._watched: frozenset[str] = frozenset()
         try:
-            attach_pilots(self)  # sets self.pilots / self.prompts, adds their steps
+            # Sets self.pilots / self.prompts, adds their steps; opt-outs live in the store.
+            self._opt_outs = attach_pilots(self)
         except BaseException:
             self._pipeline.shutdown(0)
             raise
@@ -537,17 +539,24 @@ class Client:
     # -- privacy -------------------------------------------------------------------------
 
     def opt_out(self, user_id: str) -> None:
-        """Drop every later event of ``user_id`` before it is queued."""
+        """Drop every later event of ``user_id``, in every process sharing the state store.
+
+        Kept in the ``state=`` store, so sibling workers and restarted processes honour it;
+        nothing new is stored about the user (pilots, prompts). See docs/privacy.md.
+        """
         key = self._opt_out_key(user_id)
         if key is not None:
-            # Replaced, not mutated, so a recording thread never sees a set change size.
-            self._opted_out = self._opted_out | {key}
+            self._opt_outs.set(key, True)
 
     def opt_in(self, user_id: str) -> None:
         """Undo :meth:`opt_out`."""
         key = self._opt_out_key(user_id)
         if key is not None:
-            self._opted_out = self._opted_out - {key}
+            self._opt_outs.set(key, False)
+
+    def _publish_opt_outs(self, users: frozenset[str]) -> None:
+        # Replaced, not mutated, so a recording thread never sees a set change size.
+        self._opted_out = users
 
     def _opt_out_key(self, user_id: object) -> str | None:
         # Not None: opting "nobody" out would drop every anonymous event (account outcomes).

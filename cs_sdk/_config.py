@@ -83,19 +83,28 @@ def shown_url(url: str) -> str:
     """``url`` as it may appear in logs and reprs: without user info and query string.
 
     Credentials sometimes travel there (``https://user:token@host`` or ``?api_key=...``).
+    This is the one rule for every URL the SDK shows (endpoints, prompt documents, state
+    stores), in logs, reprs and error messages alike.
 
     >>> shown_url("https://user:secret@otel.example.com:4318/v1/logs?api_key=k")
     'https://otel.example.com:4318/v1/logs'
     """
     try:
         parts = urlsplit(url)
-        port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return "<unparsable URL>"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not echoed: with a "/" in a password, the "port" is part of it
+        port = ":[invalid port]"
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    return f"{parts.scheme}://{host}{port}{parts.path}"
+    path = parts.path
+    if "@" in path:
+        # A "/" in a password ends the authority early: the rest of it is now the path.
+        path = "/[masked]"
+    return f"{parts.scheme}://{host}{port}{path}"
 
 
 def parse_key_values(text: str, variable: str) -> dict[str, str]:

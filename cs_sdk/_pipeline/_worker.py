@@ -209,6 +209,7 @@ class BatchPipeline:
         chain_run = self._chain.run
         encode = self._encoder.encode_event
         countdown = _YIELD_EVERY
+        fresh = 0  # items still queued that were queued before the last chain.refresh()
         while True:
             countdown -= 1
             if not countdown:
@@ -224,6 +225,12 @@ class BatchPipeline:
                 item = queue.popleft()
             except IndexError:
                 break
+            if fresh <= 0:
+                # Shared state (pilot tags, opt-outs) is re-checked before events recorded
+                # after the last check: once per batch, however long the queue keeps filling.
+                self._chain.refresh()
+                fresh = len(queue) + 1
+            fresh -= 1
             if type(item) is FlushRequest:
                 self._export_pending()
                 delivery.settle()
