@@ -113,3 +113,15 @@ def test_an_unreachable_clickhouse_is_a_message(capsys: pytest.CaptureFixture[st
     assert main(["report", "--clickhouse", "http://127.0.0.1:1/default", "--format", "text"]) == 1
     err = capsys.readouterr().err
     assert "cs-sdk report: cannot open the source" in err and "Traceback" not in err
+
+
+def test_the_python_sample_in_docs_report_runs(
+    db: Path, config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    guide = (Path(__file__).parents[2] / "docs" / "report.md").read_text()
+    (sample,) = re.findall(r"```python\n(.*?)```", guide, flags=re.DOTALL)
+    monkeypatch.chdir(db.parent)
+    config.rename(db.parent / "pilots.toml")
+    exec(compile(sample, "docs/report.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "Pilot nd" in out and "Too close to call" in out
