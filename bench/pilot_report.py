@@ -37,8 +37,20 @@ def main(argv: list[str] | None = None) -> int:
         runs = []
         for fmt in ["html"] * args.repeat + ["json"]:
             out = Path(tmp) / f"report.{fmt}"
-            command = [sys.executable, "-m", "cs_sdk.cli", "report", "--db", str(db),
-                       "--config", str(config), "--format", fmt, "--out", str(out)]  # fmt: skip
+            command = [
+                sys.executable,
+                "-m",
+                "cs_sdk.cli",
+                "report",
+                "--db",
+                str(db),
+                "--config",
+                str(config),
+                "--format",
+                fmt,
+                "--out",
+                str(out),
+            ]
             began = time.perf_counter()
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             elapsed = time.perf_counter() - began

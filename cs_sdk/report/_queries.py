@@ -130,7 +130,9 @@ class Queries:
         for i, (team, pattern) in enumerate(q.routing.patterns):
             params[f"rx{i}"] = f"(?i){pattern}"
             params[f"rxt{i}"] = team
-            cases.append(f"WHEN {d.matches('comment', d.param(f'rx{i}'))} THEN {d.param(f'rxt{i}')}")
+            cases.append(
+                f"WHEN {d.matches('comment', d.param(f'rx{i}'))} THEN {d.param(f'rxt{i}')}"
+            )
         for i, (team, areas) in enumerate(q.routing.areas):
             if not areas:
                 continue
@@ -241,7 +243,9 @@ class Queries:
         for i, step in enumerate(q.path):
             params[f"s{i}"] = step
             names.append(d.param(f"s{i}"))
-            cols.append(f"MIN(CASE WHEN {d.name_col} = {d.param(f's{i}')} THEN {d.time_ns} END) AS f{i}")
+            cols.append(
+                f"MIN(CASE WHEN {d.name_col} = {d.param(f's{i}')} THEN {d.time_ns} END) AS f{i}"
+            )
         cte = (
             f"f AS (SELECT {d.user} AS fuid, {', '.join(cols)} FROM {d.table} "
             f"WHERE {d.event} = 'cs.milestone' AND {d.name_col} IN ({', '.join(names)}) "
