@@ -163,7 +163,7 @@ def participant(i: int, cohort: str, rng: random.Random, filler: int) -> Iterato
 
 def write(path: Path, participants: int, *, events: int = 0, seed: int = 7) -> int:
     """Store a pilot of ``participants`` (half per cohort) with filler events so that the
-    total is about ``events``; returns how many events were stored."""
+    total is at least ``events``; returns how many events were stored."""
     rng = random.Random(seed)
     filler = max(0, round(events / max(1, participants)) - 5)
     store = SqliteStore(path)
@@ -174,5 +174,14 @@ def write(path: Path, participants: int, *, events: int = 0, seed: int = 7) -> i
             total += store.add(batch)
             batch = []
     total += store.add(batch)
+    # Top up with product events of random participants to the exact number asked for.
+    while total < events:
+        base = {"cs.event.name": "page.viewed"}
+        batch = [
+            _record(T0 + rng.randrange(0, 60 * DAY), "page.viewed",
+                    {**base, "user.id": f"u{rng.randrange(participants)}"}, rng)
+            for _ in range(min(20_000, events - total))
+        ]  # fmt: skip
+        total += store.add(batch)
     store.close()
     return total
