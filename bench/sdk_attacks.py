@@ -122,7 +122,7 @@ def _drip(connection: socket.socket) -> None:
 
 _CHILD = textwrap.dedent(
     """
-    import json, resource, sys, time, cs_sdk
+    import json, sys, time, cs_sdk
     client = cs_sdk.Client(environ={}, endpoint=sys.argv[1], schedule_delay=60,
                            export_timeout=float(sys.argv[2]))
     for i in range(10):
@@ -131,7 +131,11 @@ _CHILD = textwrap.dedent(
     flushed = client.flush(timeout=120)
     elapsed = time.monotonic() - started
     client.shutdown(timeout=1)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through
+    # fork+exec, so a large test runner would be counted as the child's peak.
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status
+                    if line.startswith("VmHWM:")) * 1024
     print(json.dumps({"flushed": flushed, "elapsed": elapsed, "peak": peak}))
     """
 )
