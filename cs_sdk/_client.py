@@ -165,6 +165,7 @@ class Client:
         meter_provider: Any = None,
         environ: Mapping[str, str] | None = None,
         _pipeline_factory: PipelineFactory | None = None,
+        _clock: Callable[[], _dt.datetime] | None = None,
         **options: Any,
     ) -> None:
         self.config: Config = resolve(environ, **options)
@@ -189,7 +190,9 @@ class Client:
             self._pipeline = factory(self.config, self._stats, self.processors)
         self._submit: Callable[[QueuedEvent], bool] = self._pipeline.submit
         try:
-            attach_pilots(self)  # sets self.pilots / self.prompts, adds their steps
+            # Sets self.pilots / self.prompts / self.responses and adds their steps; `_clock`
+            # (pilots' and prompts' "now") is a seam for simulations such as `cs-sdk demo`.
+            attach_pilots(self, _clock)
         except BaseException:
             self._pipeline.shutdown(0)
             raise
