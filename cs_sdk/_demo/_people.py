@@ -85,6 +85,7 @@ def score(rng: random.Random, kind: str, person: Participant) -> int:
     mood = "pain" if person.export_pain and not person.succeeded else (
         "happy" if person.succeeded else "neutral"
     )  # fmt: skip
+    weights: tuple[int, ...]
     if kind == "nps":
         weights = {
             "pain": (2, 2, 3, 5, 6, 8, 8, 6, 4, 2, 1),
@@ -93,8 +94,8 @@ def score(rng: random.Random, kind: str, person: Participant) -> int:
         }[mood]
         return _weighted(rng, 0, weights)
     if kind == "csat":
-        weights = {"pain": (5, 7, 5, 2, 1), "neutral": (1, 2, 6, 8, 4), "happy": (0, 1, 2, 9, 12)}
-        return _weighted(rng, 1, weights[mood])
+        by_mood = {"pain": (5, 7, 5, 2, 1), "neutral": (1, 2, 6, 8, 4), "happy": (0, 1, 2, 9, 12)}
+        return _weighted(rng, 1, by_mood[mood])
     if kind == "ces":  # 1 = very hard, 7 = very easy
         fixed = person.plan.export_fails < 0.5
         weights = (0, 0, 1, 2, 6, 9, 8) if fixed else (2, 4, 6, 6, 3, 2, 1)

@@ -21,12 +21,13 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from . import _comments as said
 from ._document import PATH, PILOT, team_for
-from ._people import FINISH_DAYS, FIX_DAY, Participant, answers, comment, score
 from ._people import AREAS as THEME_AREAS
+from ._people import FINISH_DAYS, FIX_DAY, Participant, answers, comment, score
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -97,7 +98,7 @@ class Simulation:
     def run(self) -> Tally:
         """Play every action in time order; returns what happened."""
         for person in self._people:
-            self.at(person.enrolled_day, lambda p=person: self._enrol(p))
+            self.at(person.enrolled_day, partial(self._enrol, person))
         self.at(self._days - 0.25, self._account_outcomes)
         today = -1
         while self._queue:
@@ -252,10 +253,7 @@ class Simulation:
         team = team_for(area, text)
         day = self._day
         for delay, status, message in answers(self._rng, theme, day):
-            self.at(
-                day + delay,
-                lambda s=status, m=message: self._respond(feedback_id, team, s, m),  # type: ignore[misc]
-            )
+            self.at(day + delay, partial(self._respond, feedback_id, team, status, message))
 
     def _respond(self, feedback_id: str, team: str, status: str, message: str) -> None:
         self._recorded(

@@ -52,16 +52,22 @@ def test_an_answer_reaches_the_customer_who_gave_the_feedback(
     client.pilots.enroll("u1", "new-dashboard", cohort="wave-1", account_id="acme")
     with capture(client) as events:
         feedback_id = client.feedback(
-            "nps", score=3, comment="Export is slow", user_id="u1", account_id="acme",
+            "nps",
+            score=3,
+            comment="Export is slow",
+            user_id="u1",
+            account_id="acme",
             area="exports",
-        )  # fmt: skip
+        )
         assert feedback_id is not None
         # A support agent answers from their own session: the scope is theirs, not u1's.
         with cs_sdk.identify(user_id="agent-7", session_id="s-agent"):
             response_id = client.respond(
-                feedback_id, message="Export is 3x faster in 2.3", team="reports-team",
+                feedback_id,
+                message="Export is 3x faster in 2.3",
+                team="reports-team",
                 status="done",
-            )  # fmt: skip
+            )
     assert response_id is not None
     answered = events.named("done")[0]
     assert answered.schema_name == "cs.feedback.response"
@@ -76,13 +82,17 @@ def test_an_answer_reaches_the_customer_who_gave_the_feedback(
     [shown] = client.responses.for_user("u1")
     assert (shown.response_id, shown.feedback_id) == (response_id, feedback_id)
     assert (shown.message, shown.team, shown.status) == (
-        "Export is 3x faster in 2.3", "reports-team", "done",
-    )  # fmt: skip
+        "Export is 3x faster in 2.3",
+        "reports-team",
+        "done",
+    )
     assert shown.answered_at.timestamp() == pytest.approx(answered.time_unix_nano / 1e9)
     assert shown.feedback is not None
     assert (shown.feedback.kind, shown.feedback.score, shown.feedback.comment) == (
-        "nps", 3, "Export is slow",
-    )  # fmt: skip
+        "nps",
+        3,
+        "Export is slow",
+    )
     assert shown.feedback.area == "exports"
     assert client.responses.for_user("agent-7") == []
 
@@ -93,16 +103,21 @@ def test_answers_are_listed_newest_first(make_client: MakeClient, state_url: str
         first = client.feedback("text", comment="Need SSO", user_id="u1", timestamp=T0)
         second = client.feedback("csat", score=2, user_id="u1", timestamp=T0 + 1)
         assert first is not None and second is not None
-        client.respond(first, message="On the roadmap", team="platform", status="planned",
-                       timestamp=T0 + 2)  # fmt: skip
-        client.respond(second, message="Not for now", team="product", status="declined",
-                       timestamp=T0 + 3)  # fmt: skip
-        client.respond(first, message="SSO is live", team="platform", status="done",
-                       timestamp=T0 + 4)  # fmt: skip
+        client.respond(
+            first, message="On the roadmap", team="platform", status="planned", timestamp=T0 + 2
+        )
+        client.respond(
+            second, message="Not for now", team="product", status="declined", timestamp=T0 + 3
+        )
+        client.respond(
+            first, message="SSO is live", team="platform", status="done", timestamp=T0 + 4
+        )
     found = client.responses.for_user("u1")
     assert [(a.status, a.feedback_id) for a in found] == [
-        ("done", first), ("declined", second), ("planned", first),
-    ]  # fmt: skip
+        ("done", first),
+        ("declined", second),
+        ("planned", first),
+    ]
     assert [a.status for a in client.responses.for_user("u1", limit=1)] == ["done"]
 
 
@@ -142,8 +157,14 @@ def test_feedback_recorded_elsewhere_is_answered_with_an_explicit_user(
 ) -> None:
     client = make_client(state=state_url)
     with capture(client) as events:
-        client.respond("0123abcd", message="Thanks, fixed", team="ops", status="done",
-                       user_id=42, account_id="acme")  # type: ignore[arg-type]  # fmt: skip
+        client.respond(
+            "0123abcd",
+            message="Thanks, fixed",
+            team="ops",
+            status="done",
+            user_id=42,
+            account_id="acme",
+        )  # type: ignore[arg-type]
     assert (events[0].user_id, events[0].account_id) == ("42", "acme")
     [shown] = client.responses.for_user("42")
     assert (shown.feedback_id, shown.message, shown.feedback) == ("0123abcd", "Thanks, fixed", None)
@@ -165,12 +186,11 @@ def test_messages_and_comments_are_redacted_before_the_store(
 ) -> None:
     client = make_client(state=state_url)
     with capture(client) as events:
-        feedback_id = client.feedback(
-            "text", comment="call me on +1 (555) 010-9999", user_id="u1"
-        )
+        feedback_id = client.feedback("text", comment="call me on +1 (555) 010-9999", user_id="u1")
         assert feedback_id is not None
-        client.respond(feedback_id, message="We wrote to ana@example.com", team="support",
-                       status="done")  # fmt: skip
+        client.respond(
+            feedback_id, message="We wrote to ana@example.com", team="support", status="done"
+        )
     assert events[1].attributes["cs.response.message"] == "We wrote to [email]"
     [shown] = client.responses.for_user("u1")
     assert shown.message == "We wrote to [email]"
@@ -205,16 +225,24 @@ def test_invalid_answers_raise_in_strict_mode_and_are_counted_otherwise(
     make_client: MakeClient, arguments: dict[str, Any], field: str
 ) -> None:
     call: dict[str, Any] = {
-        "feedback_event_id": "abc", "message": "Fixed", "team": "ops", "status": "done",
+        "feedback_event_id": "abc",
+        "message": "Fixed",
+        "team": "ops",
+        "status": "done",
         **arguments,
-    }  # fmt: skip
+    }
     strict = make_client(strict=True)
     with capture(strict) as events, pytest.raises(InvalidEventError) as raised:
         strict.respond(call.pop("feedback_event_id"), **call)
     assert raised.value.field == field and events == []
 
-    call = {"feedback_event_id": "abc", "message": "Fixed", "team": "ops", "status": "done",
-            **arguments}  # fmt: skip
+    call = {
+        "feedback_event_id": "abc",
+        "message": "Fixed",
+        "team": "ops",
+        "status": "done",
+        **arguments,
+    }
     lenient = make_client()
     with capture(lenient) as events:
         assert lenient.respond(call.pop("feedback_event_id"), **call) is None
