@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 __all__ = ["CLICKHOUSE", "SQLITE", "Dialect", "Executor", "SqliteExecutor", "ClickHouseExecutor"]
@@ -145,7 +146,8 @@ class SqliteExecutor:
     def __init__(self, path: str, *, table: str = "events") -> None:
         self.dialect = _with_table(SQLITE, table)
         # mode=ro: the report never writes; WAL lets it read while the collector ingests.
-        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        uri = Path(path).resolve().as_uri() + "?mode=ro"
+        self._db = sqlite3.connect(uri, uri=True, timeout=10)
         self._db.create_function("cs_regexp", 2, _regexp, deterministic=True)
 
     def query(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
@@ -184,6 +186,4 @@ def _with_table(dialect: Dialect, table: str) -> Dialect:
     # The table name is spliced into SQL: only plain [db.]name identifiers are accepted.
     if not _TABLE.match(table):
         raise ValueError(f"not a table name: {table!r}")
-    from dataclasses import replace
-
     return replace(dialect, table=table)

@@ -236,7 +236,11 @@ def build_pilot(
 
     success_counts: dict[str, tuple[object, ...]] = {}
     success_medians: dict[str, float] = {}
+    by_day: dict[str, dict[int, int]] = defaultdict(dict)
     if q.success:
+        for cohort, day, count in queries.success_days(q):
+            for key in (str(cohort), ALL):
+                by_day[key][int(day)] = by_day[key].get(int(day), 0) + int(count)
         counts, medians = queries.success(q)
         success_counts = _by_cohort(counts)
         success_counts[ALL] = (total(success_counts, 0), total(success_counts, 1))
@@ -320,6 +324,7 @@ def build_pilot(
                 nps_reached=nps_of(nps_split[cohort][1]) if q.success else EMPTY,
                 nps_not_reached=nps_of(nps_split[cohort][0]) if q.success else EMPTY,
                 areas=area_rows,
+                success_by_day=dict(sorted(by_day[cohort].items())),
             )
         )
 

@@ -91,6 +91,7 @@ class CohortFigures:
     nps_reached: Estimate = field(default_factory=lambda: Estimate(None, None, None, 0))
     nps_not_reached: Estimate = field(default_factory=lambda: Estimate(None, None, None, 0))
     areas: list[AreaFigures] = field(default_factory=list)  # worst first
+    success_by_day: dict[int, int] = field(default_factory=dict)  # whole days -> people
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +191,7 @@ class Report:
             for cohort, craw in zip(pilot.cohorts, raw["cohorts"], strict=True):
                 for area, araw in zip(cohort.areas, craw["areas"], strict=True):
                     araw["pain"] = area.pain
+                craw["success_by_day"] = {str(d): n for d, n in cohort.success_by_day.items()}
                 for kind, kraw in zip(cohort.feedback, craw["feedback"], strict=True):
                     kraw["distribution"] = {str(s): c for s, c in kind.distribution.items()}
         return data

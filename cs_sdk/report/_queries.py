@@ -208,6 +208,18 @@ class Queries:
         )
         return counts, medians
 
+    def success_days(self, q: PilotQuery) -> list[Row]:
+        """(cohort, whole days from enrolment to success, participants): every participant
+        who reached the success milestone after enrolment, window or not."""
+        d = self.d
+        params = {**self._params(q), "success": q.success, "day": 86_400 * 10**9}
+        day = d.idiv("dt", d.param("day", "Int64"))
+        return self._run(
+            f"WITH {self._participants()}, {self._success()} SELECT scohort, {day} AS days, "
+            f"COUNT(*) FROM ps GROUP BY scohort, days ORDER BY scohort, days",
+            params,
+        )
+
     def _funnel_cte(self, q: PilotQuery, params: dict[str, Any]) -> tuple[str, list[str]]:
         d = self.d
         cols, names = [], []

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from cs_sdk.report import ClickHouseExecutor, Executor, open_sqlite
+from cs_sdk._prompts import parse_config
+from cs_sdk.report import ClickHouseExecutor, Executor, Report, build_report, open_sqlite
 
 from . import _data
 
@@ -24,14 +25,36 @@ class ChdbQuery:
         return json.loads(text)["data"] if text else []
 
 
-@pytest.fixture
-def chdb_session(tmp_path: Path) -> Iterator[Any]:
+def open_chdb(path: Path) -> Any:
+    """A chdb session holding the exporter's empty otel_logs table."""
     from chdb import session
 
-    sess = session.Session(str(tmp_path / "chdb"))
+    sess = session.Session(str(path))
     sess.query(_data.otel_logs_ddl())
+    return sess
+
+
+@pytest.fixture
+def chdb_session(tmp_path: Path) -> Iterator[Any]:
+    sess = open_chdb(tmp_path / "chdb")
     yield sess
     sess.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "clickhouse"])
+def fixed_report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
+    """The report over tests/report/_data.py, built once per store for a module."""
+    config = parse_config(_data.CONFIG)
+    tmp = tmp_path_factory.mktemp(request.param)
+    if request.param == "sqlite":
+        executor = open_sqlite(_data.write_sqlite(tmp / "events.db"))
+        yield build_report(executor, config)
+        executor.close()
+    else:
+        sess = open_chdb(tmp / "chdb")
+        _data.insert_clickhouse(sess)
+        yield build_report(ClickHouseExecutor(ChdbQuery(sess)), config)
+        sess.close()
 
 
 def make_source(kind: str, tmp_path: Path, chdb_session: Any, recs: Any = None) -> Executor:
