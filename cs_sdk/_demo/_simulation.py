@@ -220,7 +220,7 @@ class Simulation:
         remark = comment(rng, prompt.kind, person)
         feedback_id = self._recorded(
             self._client.feedback(
-                prompt.kind, score=score(rng, prompt.kind, person),
+                prompt.kind, score=score(rng, prompt.kind, person, remark and remark[0]),
                 comment=remark[1] if remark else None, user_id=person.user_id,
                 account_id=person.account_id, prompt_id=prompt.id, area=prompt.area,
                 timestamp=self._clock.now,

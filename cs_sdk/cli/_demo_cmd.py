@@ -7,11 +7,11 @@
     report: /home/me/demo-report.html
 
 Starts a collector in-process on a free loopback port, plays the pilot through the real SDK
-(see ``cs_sdk/_demo``), then builds the report with ``cs-sdk report``'s code from the
-events the collector stored. Writes ``demo-pilots.toml``, ``demo-events.db``,
-``demo-state.db`` and ``demo-report.html`` into the current directory or ``--out DIR``
-(its databases from an earlier run are replaced). Exit status: 0 done, 1 events were lost
-or the report failed, 2 the directory cannot be written.
+(see ``cs_sdk/_demo``), then runs ``cs-sdk report`` on the events the collector stored.
+Writes ``demo-pilots.toml``, ``demo-events.db``, ``demo-state.db``, ``demo-report.html``
+and ``demo-report.json`` into the current directory or ``--out DIR`` (its databases from an
+earlier run are replaced). Exit status: 0 done, 1 events were lost or the report failed, 2
+the directory cannot be written or the ``report`` extra is missing.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from .._demo import DAYS, PER_COHORT, SEED, DemoResult, run_demo
+from .._demo import DAYS, PER_COHORT, SEED, DemoPaths, DemoResult, run_demo
 from .._demo._document import PATH, PILOT
+from . import _report_cmd
 
 
 def _count(text: str) -> int:
@@ -64,24 +65,19 @@ def _summary(result: DemoResult, out: TextIO) -> None:
     print(f"  events  {result.recorded} sent to the local collector, {books}", file=out)
 
 
-def _write_report(result: DemoResult, out: TextIO) -> str | None:
-    """Build the report from the collector's database; an error message, or None."""
-    paths = result.paths
-    try:
-        from ..report import build_report, open_sqlite, render_html, render_text
-
-        executor = open_sqlite(paths.events_db)
-        try:
-            report = build_report(executor, config=paths.document, source=str(paths.events_db))
-        finally:
-            executor.close()
-        html = render_html(report)
-        text = render_text(report)
-    except ImportError as error:
-        return f"{error} (the report needs the 'report' extra: pip install 'cs-sdk[report]')"
-    paths.report.write_text(html, encoding="utf-8")
-    print(text, file=out)
-    return None
+def _write_report(paths: DemoPaths) -> int:
+    """``cs-sdk report`` on the collector's database: the HTML page (and its terminal
+    summary), then every figure as JSON beside it for other tools; its exit code."""
+    for fmt, out in (("html", paths.report), ("json", paths.report_json)):
+        code = _report_cmd.run(
+            argparse.Namespace(
+                db=str(paths.events_db), clickhouse=None, config=str(paths.document),
+                out=str(out), format=fmt, pilot=None,
+            )
+        )  # fmt: skip
+        if code != 0:
+            return code
+    return 0
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -100,13 +96,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print(f"cs-sdk demo: cannot write into {directory}: {error}", file=sys.stderr)
         return 2
     _summary(result, out)
-    problem = _write_report(result, out)
+    out.flush()
     paths = result.paths
+    code = _write_report(paths)
     print(f"\npilot document  {paths.document}", file=out)
     print(f"events          {paths.events_db}", file=out)
-    if problem is not None:
-        print(f"cs-sdk demo: no report: {problem}", file=sys.stderr)
-        return 1
+    if code != 0:
+        print("cs-sdk demo: the report could not be written (see above)", file=sys.stderr)
+        return code
+    print(f"figures (JSON)  {paths.report_json}", file=out)
     print(f"report          {paths.report}", file=out)
     print(f"done in {time.monotonic() - began:.1f} s", file=out)
     return 0 if result.complete else 1
