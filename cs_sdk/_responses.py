@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any, Final, get_args
 
+from ._errors import InvalidEventError
 from ._log import logger, warn_once
 from ._prompts._args import as_id, valid_ids
 from ._record import EventRecord
@@ -86,8 +87,14 @@ class Responses:
         user_id = as_id(user_id)
         if not self._enabled or not valid_ids("responses.for_user", self._strict, user_id=user_id):
             return []
+        if type(limit) is not int or limit < 0:
+            error = InvalidEventError("limit", "must be an int of at least 0")
+            if self._strict:
+                raise error
+            warn_once("responses.for_user:limit", "cs_sdk: responses.for_user(): %s", error)
+            limit = _DEFAULT_LIMIT
         try:
-            return list(self._store.answers(user_id, max(int(limit), 0)))
+            return list(self._store.answers(user_id, limit))
         except Exception:
             warn_once("responses:store:read", "cs_sdk: the state store failed; answers unknown")
             logger.debug("for_user failed", exc_info=True)

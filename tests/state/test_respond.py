@@ -273,6 +273,21 @@ def test_a_disabled_client_answers_nothing(make_client: MakeClient) -> None:
     assert client.responses.for_user("u1") == []
 
 
+def test_an_invalid_limit_falls_back_to_the_default_or_raises_in_strict_mode(
+    make_client: MakeClient,
+) -> None:
+    client = make_client()
+    with capture(client):
+        for index in range(25):
+            feedback_id = client.feedback("csat", score=2, user_id="u1")
+            assert feedback_id is not None
+            client.respond(feedback_id, message=f"Answer {index}", team="ops", status="done")
+    assert len(client.responses.for_user("u1", limit="all")) == 20  # type: ignore[arg-type]
+    assert len(client.responses.for_user("u1", limit=0)) == 0
+    with pytest.raises(InvalidEventError):
+        make_client(strict=True).responses.for_user("u1", limit=-1)
+
+
 def test_an_invalid_user_for_for_user_is_refused_loudly_in_strict_mode(
     make_client: MakeClient,
 ) -> None:
