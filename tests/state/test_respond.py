@@ -49,8 +49,8 @@ def test_an_answer_reaches_the_customer_who_gave_the_feedback(
     make_client: MakeClient, state_url: str
 ) -> None:
     client = make_client(state=state_url)
-    client.pilots.enroll("u1", "new-dashboard", cohort="wave-1", account_id="acme")
     with capture(client) as events:
+        client.pilots.enroll("u1", "new-dashboard", cohort="wave-1", account_id="acme")
         feedback_id = client.feedback(
             "nps",
             score=3,
