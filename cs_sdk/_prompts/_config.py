@@ -22,6 +22,7 @@ import difflib
 import importlib
 import json
 import re
+import typing
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -301,12 +302,37 @@ def _all_field_names() -> list[str]:
     return sorted({name for model in models for name in model.model_fields})
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _fields_at(loc: Sequence[int | str]) -> list[str]:
+    """The field names of the model at ``loc`` in the document (for suggestions), so that
+    ``teams[0].areaz`` suggests ``areas`` (a team's field), not ``area`` (a prompt's)."""
+    model: type[BaseModel] | None = PromptConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part) if model else None
+        model = _model_in(info.annotation) if info else None
+        if model is None:
+            return []
+    return list(model.model_fields) if model else []
+
+
 def _describe(error: Any) -> tuple[str, str]:
     loc = error["loc"]
     kind = error["type"]
     if kind == "extra_forbidden":
         field = str(loc[-1]) if loc else ""
-        close = difflib.get_close_matches(field, _all_field_names(), n=1)
+        close = difflib.get_close_matches(field, _fields_at(loc[:-1]), n=1)
+        close = close or difflib.get_close_matches(field, _all_field_names(), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return path_of(loc), f"unknown field{hint}"
     if kind == "missing":

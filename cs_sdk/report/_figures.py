@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from .._prompts._config import PilotSpec, PromptConfig
 from ._model import (
     ALL, UNROUTED, Answer, AreaFigures, CohortFigures, Comparison, FunnelStep, KindFigures, Note,
-    OutcomeTotal, PilotReport, TeamFigures,
+    OutcomeTotal, PilotReport, TeamFigures, Theme,
 )  # fmt: skip
 from ._queries import PilotQuery, Queries, Routing
 from ._scales import SCALES
@@ -210,6 +212,28 @@ def _fields(step: FunnelStep) -> dict[str, object]:
     return {name: getattr(step, name) for name in FunnelStep.__slots__}  # type: ignore[attr-defined]
 
 
+def _run_all(queries: Queries, q: PilotQuery, themes: bool) -> dict[str, Any]:
+    """Every query of one pilot, on as many threads as the store takes (the slowest first)."""
+    calls: dict[str, Callable[[PilotQuery], Any]] = {
+        "teams": queries.teams, "participants": queries.participants,
+        "nps_by_success": queries.nps_by_success, "outcomes": queries.outcomes,
+        "areas": queries.areas, "scores": queries.scores, "shown": queries.shown,
+        "answers": queries.answers,
+    }  # fmt: skip
+    if q.path:
+        calls["funnel"] = queries.funnel
+    if q.success:
+        calls["success"] = queries.success
+        calls["success_days"] = queries.success_days
+    if themes:
+        calls["comments"] = queries.comments
+    if queries.workers <= 1:
+        return {name: call(q) for name, call in calls.items()}
+    with ThreadPoolExecutor(queries.workers, thread_name_prefix="cs-sdk-report") as pool:
+        futures = {name: pool.submit(call, q) for name, call in calls.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
 def build_pilot(
     queries: Queries,
     pilot_id: str,
@@ -223,7 +247,8 @@ def build_pilot(
     notes = _notes(pilot_id, spec, config)
     within = spec.success.within_days if spec and spec.success else None
 
-    people = _by_cohort(queries.participants(q))
+    results = _run_all(queries, q, themes)
+    people = _by_cohort(results["participants"])
     cohorts = _ordered(people, spec)
     if not people:
         notes.append(Note("participants", f"no one is enrolled in {pilot_id!r} "
@@ -238,10 +263,10 @@ def build_pilot(
     success_medians: dict[str, float] = {}
     by_day: dict[str, dict[int, int]] = defaultdict(dict)
     if q.success:
-        for cohort, day, count in queries.success_days(q):
+        for cohort, day, count in results["success_days"]:
             for key in (str(cohort), ALL):
                 by_day[key][int(day)] = by_day[key].get(int(day), 0) + int(count)
-        counts, medians = queries.success(q)
+        counts, medians = results["success"]
         success_counts = _by_cohort(counts)
         success_counts[ALL] = (total(success_counts, 0), total(success_counts, 1))
         success_medians = {str(g): float(m) for g, m, _n in medians}
@@ -249,7 +274,7 @@ def build_pilot(
     funnel_counts: dict[str, tuple[object, ...]] = {}
     funnel_medians: dict[str, dict[str, float]] = defaultdict(dict)
     if q.path:
-        counts, medians = queries.funnel(q)
+        counts, medians = results["funnel"]
         funnel_counts = _by_cohort(counts)
         width = len(q.path) + 1
         funnel_counts[ALL] = tuple(total(funnel_counts, i) for i in range(width))
@@ -257,7 +282,7 @@ def build_pilot(
             funnel_medians[str(g)][str(step)] = float(median) / NS_PER_DAY
 
     outcomes: dict[str, dict[tuple[str, str], list[float]]] = defaultdict(dict)
-    for cohort, name, unit, count, amount in queries.outcomes(q):
+    for cohort, name, unit, count, amount in results["outcomes"]:
         for key in (str(cohort), ALL):
             slot = outcomes[key].setdefault((str(name), str(unit)), [0, 0.0])
             slot[0] += int(count)
@@ -265,13 +290,13 @@ def build_pilot(
 
     hist: dict[str, dict[str, Hist]] = defaultdict(lambda: defaultdict(dict))
     prompted: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for cohort, kind, score, count, with_prompt in queries.scores(q):
+    for cohort, kind, score, count, with_prompt in results["scores"]:
         for key in (str(cohort), ALL):
             h = hist[key][str(kind)]
             h[score] = h.get(score, 0) + int(count)
             prompted[key][str(kind)] += int(with_prompt or 0)
     shown: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for cohort, kind, count in queries.shown(q):
+    for cohort, kind, count in results["shown"]:
         for key in (str(cohort), ALL):
             shown[key][str(kind)] += int(count)
     if not any(hist.values()):
@@ -279,13 +304,13 @@ def build_pilot(
 
     nps_split: dict[str, dict[int, Hist]] = defaultdict(lambda: {0: {}, 1: {}})
     if q.success:
-        for cohort, reached, score, count in queries.nps_by_success(q):
+        for cohort, reached, score, count in results["nps_by_success"]:
             for key in (str(cohort), ALL):
                 h = nps_split[key][int(reached)]
                 h[int(score)] = h.get(int(score), 0) + int(count)
 
     areas: dict[str, dict[str, list[float]]] = defaultdict(dict)
-    for cohort, area, answers, score_sum, scored, bad, good in queries.areas(q):
+    for cohort, area, answers, score_sum, scored, bad, good in results["areas"]:
         for key in (str(cohort), ALL):
             slot = areas[key].setdefault(str(area), [0, 0.0, 0, 0, 0])
             for i, v in enumerate((answers, score_sum, scored, bad, good)):
@@ -328,10 +353,10 @@ def build_pilot(
             )
         )
 
-    theme_list, theme_note = find_themes(queries.comments(q)) if themes else ([], None)
+    theme_list, theme_note = find_themes(results["comments"]) if themes else ([], None)
     if theme_note:
         notes.append(theme_note)
-    teams = _teams(queries, q, config, theme_list)
+    teams = _teams(results["teams"], results["answers"], config, theme_list)
     return PilotReport(
         id=pilot_id,
         name=spec.name if spec else None,
@@ -347,9 +372,9 @@ def build_pilot(
     )
 
 
-def _teams(queries: Queries, q: PilotQuery, config: PromptConfig | None,
-           themes: list) -> list[TeamFigures]:  # type: ignore[type-arg]  # fmt: skip
-    counts, medians, statuses = queries.teams(q)
+def _teams(team_rows: Any, answer_rows: Any, config: PromptConfig | None,
+           themes: list[Theme]) -> list[TeamFigures]:  # fmt: skip
+    counts, medians, statuses = team_rows
     per_team: dict[str, dict[str, object]] = {}
     for team, area, feedback, bad, answered in counts:
         name = str(team or "") or UNROUTED
@@ -363,7 +388,7 @@ def _teams(queries: Queries, q: PilotQuery, config: PromptConfig | None,
     for team, status, count in statuses:
         status_of[str(team or "") or UNROUTED][str(status) or "(none)"] = int(count)
     answers: dict[str, list[Answer]] = defaultdict(list)
-    for team, rteam, status, message, after, comment, _kind, _score in queries.answers(q):
+    for team, rteam, status, message, after, comment, _kind, _score in answer_rows:
         answers[str(team or "") or UNROUTED].append(
             Answer(str(rteam), str(status), str(message), _days(after), comment)
         )

@@ -58,6 +58,7 @@ class Queries:
     def __init__(self, executor: Executor) -> None:
         self._x = executor
         self.d: Dialect = executor.dialect
+        self.workers = max(1, int(getattr(executor, "workers", 1)))
 
     def _run(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
         return self._x.query(sql, params)
@@ -98,7 +99,8 @@ class Queries:
         return (
             f"pf AS (SELECT p.cohort AS cohort, p.uid AS puid, fb.feid AS feid, fb.ft AS ft, "
             f"fb.kind AS kind, fb.score AS score, fb.comment AS comment, fb.area AS area, "
-            f"fb.prompt AS prompt FROM p JOIN (SELECT {d.event_id} AS feid, {d.user} AS fuid, "
+            f"fb.prompt AS prompt FROM p JOIN (SELECT {d.event_id} AS feid, "
+            f"{d.unindexed(d.user)} AS fuid, "
             f"{d.time_ns} AS ft, {d.kind} AS kind, {d.score} AS score, {d.comment} AS comment, "
             f"{d.area} AS area, {d.prompt} AS prompt FROM {d.table} "
             f"WHERE {d.event} = 'cs.feedback') fb ON fb.fuid = p.uid WHERE fb.ft >= p.t0)"
@@ -108,7 +110,7 @@ class Queries:
         d = self.d
         return (
             f"ps AS (SELECT p.uid AS suid, p.cohort AS scohort, MIN(s.st - p.t0) AS dt FROM p "
-            f"JOIN (SELECT {d.user} AS muid, {d.time_ns} AS st FROM {d.table} "
+            f"JOIN (SELECT {d.unindexed(d.user)} AS muid, {d.time_ns} AS st FROM {d.table} "
             f"WHERE {d.event} = 'cs.milestone' AND {d.name_col} = {d.param('success')}) s "
             f"ON s.muid = p.uid WHERE s.st >= p.t0 GROUP BY p.uid, p.cohort)"
         )
@@ -269,7 +271,7 @@ class Queries:
             f"pa AS (SELECT acct, cohort, MIN(t0) AS at0 FROM p WHERE acct IS NOT NULL "
             f"GROUP BY acct, cohort) "
             f"SELECT pa.cohort, o.oname, o.unit, COUNT(*), SUM(o.val) FROM pa JOIN "
-            f"(SELECT {d.account} AS oacct, {d.name_col} AS oname, "
+            f"(SELECT {d.unindexed(d.account)} AS oacct, {d.name_col} AS oname, "
             f"COALESCE({d.outcome_unit}, '') AS unit, {d.outcome_value} AS val, "
             f"{d.time_ns} AS ot FROM {d.table} WHERE {d.event} = 'cs.outcome') o "
             f"ON o.oacct = pa.acct WHERE o.ot >= pa.at0 "
@@ -294,7 +296,8 @@ class Queries:
         d = self.d
         sql = (
             f"WITH {self._participants()} SELECT p.cohort, sh.kind, COUNT(*) FROM p JOIN "
-            f"(SELECT {d.user} AS shuid, COALESCE({d.kind}, '') AS kind, {d.time_ns} AS sht "
+            f"(SELECT {d.unindexed(d.user)} AS shuid, COALESCE({d.kind}, '') AS kind, "
+            f"{d.time_ns} AS sht "
             f"FROM {d.table} WHERE {d.event} = 'cs.prompt.shown') sh ON sh.shuid = p.uid "
             f"WHERE sh.sht >= p.t0 GROUP BY p.cohort, sh.kind"
         )
@@ -306,9 +309,9 @@ class Queries:
         params = {**self._params(q), "success": q.success, "window": q.window_ns or FOREVER_NS}
         sql = (
             f"WITH {self._participants()}, {self._feedback()}, {self._success()} "
-            f"SELECT cohort, CASE WHEN ps.dt <= {d.param('window', 'Int64')} THEN 1 ELSE 0 END "
-            f"AS reached, score, COUNT(*) FROM pf LEFT JOIN ps ON ps.suid = pf.puid "
-            f"WHERE kind = 'nps' AND score IS NOT NULL GROUP BY cohort, reached, score"
+            f"SELECT cohort, CASE WHEN puid IN (SELECT suid FROM ps WHERE dt <= "
+            f"{d.param('window', 'Int64')}) THEN 1 ELSE 0 END AS reached, score, COUNT(*) "
+            f"FROM pf WHERE kind = 'nps' AND score IS NOT NULL GROUP BY cohort, reached, score"
         )
         return self._run(sql, params)
 
@@ -357,8 +360,9 @@ class Queries:
         )
         counts = self._run(
             f"WITH {ctes} SELECT team, rarea, COUNT(*), SUM(CASE WHEN sent < 0 THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN rs.rfid IS NOT NULL THEN 1 ELSE 0 END) FROM r "
-            f"LEFT JOIN rs ON rs.rfid = r.feid GROUP BY team, rarea",
+            # IN, not an outer join: both engines build a set of the answered ids once.
+            f"SUM(CASE WHEN r.feid IN (SELECT rfid FROM rs) THEN 1 ELSE 0 END) FROM r "
+            f"GROUP BY team, rarea",
             params,
         )
         medians = self._run(
