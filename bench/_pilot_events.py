@@ -57,8 +57,9 @@ NEUTRAL = [("reports", "It works, but I miss a dark mode"), ("exports", "Would l
 
 def _record(t: int, name: str, attrs: dict[str, object], rng: random.Random) -> ReceivedRecord:
     attrs = {"cs.event.id": f"{rng.getrandbits(128):032x}", "cs.schema.name": name, **attrs}
-    return ReceivedRecord({"service.name": "web"}, "cs_sdk", "0.1.0", t, t, name, 9, "INFO",
-                          None, attrs)  # fmt: skip
+    return ReceivedRecord(
+        {"service.name": "web"}, "cs_sdk", "0.1.0", t, t, name, 9, "INFO", None, attrs
+    )
 
 
 def participant(i: int, cohort: str, rng: random.Random, filler: int) -> Iterator[ReceivedRecord]:
@@ -66,10 +67,23 @@ def participant(i: int, cohort: str, rng: random.Random, filler: int) -> Iterato
     user, account = f"u{i}", f"acct{i // 5}"
     wave2 = cohort == "wave-2"
     start = T0 + (30 * DAY if wave2 else 0) + rng.randrange(0, 5 * DAY)
-    base = {"user.id": user, "cs.account.id": account,
-            "cs.pilot.ids": ["new-dashboard"], "cs.pilot.cohorts": [cohort]}  # fmt: skip
-    yield _record(start, "cs.pilot.enrolled", {**base, "cs.event.name": "new-dashboard",
-                  "cs.pilot.id": "new-dashboard", "cs.pilot.cohort": cohort}, rng)  # fmt: skip
+    base = {
+        "user.id": user,
+        "cs.account.id": account,
+        "cs.pilot.ids": ["new-dashboard"],
+        "cs.pilot.cohorts": [cohort],
+    }
+    yield _record(
+        start,
+        "cs.pilot.enrolled",
+        {
+            **base,
+            "cs.event.name": "new-dashboard",
+            "cs.pilot.id": "new-dashboard",
+            "cs.pilot.cohort": cohort,
+        },
+        rng,
+    )
     t = start - rng.randrange(0, 2 * DAY)
     keep = (0.97, 0.8, 0.85) if wave2 else (0.95, 0.6, 0.55)
     reached = 0
@@ -83,8 +97,17 @@ def participant(i: int, cohort: str, rng: random.Random, filler: int) -> Iterato
         ft = start + rng.randrange(0, 40 * DAY)
         yield _record(ft, "page.viewed", {**base, "cs.event.name": "page.viewed"}, rng)
     ask = start + 5 * DAY + rng.randrange(0, 5 * DAY)
-    yield _record(ask, "cs.prompt.shown", {**base, "cs.event.name": "nps-pilot",
-                  "cs.prompt.id": "nps-pilot", "cs.feedback.kind": "nps"}, rng)  # fmt: skip
+    yield _record(
+        ask,
+        "cs.prompt.shown",
+        {
+            **base,
+            "cs.event.name": "nps-pilot",
+            "cs.prompt.id": "nps-pilot",
+            "cs.feedback.kind": "nps",
+        },
+        rng,
+    )
     if rng.random() < 0.6:
         happy = reached == len(PATH)
         pain_p = (0.15 if wave2 else 0.45) * (0.5 if happy else 1.5)
@@ -99,25 +122,48 @@ def participant(i: int, cohort: str, rng: random.Random, filler: int) -> Iterato
             area, comment = rng.choice(NEUTRAL)
             score = rng.randint(6, 8)
         fid = f"{rng.getrandbits(128):032x}"
-        attrs = {**base, "cs.event.id": fid, "cs.event.name": "nps", "cs.feedback.kind": "nps",
-                 "cs.feedback.score": score, "cs.prompt.id": "nps-pilot", "cs.product.area": area}  # fmt: skip
+        attrs = {
+            **base,
+            "cs.event.id": fid,
+            "cs.event.name": "nps",
+            "cs.feedback.kind": "nps",
+            "cs.feedback.score": score,
+            "cs.prompt.id": "nps-pilot",
+            "cs.product.area": area,
+        }
         if rng.random() < 0.7:
             attrs["cs.feedback.comment"] = comment
         yield _record(ask + 60 * 10**9, "cs.feedback", attrs, rng)
         if score <= 6 and rng.random() < 0.5:
-            yield _record(ask + rng.randrange(DAY // 2, 6 * DAY), "cs.feedback.response",
-                          {"cs.event.name": "response", "cs.feedback.id": fid,
-                           "cs.response.team": "platform-team", "cs.response.status": "planned",
-                           "cs.response.message": "Thanks, we are on it"}, rng)  # fmt: skip
+            yield _record(
+                ask + rng.randrange(DAY // 2, 6 * DAY),
+                "cs.feedback.response",
+                {
+                    "cs.event.name": "response",
+                    "cs.feedback.id": fid,
+                    "cs.response.team": "platform-team",
+                    "cs.response.status": "planned",
+                    "cs.response.message": "Thanks, we are on it",
+                },
+                rng,
+            )
     if i % 5 == 0 and rng.random() < 0.5:
-        yield _record(start + 20 * DAY, "cs.outcome", {"cs.account.id": account,
-                      "cs.event.name": "renewal", "cs.outcome.value": 12000.0,
-                      "cs.outcome.unit": "USD"}, rng)  # fmt: skip
+        yield _record(
+            start + 20 * DAY,
+            "cs.outcome",
+            {
+                "cs.account.id": account,
+                "cs.event.name": "renewal",
+                "cs.outcome.value": 12000.0,
+                "cs.outcome.unit": "USD",
+            },
+            rng,
+        )
 
 
 def write(path: Path, participants: int, *, events: int = 0, seed: int = 7) -> int:
     """Store a pilot of ``participants`` (half per cohort) with filler events so that the
-    total is about ``events``; returns how many events were stored."""
+    total is at least ``events``; returns how many events were stored."""
     rng = random.Random(seed)
     filler = max(0, round(events / max(1, participants)) - 5)
     store = SqliteStore(path)
@@ -128,5 +174,14 @@ def write(path: Path, participants: int, *, events: int = 0, seed: int = 7) -> i
             total += store.add(batch)
             batch = []
     total += store.add(batch)
+    # Top up with product events of random participants to the exact number asked for.
+    while total < events:
+        base = {"cs.event.name": "page.viewed"}
+        batch = [
+            _record(T0 + rng.randrange(0, 60 * DAY), "page.viewed",
+                    {**base, "user.id": f"u{rng.randrange(participants)}"}, rng)
+            for _ in range(min(20_000, events - total))
+        ]  # fmt: skip
+        total += store.add(batch)
     store.close()
     return total

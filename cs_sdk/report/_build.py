@@ -97,8 +97,13 @@ def build_report(
     events, first, last = queries.overview()
     notes: list[Note] = []
     if config is None:
-        notes.append(Note("configuration", "no configuration: pass --config pilots.toml for the "
-                          "success metric, the funnel and routing to teams"))  # fmt: skip
+        notes.append(
+            Note(
+                "configuration",
+                "no configuration: pass --config pilots.toml for the "
+                "success metric, the funnel and routing to teams",
+            )
+        )
     specs = {p.id: p for p in config.pilots} if config else {}
     found = [str(row[0]) for row in queries.pilots()]
     ids = [*specs, *(p for p in found if p not in specs)]
@@ -107,8 +112,13 @@ def build_report(
     if not int(events or 0):
         notes.append(Note("events", "the store holds no events"))
     elif not ids:
-        notes.append(Note("pilots", "no pilot: no one was enrolled (cs_sdk.pilots.enroll) and the "
-                          "configuration defines none"))  # fmt: skip
+        notes.append(
+            Note(
+                "pilots",
+                "no pilot: no one was enrolled (cs_sdk.pilots.enroll) and the "
+                "configuration defines none",
+            )
+        )
     reports: list[PilotReport] = [
         build_pilot(queries, pilot_id, specs.get(pilot_id), config, themes=themes)
         for pilot_id in ids

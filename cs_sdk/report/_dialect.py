@@ -189,10 +189,14 @@ class SqliteExecutor:
 
     def has_table(self) -> bool:
         """True when the file holds the events table."""
-        row = self._connection().execute(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
-            (self.dialect.table,),
-        ).fetchone()
+        row = (
+            self._connection()
+            .execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                (self.dialect.table,),
+            )
+            .fetchone()
+        )
         return bool(row[0])
 
     def close(self) -> None:

@@ -130,7 +130,9 @@ class Queries:
         for i, (team, pattern) in enumerate(q.routing.patterns):
             params[f"rx{i}"] = f"(?i){pattern}"
             params[f"rxt{i}"] = team
-            cases.append(f"WHEN {d.matches('comment', d.param(f'rx{i}'))} THEN {d.param(f'rxt{i}')}")
+            cases.append(
+                f"WHEN {d.matches('comment', d.param(f'rx{i}'))} THEN {d.param(f'rxt{i}')}"
+            )
         for i, (team, areas) in enumerate(q.routing.areas):
             if not areas:
                 continue
@@ -146,18 +148,31 @@ class Queries:
 
     def _median(self, ctes: str, sub: str, keys: Sequence[str]) -> str:
         """Per group of ``keys`` (and for all, with the first key ``'*'``): the exact median
-        of ``v`` in ``sub`` (a SELECT of the keys and ``v``), and how many values."""
+        of ``v`` in ``sub`` (a SELECT of the keys and ``v``), and how many values.
+
+        One pass over ``sub`` numbers each value twice: within its group and within all."""
         d = self.d
         first, *rest = keys
-        all_keys = ", ".join(["'*' AS " + first, *rest])
         key_list = ", ".join(keys)
+        rest_list = ", ".join(rest)
+        all_partition = f"PARTITION BY {rest_list} " if rest else ""
+        all_group = f" GROUP BY {rest_list}" if rest else ""
+        all_keys = ", ".join(["'*' AS " + first, *rest])
+
+        def middle(rn: str, c: str) -> str:
+            return f"({rn} = {d.idiv(c + ' + 1', '2')} OR {rn} = {d.idiv(c + ' + 2', '2')})"
+
         return (
-            f"WITH {ctes}, mv AS ({sub} UNION ALL SELECT {all_keys}, v FROM ({sub}) AS mall), "
-            f"mr AS (SELECT {key_list}, v, ROW_NUMBER() OVER (PARTITION BY {key_list} "
-            f"ORDER BY v) AS rn, COUNT(*) OVER (PARTITION BY {key_list}) AS c FROM mv) "
-            f"SELECT {key_list}, AVG(v), MAX(c) FROM mr "
-            f"WHERE rn = {d.idiv('c + 1', '2')} OR rn = {d.idiv('c + 2', '2')} "
-            f"GROUP BY {key_list}"
+            f"WITH {ctes}, mv AS ({sub}), "
+            f"mr AS (SELECT {key_list}, v, "
+            f"ROW_NUMBER() OVER (PARTITION BY {key_list} ORDER BY v) AS rn, "
+            f"COUNT(*) OVER (PARTITION BY {key_list}) AS c, "
+            f"ROW_NUMBER() OVER ({all_partition}ORDER BY v) AS rn_all, "
+            f"COUNT(*) OVER ({all_partition.strip()}) AS c_all FROM mv) "
+            f"SELECT {key_list}, AVG(v), MAX(c) FROM mr WHERE {middle('rn', 'c')} "
+            f"GROUP BY {key_list} UNION ALL "
+            f"SELECT {all_keys}, AVG(v), MAX(c_all) FROM mr WHERE {middle('rn_all', 'c_all')}"
+            f"{all_group} HAVING COUNT(*) > 0"
         )
 
     def _params(self, q: PilotQuery) -> dict[str, Any]:
@@ -228,7 +243,9 @@ class Queries:
         for i, step in enumerate(q.path):
             params[f"s{i}"] = step
             names.append(d.param(f"s{i}"))
-            cols.append(f"MIN(CASE WHEN {d.name_col} = {d.param(f's{i}')} THEN {d.time_ns} END) AS f{i}")
+            cols.append(
+                f"MIN(CASE WHEN {d.name_col} = {d.param(f's{i}')} THEN {d.time_ns} END) AS f{i}"
+            )
         cte = (
             f"f AS (SELECT {d.user} AS fuid, {', '.join(cols)} FROM {d.table} "
             f"WHERE {d.event} = 'cs.milestone' AND {d.name_col} IN ({', '.join(names)}) "

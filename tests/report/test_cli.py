@@ -36,9 +36,12 @@ def test_json_has_every_figure(db: Path, config: Path, capsys: pytest.CaptureFix
     everyone = pilot["cohorts"][0]
     assert everyone["cohort"] == "*"
     assert everyone["success"] == {
-        "value": pytest.approx(4 / 7), "low": pytest.approx(0.2504, abs=1e-3),
-        "high": pytest.approx(0.8418, abs=1e-3), "n": 7, "k": 4,
-    }  # fmt: skip
+        "value": pytest.approx(4 / 7),
+        "low": pytest.approx(0.2504, abs=1e-3),
+        "high": pytest.approx(0.8418, abs=1e-3),
+        "n": 7,
+        "k": 4,
+    }
     assert [s["reached"] for s in everyone["funnel"]] == [7, 6, 5]
     assert everyone["feedback"][0]["kind"] == "nps"
     assert everyone["feedback"][0]["distribution"] == {"3": 1, "6": 1, "8": 1, "9": 2, "10": 2}
@@ -66,7 +69,7 @@ def test_text_names_what_could_not_be_computed_without_a_configuration(
     assert main(["report", "--db", str(db), "--format", "text"]) == 0
     out = capsys.readouterr().out
     assert "Pilot nd" in out and "enrolled" in out
-    assert "add [[pilots]] id = \"nd\" with path and success" in out
+    assert 'add [[pilots]] id = "nd" with path and success' in out
     assert "add [[teams]]" in out
     assert "pass --config pilots.toml" in out
 
@@ -101,7 +104,9 @@ def test_an_invalid_configuration_is_rejected_with_suggestions(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "pilots.toml"
-    bad.write_text('[[pilots]]\nid = "nd"\npath = ["a", "b"]\nsucess = 1\n[routing]\ndefault = "x"\n')
+    bad.write_text(
+        '[[pilots]]\nid = "nd"\npath = ["a", "b"]\nsucess = 1\n[routing]\ndefault = "x"\n'
+    )
     assert main(["report", "--db", str(db), "--config", str(bad), "--format", "text"]) == 2
     err = capsys.readouterr().err
     assert "pilots[0].sucess: unknown field; did you mean 'success'?" in err
@@ -113,3 +118,15 @@ def test_an_unreachable_clickhouse_is_a_message(capsys: pytest.CaptureFixture[st
     assert main(["report", "--clickhouse", "http://127.0.0.1:1/default", "--format", "text"]) == 1
     err = capsys.readouterr().err
     assert "cs-sdk report: cannot open the source" in err and "Traceback" not in err
+
+
+def test_the_python_sample_in_docs_report_runs(
+    db: Path, config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    guide = (Path(__file__).parents[2] / "docs" / "report.md").read_text()
+    (sample,) = re.findall(r"```python\n(.*?)```", guide, flags=re.DOTALL)
+    monkeypatch.chdir(db.parent)
+    config.rename(db.parent / "pilots.toml")
+    exec(compile(sample, "docs/report.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "Pilot nd" in out and "Too close to call" in out

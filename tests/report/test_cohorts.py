@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import _pilot_events
-
 from cs_sdk._prompts import parse_config
 from cs_sdk.report import build_report, open_sqlite
 

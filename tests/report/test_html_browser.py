@@ -26,17 +26,37 @@ HOSTILE = '<script>window.pwned = 1</script><img src="http://203.0.113.9/x.png">
 def _hostile_records() -> list[ReceivedRecord]:
     """A comment written to break the page, and an answer to it, so the page shows it."""
     feedback_id = uuid.uuid4().hex
-    attrs = {"cs.event.id": feedback_id, "cs.event.name": "nps", "user.id": "u3",
-             "cs.feedback.kind": "nps", "cs.feedback.score": 2, "cs.feedback.comment": HOSTILE,
-             "cs.product.area": "reports"}  # fmt: skip
-    answer = {"cs.event.id": uuid.uuid4().hex, "cs.feedback.id": feedback_id,
-              "cs.response.team": "platform-team", "cs.response.status": "done",
-              "cs.response.message": "Fixed </td></table><b>bold</b>"}  # fmt: skip
+    attrs = {
+        "cs.event.id": feedback_id,
+        "cs.event.name": "nps",
+        "user.id": "u3",
+        "cs.feedback.kind": "nps",
+        "cs.feedback.score": 2,
+        "cs.feedback.comment": HOSTILE,
+        "cs.product.area": "reports",
+    }
+    answer = {
+        "cs.event.id": uuid.uuid4().hex,
+        "cs.feedback.id": feedback_id,
+        "cs.response.team": "platform-team",
+        "cs.response.status": "done",
+        "cs.response.message": "Fixed </td></table><b>bold</b>",
+    }
     t = _data.T0 + 9 * _data.DAY
     return [
         ReceivedRecord({}, "cs_sdk", "0.1.0", t, t, "cs.feedback", 9, "INFO", None, attrs),
-        ReceivedRecord({}, "cs_sdk", "0.1.0", t + _data.DAY, t + _data.DAY,
-                       "cs.feedback.response", 9, "INFO", None, answer),  # fmt: skip
+        ReceivedRecord(
+            {},
+            "cs_sdk",
+            "0.1.0",
+            t + _data.DAY,
+            t + _data.DAY,
+            "cs.feedback.response",
+            9,
+            "INFO",
+            None,
+            answer,
+        ),
     ]
 
 
@@ -60,8 +80,14 @@ def browser() -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--window-size=1200,900"):  # fmt: skip
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--window-size=1200,900",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
