@@ -197,6 +197,20 @@ def test_messages_and_comments_are_redacted_before_the_store(
     assert shown.feedback is not None and shown.feedback.comment == "call me on [phone]"
 
 
+def test_an_answer_to_a_customer_who_opted_out_is_dropped(
+    make_client: MakeClient, state_url: str
+) -> None:
+    client = make_client(state=state_url)
+    with capture(client) as events:
+        feedback_id = client.feedback("nps", score=2, comment="Too slow", user_id="u1")
+        assert feedback_id is not None
+        client.opt_out("u1")
+        client.respond(feedback_id, message="Fixed", team="ops", status="done")
+    assert [e.schema_name for e in events] == ["cs.feedback"]
+    assert client.stats()["dropped"]["opted_out"] == 1
+    assert client.responses.for_user("u1") == []
+
+
 def test_feedback_before_send_dropped_is_not_remembered(make_client: MakeClient) -> None:
     client = make_client(
         before_send=lambda event: None if event.schema.name == "cs.feedback" else event
