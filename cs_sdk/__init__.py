@@ -22,6 +22,8 @@ from ._api import (
     outcome,
     pilots,
     prompts,
+    respond,
+    responses,
     shutdown,
     stats,
     track,
@@ -40,14 +42,17 @@ from ._errors import (
 from ._record import EventRecord
 from ._version import __version__
 from .events import Event, registry
+from .state import Answer, FeedbackSummary
 
 __all__ = [
+    "Answer",
     "CSError",
     "Client",
     "Config",
     "ConfigError",
     "Event",
     "EventRecord",
+    "FeedbackSummary",
     "Identity",
     "InvalidEventError",
     "PromptConfigError",
@@ -68,6 +73,8 @@ __all__ = [
     "pilots",
     "prompts",
     "registry",
+    "respond",
+    "responses",
     "shutdown",
     "stats",
     "track",

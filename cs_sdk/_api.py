@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ._client import Client, PipelineFactory
 from ._config import strict_from_environ
@@ -21,8 +21,10 @@ from ._log import warn_once
 from ._options import ClientOptions
 from ._pilots import Pilots
 from ._prompts import Prompts
+from ._responses import Responses
 from ._stats import Stats, StatsSnapshot
 from .events._base import Event
+from .state import Answer
 
 if TYPE_CHECKING:
     import httpx
@@ -81,6 +83,14 @@ class _UninitialisedPrompts(Prompts):
         _not_initialised("prompts.dismissed()")
 
 
+class _UninitialisedResponses(Responses):
+    """``cs_sdk.responses`` before ``init()``: no answers, and one line saying why."""
+
+    def for_user(self, user_id: str, *, limit: int = 20) -> list[Answer]:
+        _not_initialised("responses.for_user()")
+        return []
+
+
 class _NoopClient:
     """Stands in for the global client until ``init()``: every call is refused, counted as
     ``dropped.not_initialized`` and logged once, and ``flush()`` is False (nothing can be
@@ -89,6 +99,7 @@ class _NoopClient:
     _stats = Stats()
     pilots: Pilots = _UninitialisedPilots.noop()
     prompts: Prompts = _UninitialisedPrompts.noop()
+    responses: Responses = _UninitialisedResponses.noop()
 
     def _refused(self, call: str) -> None:
         self._stats.drop("not_initialized")
@@ -108,6 +119,10 @@ class _NoopClient:
 
     def track(self, *args: Any, **kwargs: Any) -> str | None:
         self._refused("track()")
+        return None
+
+    def respond(self, *args: Any, **kwargs: Any) -> str | None:
+        self._refused("respond()")
         return None
 
     def opt_out(self, user_id: str) -> None:
@@ -144,6 +159,7 @@ def init(
     meter_provider: Any = None,
     environ: Mapping[str, str] | None = None,
     _pipeline_factory: PipelineFactory | None = None,
+    _clock: Callable[[], _dt.datetime] | None = None,
     **options: Unpack[ClientOptions],
 ) -> Client:
     """Build a :class:`Client` from ``options`` and make it the global client.
@@ -158,6 +174,7 @@ def init(
         meter_provider=meter_provider,
         environ=environ,
         _pipeline_factory=_pipeline_factory,
+        _clock=_clock,
         **options,
     )
     with _lock:
@@ -269,6 +286,28 @@ def track(
     )
 
 
+def respond(
+    feedback_event_id: str,
+    *,
+    message: str,
+    team: str,
+    status: Literal["planned", "done", "declined"],
+    user_id: str | None = None,
+    account_id: str | None = None,
+    timestamp: _dt.datetime | float | None = None,
+) -> str | None:
+    """Answer a customer's feedback with the global client. See :meth:`Client.respond`."""
+    return _client.respond(
+        feedback_event_id,
+        message=message,
+        team=team,
+        status=status,
+        user_id=user_id,
+        account_id=account_id,
+        timestamp=timestamp,
+    )
+
+
 def opt_out(user_id: str) -> None:
     """Drop every later event of ``user_id`` (global client)."""
     _client.opt_out(user_id)
@@ -323,3 +362,5 @@ pilots = cast(Pilots, _GlobalAttribute("pilots"))
 """The global client's pilot memberships: ``cs_sdk.pilots.enroll("u1", "new-dashboard")``."""
 prompts = cast(Prompts, _GlobalAttribute("prompts"))
 """The global client's feedback prompts: ``cs_sdk.prompts.next_for("u1")``."""
+responses = cast(Responses, _GlobalAttribute("responses"))
+"""The global client's answers to feedback: ``cs_sdk.responses.for_user("u1")``."""

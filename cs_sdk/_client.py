@@ -15,7 +15,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import httpx
 
@@ -23,7 +23,7 @@ from . import _log
 from ._accelerated import accelerated_milestone
 from ._attributes import OUTCOME_UNIT, OUTCOME_VALUE
 from ._config import Config, resolve, shown_url
-from ._context import NO_SPAN, current_otel_context, span_ids_in
+from ._context import NO_IDENTITY, NO_SPAN, current_otel_context, span_ids_in
 from ._context import _current as _identity_var
 from ._errors import ConfigError, InvalidEventError
 from ._export._encoding import make_encoder
@@ -45,6 +45,7 @@ from ._processors import ProcessorChain, Step, resolve_typed_body
 from ._prompts import Prompts
 from ._record import EventRecord, QueuedEvent
 from ._redaction import redact_feedback
+from ._responses import Responses
 from ._stats import Stats, StatsSnapshot
 from ._validate import (
     MAX_STRING_LENGTH,
@@ -58,7 +59,16 @@ from ._validate import (
 from ._values import Unconvertible
 from ._version import __version__
 from .events._base import Event, SchemaRef
-from .events._builtin import FEEDBACK, MILESTONE, OUTCOME, feedback_attributes, feedback_rule
+from .events._builtin import (
+    FEEDBACK,
+    FEEDBACK_RESPONSE,
+    MILESTONE,
+    OUTCOME,
+    feedback_attributes,
+    feedback_rule,
+    response_attributes,
+    response_rule,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -150,6 +160,7 @@ class Client:
 
     pilots: Pilots
     prompts: Prompts
+    responses: Responses
 
     def __init__(
         self,
@@ -158,6 +169,7 @@ class Client:
         meter_provider: Any = None,
         environ: Mapping[str, str] | None = None,
         _pipeline_factory: PipelineFactory | None = None,
+        _clock: Callable[[], _dt.datetime] | None = None,
         **options: Unpack[ClientOptions],
     ) -> None:
         self.config: Config = resolve(environ, **options)
@@ -181,15 +193,22 @@ class Client:
         self._watched: frozenset[str] = frozenset()
         # Pilots, prompts and opt-outs over the state store and the prompt configuration (a
         # bad state= or prompts= raises here, before anything else is running).
-        parts = assemble_pilots(self.config, recorder=self, publish_opt_outs=self._publish_opt_outs)
+        # `_clock` (pilots' and prompts' "now") is a seam for simulations such as `cs-sdk demo`.
+        parts = assemble_pilots(
+            self.config, recorder=self, publish_opt_outs=self._publish_opt_outs, clock=_clock
+        )
         self.pilots = parts.pilots
         self.prompts = parts.prompts
+        self.responses: Responses = parts.responses
         self._opt_outs = parts.opt_outs  # kept in the store; they publish self._opted_out
         self._shutdown_hooks.append(parts.close)
         # The processor order, in one list (None: not configured):
         steps = [
-            # First of all: an opted-out user's event is neither tagged, remembered, redacted
-            # nor seen by before_send.
+            # First of all: an answer to feedback is for the customer who gave it (found in
+            # the store by the feedback's id), so the opt-out step after it sees that customer.
+            parts.responses_step,
+            # An opted-out user's event is neither tagged, remembered, redacted nor seen by
+            # before_send.
             parts.opt_out_step,
             Step("typed", resolve_typed_body, "internal_error"),
             # Tags and history see the resolved event, and before_send sees the tags.
@@ -199,10 +218,13 @@ class Client:
             Step("redact_pii", redact_feedback, "internal_error")
             if self.config.redact_pii
             else None,
-            # Last: the user's hook sees the final event.
+            # The user's hook sees the final event.
             Step("before_send", self._run_before_send, "before_send")
             if self.config.before_send is not None
             else None,
+            # Last: feedback and answers are kept in the state store as they leave redaction
+            # and before_send, never before (see _responses.py).
+            Step("feedback_memory", parts.responses.remember, "internal_error"),
         ]
         self.processors = ProcessorChain(self._stats, [step for step in steps if step])
         for refresher in parts.refreshers:  # the store's change marker, once per batch
@@ -456,6 +478,51 @@ class Client:
                 self._internal_error()
             except Exception:  # RecursionError/MemoryError while reporting one
                 self._unreported[0] += 1
+        return None
+
+    def respond(
+        self,
+        feedback_event_id: str,
+        *,
+        message: str,
+        team: str,
+        status: Literal["planned", "done", "declined"],
+        user_id: str | None = None,
+        account_id: str | None = None,
+        timestamp: _dt.datetime | float | None = None,
+    ) -> str | None:
+        """Answer a customer's feedback; records ``cs.feedback.response``. Returns its id.
+
+        ``feedback_event_id`` is the id :meth:`feedback` returned. The answer is for the
+        customer who gave that feedback: the SDK remembers each feedback's user in the state
+        store, and :attr:`responses` keeps the answer for ``responses.for_user``. For
+        feedback recorded where this state store cannot see it, name the customer with
+        ``user_id=``. The ``identify()`` scope is not used: inside one, it is the team member
+        answering, not the customer. ``message`` is redacted like feedback comments.
+
+        >>> client.respond(event_id, message="Export is 3x faster in 2.3",
+        ...                team="reports-team", status="done")  # doctest: +SKIP
+        '6f1c…'
+        """
+        if self._disabled:
+            return None
+        try:
+            broken = response_rule(feedback_event_id, message, team, status)
+            if broken is not None:
+                raise InvalidEventError(*broken)
+            attributes = response_attributes(feedback_event_id, message, team, status)
+            scope = _identity_var.set(NO_IDENTITY)
+            try:
+                return self._emit(
+                    FEEDBACK_RESPONSE, status, None, attributes, user_id, account_id, None,
+                    timestamp, len(message),
+                )  # fmt: skip
+            finally:
+                _identity_var.reset(scope)
+        except InvalidEventError as error:
+            self._invalid(error)
+        except Exception:
+            self._internal_error()
         return None
 
     def _emit(

@@ -86,7 +86,11 @@ _DATE_SEPARATORS: Final = frozenset("-/.")
 _YEARS: Final = range(1000, 3000)
 _PHONE_DIGITS: Final = range(9, 16)
 _CARD_DIGITS: Final = range(13, 20)
-_FEEDBACK_TEXT_ATTRIBUTES: Final = (FEEDBACK_COMMENT,)
+# The free-text attributes of each event kind that carries what people write.
+_TEXT_ATTRIBUTES: Final = {
+    "cs.feedback": (FEEDBACK_COMMENT,),
+    "cs.feedback.response": ("cs.response.message",),
+}
 # Luhn doubles every second digit from the right and adds the digits of the product.
 _LUHN_DOUBLED: Final = str.maketrans("0123456789", "0246813579")
 
@@ -392,12 +396,13 @@ def _redact_mapping(mapping: dict[Any, Any]) -> dict[Any, Any]:
 
 def redact_feedback(record: EventRecord) -> EventRecord:
     """Processor step: redact the free text of feedback events (comment, property keys and
-    values)."""
-    if record.schema.name != "cs.feedback":
+    values) and of the teams' answers to them (message)."""
+    keys = _TEXT_ATTRIBUTES.get(record.schema.name)
+    if keys is None:
         return record
     attributes = record.attributes
     if attributes:
-        for key in _FEEDBACK_TEXT_ATTRIBUTES:
+        for key in keys:
             value = attributes.get(key)
             if isinstance(value, str):
                 attributes[key] = redact_text(value)

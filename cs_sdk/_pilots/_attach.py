@@ -20,6 +20,7 @@ from .._processors import Step
 from .._prompts import FileSource, Prompts, UrlSource
 from .._prompts._engine import Clock, Recorder
 from .._prompts._source import ConfigSource
+from .._responses import Responses
 from ..state import MemoryStore, open_store
 from ._opt_outs import OptOuts, StoreWatch
 from ._pilots import Pilots
@@ -61,6 +62,10 @@ class Parts:
     pilots: Pilots
     prompts: Prompts
     opt_outs: OptOuts
+    responses: Responses
+    # First of all: an answer to feedback is for the customer who gave it (found in the
+    # store by the feedback's id), so the opt-out step after it sees that customer.
+    responses_step: Step | None = None
     opt_out_step: Step | None = None
     pilots_step: Step | None = None
     prompt_history_step: Step | None = None
@@ -88,7 +93,10 @@ def assemble(
     """
     if config.disabled:
         return Parts(
-            Pilots.noop(), Prompts.noop(), OptOuts(MemoryStore(), publish=publish_opt_outs)
+            Pilots.noop(),
+            Prompts.noop(),
+            OptOuts(MemoryStore(), publish=publish_opt_outs),
+            Responses.noop(),
         )
     store = open_store(config.state)
     if config.prompts and isinstance(store, MemoryStore):
@@ -114,6 +122,7 @@ def assemble(
         on_change=prompts.invalidate,
         config=lambda: prompts.config,
     )
+    responses = Responses(store, strict=config.strict)
     opt_outs = OptOuts(store, publish=publish_opt_outs, on_change=prompts.invalidate)
 
     def close() -> None:
@@ -124,6 +133,8 @@ def assemble(
         pilots,
         prompts,
         opt_outs,
+        responses,
+        responses_step=Step("responses", responses.resolve, "internal_error"),
         opt_out_step=Step("opt_out", opt_outs.step, "opted_out"),
         pilots_step=Step("pilots", pilot_tagger(pilots), "internal_error"),
         prompt_history_step=Step(

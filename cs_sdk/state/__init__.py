@@ -10,6 +10,7 @@ A client opens its store from the ``state=`` option; most applications never tou
 directly.
 """
 
+from ._answers import Answer, FeedbackSummary
 from ._base import (
     Membership,
     PilotPeriod,
@@ -26,6 +27,8 @@ from ._redis import RedisStore
 from ._sqlite import SqliteStore
 
 __all__ = [
+    "Answer",
+    "FeedbackSummary",
     "Membership",
     "MemoryStore",
     "PilotPeriod",

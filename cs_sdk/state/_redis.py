@@ -10,6 +10,8 @@ Cluster keeps them on one node. The set of opted-out users and the change marker
 version counters, bumped after each change) share the hash tag ``{cs-meta}``.
 :meth:`RedisStore.try_show` is one Lua script: Redis runs it without interleaving any other
 command, so the throttle check and the recorded show cannot be split by another server.
+The answers to a user's feedback live in a hash and a sorted set under the same ``{user}``
+tag; each remembered feedback event is a key of its own that expires after a year.
 
 After a fork the child opens a client of its own (see :meth:`RedisStore._reinit_after_fork`).
 """
@@ -23,6 +25,16 @@ from typing import Any
 from .._config import shown_url
 from .._errors import ConfigError
 from .._fork import register_for_fork
+from ._answers import (
+    ANSWERS_PER_USER,
+    FEEDBACK_RETENTION,
+    Answer,
+    FeedbackSummary,
+    answer_from_json,
+    answer_order,
+    summary_from_json,
+    to_json,
+)
 from ._base import (
     NO_HISTORY,
     Membership,
@@ -86,6 +98,23 @@ end
 return old
 """
 
+# KEYS[1]: the user's answers (response id -> JSON), KEYS[2]: their times (a sorted set).
+# ARGV: response id, answered_at, the answer's JSON, answers kept, expiry in seconds. Keeps
+# the newest answers (ties by response id, as answer_order) and drops the rest in one step.
+_ADD_ANSWER = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if extra > 0 then
+  local old = redis.call('ZRANGE', KEYS[2], 0, extra - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1)
+  redis.call('HDEL', KEYS[1], unpack(old))
+end
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+return 1
+"""
+
 
 # KEYS[1]: the hash to write, KEYS[2]: the user's prompt hash. ARGV: field, value, and
 # "nx" to keep an existing value. Nothing is written for an opted-out user.
@@ -145,6 +174,7 @@ class RedisStore:
         self._try_show = client.register_script(_TRY_SHOW)
         self._put = client.register_script(_PUT_MEMBERSHIP)
         self._remove = client.register_script(_REMOVE_MEMBERSHIP)
+        self._add_answer = client.register_script(_ADD_ANSWER)
         self._set = client.register_script(_SET_UNLESS_OPTED_OUT)
 
     def _reinit_after_fork(self) -> None:
@@ -306,6 +336,38 @@ class RedisStore:
     def versions(self) -> Versions:
         found = self._redis.hmget(self._meta("versions"), ["memberships", "opt_outs"])
         return Versions(int(found[0] or 0), int(found[1] or 0))
+
+    def remember_feedback(self, summary: FeedbackSummary) -> None:
+        # One key per feedback event (not per user: respond() knows only the event id),
+        # expiring on its own when the retention has passed since the feedback's time.
+        remaining = int(summary.recorded_ts + FEEDBACK_RETENTION - time.time())
+        if remaining <= 0:
+            return
+        self._redis.set(
+            f"{self._prefix}feedback:{summary.feedback_id}", to_json(summary), ex=remaining
+        )
+
+    def feedback_summary(self, feedback_id: str) -> FeedbackSummary | None:
+        value = self._redis.get(f"{self._prefix}feedback:{feedback_id}")
+        return None if value is None else summary_from_json(value)
+
+    def add_answer(self, user_id: str, answer: Answer) -> None:
+        self._add_answer(
+            keys=[self._key(user_id, "answers"), self._key(user_id, "answer_times")],
+            args=[
+                answer.response_id,
+                repr(answer.answered_ts),
+                to_json(answer),
+                ANSWERS_PER_USER,
+                int(FEEDBACK_RETENTION),
+            ],
+        )
+
+    def answers(self, user_id: str, limit: int = ANSWERS_PER_USER) -> tuple[Answer, ...]:
+        values = self._redis.hvals(self._key(user_id, "answers"))
+        found = sorted((answer_from_json(value) for value in values), key=answer_order)
+        found.reverse()
+        return tuple(found[: max(limit, 0)])
 
     def close(self) -> None:
         if self._owns_client:

@@ -62,6 +62,7 @@ def test_export_is_byte_for_byte_stable(tmp_path: Path) -> None:
 
 BUILTIN_NAMES = [
     "cs.feedback",
+    "cs.feedback.response",
     "cs.milestone",
     "cs.outcome",
     "cs.pilot.enrolled",
@@ -120,7 +121,7 @@ def test_the_cli_exports_modules_with_the_builtin_events(
     write_package(packages, "billpkg", {"sub/__init__.py": "", "sub/ev.py": renewal("bill.paid")})
     out = tmp_path / "out"
     assert main(["schemas", "export", "webpkg", "billpkg", "--out", str(out)]) == 0
-    assert capsys.readouterr().out == f"wrote 9 schema(s) (7 built-in) and the index to {out}\n"
+    assert capsys.readouterr().out == f"wrote 10 schema(s) (8 built-in) and the index to {out}\n"
     assert exported(out) == sorted([*BUILTIN_NAMES, "web.renewal", "bill.paid"])
     assert (out / "web.renewal" / "1.0.0.schema.json").exists()
     assert load_schema_dir(out)  # readable back
@@ -290,6 +291,12 @@ BUILTINS = sorted(
 
 VALID_BUILTIN_DOCUMENTS: dict[str, dict[str, Any]] = {
     "cs.feedback": {"kind": "nps", "score": 9, "comment": "Love it", "area": "reports"},
+    "cs.feedback.response": {
+        "feedback_id": "9f2c4e0a1b3d5f7e0000000000000001",
+        "status": "done",
+        "team": "reports-team",
+        "message": "Export is 3x faster in 2.3",
+    },
     "cs.milestone": {"name": "first_report_created", "properties": {"pages": 3}},
     "cs.outcome": {"name": "renewal", "value": 12000.0, "unit": "USD"},
     "cs.pilot.enrolled": {"pilot_id": "new-dashboard", "cohort": "wave-1"},

@@ -163,7 +163,8 @@ def test_pilot_steps_run_before_redaction_and_before_send(make_client: Any) -> N
     assert names.index("pilots") < names.index("prompt_history") < names.index("before_send")
     # The whole order, written once in Client.__init__.
     assert names == [
-        "opt_out", "typed", "pilots", "prompt_history", "redact_pii", "before_send"
+        "responses", "opt_out", "typed", "pilots", "prompt_history", "redact_pii",
+        "before_send", "feedback_memory",
     ]  # fmt: skip
 
 
