@@ -22,6 +22,8 @@ from ._api import (
     outcome,
     pilots,
     prompts,
+    respond,
+    responses,
     shutdown,
     stats,
     track,
@@ -39,16 +41,19 @@ from ._errors import (
 )
 from ._record import EventRecord
 from .events import Event, registry
+from .state import Answer, FeedbackSummary
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Answer",
     "CSError",
     "Client",
     "Config",
     "ConfigError",
     "Event",
     "EventRecord",
+    "FeedbackSummary",
     "Identity",
     "InvalidEventError",
     "PromptConfigError",
@@ -69,6 +74,8 @@ __all__ = [
     "pilots",
     "prompts",
     "registry",
+    "respond",
+    "responses",
     "shutdown",
     "stats",
     "track",

@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from ._client import Client
 from ._log import warn_once
 from ._pilots import Pilots
 from ._pipeline._stats import Stats, StatsSnapshot
 from ._prompts import Prompts
+from ._responses import Responses
 from .events._base import Event
 
 
@@ -25,6 +26,7 @@ class _NoopClient:
     _stats = Stats()
     pilots = Pilots.noop()
     prompts = Prompts.noop()
+    responses = Responses.noop()
 
     def _ignored(self) -> None:
         warn_once("not-initialised", "cs_sdk: init() has not been called; events are ignored")
@@ -33,7 +35,7 @@ class _NoopClient:
         self._ignored()
         return None
 
-    outcome = feedback = track = milestone
+    outcome = feedback = track = respond = milestone
 
     def opt_out(self, user_id: str) -> None:
         self._ignored()
@@ -174,6 +176,28 @@ def track(
     )
 
 
+def respond(
+    feedback_event_id: str,
+    *,
+    message: str,
+    team: str,
+    status: Literal["planned", "done", "declined"],
+    user_id: str | None = None,
+    account_id: str | None = None,
+    timestamp: _dt.datetime | float | None = None,
+) -> str | None:
+    """Answer a customer's feedback with the global client. See :meth:`Client.respond`."""
+    return _client.respond(
+        feedback_event_id,
+        message=message,
+        team=team,
+        status=status,
+        user_id=user_id,
+        account_id=account_id,
+        timestamp=timestamp,
+    )
+
+
 def opt_out(user_id: str) -> None:
     """Drop every later event of ``user_id`` (global client)."""
     _client.opt_out(user_id)
@@ -228,3 +252,5 @@ pilots = cast(Pilots, _GlobalAttribute("pilots"))
 """The global client's pilot memberships: ``cs_sdk.pilots.enroll("u1", "new-dashboard")``."""
 prompts = cast(Prompts, _GlobalAttribute("prompts"))
 """The global client's feedback prompts: ``cs_sdk.prompts.next_for("u1")``."""
+responses = cast(Responses, _GlobalAttribute("responses"))
+"""The global client's answers to feedback: ``cs_sdk.responses.for_user("u1")``."""

@@ -15,14 +15,14 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx
 
 from . import _log
 from ._accelerated import accelerated_milestone
 from ._config import Config, resolve, shown_url
-from ._context import NO_SPAN, current_otel_context, span_ids_in
+from ._context import NO_IDENTITY, NO_SPAN, current_otel_context, span_ids_in
 from ._context import _current as _identity_var
 from ._errors import ConfigError, InvalidEventError
 from ._export._encoding import make_encoder
@@ -39,6 +39,7 @@ from ._processors import ProcessorChain, Step, resolve_typed_body
 from ._prompts import Prompts
 from ._record import EventRecord, QueuedEvent
 from ._redaction import redact_feedback
+from ._responses import Responses
 from ._validate import (
     MAX_NAME_LENGTH,
     RECORD_BYTES,
@@ -50,7 +51,16 @@ from ._validate import (
     normalize_id,
 )
 from .events._base import Event, SchemaRef
-from .events._builtin import FEEDBACK, MILESTONE, OUTCOME, feedback_attributes, feedback_rule
+from .events._builtin import (
+    FEEDBACK,
+    FEEDBACK_RESPONSE,
+    MILESTONE,
+    OUTCOME,
+    feedback_attributes,
+    feedback_rule,
+    response_attributes,
+    response_rule,
+)
 
 _RULE_NAME = f"must be a non-empty string of at most {MAX_NAME_LENGTH} characters"
 
@@ -146,6 +156,7 @@ class Client:
 
     pilots: Pilots
     prompts: Prompts
+    responses: Responses
 
     def __init__(
         self,
@@ -154,6 +165,7 @@ class Client:
         meter_provider: Any = None,
         environ: Mapping[str, str] | None = None,
         _pipeline_factory: PipelineFactory | None = None,
+        _clock: Callable[[], _dt.datetime] | None = None,
         **options: Any,
     ) -> None:
         self.config: Config = resolve(environ, **options)
@@ -178,7 +190,9 @@ class Client:
             self._pipeline = factory(self.config, self._stats, self.processors)
         self._submit: Callable[[QueuedEvent], bool] = self._pipeline.submit
         try:
-            attach_pilots(self)  # sets self.pilots / self.prompts, adds their steps
+            # Sets self.pilots / self.prompts / self.responses and adds their steps; `_clock`
+            # (pilots' and prompts' "now") is a seam for simulations such as `cs-sdk demo`.
+            attach_pilots(self, _clock)
         except BaseException:
             self._pipeline.shutdown(0)
             raise
@@ -186,6 +200,9 @@ class Client:
             self.processors.add(Step("redact_pii", redact_feedback, "internal_error"))
         if self.config.before_send is not None:
             self.processors.add(Step("before_send", self._run_before_send, "before_send"))
+        # Last: feedback and answers are kept in the state store as they leave redaction
+        # and before_send, never before (see _responses.py).
+        self.processors.add(Step("feedback_memory", self.responses.remember, "internal_error"))
         if self.config.metrics or meter_provider is not None:
             register_stats_metrics(self.stats, _sdk_version(), meter_provider)
         if self.config.is_plaintext_remote:
@@ -386,6 +403,51 @@ class Client:
             return self._emit(
                 schema, schema.name, event, None, user_id, account_id, session_id, timestamp, size
             )
+        except InvalidEventError as error:
+            self._invalid(error)
+        except Exception:
+            self._internal_error()
+        return None
+
+    def respond(
+        self,
+        feedback_event_id: str,
+        *,
+        message: str,
+        team: str,
+        status: Literal["planned", "done", "declined"],
+        user_id: str | None = None,
+        account_id: str | None = None,
+        timestamp: _dt.datetime | float | None = None,
+    ) -> str | None:
+        """Answer a customer's feedback; records ``cs.feedback.response``. Returns its id.
+
+        ``feedback_event_id`` is the id :meth:`feedback` returned. The answer is for the
+        customer who gave that feedback: the SDK remembers each feedback's user in the state
+        store, and :attr:`responses` keeps the answer for ``responses.for_user``. For
+        feedback recorded where this state store cannot see it, name the customer with
+        ``user_id=``. The ``identify()`` scope is not used: inside one, it is the team member
+        answering, not the customer. ``message`` is redacted like feedback comments.
+
+        >>> client.respond(event_id, message="Export is 3x faster in 2.3",
+        ...                team="reports-team", status="done")  # doctest: +SKIP
+        '6f1c…'
+        """
+        if self._disabled:
+            return None
+        try:
+            broken = response_rule(feedback_event_id, message, team, status)
+            if broken is not None:
+                raise InvalidEventError(*broken)
+            attributes = response_attributes(feedback_event_id, message, team, status)
+            scope = _identity_var.set(NO_IDENTITY)
+            try:
+                return self._emit(
+                    FEEDBACK_RESPONSE, status, None, attributes, user_id, account_id, None,
+                    timestamp, len(message),
+                )  # fmt: skip
+            finally:
+                _identity_var.reset(scope)
         except InvalidEventError as error:
             self._invalid(error)
         except Exception:

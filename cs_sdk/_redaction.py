@@ -40,7 +40,11 @@ _TIME_SEPARATOR = re.compile(r":\d")
 _DATE_SEPARATORS: Final = frozenset("-/.")
 _PHONE_DIGITS: Final = range(9, 16)
 _CARD_DIGITS: Final = range(13, 20)
-_FEEDBACK_TEXT_ATTRIBUTES: Final = ("cs.feedback.comment",)
+# The free-text attributes of each event kind that carries what people write.
+_TEXT_ATTRIBUTES: Final = {
+    "cs.feedback": ("cs.feedback.comment",),
+    "cs.feedback.response": ("cs.response.message",),
+}
 # Luhn doubles every second digit from the right and adds the digits of the product.
 _LUHN_DOUBLED: Final = str.maketrans("0123456789", "0246813579")
 
@@ -255,12 +259,14 @@ def _redact_value(value: Any) -> Any:
 
 
 def redact_feedback(record: EventRecord) -> EventRecord:
-    """Processor step: redact the free text of feedback events (comment and properties)."""
-    if record.schema.name != "cs.feedback":
+    """Processor step: redact the free text of feedback events (comment and properties) and
+    of the teams' answers to them (message)."""
+    keys = _TEXT_ATTRIBUTES.get(record.schema.name)
+    if keys is None:
         return record
     attributes = record.attributes
     if attributes:
-        for key in _FEEDBACK_TEXT_ATTRIBUTES:
+        for key in keys:
             value = attributes.get(key)
             if isinstance(value, str):
                 attributes[key] = redact_text(value)

@@ -8,12 +8,14 @@ import cs_sdk
 def test_public_surface_is_pinned() -> None:
     assert sorted(cs_sdk.__all__) == sorted(
         [
+            "Answer",
             "CSError",
             "Client",
             "Config",
             "ConfigError",
             "Event",
             "EventRecord",
+            "FeedbackSummary",
             "Identity",
             "InvalidEventError",
             "PromptConfigError",
@@ -34,6 +36,8 @@ def test_public_surface_is_pinned() -> None:
             "pilots",
             "prompts",
             "registry",
+            "respond",
+            "responses",
             "shutdown",
             "stats",
             "track",

@@ -16,6 +16,7 @@ from .._processors import Step
 from .._prompts import FileSource, Prompts, UrlSource
 from .._prompts._engine import Clock
 from .._prompts._source import ConfigSource
+from .._responses import Responses
 from ..state import MemoryStore, open_store
 from ._pilots import Pilots
 from ._steps import PromptHistoryStep, pilot_tagger
@@ -51,8 +52,10 @@ def open_source(location: str, *, timeout: float = _FIRST_FETCH_TIMEOUT) -> Conf
 def attach(client: Client, clock: Clock | None = None) -> None:
     """Open the state store and the configuration of ``client`` and wire pilots/prompts.
 
-    Sets ``client.pilots`` (:class:`~cs_sdk._pilots.Pilots`) and ``client.prompts``
-    (:class:`~cs_sdk._prompts.Prompts`); appends the ``pilots`` and ``prompt_history`` steps
+    Sets ``client.pilots`` (:class:`~cs_sdk._pilots.Pilots`), ``client.prompts``
+    (:class:`~cs_sdk._prompts.Prompts`) and ``client.responses``
+    (:class:`~cs_sdk._responses.Responses`); appends the ``responses``, ``pilots`` and
+    ``prompt_history`` steps
     to the processor chain (the client adds redaction and ``before_send`` after them);
     registers a shutdown hook that stops polling and closes the store.
 
@@ -65,6 +68,7 @@ def attach(client: Client, clock: Clock | None = None) -> None:
         # setattr: the attributes are declared by the client, not known to this module.
         setattr(client, "pilots", Pilots.noop())  # noqa: B010
         setattr(client, "prompts", Prompts.noop())  # noqa: B010
+        setattr(client, "responses", Responses.noop())  # noqa: B010
         return
     store = open_store(config.state)
     if config.prompts and isinstance(store, MemoryStore):
@@ -90,14 +94,19 @@ def attach(client: Client, clock: Clock | None = None) -> None:
         on_change=prompts.invalidate,
         config=lambda: prompts.config,
     )
+    responses = Responses(store, strict=config.strict)
     # The client calls attach() after its "typed" step and before redaction and before_send:
-    # tags and history see the resolved event, and before_send sees the tags.
+    # tags and history see the resolved event, and before_send sees the tags. An answer's
+    # user is found first, so it is tagged with the customer's pilots. (The client adds the
+    # step that remembers feedback and answers last: after redaction and before_send.)
+    client.processors.add(Step("responses", responses.resolve, "internal_error"))
     client.processors.add(Step("pilots", pilot_tagger(pilots), "internal_error"))
     client.processors.add(
         Step("prompt_history", PromptHistoryStep(store, prompts), "internal_error")
     )
     setattr(client, "pilots", pilots)  # noqa: B010
     setattr(client, "prompts", prompts)  # noqa: B010
+    setattr(client, "responses", responses)  # noqa: B010
 
     def close() -> None:
         prompts.close()

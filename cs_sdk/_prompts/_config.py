@@ -21,6 +21,7 @@ import datetime as _dt
 import difflib
 import importlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -35,8 +36,10 @@ __all__ = [
     "PilotSpec",
     "PromptConfig",
     "PromptSpec",
+    "RoutingSpec",
     "SuccessMetric",
     "Targeting",
+    "TeamSpec",
     "Throttle",
     "format_of",
     "load_config",
@@ -74,15 +77,54 @@ class SuccessMetric(_Model):
 
 
 class PilotSpec(_Model):
-    """A pilot: who runs it, its cohorts, when it runs (UTC dates, inclusive), its success."""
+    """A pilot: who runs it, its cohorts, when it runs (UTC dates, inclusive), its success,
+    the problem it solves and the milestone path to success the report draws as a funnel."""
 
     id: Id
     name: str | None = None
     owner: str | None = None
+    problem: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
     cohorts: list[Id] = Field(default_factory=list)
     start: _dt.date | None = None
     end: _dt.date | None = None
+    path: list[Name] = Field(default_factory=list)
     success: SuccessMetric | None = None
+
+    @property
+    def success_milestone(self) -> str | None:
+        """The success milestone: ``success.milestone``, else the last step of ``path``."""
+        if self.success is not None:
+            return self.success.milestone
+        return self.path[-1] if self.path else None
+
+
+def _regex(value: str) -> str:
+    # Checked here so a broken pattern is a configuration error, not a report failure.
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise ValueError(f"not a valid regular expression: {error}") from None
+    return value
+
+
+class TeamSpec(_Model):
+    """A team and what it owns: product ``areas``, and comments matching ``match``.
+
+    ``match`` is a regular expression searched in the feedback's comment, case-insensitively;
+    a match routes the feedback to this team whatever its area (the first matching team in
+    document order wins)."""
+
+    name: Id
+    areas: list[Id] = Field(default_factory=list)
+    match: Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_regex)] | None = (
+        None
+    )
+
+
+class RoutingSpec(_Model):
+    """Where feedback goes that no team's ``match`` or ``areas`` claims."""
+
+    default_team: Id | None = None
 
 
 class Targeting(_Model):
@@ -137,6 +179,8 @@ class PromptConfig(_Model):
     throttle: GlobalThrottle = Field(default_factory=GlobalThrottle)
     pilots: list[PilotSpec] = Field(default_factory=list)
     prompts: list[PromptSpec] = Field(default_factory=list)
+    teams: list[TeamSpec] = Field(default_factory=list)
+    routing: RoutingSpec = Field(default_factory=RoutingSpec)
 
 
 def format_of(name: str, content_type: str | None = None) -> Format | None:
@@ -251,7 +295,8 @@ def path_of(loc: Iterable[int | str]) -> str:
 
 def _all_field_names() -> list[str]:
     models: list[type[BaseModel]] = [
-        PromptConfig, GlobalThrottle, PilotSpec, SuccessMetric, PromptSpec, Targeting, Throttle
+        PromptConfig, GlobalThrottle, PilotSpec, SuccessMetric, PromptSpec, Targeting, Throttle,
+        TeamSpec, RoutingSpec,
     ]  # fmt: skip
     return sorted({name for model in models for name in model.model_fields})
 
@@ -291,6 +336,8 @@ def cross_check(config: PromptConfig) -> list[tuple[str, str]]:
             problems.append((f"pilots[{i}].cohorts", "cohort ids must be unique"))
         if pilot.start and pilot.end and pilot.end < pilot.start:
             problems.append((f"pilots[{i}].end", f"{pilot.end} is before start {pilot.start}"))
+        problems.extend(_check_path(f"pilots[{i}]", pilot))
+    problems.extend(_check_teams(config))
     known = f"defined: {', '.join(pilots)}" if pilots else "no pilots are defined"
     seen: set[str] = set()
     for i, prompt in enumerate(config.prompts):
@@ -319,5 +366,40 @@ def cross_check(config: PromptConfig) -> list[tuple[str, str]]:
                         f"{cohort!r} is not a cohort of the targeted pilots "
                         f"({', '.join(sorted(cohorts)) or 'they define no cohorts'})",
                     )
+                )
+    return problems
+
+
+def _check_path(where: str, pilot: PilotSpec) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    if len(set(pilot.path)) != len(pilot.path):
+        problems.append((f"{where}.path", "each milestone may appear once in the path"))
+    if pilot.success is not None and pilot.path and pilot.success.milestone not in pilot.path:
+        close = difflib.get_close_matches(pilot.success.milestone, pilot.path, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        problems.append(
+            (
+                f"{where}.success.milestone",
+                f"{pilot.success.milestone!r} is not a step of path "
+                f"({', '.join(pilot.path)}){hint}",
+            )
+        )
+    return problems
+
+
+def _check_teams(config: PromptConfig) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    names: set[str] = set()
+    owner: dict[str, str] = {}
+    for i, team in enumerate(config.teams):
+        if team.name in names:
+            problems.append((f"teams[{i}].name", f"duplicate team name {team.name!r}"))
+        names.add(team.name)
+        if not team.areas and team.match is None:
+            problems.append((f"teams[{i}]", "give the team areas, a match pattern or both"))
+        for j, area in enumerate(team.areas):
+            if owner.setdefault(area, team.name) != team.name:
+                problems.append(
+                    (f"teams[{i}].areas[{j}]", f"area {area!r} is already owned by {owner[area]!r}")
                 )
     return problems

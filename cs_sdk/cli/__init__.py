@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import _collector_cmd, _schemas_cmd
+from . import _collector_cmd, _demo_cmd, _report_cmd, _schemas_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _collector_cmd.register(commands)
+    _demo_cmd.register(commands)
     _schemas_cmd.register(commands)
+    _report_cmd.register(commands)
     return parser
 
 

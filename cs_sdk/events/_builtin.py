@@ -222,6 +222,65 @@ class PromptDismissed(BuiltinEvent, name="cs.prompt.dismissed", version="1.0.0")
     prompt_id: str = NameField
 
 
+ResponseStatus = Literal["planned", "done", "declined"]
+RESPONSE_STATUSES: tuple[str, ...] = ("planned", "done", "declined")
+
+RESPONSE_ATTRIBUTES: dict[str, str] = {
+    "feedback_id": "cs.feedback.id",
+    "team": "cs.response.team",
+    "status": "cs.response.status",
+    "message": "cs.response.message",
+}
+
+
+def response_rule(
+    feedback_id: object, message: object, team: object, status: object
+) -> tuple[str, str] | None:
+    """``(field, rule)`` broken by an answer to feedback, or ``None`` when it is valid."""
+    if type(feedback_id) is not str or not feedback_id or len(feedback_id) > 256:
+        return "feedback_event_id", "must be the id feedback() returned (a non-empty string)"
+    if type(message) is not str or not message.strip() or len(message) > 65536:
+        return "message", "must be a non-empty string of at most 65536 characters"
+    if type(team) is not str or not team or len(team) > 256:
+        return "team", "must be a non-empty string of at most 256 characters"
+    if type(status) is not str or status not in RESPONSE_STATUSES:
+        return "status", f"must be one of {', '.join(RESPONSE_STATUSES)}"
+    return None
+
+
+class FeedbackResponse(BuiltinEvent, name="cs.feedback.response", version="1.0.0"):
+    """A team's answer to one piece of feedback (``cs_sdk.respond``), for the customer to see.
+
+    Its user is the customer who gave the feedback, not the team member who answers.
+    """
+
+    _name_field = "status"
+    _attributes: ClassVar[dict[str, str]] = RESPONSE_ATTRIBUTES
+
+    feedback_id: str = NameField
+    status: ResponseStatus
+    team: str = NameField
+    # The pattern puts "not only whitespace" (response_rule) into the exported JSON Schema.
+    message: str = Field(min_length=1, max_length=65536, pattern=r"\S")
+
+    @model_validator(mode="after")
+    def _valid_answer(self) -> FeedbackResponse:
+        broken = response_rule(self.feedback_id, self.message, self.team, self.status)
+        if broken is not None:
+            raise ValueError(f"{broken[0]} {broken[1]}")
+        return self
+
+
+def response_attributes(feedback_id: str, message: str, team: str, status: str) -> dict[str, Any]:
+    """The OTLP attributes of a ``cs.feedback.response`` event (the client's copy)."""
+    return {
+        "cs.feedback.id": feedback_id,
+        "cs.response.team": team,
+        "cs.response.status": status,
+        "cs.response.message": message,
+    }
+
+
 def wire_document(event_name: str, version: str, attributes: dict[str, Any], body: Any) -> Any:
     """The document an arrived event stands for, to validate against its JSON Schema."""
     cls = registry.get(event_name, version)
@@ -234,3 +293,4 @@ def wire_document(event_name: str, version: str, attributes: dict[str, Any], bod
 MILESTONE: SchemaRef = Milestone.__cs_schema__
 OUTCOME: SchemaRef = Outcome.__cs_schema__
 FEEDBACK: SchemaRef = Feedback.__cs_schema__
+FEEDBACK_RESPONSE: SchemaRef = FeedbackResponse.__cs_schema__

@@ -10,6 +10,7 @@ A client opens its store from the ``state=`` option; most applications never tou
 directly.
 """
 
+from ._answers import Answer, FeedbackSummary
 from ._base import Membership, PilotPeriod, PromptHistory, ShowRules, StateStore, UserState
 from ._cache import TtlCache
 from ._memory import MemoryStore
@@ -18,6 +19,8 @@ from ._redis import RedisStore
 from ._sqlite import SqliteStore
 
 __all__ = [
+    "Answer",
+    "FeedbackSummary",
     "Membership",
     "MemoryStore",
     "PilotPeriod",

@@ -1,10 +1,11 @@
 """The one small interface every state store implements, and the values it deals in.
 
 A store keeps, per user: pilot memberships, the milestones prompt rules depend on, the
-history of each prompt (shows, last show, answer, dismissal) and when the user was last
-prompted at all. Times are seconds since the epoch (floats) inside the store, so the three
-backends compare them the same way; only :class:`Membership` speaks ``datetime`` because
-users read it.
+history of each prompt (shows, last show, answer, dismissal), when the user was last
+prompted at all, and the teams' answers to their feedback; and per feedback event, who gave
+it (so ``respond()`` knows whom an answer is for). Times are seconds since the epoch
+(floats) inside the store, so the three backends compare them the same way; only the values
+users read (:class:`Membership`, ``Answer``) speak ``datetime``.
 
 The one operation that must be atomic across processes and servers is
 :meth:`StateStore.try_show`: checking the throttle and recording the show happen in a
@@ -17,6 +18,8 @@ import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
+
+from ._answers import ANSWERS_PER_USER, Answer, FeedbackSummary
 
 __all__ = [
     "Membership",
@@ -190,5 +193,21 @@ class StateStore(Protocol):
     def record_answered(self, user_id: str, prompt_id: str, at: float) -> None: ...
 
     def record_dismissed(self, user_id: str, prompt_id: str, at: float) -> None: ...
+
+    def remember_feedback(self, summary: FeedbackSummary) -> None:
+        """Remember who gave a feedback event, for ``respond()`` (kept for a year)."""
+        ...
+
+    def feedback_summary(self, feedback_id: str) -> FeedbackSummary | None:
+        """What :meth:`remember_feedback` kept of ``feedback_id``, or ``None``."""
+        ...
+
+    def add_answer(self, user_id: str, answer: Answer) -> None:
+        """Keep an answer to the user's feedback (the newest 100; the same id once)."""
+        ...
+
+    def answers(self, user_id: str, limit: int = ANSWERS_PER_USER) -> tuple[Answer, ...]:
+        """The answers to the user's feedback, newest first."""
+        ...
 
     def close(self) -> None: ...

@@ -11,9 +11,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import replace
 
 from .._fork import register_for_fork
+from ._answers import (
+    ANSWERS_PER_USER,
+    FEEDBACK_RETENTION,
+    Answer,
+    FeedbackSummary,
+    answer_order,
+)
 from ._base import NO_HISTORY, Membership, PilotPeriod, PromptHistory, ShowRules, UserState
 
 __all__ = ["MemoryStore"]
@@ -22,7 +30,7 @@ __all__ = ["MemoryStore"]
 class MemoryStore:
     """A thread-safe :class:`~cs_sdk.state.StateStore` kept in dictionaries."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_feedback: int = 100_000) -> None:
         # One lock for everything: operations are a few dictionary steps, so contention is
         # negligible and try_show's check-and-record is trivially atomic.
         self._lock = threading.Lock()
@@ -31,6 +39,11 @@ class MemoryStore:
         self._milestones: dict[str, dict[str, float]] = {}
         self._history: dict[str, dict[str, PromptHistory]] = {}
         self._last_prompt: dict[str, float] = {}
+        # Feedback remembered for respond(), oldest first: bounded by count in memory (the
+        # other stores bound it by age), so a long-running process does not grow for ever.
+        self._feedback: OrderedDict[str, FeedbackSummary] = OrderedDict()
+        self._max_feedback = max_feedback
+        self._answers: dict[str, dict[str, Answer]] = {}
         register_for_fork(self)
 
     def _reinit_after_fork(self) -> None:
@@ -120,6 +133,34 @@ class MemoryStore:
         with self._lock:
             prompts = self._history.setdefault(user_id, {})
             prompts[prompt_id] = replace(prompts.get(prompt_id, NO_HISTORY), dismissed_at=at)
+
+    def remember_feedback(self, summary: FeedbackSummary) -> None:
+        with self._lock:
+            self._feedback[summary.feedback_id] = summary
+            self._feedback.move_to_end(summary.feedback_id)
+            while len(self._feedback) > self._max_feedback:
+                self._feedback.popitem(last=False)
+
+    def feedback_summary(self, feedback_id: str) -> FeedbackSummary | None:
+        with self._lock:
+            found = self._feedback.get(feedback_id)
+        if found is None or found.recorded_ts < time.time() - FEEDBACK_RETENTION:
+            return None
+        return found
+
+    def add_answer(self, user_id: str, answer: Answer) -> None:
+        with self._lock:
+            answers = self._answers.setdefault(user_id, {})
+            answers[answer.response_id] = answer
+            if len(answers) > ANSWERS_PER_USER:
+                oldest = min(answers.values(), key=answer_order)
+                del answers[oldest.response_id]
+
+    def answers(self, user_id: str, limit: int = ANSWERS_PER_USER) -> tuple[Answer, ...]:
+        with self._lock:
+            found = list(self._answers.get(user_id, {}).values())
+        found.sort(key=answer_order, reverse=True)
+        return tuple(found[: max(limit, 0)])
 
     def close(self) -> None:
         """Nothing to release; the data lives as long as the object."""

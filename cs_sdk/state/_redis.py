@@ -5,7 +5,8 @@
     True
 
 Each user's state lives in four hashes (memberships, finished pilot periods, milestones,
-prompt history) whose keys share the hash tag ``{user}``, so a Redis Cluster keeps them on
+prompt history), and the answers to their feedback in a hash and a sorted set, whose keys
+share the hash tag ``{user}``, so a Redis Cluster keeps them on
 one node. :meth:`RedisStore.try_show` is one Lua script: Redis runs it without interleaving
 any other command, so the throttle check and the recorded show cannot be split by another
 server.
@@ -21,6 +22,16 @@ from typing import Any
 
 from .._errors import ConfigError
 from .._fork import register_for_fork
+from ._answers import (
+    ANSWERS_PER_USER,
+    FEEDBACK_RETENTION,
+    Answer,
+    FeedbackSummary,
+    answer_from_json,
+    answer_order,
+    summary_from_json,
+    to_json,
+)
 from ._base import NO_HISTORY, Membership, PilotPeriod, PromptHistory, ShowRules, UserState
 
 __all__ = ["RedisStore"]
@@ -72,6 +83,23 @@ end
 return old
 """
 
+# KEYS[1]: the user's answers (response id -> JSON), KEYS[2]: their times (a sorted set).
+# ARGV: response id, answered_at, the answer's JSON, answers kept, expiry in seconds. Keeps
+# the newest answers (ties by response id, as answer_order) and drops the rest in one step.
+_ADD_ANSWER = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if extra > 0 then
+  local old = redis.call('ZRANGE', KEYS[2], 0, extra - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1)
+  redis.call('HDEL', KEYS[1], unpack(old))
+end
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+return 1
+"""
+
 
 def _import_redis() -> Any:
     try:
@@ -121,6 +149,7 @@ class RedisStore:
         self._try_show = client.register_script(_TRY_SHOW)
         self._put = client.register_script(_PUT_MEMBERSHIP)
         self._remove = client.register_script(_REMOVE_MEMBERSHIP)
+        self._add_answer = client.register_script(_ADD_ANSWER)
 
     def _reinit_after_fork(self) -> None:
         # redis-py's pool notices a new pid and resets itself, but under its own lock, copied
@@ -239,6 +268,38 @@ class RedisStore:
 
     def record_dismissed(self, user_id: str, prompt_id: str, at: float) -> None:
         self._redis.hset(self._key(user_id, "prompts"), f"d:{prompt_id}", repr(at))
+
+    def remember_feedback(self, summary: FeedbackSummary) -> None:
+        # One key per feedback event (not per user: respond() knows only the event id),
+        # expiring on its own when the retention has passed since the feedback's time.
+        remaining = int(summary.recorded_ts + FEEDBACK_RETENTION - time.time())
+        if remaining <= 0:
+            return
+        self._redis.set(
+            f"{self._prefix}feedback:{summary.feedback_id}", to_json(summary), ex=remaining
+        )
+
+    def feedback_summary(self, feedback_id: str) -> FeedbackSummary | None:
+        value = self._redis.get(f"{self._prefix}feedback:{feedback_id}")
+        return None if value is None else summary_from_json(value)
+
+    def add_answer(self, user_id: str, answer: Answer) -> None:
+        self._add_answer(
+            keys=[self._key(user_id, "answers"), self._key(user_id, "answer_times")],
+            args=[
+                answer.response_id,
+                repr(answer.answered_ts),
+                to_json(answer),
+                ANSWERS_PER_USER,
+                int(FEEDBACK_RETENTION),
+            ],
+        )
+
+    def answers(self, user_id: str, limit: int = ANSWERS_PER_USER) -> tuple[Answer, ...]:
+        values = self._redis.hvals(self._key(user_id, "answers"))
+        found = sorted((answer_from_json(value) for value in values), key=answer_order)
+        found.reverse()
+        return tuple(found[: max(limit, 0)])
 
     def close(self) -> None:
         if self._owns_client:

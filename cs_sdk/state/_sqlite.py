@@ -24,6 +24,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .._fork import register_for_fork
+from ._answers import (
+    ANSWERS_PER_USER,
+    FEEDBACK_RETENTION,
+    Answer,
+    FeedbackSummary,
+    answer_from_json,
+    summary_from_json,
+    to_json,
+)
 from ._base import NO_HISTORY, Membership, PilotPeriod, PromptHistory, ShowRules, UserState
 
 __all__ = ["SqliteStore"]
@@ -44,6 +53,13 @@ CREATE TABLE IF NOT EXISTS cs_users (
 CREATE TABLE IF NOT EXISTS cs_pilot_exits (
     user_id TEXT NOT NULL, pilot_id TEXT NOT NULL, cohort TEXT, enrolled_at REAL NOT NULL,
     exited_at REAL NOT NULL, PRIMARY KEY (user_id, pilot_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cs_feedback (
+    feedback_id TEXT NOT NULL PRIMARY KEY, recorded_at REAL NOT NULL, summary TEXT NOT NULL
+    ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS cs_feedback_recorded_at ON cs_feedback (recorded_at);
+CREATE TABLE IF NOT EXISTS cs_answers (
+    user_id TEXT NOT NULL, response_id TEXT NOT NULL, answered_at REAL NOT NULL,
+    answer TEXT NOT NULL, PRIMARY KEY (user_id, response_id)) WITHOUT ROWID;
 """
 
 _HISTORY_COLUMNS = "shows, last_shown_at, answered_at, dismissed_at"
@@ -283,6 +299,49 @@ class SqliteStore:
                 f"ON CONFLICT (user_id, prompt_id) DO UPDATE SET {column} = excluded.{column}",
                 (user_id, prompt_id, at),
             )
+
+    def remember_feedback(self, summary: FeedbackSummary) -> None:
+        # Forgetting what is past the retention rides on each write: the index makes it a
+        # range delete of (usually) nothing.
+        with self._cursor(write=True) as conn:
+            conn.execute(
+                "DELETE FROM cs_feedback WHERE recorded_at < ?",
+                (time.time() - FEEDBACK_RETENTION,),
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO cs_feedback VALUES (?, ?, ?)",
+                (summary.feedback_id, summary.recorded_ts, to_json(summary)),
+            )
+
+    def feedback_summary(self, feedback_id: str) -> FeedbackSummary | None:
+        with self._cursor() as conn:
+            row = conn.execute(
+                "SELECT summary FROM cs_feedback WHERE feedback_id=? AND recorded_at >= ?",
+                (feedback_id, time.time() - FEEDBACK_RETENTION),
+            ).fetchone()
+        return None if row is None else summary_from_json(row[0])
+
+    def add_answer(self, user_id: str, answer: Answer) -> None:
+        with self._cursor(write=True) as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO cs_answers VALUES (?, ?, ?, ?)",
+                (user_id, answer.response_id, answer.answered_ts, to_json(answer)),
+            )
+            conn.execute(
+                "DELETE FROM cs_answers WHERE user_id=? AND response_id NOT IN ("
+                "SELECT response_id FROM cs_answers WHERE user_id=? "
+                "ORDER BY answered_at DESC, response_id DESC LIMIT ?)",
+                (user_id, user_id, ANSWERS_PER_USER),
+            )
+
+    def answers(self, user_id: str, limit: int = ANSWERS_PER_USER) -> tuple[Answer, ...]:
+        with self._cursor() as conn:
+            rows = conn.execute(
+                "SELECT answer FROM cs_answers WHERE user_id=? "
+                "ORDER BY answered_at DESC, response_id DESC LIMIT ?",
+                (user_id, max(limit, 0)),
+            ).fetchall()
+        return tuple(answer_from_json(row[0]) for row in rows)
 
     def close(self) -> None:
         with self._lock:

@@ -62,6 +62,7 @@ def test_export_is_byte_for_byte_stable(tmp_path: Path) -> None:
 
 BUILTIN_NAMES = [
     "cs.feedback",
+    "cs.feedback.response",
     "cs.milestone",
     "cs.outcome",
     "cs.pilot.enrolled",
@@ -120,7 +121,7 @@ def test_the_cli_exports_modules_with_the_builtin_events(
     write_package(packages, "billpkg", {"sub/__init__.py": "", "sub/ev.py": renewal("bill.paid")})
     out = tmp_path / "out"
     assert main(["schemas", "export", "webpkg", "billpkg", "--out", str(out)]) == 0
-    assert capsys.readouterr().out == f"wrote 9 schema(s) (7 built-in) and the index to {out}\n"
+    assert capsys.readouterr().out == f"wrote 10 schema(s) (8 built-in) and the index to {out}\n"
     assert exported(out) == sorted([*BUILTIN_NAMES, "web.renewal", "bill.paid"])
     assert (out / "web.renewal" / "1.0.0.schema.json").exists()
     assert load_schema_dir(out)  # readable back

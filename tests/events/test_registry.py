@@ -22,6 +22,7 @@ def test_builtin_events_are_in_the_registry() -> None:
         "cs.pilot.exited",
         "cs.prompt.shown",
         "cs.prompt.dismissed",
+        "cs.feedback.response",
     } <= names
     assert registry.get("cs.milestone") is Milestone
     assert registry.get("cs.feedback", "1.0.0") is Feedback
@@ -158,6 +159,7 @@ def test_the_events_package_surface_is_pinned() -> None:
         "EventTally",
         "Feedback",
         "FeedbackKind",
+        "FeedbackResponse",
         "Milestone",
         "Outcome",
         "PilotEnrolled",

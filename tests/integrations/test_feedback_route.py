@@ -251,19 +251,24 @@ def test_the_widget_files_are_served_with_an_etag(events: CapturedEvents) -> Non
 
 
 def test_the_teams_answers_are_served_to_their_user_only(events: CapturedEvents) -> None:
-    reply = {"message": "Export is 3x faster in 2.3", "team": "reports-team", "status": "done"}
-    replies = {"u1": [{**reply, "feedback_id": "f1", "secret": "internal note"}]}
-    http, _ = asgi_client(responses=lambda user: replies.get(user, []))
-    mine = http.get("/cs/feedback/prompt", headers=as_user("u1")).json()["responses"]
-    assert mine == [
-        {
-            "message": "Export is 3x faster in 2.3",
-            "team": "reports-team",
-            "status": "done",
-            "feedback_id": "f1",
-            "responded_at": None,
-        }
-    ]
+    http, _ = asgi_client()
+    http.get("/cs/feedback/prompt", headers=as_user("u1"))
+    answer = {"prompt_id": "nps-dashboard", "score": 4, "comment": "Export is slow"}
+    posted = http.post("/cs/feedback/answer", json=answer, headers=as_user("u1", **JSON_POST))
+    cs_sdk.respond(
+        posted.json()["event_id"], message="Export is 3x faster in 2.3", team="reports-team",
+        status="done",
+    )  # fmt: skip
+    [reply] = http.get("/cs/feedback/prompt", headers=as_user("u1")).json()["responses"]
+    assert reply["message"] == "Export is 3x faster in 2.3"
+    assert (reply["team"], reply["status"]) == ("reports-team", "done")
+    assert reply["feedback_id"] == posted.json()["event_id"]
+    assert reply["feedback"] == {
+        "kind": "nps", "score": 4, "comment": "Export is slow", "area": "reports"
+    }  # fmt: skip
+    assert set(reply) == {
+        "response_id", "feedback_id", "message", "team", "status", "answered_at", "feedback"
+    }  # fmt: skip
     assert http.get("/cs/feedback/prompt", headers=as_user("u2")).json()["responses"] == []
 
 

@@ -22,6 +22,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+import cs_sdk
 from cs_sdk.collector import LocalCollector, ReceivedRecord
 
 from ._browser import OUTPUT, chromium, load_example, serve
@@ -96,8 +97,23 @@ def test_a_user_answers_the_prompt_with_the_keyboard_and_the_answer_arrives_trac
         )
         answer = _feedback(collector, "nps")
 
-        # Offline: the next prompt's answer is kept in localStorage, then sent when back.
+        # The team answers; the user sees it on the next page, next to what they said.
+        cs_sdk.respond(
+            answer.event_id, message="Thanks! Scheduled exports ship next week.",
+            team="reports-team", status="planned",
+        )  # fmt: skip
+        assert cs_sdk.flush(timeout=WAIT)
         driver.get(base + "/")
+        replies = WebDriverWait(driver, WAIT).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, ".csfb-replies[role='region']")
+        )
+        # .text is empty until the element is painted (the widget fades in).
+        WebDriverWait(driver, WAIT).until(lambda d: "Scheduled exports" in replies.text)
+        assert "You said: \u201cLove the new dashboard\u201d" in replies.text
+        assert "reports-team" in replies.text and "Planned" in replies.text
+        replies.screenshot(str(OUTPUT / "widget-replies.png"))
+
+        # Offline: the next prompt's answer is kept in localStorage, then sent when back.
         widget = _widget(driver)
         assert "PDF export" in widget.text
         driver.execute_cdp_cmd("Network.enable", {})

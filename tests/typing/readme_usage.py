@@ -20,6 +20,12 @@ class ReportExported(cs_sdk.Event, name="report.exported", version="1.0.0"):
 
 
 cs_sdk.track(ReportExported(format="pdf", pages=3), user_id="u1")
+answered: str | None = cs_sdk.respond(
+    "9f2c4e0a1b3d5f7e0000000000000001", message="Export is 3x faster in 2.3",
+    team="reports-team", status="done",
+)  # fmt: skip
+answers: list[cs_sdk.Answer] = cs_sdk.responses.for_user("u1")
+said: cs_sdk.FeedbackSummary | None = answers[0].feedback if answers else None
 delivered: bool = cs_sdk.flush(timeout=5.0)
 sent: int = client.stats()["sent"]
 cs_sdk.shutdown(timeout=5.0)

@@ -68,8 +68,8 @@ class FeedbackService:
         max_comment_length: characters a comment may have.
         answers_per_minute, answer_burst: POSTs allowed per user.
         reads_per_minute, read_burst: GETs of ``/prompt`` allowed per user.
-        responses: ``user_id -> answers`` to show in the widget; by default
-            ``client.responses.for_user`` where the client has it.
+        responses: ``user_id -> list of cs_sdk.Answer`` to show in the widget; by default
+            ``client.responses.for_user`` (API section 9).
     """
 
     def __init__(
@@ -258,12 +258,7 @@ class FeedbackService:
         return _json(200, document)
 
     def _answers_for(self, client: Client, user_id: str) -> list[dict[str, Any]]:
-        source = self._responses
-        if source is None:
-            responses = getattr(client, "responses", None)
-            source = getattr(responses, "for_user", None)
-        if source is None:
-            return []
+        source = self._responses or client.responses.for_user
         try:
             return [_response_json(item) for item in list(source(user_id))[:20]]
         except Exception:
@@ -286,14 +281,18 @@ def _prompt_spec(client: Client, prompt_id: str) -> Any:
     return next((spec for spec in config.prompts if spec.id == prompt_id), None)
 
 
-def _response_json(item: Any) -> dict[str, Any]:
-    """One answer of the team as the widget shows it (only these fields leave the server)."""
-    fields = ("message", "team", "status", "feedback_id", "responded_at")
-    if isinstance(item, Mapping):
-        document = {name: item.get(name) for name in fields}
-    else:
-        document = {name: getattr(item, name, None) for name in fields}
-    when = document.get("responded_at")
-    if when is not None and not isinstance(when, (str, int, float)):
-        document["responded_at"] = when.isoformat() if hasattr(when, "isoformat") else str(when)
-    return document
+def _response_json(answer: Any) -> dict[str, Any]:
+    """One :class:`~cs_sdk.Answer` as the widget shows it: only these fields leave the
+    server (the feedback's comment is the redacted gist the SDK kept)."""
+    said = answer.feedback
+    return {
+        "response_id": answer.response_id,
+        "feedback_id": answer.feedback_id,
+        "message": answer.message,
+        "team": answer.team,
+        "status": answer.status,
+        "answered_at": answer.answered_at.isoformat(),
+        "feedback": None
+        if said is None
+        else {"kind": said.kind, "score": said.score, "comment": said.comment, "area": said.area},
+    }

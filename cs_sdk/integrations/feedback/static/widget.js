@@ -40,6 +40,8 @@
     thumbs: { labels: ["Not helpful", "Helpful"], symbols: ["\uD83D\uDC4E", "\uD83D\uDC4D"] }
   };
 
+  var STATUS = { planned: "Planned", done: "Done", declined: "Not planned" };
+
   // -- storage that survives a failing localStorage (private windows, quotas) -----------------
   function load(key) {
     try {
@@ -223,15 +225,17 @@
   function renderReplies(replies) {
     var seen = load(SEEN_KEY);
     var fresh = replies.filter(function (reply) {
-      return seen.indexOf(String(reply.feedback_id) + ":" + reply.status) < 0;
+      return seen.indexOf(String(reply.response_id)) < 0;
     });
     if (!fresh.length) { return; }
     var list = el("ul", { "class": "csfb-replies-list" });
     fresh.forEach(function (reply) {
+      var said = reply.feedback && reply.feedback.comment;
       list.appendChild(el("li", {}, [
+        said ? el("p", { "class": "csfb-reply-said", text: "You said: \u201C" + said + "\u201D" }) : null,
         el("p", { "class": "csfb-reply-head" }, [
           el("strong", { text: reply.team || "The team" }),
-          reply.status ? el("span", { "class": "csfb-badge csfb-" + reply.status, text: reply.status }) : null
+          reply.status ? el("span", { "class": "csfb-badge csfb-reply-" + reply.status, text: STATUS[reply.status] || reply.status }) : null
         ]),
         el("p", { "class": "csfb-reply-message", text: reply.message || "" })
       ]));
@@ -243,7 +247,7 @@
     ]);
     function close() {
       save(SEEN_KEY, seen.concat(fresh.map(function (reply) {
-        return String(reply.feedback_id) + ":" + reply.status;
+        return String(reply.response_id);
       })).slice(-200));
       if (root.parentNode) { root.parentNode.removeChild(root); }
     }

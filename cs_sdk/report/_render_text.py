@@ -1,0 +1,124 @@
+"""The terminal summary: the answers first, then the figures, cohorts side by side."""
+
+from __future__ import annotations
+
+from ._format import cohort_name, days, estimate, number, pct, score
+from ._model import PilotReport, Report
+
+__all__ = ["render_text"]
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
+    return ["  " + line.format(*header).rstrip()] + [
+        "  " + line.format(*r).rstrip() for r in rows
+    ]
+
+
+def _pilot(p: PilotReport) -> list[str]:
+    out = [f"Pilot {p.id}" + (f": {p.name}" if p.name else ""), "=" * 60]
+    if p.problem:
+        out.append(f"Problem: {p.problem}")
+    out.append(f"Did the participants solve the problem? {p.overall.verdict}")
+    cohorts = p.cohorts
+    names = [cohort_name(c.cohort) for c in cohorts]
+    out += ["", "Participants"]
+    out += _table(
+        ["", *names],
+        [
+            ["enrolled", *[str(c.enrolled) for c in cohorts]],
+            ["exited", *[str(c.exited) for c in cohorts]],
+            ["active", *[str(c.active) for c in cohorts]],
+        ],
+    )
+    if p.success_milestone:
+        out += ["", f"Success: {p.success_milestone}"
+                + (f" within {p.within_days:g} days" if p.within_days else "")]  # fmt: skip
+        out += _table(
+            ["", *names],
+            [
+                ["share", *[estimate(c.success) for c in cohorts]],
+                ["median time", *[days(c.median_days_to_success) for c in cohorts]],
+                ["NPS reached", *[score(c.nps_reached, "nps") for c in cohorts]],
+                ["NPS not reached", *[score(c.nps_not_reached, "nps") for c in cohorts]],
+            ],
+        )
+    if p.path:
+        out += ["", "Funnel (reached, conversion from the previous step, median time)"]
+        rows = []
+        for k, step in enumerate(p.path):
+            cells = []
+            for c in cohorts:
+                s = c.funnel[k]
+                mark = " <- most lost" if s.biggest_loss and c is p.overall else ""
+                cells.append(f"{s.reached} {pct(s.conversion.value)} {days(s.median_days_from_previous)}{mark}")
+            rows.append([f"{k + 1}. {step}", *cells])
+        out += _table(["", *names], rows)
+    kinds = sorted({k.kind: k.headline for c in cohorts for k in c.feedback}.items())
+    if kinds:
+        out += ["", "Feedback (95% interval, answers; response rate = answers per prompt shown)"]
+        rows = []
+        for kind, headline in kinds:
+            by = [{k.kind: k for k in c.feedback}.get(kind) for c in cohorts]
+            rows.append([headline, *[score(k.value, kind) if k else "-" for k in by]])
+            rows.append(["  response rate", *[estimate(k.response_rate) if k else "-" for k in by]])
+        out += _table(["", *names], rows)
+    outcomes = p.overall.outcomes
+    if outcomes:
+        out += ["", "Outcomes of the participants' accounts"]
+        out += _table(
+            ["", *names],
+            [
+                [f"{o.name} ({o.unit or '-'})", *[
+                    next((f"{x.count} / {number(x.total)}" for x in c.outcomes
+                          if (x.name, x.unit) == (o.name, o.unit)), "-")
+                    for c in cohorts
+                ]]
+                for o in outcomes
+            ],
+        )  # fmt: skip
+    if p.overall.areas:
+        out += ["", "Product areas, worst first (all participants)"]
+        out += _table(
+            ["area", "team", "answers", "score 0-100", "bad", "good"],
+            [[a.area, a.team, str(a.answers), number(a.mean_score), str(a.bad), str(a.good)]
+             for a in p.overall.areas],
+        )  # fmt: skip
+    for title, themes in (("Pain points", p.pain_points), ("Success points", p.success_points)):
+        if themes:
+            out += ["", title]
+            for t in themes:
+                out.append(f"  - {t.label} ({t.count} comments, score {number(t.mean_score)}, "
+                           f"team {t.team}): {', '.join(t.phrases)}")  # fmt: skip
+                out += [f"      \"{e}\"" for e in t.examples]
+    if p.teams:
+        out += ["", "Teams"]
+        out += _table(
+            ["team", "feedback", "bad", "answered", "median to answer", "pain points"],
+            [[t.name, str(t.feedback), str(t.bad), estimate(t.answered),
+              days(t.median_days_to_answer), "; ".join(t.pain_points) or "-"] for t in p.teams],
+        )  # fmt: skip
+    if p.comparisons:
+        out += ["", "Cohort against cohort (* = the 95% intervals do not overlap)"]
+        for c in p.comparisons:
+            share = c.a.k is not None
+            change = "-" if c.change is None else (f"{c.change * 100:+.0f} pts" if share
+                                                   else f"{c.change:+.1f}")  # fmt: skip
+            out.append(f"  {'*' if c.significant else ' '} {c.figure}: {c.before} "
+                       f"{estimate(c.a)} -> {c.after} {estimate(c.b)} ({change})")  # fmt: skip
+    if p.notes:
+        out += ["", "Not computed / to add"]
+        out += [f"  - {n.topic}: {n.message}" for n in p.notes]
+    return out
+
+
+def render_text(report: Report) -> str:
+    """The readable terminal summary."""
+    out = [f"cs_sdk pilot report: {report.events:,} events"
+           + (f" from {report.first_event} to {report.last_event}" if report.first_event else "")
+           + (f" ({report.source})" if report.source else "")]  # fmt: skip
+    out += [f"  note: {n.message}" for n in report.notes]
+    for pilot in report.pilots:
+        out += ["", *_pilot(pilot)]
+    return "\n".join(out) + "\n"
