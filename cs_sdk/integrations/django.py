@@ -37,7 +37,7 @@ from .._context import merged
 from .._log import warn_once
 from ._identity import Resolver, resolve, resolve_async
 
-__all__ = ["SETTING", "CsMiddleware"]
+__all__ = ["SETTING", "CsMiddleware", "feedback_urls"]
 
 SETTING = "CS_SDK_IDENTIFY"
 
@@ -142,3 +142,45 @@ class CsMiddleware:
         if getattr(response, "streaming", False) and getattr(response, "is_async", False):
             response.streaming_content = _scoped_async(aiter(response.streaming_content), identity)
         return response
+
+
+def feedback_urls(**options: Any) -> list[Any]:
+    """URL patterns serving the feedback route and widget from Django itself.
+
+        # urls.py
+        urlpatterns = [..., path("cs/feedback/", include(feedback_urls()))]
+
+    The views run behind :class:`CsMiddleware` (the user is the request's scope) and are
+    exempt from Django's CSRF middleware: the route applies its own rule (a custom header,
+    JSON only, same origin; see ``cs_sdk.integrations.feedback``), which the widget follows
+    without a Django token. ``options`` go to ``FeedbackService`` (limits, client).
+    """
+    from django.http import HttpResponse
+    from django.urls import re_path
+    from django.views.decorators.csrf import csrf_exempt
+
+    from .._context import current_identity
+    from .feedback import FeedbackService
+
+    service = FeedbackService(**options)
+
+    @csrf_exempt
+    def feedback_view(request: Any, subpath: str = "") -> Any:
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        identity = current_identity()
+        path = "/" + subpath
+        reply = service.before_body(request.method, path, headers, identity)
+        if reply is None:
+            # Read at most one byte past the limit, whatever Content-Length said.
+            body = request.read(service.max_body_bytes + 1)
+            if len(body) > service.max_body_bytes:
+                reply = service.too_large()
+            else:
+                reply = service.handle_body(path, body, identity)
+        response = HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)
+        for name, value in reply.headers:
+            response[name] = value
+        return response
+
+    feedback_view.service = service  # type: ignore[attr-defined]  # its books: .stats()
+    return [re_path(r"^(?P<subpath>[\w.\-]*)$", feedback_view, name="cs-feedback")]
