@@ -36,9 +36,9 @@ def _until(condition: Callable[[], bool], what: str) -> None:
 
 
 @contextmanager
-def running(*command: str, env: dict[str, str], cwd: Path = ROOT) -> Iterator[subprocess.Popen[str]]:
+def running(*command: str, env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
     process = subprocess.Popen(
-        command, cwd=cwd, env={**os.environ, **env}, text=True,
+        command, cwd=ROOT, env={**os.environ, **env}, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
