@@ -22,6 +22,13 @@ __all__ = ["Resolver", "ResolverError", "clean_identity", "resolve", "resolve_as
 Resolver = Callable[[Any], Any]
 
 _FIELDS = ("user_id", "account_id", "session_id")
+_FIELD_SET = frozenset(_FIELDS)
+_new_identity = tuple.__new__  # Identity(...) without NamedTuple's Python-level __new__
+
+
+def _plain(value: object) -> bool:
+    """None, or a string that is already a valid id as it is."""
+    return value is None or (type(value) is str and 0 < len(value) <= MAX_NAME_LENGTH)
 
 
 class ResolverError(ValueError):
@@ -43,6 +50,14 @@ def clean_identity(result: object) -> Identity | None:
     """
     if result is None:
         return None
+    if type(result) is dict and result.keys() <= _FIELD_SET:
+        # The usual answer (a dict of strings), checked without the general path's calls.
+        user, account = result.get("user_id"), result.get("account_id")
+        session = result.get("session_id")
+        if _plain(user) and _plain(account) and _plain(session):
+            if user is None and account is None and session is None:
+                return None
+            return _new_identity(Identity, (user, account, session))
     if isinstance(result, Identity):
         result = result._asdict()
     if not isinstance(result, Mapping):
@@ -95,6 +110,8 @@ async def resolve_async(resolver: Resolver, request: object) -> Identity | None:
     """Run a resolver that may be a coroutine function; never raises."""
     try:
         result = resolver(request)
+        if type(result) is dict:
+            return clean_identity(result)  # the usual case, before the awaitable checks
         if inspect.isawaitable(result):
             result = await result
         return clean_identity(result)

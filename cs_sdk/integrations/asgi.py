@@ -29,7 +29,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from .._context import identify as _identify
+from .._context import _current as _identity_var
+from .._context import merged
 from ._identity import Resolver, resolve_async
 
 __all__ = ["CsMiddleware"]
@@ -41,10 +42,16 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def _starlette_request(scope: Scope) -> Any:
-    from starlette.requests import Request  # the framework is only needed when a request comes
+_request_class: Any = None
 
-    return Request(scope)
+
+def _starlette_request(scope: Scope) -> Any:
+    global _request_class
+    if _request_class is None:
+        from starlette.requests import Request  # imported when the first request comes
+
+        _request_class = Request
+    return _request_class(scope)
 
 
 class CsMiddleware:
@@ -82,5 +89,9 @@ class CsMiddleware:
         if identity is None:
             await self.app(scope, receive, send)
             return
-        with _identify(*identity):
+        # identify()'s rule (merged), without its generator: this runs on every request.
+        token = _identity_var.set(merged(_identity_var.get(), identity))
+        try:
             await self.app(scope, receive, send)
+        finally:
+            _identity_var.reset(token)
