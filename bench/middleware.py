@@ -13,10 +13,10 @@ frameworks process-wide). Rows:
 - ``wsgi bare`` / ``wsgi cs_sdk`` / ``wsgi sentry``: the same for a Flask app (PostHog's Flask
   integration is an exception hook, not a request-context middleware).
 
-Each variant: warm-up, then ``--rounds`` rounds of ``--requests`` requests, each round's mean
-µs per request; the table shows the best round (the one least disturbed by other processes:
-the middleware's own cost) and the median round. The peers are optional (the bench extra);
-a peer that is not installed is reported as such.
+Each variant runs in its interpreter next to the bare app: warm-up, then ``--rounds`` rounds
+of ``--requests`` requests of each, interleaved (the order alternating), so that the load of
+a shared machine falls on both alike. The figure is the median of the per-round differences.
+The peers are optional (the bench extra); a peer that is not installed is reported as such.
 """
 
 from __future__ import annotations
@@ -31,10 +31,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-VARIANTS = (
-    "asgi bare", "asgi cs_sdk", "asgi posthog", "asgi sentry",
-    "wsgi bare", "wsgi cs_sdk", "wsgi sentry",
-)  # fmt: skip
+VARIANTS = ("asgi cs_sdk", "asgi posthog", "asgi sentry", "wsgi cs_sdk", "wsgi sentry")
 COOKIE = b"uid=u1; theme=dark"
 
 
@@ -64,12 +61,13 @@ def _asgi_app(variant: str) -> Any:
         import sentry_sdk
         from sentry_sdk.integrations.asgi import SentryAsgiMiddleware
 
-        sentry_sdk.init()
+        # Only the middleware: no auto-enabled integration patching Starlette for the bare app.
+        sentry_sdk.init(default_integrations=False, auto_enabling_integrations=False)
         app = SentryAsgiMiddleware(app)
     return app
 
 
-def _time_asgi(app: Any, requests: int, rounds: int) -> list[float]:
+def _time_asgi(apps: list[Any], requests: int, rounds: int) -> list[list[float]]:
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
         "scheme": "http", "path": "/reports", "raw_path": b"/reports", "root_path": "",
@@ -84,15 +82,21 @@ def _time_asgi(app: Any, requests: int, rounds: int) -> list[float]:
     async def send(message: dict[str, Any]) -> None:
         return None
 
-    async def run(count: int) -> float:
+    async def run(app: Any, count: int) -> float:
         start = time.perf_counter()
         for _ in range(count):
             await app(dict(scope), receive, send)
         return (time.perf_counter() - start) / count * 1e6
 
-    async def measure() -> list[float]:
-        await run(max(requests // 5, 10))
-        return [await run(requests) for _ in range(rounds)]
+    async def measure() -> list[list[float]]:
+        samples: list[list[float]] = [[] for _ in apps]
+        for app in apps:
+            await run(app, max(requests // 5, 10))
+        for number in range(rounds):  # interleaved, the order alternating: drift cancels
+            order = list(enumerate(apps))
+            for index, app in order if number % 2 else reversed(order):
+                samples[index].append(await run(app, requests))
+        return samples
 
     return asyncio.run(measure())
 
@@ -119,12 +123,12 @@ def _wsgi_app(variant: str) -> Callable[..., Any]:
         import sentry_sdk
         from sentry_sdk.integrations.wsgi import SentryWsgiMiddleware
 
-        sentry_sdk.init()
+        sentry_sdk.init(default_integrations=False, auto_enabling_integrations=False)
         app = SentryWsgiMiddleware(app)
     return app
 
 
-def _time_wsgi(app: Callable[..., Any], requests: int, rounds: int) -> list[float]:
+def _time_wsgi(apps: list[Callable[..., Any]], requests: int, rounds: int) -> list[list[float]]:
     import io
 
     environ = {
@@ -138,7 +142,7 @@ def _time_wsgi(app: Callable[..., Any], requests: int, rounds: int) -> list[floa
     def start_response(status: str, headers: list[Any], exc_info: Any = None) -> None:
         return None
 
-    def run(count: int) -> float:
+    def run(app: Callable[..., Any], count: int) -> float:
         start = time.perf_counter()
         for _ in range(count):
             body = app({**environ, "wsgi.input": io.BytesIO(b"")}, start_response)
@@ -149,20 +153,37 @@ def _time_wsgi(app: Callable[..., Any], requests: int, rounds: int) -> list[floa
                 close()
         return (time.perf_counter() - start) / count * 1e6
 
-    run(max(requests // 5, 10))
-    return [run(requests) for _ in range(rounds)]
+    samples: list[list[float]] = [[] for _ in apps]
+    for app in apps:
+        run(app, max(requests // 5, 10))
+    for number in range(rounds):
+        order = list(enumerate(apps))
+        for index, app in order if number % 2 else reversed(order):
+            samples[index].append(run(app, requests))
+    return samples
 
 
 def measure(variant: str, requests: int, rounds: int) -> dict[str, Any]:
-    """One variant in this interpreter: ``{"variant", "us"}`` or ``{"variant", "missing"}``."""
+    """One variant against the bare app, interleaved in this interpreter:
+    ``{"variant", "us", "bare_us", "adds_us"}`` (medians over rounds; ``adds_us`` is the
+    median of the per-round differences), or ``{"variant", "missing"}``."""
+    kind = variant.split()[0]
     try:
-        if variant.startswith("asgi"):
-            samples = _time_asgi(_asgi_app(variant), requests, rounds)
+        if kind == "asgi":
+            bare, app = _asgi_app(f"{kind} bare"), _asgi_app(variant)
+            bare_samples, samples = _time_asgi([bare, app], requests, rounds)
         else:
-            samples = _time_wsgi(_wsgi_app(variant), requests, rounds)
+            bare, app = _wsgi_app(f"{kind} bare"), _wsgi_app(variant)
+            bare_samples, samples = _time_wsgi([bare, app], requests, rounds)
     except ImportError as error:
         return {"variant": variant, "missing": str(error.name)}
-    return {"variant": variant, "us": min(samples), "median": statistics.median(samples)}
+    differences = [with_it - without for with_it, without in zip(samples, bare_samples, strict=True)]
+    return {
+        "variant": variant,
+        "us": statistics.median(samples),
+        "bare_us": statistics.median(bare_samples),
+        "adds_us": statistics.median(differences),
+    }
 
 
 def _child(variant: str, requests: int, rounds: int) -> dict[str, Any]:
@@ -175,25 +196,17 @@ def _child(variant: str, requests: int, rounds: int) -> dict[str, Any]:
 
 def table(results: list[dict[str, Any]]) -> str:
     """The Markdown table for bench/RESULTS.md."""
-    bare = {r["variant"].split()[0]: r.get("us") for r in results if r["variant"].endswith("bare")}
-    bare_median = {
-        r["variant"].split()[0]: r.get("median") for r in results if r["variant"].endswith("bare")
-    }
     lines = [
-        "| app | µs / request, best round | adds, µs | µs / request, median round | adds, µs |",
-        "|:--|--:|--:|--:|--:|",
+        "| app | µs / request | same app bare, µs | middleware adds, µs |",
+        "|:--|--:|--:|--:|",
     ]
     for result in results:
-        kind = result["variant"].split()[0]
         if "us" not in result:
-            lines.append(f"| {result['variant']} | not installed ({result['missing']}) | | | |")
+            lines.append(f"| {result['variant']} | not installed ({result['missing']}) | | |")
             continue
-        base = result["variant"].endswith("bare") or kind not in bare
-        added = "" if base else f"{result['us'] - bare[kind]:.1f}"
-        added_median = "" if base else f"{result['median'] - bare_median[kind]:.1f}"
         lines.append(
-            f"| {result['variant']} | {result['us']:.1f} | {added} "
-            f"| {result['median']:.1f} | {added_median} |"
+            f"| {result['variant']} | {result['us']:.1f} | {result['bare_us']:.1f} "
+            f"| {result['adds_us']:.1f} |"
         )
     return "\n".join(lines)
 
