@@ -177,7 +177,8 @@ def measure(variant: str, requests: int, rounds: int) -> dict[str, Any]:
             bare_samples, samples = _time_wsgi([bare, app], requests, rounds)
     except ImportError as error:
         return {"variant": variant, "missing": str(error.name)}
-    differences = [with_it - without for with_it, without in zip(samples, bare_samples, strict=True)]
+    pairs = zip(samples, bare_samples, strict=True)
+    differences = [with_it - without for with_it, without in pairs]
     return {
         "variant": variant,
         "us": statistics.median(samples),

@@ -4,7 +4,8 @@ The trade-off of ``cs_sdk.init(logger_provider=...)`` (docs/otel.md), measured:
 
 - caller µs per ``milestone()`` (8 properties, inside an identify() scope) with the default
   pipeline, and through an OpenTelemetry SDK ``LoggerProvider`` with its default
-  ``BatchLogRecordProcessor`` and an exporter that takes 2 ms per batch (a fast collector);
+  ``BatchLogRecordProcessor``; each exporter takes ``--export-ms`` per batch (2 ms: a
+  collector next door; 50 ms: one across a region);
 - a burst of ``--burst`` events recorded as fast as possible: how many reached the exporter
   and how many were lost on the way, with each pipeline's defaults.
 
@@ -116,11 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--burst", type=int, default=20_000)
+    parser.add_argument("--export-ms", type=float, default=2.0, help="time per exported batch")
     args = parser.parse_args(argv)
+    global EXPORT_SECONDS
+    EXPORT_SECONDS = args.export_ms / 1000
     rows = {
         "cs_sdk pipeline": run(_cs_client, args.calls, args.rounds, args.burst),
         "application's LoggerProvider": run(_otel_client, args.calls, args.rounds, args.burst),
     }
+    print(f"export: {args.export_ms:g} ms per batch")
     print(f"| pipeline | caller µs / milestone | burst of {args.burst:,}: delivered | lost |")
     print("|:--|--:|--:|--:|")
     for name, row in rows.items():
