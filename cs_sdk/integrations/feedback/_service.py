@@ -66,8 +66,10 @@ class FeedbackService:
             the time of each request.
         max_body_bytes: larger request bodies are refused (413) before being read whole.
         max_comment_length: characters a comment may have.
-        answers_per_minute, answer_burst: POSTs allowed per user.
-        reads_per_minute, read_burst: GETs of ``/prompt`` allowed per user.
+        answers_per_minute: POSTs allowed per user and minute, after the burst.
+        answer_burst: POSTs a user may send at once.
+        reads_per_minute: GETs of ``/prompt`` allowed per user and minute, after the burst.
+        read_burst: GETs of ``/prompt`` a user may send at once.
         responses: ``user_id -> list of cs_sdk.Answer`` to show in the widget; by default
             ``client.responses.for_user`` (API section 9).
     """
