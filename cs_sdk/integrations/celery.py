@@ -53,7 +53,6 @@ HEADER = "cs_identity"
 _lock = threading.Lock()
 _settings: dict[str, Any] = {}
 _tokens: dict[str, Token[Identity]] = {}
-_apps: list[Any] = []
 
 
 def instrument_celery(
@@ -67,8 +66,8 @@ def instrument_celery(
     """Carry identity scopes through ``app``'s tasks and flush the worker at the right times.
 
     Args:
-        app: the ``celery.Celery`` application (kept for reference; Celery's signals are
-            process-wide, so calling this again only updates the settings).
+        app: the ``celery.Celery`` application. Celery's signals are process-wide, so this
+            instruments every app of the process; calling it again updates the settings.
         client: the client to flush and shut down; by default the global client
             (``cs_sdk.init()``), whichever it is at that moment.
         flush_after_task: flush after each task that ran in a worker.
@@ -84,8 +83,6 @@ def instrument_celery(
             flush_timeout=flush_timeout,
             shutdown_timeout=shutdown_timeout,
         )
-        if app not in _apps:
-            _apps.append(app)
         # dispatch_uid: connecting twice (two apps, a reloaded module) keeps one receiver.
         signals.before_task_publish.connect(_on_publish, weak=False, dispatch_uid=HEADER)
         signals.task_prerun.connect(_on_prerun, weak=False, dispatch_uid=HEADER)

@@ -26,7 +26,7 @@ from .._context import _current as _identity_var
 from .._context import merged
 from ._identity import Resolver, resolve
 
-__all__ = ["CsMiddleware", "run_in_identity"]
+__all__ = ["CsMiddleware"]
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -55,7 +55,7 @@ class _ScopedBody:
             self._context.run(close)
 
 
-def run_in_identity(
+def _run_in_identity(
     context: contextvars.Context,
     app: WSGIApp,
     environ: dict[str, Any],
@@ -95,4 +95,4 @@ class CsMiddleware:
             # Set in the request's own context, which is dropped with the request: there is
             # nothing to reset afterwards, on any path.
             context.run(_identity_var.set, merged(context.run(_identity_var.get), identity))
-        return run_in_identity(context, self.app, environ, start_response)
+        return _run_in_identity(context, self.app, environ, start_response)
