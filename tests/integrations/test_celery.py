@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,19 @@ from celery.contrib.testing.worker import start_worker
 import cs_sdk
 from cs_sdk.collector import LocalCollector
 from cs_sdk.integrations.celery import HEADER, instrument_celery
+
+
+@pytest.fixture(autouse=True)
+def root_logging_restored() -> Iterator[None]:
+    """Celery's test worker sets up logging (the root logger's level and a handler) for the
+    process; later tests' log captures need it as it was."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
 
 
 @pytest.fixture
