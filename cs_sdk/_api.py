@@ -1,7 +1,9 @@
 """Module-level functions over the global client: ``cs_sdk.milestone(...)`` and friends.
 
 Before ``init()`` (and after ``shutdown()``) the global client is a no-op: calls return
-``None``, and the first one logs a hint, so importing code that records events never fails.
+``None`` (``flush()`` False), are counted as ``dropped.not_initialized`` and the first one
+logs how to fix it, so importing code that records events never fails; with
+``CS_SDK_STRICT=true`` they raise :class:`ConfigError` instead.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any, Literal, cast
 
 from ._client import Client
+from ._config import strict_from_environ
+from ._errors import ConfigError
 from ._log import warn_once
 from ._pilots import Pilots
 from ._pipeline._stats import Stats, StatsSnapshot
@@ -20,38 +24,110 @@ from ._responses import Responses
 from .events._base import Event
 
 
-class _NoopClient:
-    """Stands in for the global client until ``init()``."""
+def _not_initialised(call: str) -> None:
+    """The one answer to a call made without a client: a clear line, or strict mode's error.
 
-    _stats = Stats()
-    pilots = Pilots.noop()
-    prompts = Prompts.noop()
-    responses = Responses.noop()
+    There is no client to ask whether the application wants strict mode, so the process's
+    ``CS_SDK_STRICT=true`` decides (a test suite sets it once); without it the call is
+    counted as ``dropped.not_initialized`` by its caller and logged once.
 
-    def _ignored(self) -> None:
-        warn_once("not-initialised", "cs_sdk: init() has not been called; events are ignored")
+    Raises:
+        ConfigError: ``CS_SDK_STRICT=true`` is set.
+    """
+    message = (
+        f"cs_sdk.{call} was called before cs_sdk.init() (or after cs_sdk.shutdown()): "
+        "nothing was recorded. Call cs_sdk.init(service_name=..., endpoint=...) once at "
+        "start-up, before recording."
+    )
+    if strict_from_environ():
+        raise ConfigError(message)
+    warn_once("not-initialised", "cs_sdk: %s", message)
 
-    def milestone(self, *args: Any, **kwargs: Any) -> str | None:
-        self._ignored()
+
+class _UninitialisedPilots(Pilots):
+    """``cs_sdk.pilots`` before ``init()``: says it did nothing instead of pretending."""
+
+    def enroll(
+        self, user_id: str | None = None, pilot_id: str | None = None, *args: Any, **kw: Any
+    ) -> None:
+        _NoopClient._stats.drop("not_initialized")
+        _not_initialised("pilots.enroll()")
         return None
 
-    outcome = feedback = track = respond = milestone
+
+class _UninitialisedPrompts(Prompts):
+    """``cs_sdk.prompts`` before ``init()``: no prompt, and one line saying why."""
+
+    def next_for(self, user_id: str | None = None, *, account_id: str | None = None) -> None:
+        _not_initialised("prompts.next_for()")
+        return None
+
+    def shown(
+        self, prompt_id: str, user_id: str | None = None, *, account_id: str | None = None
+    ) -> bool:
+        _NoopClient._stats.drop("not_initialized")
+        _not_initialised("prompts.shown()")
+        return False
+
+    def dismissed(
+        self, prompt_id: str, user_id: str | None = None, *, account_id: str | None = None
+    ) -> None:
+        _NoopClient._stats.drop("not_initialized")
+        _not_initialised("prompts.dismissed()")
+
+
+class _NoopClient:
+    """Stands in for the global client until ``init()``: every call is refused, counted as
+    ``dropped.not_initialized`` and logged once, and ``flush()`` is False (nothing can be
+    delivered without a client)."""
+
+    _stats = Stats()
+    pilots: Pilots = _UninitialisedPilots.noop()
+    prompts: Prompts = _UninitialisedPrompts.noop()
+    responses = Responses.noop()
+
+    def _refused(self, call: str) -> None:
+        self._stats.drop("not_initialized")
+        _not_initialised(call)
+
+    def milestone(self, *args: Any, **kwargs: Any) -> str | None:
+        self._refused("milestone()")
+        return None
+
+    def outcome(self, *args: Any, **kwargs: Any) -> str | None:
+        self._refused("outcome()")
+        return None
+
+    def feedback(self, *args: Any, **kwargs: Any) -> str | None:
+        self._refused("feedback()")
+        return None
+
+    def track(self, *args: Any, **kwargs: Any) -> str | None:
+        self._refused("track()")
+        return None
+
+    def respond(self, *args: Any, **kwargs: Any) -> str | None:
+        self._refused("respond()")
+        return None
 
     def opt_out(self, user_id: str) -> None:
-        self._ignored()
+        _not_initialised("opt_out()")
 
-    opt_in = opt_out
+    def opt_in(self, user_id: str) -> None:
+        _not_initialised("opt_in()")
 
     def flush(self, timeout: float = 5.0) -> bool:
-        return True
+        _not_initialised("flush()")
+        return False
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         return True
 
     async def aflush(self, timeout: float = 5.0) -> bool:
-        return True
+        return self.flush(timeout)
 
-    ashutdown = aflush
+    async def ashutdown(self, timeout: float = 5.0) -> bool:
+        return True
 
     def stats(self) -> StatsSnapshot:
         return self._stats.snapshot(0)

@@ -29,6 +29,7 @@ from ._export._encoding import make_encoder
 from ._export._exporter import OtlpHttpExporter
 from ._export._mapping import build_scope
 from ._export._transport import HttpTransport
+from ._feedback_text import truncated
 from ._log import logger, warn_once
 from ._metrics import register_stats_metrics
 from ._otel_resource import DEFAULT_SERVICE_NAME, existing_resource_attributes, merge_resource
@@ -43,6 +44,7 @@ from ._redaction import redact_feedback
 from ._responses import Responses
 from ._validate import (
     MAX_NAME_LENGTH,
+    MAX_STRING_LENGTH,
     RECORD_BYTES,
     check_id,
     check_number,
@@ -190,6 +192,9 @@ class Client:
         else:
             self._pipeline = factory(self.config, self._stats, self.processors)
         self._submit: Callable[[QueuedEvent], bool] = self._pipeline.submit
+        # Milestones some prompt depends on: milestone() tells the prompt engine at once (and
+        # the C path hands them to the Python method), so next_for() agrees immediately.
+        self._watched: frozenset[str] = frozenset()
         try:
             # Sets self.pilots / self.prompts / self.responses and adds their steps; `_clock`
             # (pilots' and prompts' "now") is a seam for simulations such as `cs-sdk demo`.
@@ -197,6 +202,7 @@ class Client:
         except BaseException:
             self._pipeline.shutdown(0)
             raise
+        self.prompts.on_watched_change(self._set_watched)
         if self.config.redact_pii:
             self.processors.add(Step("redact_pii", redact_feedback, "internal_error"))
         if self.config.before_send is not None:
@@ -219,6 +225,9 @@ class Client:
                 # An instance attribute shadows the method: callers get the C function directly.
                 vars(self)["milestone"] = fast
         _live_clients.add(self)
+
+    def _set_watched(self, names: frozenset[str]) -> None:
+        self._watched = names
 
     @property
     def _accelerated(self) -> bool:
@@ -296,9 +305,12 @@ class Client:
             if type(name) is not str or not name or len(name) > MAX_NAME_LENGTH:
                 raise InvalidEventError("name", _RULE_NAME)
             body, size = (None, 0) if properties is None else check_properties_sized(properties)
-            return self._emit(
+            event_id = self._emit(
                 MILESTONE, name, body, None, user_id, account_id, session_id, timestamp, size
             )
+            if event_id is not None and name in self._watched:
+                self.prompts.milestone_reached(name, user_id)
+            return event_id
         except InvalidEventError as error:
             self._invalid(error)
         except Exception:
@@ -367,9 +379,13 @@ class Client:
             broken = feedback_rule(kind, score, comment)
             if broken is not None:
                 raise InvalidEventError(*broken)
-            check_text("comment", comment)
             check_id("prompt_id", prompt_id)
             check_id("area", area)
+            if prompt_id is not None:
+                self._check_answer(prompt_id, kind)
+            if type(comment) is str and len(comment) > MAX_STRING_LENGTH:
+                comment = self._truncated_comment(comment)  # last: only a kept answer counts
+            check_text("comment", comment)
             attributes = feedback_attributes(kind, score, comment, prompt_id, area)
             body, size = (None, 0) if properties is None else check_properties_sized(properties)
             if comment is not None:
@@ -510,6 +526,34 @@ class Client:
             RECORD_BYTES + size,
         )
         return event_id if self._submit(queued) else None
+
+    def _truncated_comment(self, comment: str) -> str:
+        # Kept, cut, counted (see _feedback_text.py), in strict mode too: what a customer
+        # typed is not the developer's mistake.
+        self._stats.note("comment_truncated")
+        warn_once(
+            "feedback:comment_truncated",
+            "cs_sdk: a feedback comment of %d characters was cut to %d (the score is kept)",
+            len(comment),
+            MAX_STRING_LENGTH,
+        )
+        return truncated(comment)
+
+    def _check_answer(self, prompt_id: str, kind: str) -> None:
+        """Feedback with a ``prompt_id`` must answer a prompt of the configuration, with the
+        prompt's kind: otherwise counted and logged (strict: raised), and still recorded."""
+        try:
+            problem = self.prompts.answer_problem(prompt_id, kind)
+        except Exception:
+            logger.debug("checking the prompt of a feedback failed", exc_info=True)
+            return
+        if problem is None:
+            return
+        reason, message = problem
+        if self._strict:
+            raise InvalidEventError("prompt_id" if reason == "unknown_prompt" else "kind", message)
+        self._stats.note(reason)  # type: ignore[arg-type]
+        warn_once(f"feedback:{reason}:{prompt_id}", "cs_sdk: %s (recorded anyway)", message)
 
     def _invalid(self, error: InvalidEventError) -> None:
         if self._strict:

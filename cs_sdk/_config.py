@@ -189,14 +189,48 @@ def _choice(name: str, value: str, choices: frozenset[str]) -> str:
 
 
 def _base_to_logs_url(base: str) -> str:
-    return base.rstrip("/") + LOGS_PATH
+    """``<base>/v1/logs``; a base that already ends in ``/v1/logs`` is taken as the full URL.
+
+    ``cs-sdk collector`` and most collector guides show the full logs URL, and passing it
+    as ``endpoint=`` used to send to ``/v1/logs/v1/logs`` (404, every batch dropped). No base
+    URL ends in ``/v1/logs`` on purpose, so the forgiving reading cannot be the wrong one.
+    """
+    trimmed = base.rstrip("/")
+    return trimmed if trimmed.endswith(LOGS_PATH) else trimmed + LOGS_PATH
+
+
+def _shown_given(text: str) -> str:
+    """What the user passed, as it may be logged: no ``user:secret@`` and no query string."""
+    if "://" in text:
+        return shown_url(text)
+    text = text.split("?", 1)[0]
+    return text.rsplit("@", 1)[-1]
 
 
 def _check_url(name: str, url: str) -> str:
     parts = urlsplit(url)
+    if "://" not in url:
+        # "127.0.0.1:4318" and "localhost:4318" parse as a scheme and a path: say so plainly.
+        given = _shown_given(url)
+        raise ConfigError(
+            f"{name} must be an http(s) URL with a scheme, got {given!r}: "
+            f"did you mean 'http://{given}'? (expected e.g. {DEFAULT_ENDPOINT!r})"
+        )
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{name} must be an http(s) URL, got {shown_url(url)!r}")
+        raise ConfigError(
+            f"{name} must be an http(s) URL such as {DEFAULT_ENDPOINT!r}, got {_shown_given(url)!r}"
+        )
     return url
+
+
+# Strict mode for every client that does not say, and for calls made before init(), when
+# there is no client to ask: a test suite or a CI job sets it once for the whole process.
+STRICT_VARIABLE = "CS_SDK_STRICT"
+
+
+def strict_from_environ(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``CS_SDK_STRICT=true`` asks for strict mode where no client decides."""
+    return bool(_Env(os.environ if environ is None else environ).flag(STRICT_VARIABLE))
 
 
 def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
@@ -234,7 +268,19 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
 
     # Endpoint: `endpoint=` and OTEL_EXPORTER_OTLP_ENDPOINT are bases; the LOGS variable is full.
     logs_endpoint: str | None = None
-    if "endpoint" in opts:
+    if "logs_endpoint" in opts:
+        # The specification's per-signal endpoint (OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, and the
+        # `endpoint=` of OpenTelemetry Python's OTLPLogExporter): the full URL, used as-is. It
+        # wins over `endpoint=` as the LOGS variable wins over the generic one.
+        logs_endpoint = _check_url("logs_endpoint", str(opts["logs_endpoint"]))
+        if urlsplit(logs_endpoint).path in ("", "/"):
+            warn_once(
+                "config:logs_endpoint:path",
+                "cs_sdk: logs_endpoint=%r is used as-is (the full URL, usually ending in "
+                "/v1/logs); for a base URL pass endpoint= instead",
+                shown_url(logs_endpoint),
+            )
+    elif "endpoint" in opts:
         logs_endpoint = _base_to_logs_url(_check_url("endpoint", str(opts["endpoint"])))
     if logs_endpoint is None and (full := env.text("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")):
         variable = "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"
@@ -317,6 +363,9 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
     speedups = env.flag("CS_SDK_SPEEDUPS")
     if speedups is not None:
         values["speedups"] = speedups
+    strict = env.flag(STRICT_VARIABLE)
+    if strict is not None:
+        values["strict"] = strict
     for name in ("strict", "verify", "redact_pii", "metrics", "speedups", "reuse_otel_resource"):
         if name in opts:
             if not isinstance(opts[name], bool):

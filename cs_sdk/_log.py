@@ -1,7 +1,13 @@
-"""The ``cs_sdk`` logger: a NullHandler by default, and each distinct problem logged once.
+"""The ``cs_sdk`` logger, and each distinct problem logged once.
 
 The SDK runs inside someone else's application. A collector outage must not turn into a
 log line per batch, so warnings go through :func:`warn_once`, keyed by the reason.
+
+No NullHandler: in an application that configured no logging at all, Python's last-resort
+handler prints WARNING and above to stderr, so a newcomer's mistake (no ``init()``, a wrong
+endpoint) is seen, as with PostHog, Segment and the OpenTelemetry SDK. An application that
+configures logging decides as usual; ``logging.getLogger("cs_sdk").setLevel(logging.ERROR)``
+quiets it.
 """
 
 from __future__ import annotations
@@ -11,7 +17,6 @@ import threading
 import time
 
 logger = logging.getLogger("cs_sdk")
-logger.addHandler(logging.NullHandler())
 
 _lock = threading.Lock()
 _last_logged: dict[str, float] = {}

@@ -42,6 +42,7 @@ typedef struct {
 
 static PyObject *str_user_id, *str_account_id, *str_session_id, *str_properties, *str_timestamp;
 static PyObject *str_submit, *str_opted_out, *str_id_high, *str_next_seq, *str_internal_error;
+static PyObject *str_watched;
 static PyObject *zero;
 
 static int
@@ -274,6 +275,18 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
     if (!PyUnicode_CheckExact(name) || PyUnicode_GET_LENGTH(name) == 0 ||
         PyUnicode_GET_LENGTH(name) > self->max_name)
         return call_slow(self, args, nargsf, kwnames);
+    /* A milestone some prompt depends on (client._watched): the Python method also tells the
+     * prompt engine at once, so next_for() agrees immediately. Rare by nature. */
+    PyObject *watched = client_attribute(self, str_watched);
+    if (watched == NULL && PyErr_Occurred())
+        return NULL;
+    if (watched != NULL && PyAnySet_Check(watched) && PySet_GET_SIZE(watched) > 0) {
+        int hit = PySet_Contains(watched, name);
+        if (hit < 0)
+            PyErr_Clear();
+        if (hit != 0)
+            return call_slow(self, args, nargsf, kwnames);
+    }
     if ((timestamp != NULL && timestamp != Py_None) || !plain_id(user_id) ||
         !plain_id(account_id) || !plain_id(session_id))
         return call_slow(self, args, nargsf, kwnames);
@@ -665,7 +678,8 @@ PyInit__speedups(void)
         intern(&str_timestamp, "timestamp") < 0 || intern(&str_submit, "_submit") < 0 ||
         intern(&str_opted_out, "_opted_out") < 0 || intern(&str_id_high, "_id_high") < 0 ||
         intern(&str_next_seq, "_next_seq") < 0 ||
-        intern(&str_internal_error, "_internal_error") < 0)
+        intern(&str_internal_error, "_internal_error") < 0 ||
+        intern(&str_watched, "_watched") < 0)
         return NULL;
     zero = PyLong_FromLong(0);
     if (zero == NULL || PyType_Ready(&RecorderType) < 0)

@@ -1,14 +1,66 @@
-"""Shared fixtures: a clean environment, fresh warnings, no leftover global client."""
+"""Shared fixtures: a clean environment, fresh warnings, no leftover global client, and no
+test that sends to the default collector address (a developer's own collector listens there)."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from collections.abc import Iterator
 
 import pytest
 
 import cs_sdk
 from cs_sdk import _api, _log
+
+DEFAULT_PORT = 4318  # cs_sdk's (and OpenTelemetry's) default OTLP/HTTP port
+
+
+def _is_default_collector(address: object) -> bool:
+    if not isinstance(address, tuple) or len(address) < 2 or address[1] != DEFAULT_PORT:
+        return False
+    host = str(address[0])
+    if host == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_unspecified
+
+
+@pytest.fixture(autouse=True)
+def stays_in_its_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail the test that connects to localhost:4318 (the default endpoint), on any thread.
+
+    Defined first, so it is set up before and torn down after the other autouse fixtures:
+    the clients they shut down are still watched while they flush. The connection is refused
+    (nothing reaches a developer's collector) and the test fails at teardown, because the
+    SDK's sender thread would swallow an exception raised there.
+    """
+    attempts: list[object] = []
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def connect(self: socket.socket, address: object) -> None:
+        if _is_default_collector(address):
+            attempts.append(address)
+            raise ConnectionRefusedError("tests must not send to localhost:4318")
+        real_connect(self, address)  # type: ignore[arg-type]
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        if _is_default_collector(address):
+            attempts.append(address)
+            return 111  # ECONNREFUSED
+        return real_connect_ex(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    yield
+    assert not attempts, (
+        f"this test connected to the default collector address {attempts[0]!r}: give its "
+        "client an endpoint of its own (a LocalCollector, http://127.0.0.1:9) or a null pipeline"
+    )
 
 
 @pytest.fixture(autouse=True)

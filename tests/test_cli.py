@@ -58,8 +58,10 @@ def start(started: list[Running], *args: str) -> tuple[Running, str]:
     process = Running("collector", "--port", "0", *args)
     started.append(process)
     first = process.next_line()
-    found = re.fullmatch(r"cs-sdk collector listening on (http://127\.0\.0\.1:\d+)/v1/logs", first)
+    # The base URL, which is what endpoint= takes (the SDK adds /v1/logs).
+    found = re.fullmatch(r"cs-sdk collector listening on (http://127\.0\.0\.1:\d+)", first)
     assert found, first
+    assert process.next_line() == f'pass endpoint="{found.group(1)}" (OTLP logs arrive at /v1/logs)'
     return process, found.group(1)
 
 

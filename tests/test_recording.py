@@ -255,10 +255,10 @@ def test_a_disabled_client_is_a_no_op(client_factory) -> None:  # type: ignore[n
     assert client.stats()["recorded"] == 0
 
 
-def test_calls_before_init_are_ignored_without_error() -> None:
+def test_calls_before_init_are_refused_without_error() -> None:
     assert cs_sdk.get_client() is None
     assert cs_sdk.milestone("m") is None
-    assert cs_sdk.flush() is True
+    assert cs_sdk.flush() is False  # nothing can be delivered without a client
 
 
 def test_capture_works_on_an_explicit_client(client_factory) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import httpx
 
 from .._config import Config, shown_url
+from .._http_log import sdk_request
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +73,10 @@ class HttpTransport:
         if gzip:
             headers["Content-Encoding"] = "gzip"
         try:
-            response = self._client.post(
-                self.url, content=body, headers=headers, timeout=max(timeout, 0.001)
-            )
+            with sdk_request():  # httpx's INFO line per batch becomes DEBUG (_http_log.py)
+                response = self._client.post(
+                    self.url, content=body, headers=headers, timeout=max(timeout, 0.001)
+                )
         except httpx.TimeoutException as error:
             return TransportResult(None, error=f"timeout: {type(error).__name__}")
         except httpx.HTTPError as error:

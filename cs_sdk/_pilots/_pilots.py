@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from .._log import logger, warn_once
 from .._prompts import PromptConfig
-from .._prompts._args import as_id, valid_ids
+from .._prompts._args import as_id, scoped_ids, valid_ids
 from .._prompts._engine import Clock, Recorder, utc_now
 from ..events._builtin import PilotEnrolled, PilotExited
 from ..state import Membership, MemoryStore, PilotPeriod, StateStore, TtlCache
@@ -148,8 +148,8 @@ class Pilots:
 
     def enroll(
         self,
-        user_id: str,
-        pilot_id: str,
+        user_id: str | None = None,
+        pilot_id: str | None = None,
         cohort: str | None = None,
         account_id: str | None = None,
     ) -> Membership | None:
@@ -157,19 +157,21 @@ class Pilots:
 
         Enrolling again is harmless: the first ``enrolled_at`` is kept, and only a change of
         cohort records a new ``cs.pilot.enrolled`` event. Returns the membership, or ``None``
-        when the arguments are invalid or the store failed (both logged).
+        when it did nothing: the arguments are invalid or the store failed (both logged), the
+        client is disabled, or ``init()`` was not called (logged).
 
         >>> client.pilots.enroll("u1", "new-dashboard", cohort="wave-1")  # doctest: +SKIP
         Membership(pilot='new-dashboard', cohort='wave-1', enrolled_at=datetime.datetime(...))
         """
         if not self._enabled:
-            return Membership(pilot_id, cohort, self._clock())
-        user_id, account_id = as_id(user_id), as_id(account_id)
+            return None  # disabled: nothing was stored or recorded, so no membership
+        # Without user_id (enroll(pilot_id="...")) the identify() scope's user and account.
+        user_id, account_id = scoped_ids(user_id, account_id)
         if not self._valid(
             "pilots.enroll", user_id=user_id, pilot_id=pilot_id, cohort=cohort,
             account_id=account_id,
-        ):  # fmt: skip
-            return None
+        ) or pilot_id is None:  # fmt: skip
+            return None  # (pilot_id None is refused above; the test narrows its type)
         try:
             self._check_known(pilot_id, cohort)
             now = self._clock()

@@ -25,6 +25,7 @@ DropReason = Literal[
     "spool_full",
     "spool_error",
     "internal_error",
+    "not_initialized",  # recorded through cs_sdk.* before init() (or after shutdown())
 ]
 DROP_REASONS: Final[tuple[DropReason, ...]] = get_args(DropReason)
 # Reasons that lose an event the application meant to send (the others are decisions).
@@ -37,8 +38,13 @@ LOSS_REASONS: Final[frozenset[str]] = frozenset(
         "spool_full",
         "spool_error",
         "internal_error",
+        "not_initialized",
     )
 )
+# Events recorded in spite of a problem, which was logged (and raised with strict=True):
+# the answer is kept because it is still the customer's word, and the count says how often.
+NoteReason = Literal["comment_truncated", "feedback_kind_mismatch", "unknown_prompt"]
+NOTE_REASONS: Final[tuple[NoteReason, ...]] = get_args(NoteReason)
 COUNTERS: Final[tuple[str, ...]] = (
     "recorded",
     "sent",
@@ -65,6 +71,7 @@ class StatsSnapshot(TypedDict):
     export_failures: int
     dropped: dict[str, int]
     dropped_total: int
+    warnings: dict[str, int]  # recorded in spite of a problem, by NoteReason
 
 
 class Counter:
@@ -97,6 +104,7 @@ class Stats:
     def __init__(self) -> None:
         self.counters: dict[str, Counter] = {name: Counter() for name in COUNTERS}
         self.drops: dict[str, Counter] = {reason: Counter() for reason in DROP_REASONS}
+        self.notes: dict[str, Counter] = {reason: Counter() for reason in NOTE_REASONS}
         register_for_fork(self)
 
     def count(self, name: str, n: int = 1) -> None:
@@ -113,9 +121,13 @@ class Stats:
         else:
             counter.add_many(n)
 
+    def note(self, reason: NoteReason) -> None:
+        """Count an event recorded in spite of a problem (see ``NoteReason``)."""
+        self.notes[reason].add()
+
     def _reinit_after_fork(self) -> None:
         """In a forked child: a lock held by a parent thread at fork time is replaced."""
-        for counter in (*self.counters.values(), *self.drops.values()):
+        for counter in (*self.counters.values(), *self.drops.values(), *self.notes.values()):
             counter.reset_lock_after_fork()
 
     def lost_total(self) -> int:
@@ -136,4 +148,5 @@ class Stats:
             export_failures=values["export_failures"],
             dropped=dropped,
             dropped_total=sum(dropped.values()),
+            warnings={reason: counter.value for reason, counter in self.notes.items()},
         )

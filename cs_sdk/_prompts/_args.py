@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import TypeVar
 
+from .._context import current_identity
 from .._errors import InvalidEventError
 from .._log import warn_once
 from .._validate import MAX_NAME_LENGTH, normalize_id
 
-__all__ = ["MAX_ID", "as_id", "valid_ids"]
+__all__ = ["MAX_ID", "as_id", "scoped_ids", "valid_ids"]
 
 MAX_ID = MAX_NAME_LENGTH  # the limit of ids in events, so every accepted id can be recorded
 
@@ -32,6 +33,24 @@ def as_id(value: _T) -> _T:
     """A user or account id as the recording calls keep it (:func:`normalize_id`): an int
     (a database key) as its digits, anything else unchanged (``bool`` is not an id)."""
     return normalize_id(value)  # type: ignore[return-value]
+
+
+def scoped_ids(user_id: object, account_id: object) -> tuple[str, str | None]:
+    """``(user_id, account_id)`` as :func:`as_id` keeps them, each missing one taken from the
+    ``identify()`` scope, as the recording calls do (an explicit argument wins)::
+
+        with cs_sdk.identify(user_id="u1", account_id="acme"):
+            cs_sdk.prompts.next_for()          # for u1 in acme
+
+    Typed as the valid case: a user id that is neither given nor in a scope is ``None``, or
+    an invalid value stays as given, and :func:`valid_ids` refuses both before any use.
+    """
+    if user_id is None or account_id is None:
+        scope = current_identity()
+        user = scope.user_id if user_id is None else as_id(user_id)
+        account = scope.account_id if account_id is None else as_id(account_id)
+        return user, account  # type: ignore[return-value]
+    return as_id(user_id), as_id(account_id)  # type: ignore[return-value]
 
 
 def valid_ids(

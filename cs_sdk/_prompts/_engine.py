@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
 from .._context import current_identity
@@ -30,7 +31,7 @@ from .._log import logger, warn_once
 from ..events._base import Event
 from ..events._builtin import PromptDismissed, PromptShown
 from ..state import MemoryStore, PromptHistory, ShowRules, StateStore, TtlCache
-from ._args import as_id, valid_ids
+from ._args import as_id, scoped_ids, valid_ids
 from ._config import PromptConfig
 from ._rules import CompiledConfig, Evaluation, Prompt, UserEntry, compile_config, evaluate, explain
 from ._source import ConfigSource, StaticSource
@@ -104,10 +105,17 @@ class Prompts:
         # (user, prompt) answers this process already wrote: feedback() writes an answer at
         # once and the worker's history step sees the same answer again moments later.
         self._answers: TtlCache[tuple[str, str], bool] = TtlCache(cache_size, _ANSWER_MEMO_TTL)
+        # Watched milestones recorded in this process, per user, from the caller's thread: the
+        # worker writes them to the store a moment later (up to schedule_delay, longer under
+        # load), and next_for() must not wait for it (see milestone_reached()).
+        self._recent: TtlCache[str, frozenset[str]] = TtlCache(cache_size, _ANSWER_MEMO_TTL)
+        self._recent_lock = threading.Lock()
+        self._on_watched: Callable[[frozenset[str]], None] | None = None
         register_for_fork(self)
 
     def _reinit_after_fork(self) -> None:
         self._compile_lock = threading.Lock()
+        self._recent_lock = threading.Lock()
 
     @classmethod
     def noop(cls) -> Prompts:
@@ -148,12 +156,70 @@ class Prompts:
         with self._compile_lock:
             if self._compiled is None or self._compiled.document is not document:
                 self._compiled = compile_config(document)
+                if self._on_watched is not None:
+                    self._on_watched(self._compiled.watched_milestones)
             return self._compiled
 
     def watched_milestones(self) -> frozenset[str]:
         """Milestones some prompt or pilot depends on: these are remembered per user."""
         compiled = self._current()
         return compiled.watched_milestones if compiled else frozenset()
+
+    def answer_problem(self, prompt_id: str, kind: str) -> tuple[str, str] | None:
+        """``(reason, message)`` when feedback of ``kind`` cannot be the answer to
+        ``prompt_id`` under the configuration in force, else ``None`` (also when no
+        configuration is loaded: then no prompt id can be checked).
+
+        Reasons: ``unknown_prompt``, ``feedback_kind_mismatch``.
+        """
+        if not self._enabled:
+            return None
+        compiled = self._current()
+        if compiled is None:
+            return None
+        target = compiled.by_id.get(prompt_id)
+        if target is None:
+            known = ", ".join(sorted(compiled.by_id)) or "none"
+            return (
+                "unknown_prompt",
+                f"prompt_id {prompt_id!r} is not a prompt of the configuration in force "
+                f"(defined: {known})",
+            )
+        expected = target.prompt.kind
+        if kind != expected:
+            return (
+                "feedback_kind_mismatch",
+                f"feedback kind {kind!r} does not match prompt {prompt_id!r}, which asks for "
+                f"{expected!r}: pass prompt.kind",
+            )
+        return None
+
+    def on_watched_change(self, callback: Callable[[frozenset[str]], None]) -> None:
+        """Call ``callback`` with the watched milestones now, and again whenever a new
+        version of the configuration changes them (the client routes those milestones
+        through :meth:`milestone_reached` on the caller's thread)."""
+        self._on_watched = callback
+        try:
+            callback(self.watched_milestones())
+        except Exception:
+            logger.debug("reading the watched milestones failed", exc_info=True)
+
+    def milestone_reached(self, name: str, user_id: str | None = None) -> None:
+        """Remember now, in this process, that ``user_id`` reached the watched milestone
+        ``name``, so that ``next_for()`` right after the ``milestone()`` call sees it, as
+        under ``testing.capture()``. An in-memory set per user, no store I/O: the worker's
+        ``prompt_history`` step writes the milestone to the store as before, which is what
+        other processes read. ``user_id`` defaults to the ``identify()`` scope's.
+        """
+        if not self._enabled:
+            return
+        user_id, _ = scoped_ids(user_id, None)
+        if type(user_id) is not str or not user_id:
+            return  # anonymous, or invalid (the recording call judged it already)
+        with self._recent_lock:
+            known = self._recent.get(user_id) or frozenset()
+            if name not in known:
+                self._recent.put(user_id, known | {name}, self._recent.token())
 
     # -- evaluation ----------------------------------------------------------------------
 
@@ -163,6 +229,12 @@ class Prompts:
             token = self._cache.token()
             entry = UserEntry(self._store.user_state(user_id))
             self._cache.put(user_id, entry, token)
+        recent = self._recent.get(user_id)
+        if recent is not None and not recent <= entry.state.milestones:
+            # Reached in this process, not yet in the store: counted as reached. Not cached,
+            # so the entry read from the store a moment later replaces it naturally.
+            state = entry.state
+            entry = UserEntry(replace(state, milestones=state.milestones | recent))
         return entry
 
     def _evaluation(
@@ -173,13 +245,15 @@ class Prompts:
         now = self._clock().timestamp()
         return Evaluation(user_id, account_id, now, self._entry(user_id), compiled.windows)
 
-    def next_for(self, user_id: str, *, account_id: str | None = None) -> Prompt | None:
+    def next_for(
+        self, user_id: str | None = None, *, account_id: str | None = None
+    ) -> Prompt | None:
         """The best eligible prompt for ``user_id`` now, or ``None``.
 
-        ``account_id`` defaults to the one of the ``identify()`` scope. Never raises: a store
-        outage means no prompt (logged once).
+        ``user_id`` and ``account_id`` default to those of the ``identify()`` scope. Never
+        raises: a store outage means no prompt (logged once).
         """
-        user_id, account_id = as_id(user_id), as_id(account_id)
+        user_id, account_id = scoped_ids(user_id, account_id)
         if not self._enabled or not valid_ids(
             "prompts.next_for", self._strict, optional=("account_id",),
             user_id=user_id, account_id=account_id,
@@ -195,13 +269,15 @@ class Prompts:
             logger.debug("next_for failed", exc_info=True)
             return None
 
-    def explain(self, user_id: str, *, account_id: str | None = None) -> dict[str, str]:
+    def explain(
+        self, user_id: str | None = None, *, account_id: str | None = None
+    ) -> dict[str, str]:
         """Why each prompt is or is not offered: ``{prompt_id: "eligible" | failed rule}``.
 
         >>> client.prompts.explain("u1")  # doctest: +SKIP
         {'nps-after-first-report': 'milestones', 'csat-exports': 'eligible'}
         """
-        user_id, account_id = as_id(user_id), as_id(account_id)
+        user_id, account_id = scoped_ids(user_id, account_id)
         if not self._enabled or not valid_ids(
             "prompts.explain", self._strict, optional=("account_id",),
             user_id=user_id, account_id=account_id,
@@ -219,14 +295,17 @@ class Prompts:
 
     # -- history -------------------------------------------------------------------------
 
-    def shown(self, prompt_id: str, user_id: str, *, account_id: str | None = None) -> bool:
+    def shown(
+        self, prompt_id: str, user_id: str | None = None, *, account_id: str | None = None
+    ) -> bool:
         """Record that the prompt is being shown; False when it must not be after all.
 
         The throttle (max shows, global wait, answer, dismissal cooldown) is checked again
         atomically in the store, so of several servers racing to show a show-once prompt
         exactly one gets True. Render the prompt only then. Records ``cs.prompt.shown``.
+        ``user_id`` and ``account_id`` default to those of the ``identify()`` scope.
         """
-        user_id, account_id = as_id(user_id), as_id(account_id)
+        user_id, account_id = scoped_ids(user_id, account_id)
         if not self._enabled or not self._valid("prompts.shown", prompt_id, user_id, account_id):
             return False
         try:
@@ -258,9 +337,14 @@ class Prompts:
             )
         return won
 
-    def dismissed(self, prompt_id: str, user_id: str, *, account_id: str | None = None) -> None:
-        """Record that the user closed the prompt without answering (``cs.prompt.dismissed``)."""
-        user_id, account_id = as_id(user_id), as_id(account_id)
+    def dismissed(
+        self, prompt_id: str, user_id: str | None = None, *, account_id: str | None = None
+    ) -> None:
+        """Record that the user closed the prompt without answering (``cs.prompt.dismissed``).
+
+        ``user_id`` and ``account_id`` default to those of the ``identify()`` scope.
+        """
+        user_id, account_id = scoped_ids(user_id, account_id)
         if not self._enabled or not self._valid(
             "prompts.dismissed", prompt_id, user_id, account_id
         ):

@@ -32,6 +32,7 @@ import httpx
 from .._config import shown_url
 from .._errors import PromptConfigError
 from .._fork import register_for_fork
+from .._http_log import sdk_request
 from .._log import logger, warn_once
 from ._config import PromptConfig, format_of, load_config, parse_config
 
@@ -268,7 +269,8 @@ class UrlSource:
         if self._etag is not None:
             headers["If-None-Match"] = self._etag
         try:
-            response = self._http.get(self.url, headers=headers, timeout=self._timeout)
+            with sdk_request():  # not an INFO line in the application's log per poll
+                response = self._http.get(self.url, headers=headers, timeout=self._timeout)
         except httpx.HTTPError as error:
             warn_once(
                 f"prompts:url:{self._shown_url}",

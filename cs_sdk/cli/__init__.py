@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import _collector_cmd, _demo_cmd, _report_cmd, _schemas_cmd
+from . import _collector_cmd, _demo_cmd, _report_cmd, _schemas_cmd, _tail_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     _demo_cmd.register(commands)
     _schemas_cmd.register(commands)
     _report_cmd.register(commands)
+    _tail_cmd.register(commands)
     return parser
 
 

@@ -10,10 +10,17 @@
         [record.name for record in collector.records]
 
 Parts: ``_handler`` (HTTP), ``_decode`` (OTLP protobuf/JSON), ``_store`` (SQLite),
-``_printer`` (terminal lines), ``_faults`` (scripted failures), ``_server`` (lifecycle).
+``_printer`` (terminal lines), ``_faults`` (scripted failures), ``_server`` (lifecycle),
+``_io`` (sockets, deadlines, connection bounds), ``_limits`` (what a sender may ask for).
 """
 
-from ._decode import DecodeError, ReceivedRecord, UnsupportedMediaType, decode_export_request
+from ._decode import (
+    DecodeError,
+    ReceivedRecord,
+    TooLarge,
+    UnsupportedMediaType,
+    decode_export_request,
+)
 from ._faults import (
     BlackHole,
     Fault,
@@ -24,8 +31,9 @@ from ._faults import (
     Slow,
     Status,
 )
-from ._printer import Printer, format_record
-from ._server import LocalCollector, RequestInfo
+from ._limits import Limits
+from ._printer import Printer, escape, format_record
+from ._server import LocalCollector, RequestInfo, is_loopback
 from ._store import SqliteStore
 
 __all__ = [
@@ -33,6 +41,7 @@ __all__ = [
     "DecodeError",
     "Fault",
     "FaultPlan",
+    "Limits",
     "LocalCollector",
     "PartialSuccess",
     "Printer",
@@ -43,7 +52,10 @@ __all__ = [
     "Slow",
     "SqliteStore",
     "Status",
+    "TooLarge",
     "UnsupportedMediaType",
     "decode_export_request",
+    "escape",
     "format_record",
+    "is_loopback",
 ]

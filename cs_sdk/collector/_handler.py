@@ -1,242 +1,158 @@
-"""HTTP request handling for :class:`LocalCollector`: read, route, apply a scripted fault,
-decode, hand the records over, answer. Storage and printing live elsewhere.
+"""What the collector answers to one request, decided on a worker thread: route, check the
+sender, decode, hand the records over. Sockets and deadlines live in ``_io``.
 
-Routes: ``POST /v1/logs`` only; other paths 404, other methods on it 405. Bodies are read by
-Content-Length or chunked, up to 64 MiB (413 beyond). Every answer goes out in one write
-(see ``_wire``) on a TCP_NODELAY socket.
+Routes: ``POST /v1/logs`` only. ``/v1/traces`` and ``/v1/metrics`` get a 404 saying this
+collector takes logs only; other paths 404, other methods on ``/v1/logs`` 405; every failure
+carries a google.rpc.Status body (the OTLP/HTTP spec asks for one, clients log its message).
 """
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import struct
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Final
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final, Literal
 
-from ._decode import DecodeError, UnsupportedMediaType, decode_export_request
-from ._faults import BlackHole, Fault, PartialSuccess, Refuse, ResetMidBody, Slow, Status
-from ._wire import compose, error_body, export_response, is_json
+from ._decode import DecodeError, TooLarge, UnsupportedMediaType, decode_export_request
+from ._faults import Fault, PartialSuccess, ResetMidBody, Status
+from ._wire import error_body, export_response, is_json
 
 if TYPE_CHECKING:
     from ._server import LocalCollector
 
 LOGS_PATH: Final = "/v1/logs"
-MAX_BODY: Final = 64 * 1024 * 1024
-_LINGER_SECONDS: Final = 2.0
+_OTHER_SIGNALS: Final = frozenset({"/v1/traces", "/v1/metrics"})
+LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
-class _Reject(Exception):
-    """A request answered before it is decoded (body too large, unreadable framing)."""
+@dataclass(slots=True)
+class Request:
+    """One parsed HTTP request (header names in lower case)."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes = b""
+    size: int = -1  # the body as received; -1 when it was not read
+
+    @property
+    def path(self) -> str:
+        return self.target.split("?", 1)[0]
+
+    @property
+    def as_json(self) -> bool:
+        return is_json(self.headers.get("content-type"))
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a black-holed or idle keep-alive handler never blocks stop()
-    allow_reuse_address = True  # up() re-binds the port that down() released
-    collector: LocalCollector
+@dataclass(slots=True)
+class Answer:
+    """What to do with a request: send an answer, or one of the scripted misbehaviours."""
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Quiet: a client that goes away mid-request is normal here, not worth a traceback."""
+    status: int
+    body: bytes = b""
+    content_type: str = "text/plain"
+    headers: dict[str, str] = field(default_factory=dict)
+    close: bool = False
+    action: Literal["send", "refuse", "reset", "hold"] = "send"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive
-    server: _Server
+def failure(
+    request: Request,
+    status: int,
+    message: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    close: bool = False,
+) -> Answer:
+    """An answer with a Status body, in the request's format."""
+    body, kind = error_body(status, message, as_json=request.as_json)
+    return Answer(status, body, kind, dict(headers or {}), close)
 
-    def setup(self) -> None:
-        super().setup()
-        # Without it a small answer waits for the ACK of the previous one (Nagle), which a
-        # keep-alive client delays by ~40 ms.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.collector._track(self.connection, True)
 
-    def finish(self) -> None:
-        self.server.collector._track(self.connection, False)
-        with contextlib.suppress(OSError):
-            super().finish()
+def _host_name(value: str) -> str:
+    value = value.strip().lower()
+    if value.startswith("["):  # [::1]:4318
+        return value.split("]", 1)[0] + "]"
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet by default: the printer, not the access log, is what a developer reads."""
 
-    # -- routing --------------------------------------------------------------------------
+def admit(
+    request: Request, token: str | None, allowed_hosts: frozenset[str] | None
+) -> Answer | None:
+    """The refusal for a sender that may not export here, before its body is read.
 
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
-
-    def _handle(self) -> None:
-        content_type = self.headers.get("Content-Type", "")
-        try:
-            body = self._read_body()
-        except _Reject as reject:
-            answer, kind = error_body(reject.status, str(reject), as_json=is_json(content_type))
-            self._send(reject.status, -1, answer, kind, close=True)
-            self._linger()
-            return
-        if body is None:  # the client went away mid-body
-            self.close_connection = True
-            return
-        if self.path.split("?", 1)[0] != LOGS_PATH:
-            self._send(404, len(body))
-        elif self.command != "POST":
-            self._send(405, len(body), headers={"Allow": "POST"})
-        else:
-            try:
-                self._export(body, content_type)
-            except OSError:  # the client went away while we answered
-                self.close_connection = True
-            except Exception as error:  # storage or printing failed: tell the client, go on
-                answer, kind = error_body(500, repr(error), as_json=is_json(content_type))
-                self._send(500, len(body), answer, kind, close=True)
-
-    def _read_body(self) -> bytes | None:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
-        raw = self.headers.get("Content-Length") or "0"
-        try:
-            length = int(raw)
-        except ValueError:
-            raise _Reject(400, f"invalid Content-Length {raw!r}") from None
-        if length < 0:
-            raise _Reject(400, f"invalid Content-Length {raw!r}")
-        if length > MAX_BODY:
-            raise _Reject(413, f"body of {length} bytes is over {MAX_BODY}")
-        body = self.rfile.read(length)
-        return body if len(body) == length else None
-
-    def _read_chunked(self) -> bytes | None:
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            line = self.rfile.readline(1024)
-            if not line:
-                return None
-            try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise _Reject(400, "invalid chunk size") from None
-            if size == 0:
-                break
-            total += size
-            if total > MAX_BODY:
-                raise _Reject(413, f"body is over {MAX_BODY} bytes")
-            chunk = self.rfile.read(size)
-            if len(chunk) < size or not self.rfile.readline(3):
-                return None
-            chunks.append(chunk)
-        while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-            pass  # trailers: nothing here needs them
-        return b"".join(chunks)
-
-    # -- the export request ---------------------------------------------------------------
-
-    def _export(self, body: bytes, content_type: str) -> None:
-        collector = self.server.collector
-        encoding = self.headers.get("Content-Encoding")
-        as_json = is_json(content_type)
-        fault = collector.faults.next() if collector.faults is not None else None
-        if fault is not None and self._fault_instead(fault, len(body), as_json):
-            return
-        try:
-            records = decode_export_request(
-                body, content_type=content_type, content_encoding=encoding
+    The Host check defeats DNS rebinding: a web page that rebinds its own name to 127.0.0.1
+    reaches the port, but its requests still say ``Host: evil.example``. A request without
+    Host (HTTP/1.0 tools) is let through: a browser always sends one.
+    """
+    host = request.headers.get("host")
+    if allowed_hosts is not None and host is not None and _host_name(host) not in allowed_hosts:
+        return failure(request, 403, "this Host is not allowed here", close=True)
+    if token is not None:
+        given = request.headers.get("authorization", "")
+        scheme, _, credential = given.partition(" ")
+        # compare_digest: the time taken says nothing about how much of the token matched.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            credential.strip().encode(), token.encode()
+        ):
+            return failure(
+                request,
+                401,
+                "a bearer token is required (Authorization: Bearer ...)",
+                headers={"WWW-Authenticate": "Bearer"},
+                close=True,
             )
-        except UnsupportedMediaType as error:
-            self._send(415, len(body), *error_body(415, str(error), as_json=as_json))
-            return
-        except DecodeError as error:
-            self._send(400, len(body), *error_body(400, str(error), as_json=as_json))
-            return
-        rejected, message = 0, ""
-        if isinstance(fault, PartialSuccess):
-            rejected = min(fault.rejected, len(records))
-            message = fault.message
-            records = records[: len(records) - rejected]
+    return None
+
+
+def route(request: Request) -> Answer | None:
+    """The answer for a request that is not an export, or None for ``POST /v1/logs``."""
+    path = request.path
+    if path in _OTHER_SIGNALS:
+        signal = path.rsplit("/", 1)[1]
+        return failure(
+            request,
+            404,
+            f"this collector takes logs only (POST {LOGS_PATH}), not {signal}; send {signal} "
+            "to an OpenTelemetry Collector",
+        )
+    if path != LOGS_PATH:
+        return failure(request, 404, f"no such path {path!r}; OTLP logs go to {LOGS_PATH}")
+    if request.method != "POST":
+        return failure(
+            request, 405, f"{request.method} is not allowed; use POST", headers={"Allow": "POST"}
+        )
+    return None
+
+
+def export(collector: LocalCollector, request: Request, fault: Fault | None) -> Answer:
+    """Decode and hand over the records of an export request (on a worker thread)."""
+    as_json = request.as_json
+    if isinstance(fault, Status):
+        message = fault.message or f"scripted status {fault.code}"
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
+        return failure(request, fault.code, message, headers=headers)
+    try:
+        records = decode_export_request(
+            request.body,
+            content_type=request.headers.get("content-type"),
+            content_encoding=request.headers.get("content-encoding"),
+            limits=collector.limits,
+        )
+    except UnsupportedMediaType as error:
+        return failure(request, 415, str(error))
+    except TooLarge as error:
+        return failure(request, 413, str(error))
+    except DecodeError as error:
+        return failure(request, 400, str(error))
+    rejected, message = 0, ""
+    if isinstance(fault, PartialSuccess):
+        rejected = min(fault.rejected, len(records))
+        message = fault.message
+        records = records[: len(records) - rejected]
+    try:
         collector._receive(records)
-        answer, kind = export_response(rejected, message, as_json=as_json)
-        if isinstance(fault, ResetMidBody):
-            self._reset(len(body), answer, kind)
-        else:
-            self._send(200, len(body), answer, kind)
-
-    def _fault_instead(self, fault: Fault, size: int, as_json: bool) -> bool:
-        """Apply a fault that replaces or delays normal handling; True when it answered."""
-        stopped = self.server.collector._stopped
-        if isinstance(fault, Refuse):
-            self._note(size, 0)
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return True
-        if isinstance(fault, Status):
-            message = fault.message or f"scripted status {fault.code}"
-            headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
-            answer, kind = error_body(fault.code, message, as_json=as_json)
-            self._send(fault.code, size, answer, kind, headers=headers)
-            return True
-        if isinstance(fault, Slow):
-            stopped.wait(fault.seconds)  # stop() cuts it short
-            return False
-        if isinstance(fault, BlackHole):
-            self._note(size, 0)
-            stopped.wait()
-            self.close_connection = True
-            return True
-        return False
-
-    # -- answering ------------------------------------------------------------------------
-
-    def _note(self, size: int, status: int) -> None:
-        # Noted before the answer is written, so a client that has its answer also finds
-        # its request in ``collector.requests``.
-        self.server.collector._log_request(self, size, status)
-
-    def _send(
-        self,
-        status: int,
-        size: int,
-        body: bytes = b"",
-        content_type: str = "text/plain",
-        *,
-        headers: dict[str, str] | None = None,
-        close: bool = False,
-    ) -> None:
-        self._note(size, status)
-        if close:
-            self.close_connection = True
-        self.wfile.write(compose(status, body, content_type, headers, close=close))
-
-    def _reset(self, size: int, answer: bytes, kind: str) -> None:
-        self._note(size, 0)
-        # Promise more bytes than will come, so the client is mid-body when the reset lands.
-        promised = answer + b"\0" * 100
-        whole = compose(200, promised, kind)
-        self.wfile.write(whole[: len(whole) - len(promised) + len(answer) // 2])
-        # SO_LINGER (on, 0): closing sends a RST instead of a FIN. The close happens when the
-        # last file object on the socket is closed, in finish(); shutdown() would send a FIN.
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.connection.close()
-        self.close_connection = True
-
-    def _linger(self) -> None:
-        """Half-close, then drain what the client still sends, for a bounded time.
-
-        Closing a socket with unread request bytes makes the kernel send a RST, which can
-        destroy the 413 before the client reads it.
-        """
-        with contextlib.suppress(OSError):
-            self.connection.shutdown(socket.SHUT_WR)
-            deadline = time.monotonic() + _LINGER_SECONDS
-            while (left := deadline - time.monotonic()) > 0:
-                self.connection.settimeout(left)
-                if not self.connection.recv(65536):
-                    break
+    except Exception as error:  # storage or printing failed: tell the client, go on
+        return failure(request, 500, f"could not store the records: {type(error).__name__}")
+    answer, kind = export_response(rejected, message, as_json=as_json)
+    return Answer(200, answer, kind, action="reset" if isinstance(fault, ResetMidBody) else "send")

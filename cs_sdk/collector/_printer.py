@@ -9,7 +9,13 @@ prints, for a milestone, a feedback and an outcome::
     12:00:02.456  web  cs.feedback  nps  score=9  "Great reports"  user=u1 account=acme
     12:00:03.789  web  cs.outcome  hours_saved  4.5 hours  user=u1 account=acme
 
-Times are local wall-clock times of the event (its ``time_unix_nano``). When the collector
+Times are local wall-clock times of the event (its ``time_unix_nano``). The schema version,
+prompt id and trace id close the line when present (``v=1.0.0 prompt=nps-1 trace=5b8e...``),
+to find the request or the prompt an event came from.
+
+Every character that could steer a terminal or forge a line (control characters, escape
+sequences, line and paragraph separators, bidirectional overrides) is printed escaped, as
+``\x1b`` or ``\n``: what a sender puts in ``user.id`` stays inside its field. When the collector
 validates against schemas (``cs-sdk collector --schemas DIR``), a violating event's line ends
 with why::
 
@@ -20,12 +26,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ._decode import ReceivedRecord
 from ._store import _jsonable
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape(text: str) -> str:
+    """``text`` with every control, line-breaking and bidi character escaped."""
+    return _UNSAFE.sub(_escaped, text)
 
 
 def _clock(unix_nano: int) -> str:
@@ -88,9 +107,19 @@ def format_record(record: ReceivedRecord, violations: Sequence[str] = ()) -> str
     parts.append(" ".join(who))
     if record.body not in (None, {}, "", []):
         parts.append(_json(record.body))
+    refs = [
+        f"{label}={value}"
+        for label, value in (
+            ("v", record.schema_version),
+            ("prompt", record.attributes.get("cs.prompt.id")),
+            ("trace", record.trace_id),
+        )
+        if value and isinstance(value, str)
+    ]
+    parts.append(" ".join(refs))
     if violations:
         parts.append(f"{VIOLATION_MARK} {'; '.join(violations)}")
-    return "  ".join(part for part in parts if part)
+    return escape("  ".join(part for part in parts if part))
 
 
 class Printer:

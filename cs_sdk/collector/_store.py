@@ -1,14 +1,20 @@
 """SQLite storage of received events, one row per event with the mapped fields as columns.
 
-    store = SqliteStore("events.db")       # WAL mode, file created 0600
-    store.add(records)                      # one transaction
+    store = SqliteStore("events.db")       # WAL mode, file created (or tightened to) 0600
+    store.add(records)                      # one transaction per chunk of rows
     for row in store.iter_events(after_id=last_id):
         print(row["id"], row["event_name"], row["name"], row["user_id"])
     store.close()
 
 JSON columns (``body``, ``attributes``, ``resource``, ``pilot_ids``, ``pilot_cohorts``) hold
 bytes as ``{"$base64": "..."}`` and non-finite floats as strings (``"nan"``), since JSON has
-neither. Readers such as ``cs-sdk tail`` and ``cs-sdk report`` query this table directly.
+neither. Readers such as ``cs-sdk tail`` and ``cs-sdk report`` query this table directly
+(WAL lets them read while the collector writes). ``event_pilots`` holds one row per (event,
+pilot) with its cohort, indexed by pilot, for "events of pilot p" without scanning JSON.
+
+Mapped columns take a sender's attribute values, which may be of any wire type: each column
+takes its own type or NULL (a list as ``user_id``, a text score, an id longer than
+``max_id`` characters). The value as sent is always kept in ``attributes``.
 """
 
 from __future__ import annotations
@@ -59,6 +65,14 @@ CREATE INDEX IF NOT EXISTS events_event_name ON events (event_name);
 CREATE INDEX IF NOT EXISTS events_user_id ON events (user_id);
 CREATE INDEX IF NOT EXISTS events_account_id ON events (account_id);
 CREATE INDEX IF NOT EXISTS events_event_id ON events (event_id);
+CREATE INDEX IF NOT EXISTS events_time ON events (time_unix_nano);
+CREATE INDEX IF NOT EXISTS events_name_time ON events (event_name, time_unix_nano);
+CREATE TABLE IF NOT EXISTS event_pilots (
+    event_rowid INTEGER NOT NULL,
+    pilot_id TEXT NOT NULL,
+    cohort TEXT
+);
+CREATE INDEX IF NOT EXISTS event_pilots_pilot ON event_pilots (pilot_id, event_rowid);
 """
 
 _COLUMNS = (
@@ -68,6 +82,12 @@ _COLUMNS = (
     "feedback_comment", "prompt_id", "product_area", "outcome_value", "outcome_unit",
     "body", "attributes", "resource",
 )  # fmt: skip
+
+
+_INSERT = (
+    f"INSERT INTO events (id, {','.join(_COLUMNS)}) VALUES ({','.join('?' * (len(_COLUMNS) + 1))})"
+)
+_INSERT_PILOT = "INSERT INTO event_pilots (event_rowid, pilot_id, cohort) VALUES (?, ?, ?)"
 
 
 def _jsonable(value: Any) -> Any:
@@ -82,80 +102,200 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _bytes_as_json(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"$base64": base64.b64encode(value).decode()}
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+# The C encoder in one pass; ``_jsonable`` walks the value in Python only when a non-finite
+# float is there (rare: the text then holds NaN or Infinity, which JSON lacks).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=_bytes_as_json).encode
+
+
 def to_json(value: Any) -> str | None:
     """``value`` as JSON text for a JSON column; None stays NULL."""
-    return None if value is None else json.dumps(_jsonable(value), ensure_ascii=False)
+    if value is None:
+        return None
+    text: str = _ENCODE(value)
+    if "NaN" in text or "Infinity" in text:
+        text = json.dumps(_jsonable(value), ensure_ascii=False)
+    return text
 
 
 _INT64 = range(-(2**63), 2**63)
 
 
-def _scalar(value: Any) -> Any:
-    # The columns come from a sender's attributes, which may hold any AnyValue: a list or
-    # an int past SQLite's range would fail the whole batch, so those go in as JSON text.
-    if value is None or isinstance(value, (str, float, bytes)):
+def _text(value: Any, max_length: int) -> str | None:
+    # Numbers become their text (a numeric user id is still the user); anything else, or
+    # an over-long id, is NULL here and stays in ``attributes``.
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        value = str(value)
+    if isinstance(value, str) and len(value) <= max_length:
         return value
-    if isinstance(value, int) and value in _INT64:
-        return value
-    return to_json(value)
+    return None
 
 
-def _row(record: ReceivedRecord, received_at: float) -> tuple[Any, ...]:
+def _integer(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None
+        value = int(value)
+    return value if value in _INT64 else None
+
+
+def _real(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _strings(value: Any) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+_LONG_TEXT = 1 << 20  # a comment or a schema name, not an id
+
+
+_ID_KEYS = (
+    "cs.event.id", "cs.event.name", "cs.schema.name", "cs.schema.version",
+)  # fmt: skip
+_WHO_KEYS = ("user.id", "cs.account.id", "session.id")
+_FEEDBACK_KEYS = ("cs.feedback.kind", "cs.feedback.score", "cs.feedback.comment")
+
+
+def _row(
+    record: ReceivedRecord, received_at: float, max_id: int, resource_json: str | None
+) -> tuple[Any, ...]:
     a = record.attributes
-    scalars = (
-        a.get("cs.event.id"), record.event_name, a.get("cs.event.name"),
-        a.get("cs.schema.name"), a.get("cs.schema.version"), record.time_unix_nano,
-        a.get("user.id"), a.get("cs.account.id"), a.get("session.id"),
-        record.trace_id or None, record.span_id or None, record.service_name,
-    )  # fmt: skip
-    feedback_and_outcome = (
-        a.get("cs.feedback.kind"), a.get("cs.feedback.score"), a.get("cs.feedback.comment"),
-        a.get("cs.prompt.id"), a.get("cs.product.area"), a.get("cs.outcome.value"),
-        a.get("cs.outcome.unit"),
-    )  # fmt: skip
+    get = a.get
+    # The common case (a str of id length) inline: this runs for every event.
+    ids = [
+        v if type(v) is str and len(v) <= max_id else _text(v, max_id)
+        for v in (get(key) for key in _ID_KEYS)
+    ]
+    who = [
+        v if type(v) is str and len(v) <= max_id else _text(v, max_id)
+        for v in (get(key) for key in _WHO_KEYS)
+    ]
+    event_name = record.event_name
+    time_unix_nano = record.time_unix_nano
+    pilots = get("cs.pilot.ids")
+    feedback = any(get(key) is not None for key in _FEEDBACK_KEYS)
+    outcome = get("cs.outcome.value") is not None
     return (
         received_at,
-        *map(_scalar, scalars),
-        to_json(a.get("cs.pilot.ids")),
-        to_json(a.get("cs.pilot.cohorts")),
-        *map(_scalar, feedback_and_outcome),
+        ids[0],
+        event_name if len(event_name) <= max_id else None,
+        ids[1],
+        ids[2],
+        ids[3],
+        time_unix_nano if time_unix_nano < 2**63 else None,
+        *who,
+        record.trace_id or None,
+        record.span_id or None,
+        _text(record.service_name, max_id),
+        to_json(_strings(pilots) or None) if pilots is not None else None,
+        to_json(_strings(get("cs.pilot.cohorts")) or None),
+        _text(get("cs.feedback.kind"), max_id) if feedback else None,
+        _integer(get("cs.feedback.score")) if feedback else None,
+        _text(get("cs.feedback.comment"), _LONG_TEXT) if feedback else None,
+        _text(get("cs.prompt.id"), max_id),
+        _text(get("cs.product.area"), max_id),
+        _real(get("cs.outcome.value")) if outcome else None,
+        _text(get("cs.outcome.unit"), max_id) if outcome else None,
         to_json(record.body),
         to_json(a),
-        to_json(record.resource),
+        resource_json,
     )
+
+
+def _open_private(path: Path) -> None:
+    """Create ``path`` 0600, or tighten an existing file (and its -wal/-shm) to 0600,
+    never through a symlink: a link planted at the path must not redirect our writes."""
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        if name == path:
+            flags |= os.O_CREAT
+        try:
+            fd = os.open(name, flags, 0o600)
+        except FileNotFoundError:
+            continue  # no -wal yet: SQLite creates it with the database's mode
+        except OSError as error:
+            if name.is_symlink():
+                raise OSError(f"refusing to open {name}: it is a symbolic link") from error
+            raise
+        try:
+            if os.fstat(fd).st_mode & 0o077:
+                os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
 
 
 class SqliteStore:
     """Received events in a SQLite file (WAL mode, created 0600). Thread-safe."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, chunk: int = 2_000, max_id: int = 256
+    ) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:" and not self.path.exists():
-            # Created private before SQLite opens it: events carry user ids and comments.
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        self._chunk = max(1, chunk)
+        self._max_id = max_id
+        if str(path) != ":memory:":
+            # Private before SQLite opens it: events carry user ids and comments.
+            _open_private(self.path)
         self._lock = threading.Lock()
         # One connection shared by the server's handler threads, serialised by the lock.
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
-        for suffix in ("-wal", "-shm"):
-            side = Path(f"{self.path}{suffix}")
-            if side.exists():
-                os.chmod(side, 0o600)
 
     def add(self, records: Iterable[ReceivedRecord]) -> int:
-        """Store records in one transaction; returns how many."""
+        """Store records, one transaction per ``chunk`` rows; returns how many.
+
+        Chunks let other senders' requests and readers in between: a large request does
+        not hold the database for the whole of it.
+        """
         now = time.time()
-        rows = [_row(record, now) for record in records]
-        if not rows:
-            return 0
-        placeholders = ",".join("?" * len(_COLUMNS))
-        with self._lock, self._db:
-            self._db.executemany(
-                f"INSERT INTO events ({','.join(_COLUMNS)}) VALUES ({placeholders})", rows
-            )
-        return len(rows)
+        records = list(records)
+        for start in range(0, len(records), self._chunk):
+            part = records[start : start + self._chunk]
+            rows = []
+            resource: Any = None
+            resource_json = None
+            for record in part:
+                if record.resource is not resource:  # shared by a request's records
+                    resource = record.resource
+                    resource_json = to_json(resource)
+                rows.append(_row(record, now, self._max_id, resource_json))
+            with self._lock, self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                first = self._next_id()
+                self._db.executemany(_INSERT, [(first + i, *row) for i, row in enumerate(rows)])
+                pilots = [
+                    (first + i, pilot, cohorts[n] if n < len(cohorts) else None)
+                    for i, record in enumerate(part)
+                    if (ids := _strings(record.attributes.get("cs.pilot.ids")))
+                    for cohorts in [_strings(record.attributes.get("cs.pilot.cohorts"))]
+                    for n, pilot in enumerate(ids)
+                ]
+                if pilots:
+                    self._db.executemany(_INSERT_PILOT, pilots)
+        return len(records)
+
+    def _next_id(self) -> int:
+        # Ids given explicitly, so that event_pilots can point at them; under the lock and
+        # in the transaction no other writer of this connection takes them, and another
+        # process's writer waits for our transaction (SQLite has one writer at a time).
+        row = self._db.execute("SELECT max(id) FROM events").fetchone()
+        seq = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        return max(row[0] or 0, seq[0] if seq else 0) + 1
 
     def count(self) -> int:
         """How many events are stored."""

@@ -28,10 +28,12 @@ _RPC_CODES: Final[Mapping[int, int]] = {
     401: 16,  # UNAUTHENTICATED
     403: 7,  # PERMISSION_DENIED
     404: 5,  # NOT_FOUND
+    405: 12,  # UNIMPLEMENTED
     408: 4,  # DEADLINE_EXCEEDED
     413: 8,  # RESOURCE_EXHAUSTED
     415: 3,  # INVALID_ARGUMENT
     429: 8,  # RESOURCE_EXHAUSTED
+    431: 8,  # RESOURCE_EXHAUSTED
     500: 13,  # INTERNAL
     501: 12,  # UNIMPLEMENTED
     502: 14,  # UNAVAILABLE
@@ -52,8 +54,10 @@ def compose(
     headers: Mapping[str, str] | None = None,
     *,
     close: bool = False,
+    head_only: bool = False,
 ) -> bytes:
-    """Status line, headers and body as one bytes object, for a single ``write``."""
+    """Status line, headers and body as one bytes object, for a single ``write``
+    (``head_only``: the answer to a HEAD request, which has the headers only)."""
     try:
         reason = HTTPStatus(status).phrase
     except ValueError:  # a scripted fault may use any code
@@ -66,7 +70,7 @@ def compose(
     lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
     if close:
         lines.append("Connection: close")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (b"" if head_only else body)
 
 
 def rpc_status(code: int, message: str) -> bytes:

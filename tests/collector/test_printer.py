@@ -9,7 +9,7 @@ import httpx
 
 from cs_sdk.collector import LocalCollector, Printer, format_record
 
-from .conftest import export_request, log_record, post
+from .conftest import TRACE_ID, export_request, log_record, post
 from .test_store import FEEDBACK, OUTCOME, record
 
 # 12:00:01.123 local time (the printer shows the developer's wall clock), plus 456789 ns
@@ -26,6 +26,7 @@ def test_a_milestone_line() -> None:
     )
     assert format_record(milestone) == (
         '12:00:01.123  web  cs.milestone  first_report_created  user=u1 account=acme  {"pages": 3}'
+        f"  trace={TRACE_ID}"
     )
 
 
@@ -37,6 +38,7 @@ def test_a_feedback_line_shows_kind_score_and_comment() -> None:
     )
     assert format_record(feedback) == (
         '12:00:01.123  web  cs.feedback  nps  score=9  "Love it"  user=u1 account=acme session=s9'
+        f"  v=1.0.0 prompt=nps-1 trace={TRACE_ID}"
     )
 
 
@@ -53,11 +55,14 @@ def test_an_outcome_line_shows_value_and_unit_and_pilots() -> None:
     )
     assert format_record(outcome) == (
         "12:00:01.123  web  cs.outcome  hours_saved  4.5 hours  user=u1 account=acme pilots=p1,p2"
+        f"  trace={TRACE_ID}"
     )
 
 
 def test_missing_fields_show_as_dashes_and_the_observed_time_stands_in() -> None:
-    bare = record({}, resource={}, event_name="", time_unix_nano=0, observed_time_unix_nano=NOON)
+    bare = record(
+        {}, resource={}, event_name="", time_unix_nano=0, observed_time_unix_nano=NOON, trace_id=""
+    )
     assert format_record(bare) == "12:00:01.123  -  -  -"
 
 
@@ -90,7 +95,7 @@ def test_a_violating_event_line_ends_with_its_reasons() -> None:
     milestone = record({"cs.event.name": "", **IDENTITY}, time_unix_nano=NOON)
     reasons = ["name: '' should be non-empty", "properties: 3 is not of type 'object'"]
     assert format_record(milestone, reasons) == (
-        "12:00:01.123  web  cs.milestone  -  user=u1 account=acme  !! schema: "
+        f"12:00:01.123  web  cs.milestone  -  user=u1 account=acme  trace={TRACE_ID}  !! schema: "
         "name: '' should be non-empty; properties: 3 is not of type 'object'"
     )
     assert format_record(milestone, []) == format_record(milestone)

@@ -3,6 +3,8 @@ message is the real one."""
 
 from __future__ import annotations
 
+import ast
+import datetime as _dt
 import importlib.util
 import re
 import shutil
@@ -14,13 +16,15 @@ import pytest
 
 import cs_sdk
 from cs_sdk import PromptConfigError
+from cs_sdk._pilots import _pilots as _pilots_module
 from cs_sdk._pilots import attach
-from cs_sdk._prompts import parse_config
+from cs_sdk._prompts import _engine, parse_config
 from cs_sdk.testing import CapturedEvents, CapturePipeline
 
 ROOT = Path(__file__).parents[2]
 GUIDE = (ROOT / "docs" / "pilots.md").read_text()
 EXAMPLE = ROOT / "examples" / "pilot_config.toml"
+SAMPLE_DAY = _dt.datetime(2026, 12, 3, 12, 0, tzinfo=_dt.timezone.utc)  # both pilots run
 
 pytestmark = pytest.mark.skipif(
     sys.version_info < (3, 11) and importlib.util.find_spec("tomli") is None,
@@ -73,12 +77,22 @@ def test_the_guides_python_samples_run(tmp_path: Path, monkeypatch: pytest.Monke
         )
 
     monkeypatch.setattr(cs_sdk, "init", init)
+    # The explain() sample's answer depends on the day (pilot dates, active windows).
+    monkeypatch.setattr(_engine, "utc_now", lambda: SAMPLE_DAY)
+    monkeypatch.setattr(_pilots_module, "utc_now", lambda: SAMPLE_DAY)
     for name in ("pilots", "prompts"):
         if not hasattr(cs_sdk, name):
             monkeypatch.setattr(cs_sdk, name, _Facade(name), raising=False)
     namespace: dict[str, Any] = {}
-    for code in blocks("python"):
+    *setup, explain_sample = blocks("python")
+    for code in setup:
         exec(compile(code, "docs/pilots.md", "exec"), namespace)
+    # The explain() sample: its last line's value is the dict its comment shows.
+    code, _, comment = explain_sample.partition("\n# ")
+    *statements, last = code.strip().splitlines()
+    exec(compile("\n".join(statements), "docs/pilots.md", "exec"), namespace)
+    shown = eval(compile(last, "docs/pilots.md", "eval"), namespace)
+    assert shown == ast.literal_eval(comment.replace("\n# ", " "))
     assert events.named("new-dashboard")[0].schema_name == "cs.pilot.enrolled"
     assert events.named("first_report_created")[0].pilots == {"new-dashboard": "wave-1"}
     assert (tmp_path / "cs_state.db").exists()

@@ -147,7 +147,7 @@ def test_a_failing_store_is_logged_and_never_raises(caplog: pytest.LogCaptureFix
 
 def test_the_noop_pilots_store_nothing() -> None:
     pilots = Pilots.noop()
-    assert pilots.enroll("u1", "beta") is not None
+    assert pilots.enroll("u1", "beta") is None  # it did nothing, and says so
     assert pilots.of("u1") == [] and pilots.exit("u1", "beta") is False
 
 

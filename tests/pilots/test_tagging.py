@@ -48,6 +48,7 @@ def make_client() -> Iterator[Any]:
     clients: list[cs_sdk.Client] = []
 
     def make(**options: Any) -> cs_sdk.Client:
+        options.setdefault("endpoint", "http://127.0.0.1:9")  # never the default :4318
         client = cs_sdk.Client(environ={}, service_name="test", **options)
         clients.append(client)
         if not hasattr(client, "pilots"):  # until Client.__init__ calls attach() itself
@@ -195,6 +196,6 @@ def test_sqlite_state_is_closed_at_shutdown(make_client: Any, tmp_path: Path) ->
 
 def test_a_disabled_client_gets_noop_pilots_and_prompts(make_client: Any) -> None:
     client = make_client(disabled=True)
-    assert client.pilots.enroll("u1", "beta") is not None
+    assert client.pilots.enroll("u1", "beta") is None  # nothing stored: no membership
     assert client.pilots.of("u1") == []
     assert client.prompts.next_for("u1") is None

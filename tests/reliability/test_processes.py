@@ -75,7 +75,7 @@ class CollectorProcess(CliProcess):
         super().__init__("collector", "--port", "0", "--quiet", timeout=TIMEOUT)
         try:
             first = self.next_line()
-            found = re.fullmatch(r"cs-sdk collector listening on (http://[\d.:]+)/v1/logs", first)
+            found = re.fullmatch(r"cs-sdk collector listening on (http://[\d.:]+)", first)
             assert found, first
         except BaseException:
             self.kill()

@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import cs_sdk
+from cs_sdk._feedback_text import truncated
 from cs_sdk._redaction import redact_text
+from cs_sdk._validate import MAX_STRING_LENGTH
 from cs_sdk.collector import LocalCollector
 from cs_sdk.testing import capture
 
@@ -325,7 +327,7 @@ def feedback_is_valid(arguments: dict[str, Any]) -> bool:
         score_ok = score is None and isinstance(comment, str) and comment.strip() != ""
     else:
         score_ok = type(score) is int and bounds[0] <= score <= bounds[1]
-    comment_ok = comment is None or (type(comment) is str and len(comment) <= 65_536)
+    comment_ok = comment is None or type(comment) is str  # a long one is cut, not refused
     return (
         score_ok
         and comment_ok
@@ -423,7 +425,10 @@ def check_arrived(call: Call, event_name: str, name: str, body: Any, attributes:
     if method == "outcome" and arguments.get("value") is not None:
         assert attributes["cs.outcome.value"] == float(arguments["value"])
     if method == "feedback" and arguments.get("comment") is not None:
-        assert attributes["cs.feedback.comment"] == redact_text(arguments["comment"])
+        comment = arguments["comment"]
+        if len(comment) > MAX_STRING_LENGTH:
+            comment = truncated(comment)
+        assert attributes["cs.feedback.comment"] == redact_text(comment)
 
 
 # -- the properties ---------------------------------------------------------------------------
