@@ -22,6 +22,7 @@ from ._pipeline._stats import Stats, StatsSnapshot
 from ._prompts import Prompts
 from ._responses import Responses
 from .events._base import Event
+from .state import Answer
 
 
 def _not_initialised(call: str) -> None:
@@ -76,6 +77,14 @@ class _UninitialisedPrompts(Prompts):
         _not_initialised("prompts.dismissed()")
 
 
+class _UninitialisedResponses(Responses):
+    """``cs_sdk.responses`` before ``init()``: no answers, and one line saying why."""
+
+    def for_user(self, user_id: str, *, limit: int = 20) -> list[Answer]:
+        _not_initialised("responses.for_user()")
+        return []
+
+
 class _NoopClient:
     """Stands in for the global client until ``init()``: every call is refused, counted as
     ``dropped.not_initialized`` and logged once, and ``flush()`` is False (nothing can be
@@ -84,7 +93,7 @@ class _NoopClient:
     _stats = Stats()
     pilots: Pilots = _UninitialisedPilots.noop()
     prompts: Prompts = _UninitialisedPrompts.noop()
-    responses = Responses.noop()
+    responses: Responses = _UninitialisedResponses.noop()
 
     def _refused(self, call: str) -> None:
         self._stats.drop("not_initialized")

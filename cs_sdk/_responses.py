@@ -10,9 +10,9 @@ runs on the SDK's worker as two processor steps, so the caller's thread never wa
 state store and an answer recorded right after its feedback still finds it (the worker
 handles events in the order they were recorded):
 
-- ``responses`` (before pilot tagging): an answer is for the customer who gave the feedback.
+- ``responses`` (first of all steps): an answer is for the customer who gave the feedback.
   Its user is read from the state store by the feedback's id, so the event carries that
-  customer's id, account and pilot tags.
+  customer's id, account and pilot tags, and is dropped if that customer opted out.
 - ``feedback_memory`` (last, after redaction and ``before_send``): remembers who gave each
   feedback event and the gist of it, and keeps each answer under its customer. Being last,
   it stores only what left redaction, and nothing ``before_send`` dropped.
@@ -25,9 +25,11 @@ from __future__ import annotations
 
 from typing import Any, Final, get_args
 
+from ._errors import InvalidEventError
 from ._log import logger, warn_once
 from ._prompts._args import as_id, valid_ids
 from ._record import EventRecord
+from .events._base import Event
 from .state import (
     Answer,
     FeedbackSummary,
@@ -86,8 +88,14 @@ class Responses:
         user_id = as_id(user_id)
         if not self._enabled or not valid_ids("responses.for_user", self._strict, user_id=user_id):
             return []
+        if type(limit) is not int or limit < 0:
+            error = InvalidEventError("limit", "must be an int of at least 0")
+            if self._strict:
+                raise error
+            warn_once("responses.for_user:limit", "cs_sdk: responses.for_user(): %s", error)
+            limit = _DEFAULT_LIMIT
         try:
-            return list(self._store.answers(user_id, max(int(limit), 0)))
+            return list(self._store.answers(user_id, limit))
         except Exception:
             warn_once("responses:store:read", "cs_sdk: the state store failed; answers unknown")
             logger.debug("for_user failed", exc_info=True)
@@ -99,6 +107,10 @@ class Responses:
         """The ``responses`` step: an answer without ``user_id=`` goes to the feedback's user."""
         if record.schema.name != _RESPONSE or record.user_id is not None:
             return record
+        if isinstance(record.body, Event):
+            # track(FeedbackResponse(...)): this step runs before the "typed" one (so that
+            # the opt-out step sees the customer), and resolving is idempotent.
+            record.resolve_typed_body()
         feedback_id = _text(record.attributes or {}, "cs.feedback.id")
         try:
             summary = None if feedback_id is None else self._store.feedback_summary(feedback_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,18 @@ def test_the_logs_pipeline_joins_defined_components_in_order() -> None:
     assert set(service["extensions"]) == set(config["extensions"])
     batch = config["processors"]["batch"]
     assert batch["send_batch_max_size"] >= batch["send_batch_size"]
+
+
+def test_the_report_command_uses_the_options_cs_sdk_report_has() -> None:
+    from cs_sdk.cli import build_parser
+
+    [script] = [block for block in blocks("bash") if "cs-sdk report" in block]
+    command = script[script.index("cs-sdk report") :].replace("\\\n", " ")
+    argv = shlex.split(command.splitlines()[0])[1:]
+    args = build_parser().parse_args(argv)
+    assert args.command == "report"
+    assert "?table=otel_logs" in args.clickhouse and args.clickhouse.startswith("clickhouse://")
+    assert (args.config, args.out) == ("pilots.toml", "report.html")
 
 
 def test_the_sdk_sample_passes_options_a_client_accepts() -> None:

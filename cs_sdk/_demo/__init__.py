@@ -26,7 +26,7 @@ from ._document import pilot_document
 from ._people import participants
 from ._simulation import SimClock, Simulation, Tally
 
-__all__ = ["DemoResult", "demo_paths", "run_demo"]
+__all__ = ["DemoPaths", "DemoResult", "demo_paths", "run_demo"]
 
 SEED: Final = 2026
 PER_COHORT: Final = 300
@@ -42,6 +42,7 @@ class DemoPaths:
     events_db: Path
     state_db: Path
     report: Path
+    report_json: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,7 @@ def demo_paths(directory: Path) -> DemoPaths:
         events_db=directory / "demo-events.db",
         state_db=directory / "demo-state.db",
         report=directory / "demo-report.html",
+        report_json=directory / "demo-report.json",
     )
 
 

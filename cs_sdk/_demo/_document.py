@@ -28,7 +28,7 @@ DEFAULT_TEAM: Final = "product-team"
 PROMPTS: Final = (
     ("nps-after-first-report", "nps",
      "How likely are you to recommend the new dashboard to a colleague?", "reports",
-     ("first_report_created",), None),
+     ("first_report_created",), 7),
     ("ces-board-pack", "ces", "How easy was it to export your board pack?", "exports",
      ("board_pack_exported",), None),
     ("csat-week-two", "csat", "How satisfied are you with the new dashboard so far?",

@@ -80,10 +80,22 @@ def _weighted(rng: random.Random, low: int, weights: tuple[int, ...]) -> int:
     return low + rng.choices(range(len(weights)), weights=weights)[0]
 
 
-def score(rng: random.Random, kind: str, person: Participant) -> int:
-    """The score ``person`` gives a ``kind`` prompt now: pain pulls down, success up."""
-    mood = "pain" if person.export_pain and not person.succeeded else (
-        "happy" if person.succeeded else "neutral"
+_THEME_MOODS: Final = {
+    "export_pain": "pain",
+    "connect_pain": "pain",
+    "pricing": "neutral",
+    "feature": "neutral",
+    "delight": "happy",
+    "export_fixed": "happy",
+}
+
+
+def score(rng: random.Random, kind: str, person: Participant, theme: str | None = None) -> int:
+    """The score ``person`` gives a ``kind`` prompt now, with a comment of ``theme`` or
+    none: pain pulls it down, success up, and what one writes goes with the score."""
+    mood = _THEME_MOODS.get(theme or "") or (
+        "pain" if person.export_pain and not person.succeeded
+        else "happy" if person.succeeded else "neutral"
     )  # fmt: skip
     weights: tuple[int, ...]
     if kind == "nps":
@@ -110,8 +122,6 @@ def comment(rng: random.Random, kind: str, person: Participant) -> tuple[str, st
     fixed = person.plan.export_fails < 0.5
     if kind == "ces" or (person.export_pain and not person.succeeded):
         theme = "export_fixed" if kind == "ces" and fixed else "export_pain"
-        if kind == "ces" and not fixed and rng.random() < 0.3:
-            theme = "export_pain"
     else:
         themes = ("delight", "connect_pain", "pricing", "feature")
         weights = (6, 1, 1, 2) if person.succeeded else (3, 3, 1, 2)

@@ -8,9 +8,12 @@ the simulated time. The client's pilots and prompt engine read the same clock (t
 client's ``_clock`` seam), so enrolment periods, "10 days enrolled" and throttles are
 simulated days, not the seconds the demo takes.
 
-At each simulated midnight the client is flushed: its worker has then written the day's
-milestones into the state store, as it would have long before the next real day, so the
-next day's prompts see them.
+The client's worker writes the milestones prompt rules watch into the state store a moment
+after they are recorded; in an application that moment is long gone before the user's next
+page view, in a simulation it may not be. So the client is flushed at each simulated
+midnight, and before a page view of a participant who reached a watched milestone since the
+last flush: the prompts offered then do not depend on the worker's timing, and the same
+seed plays the same pilot.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from . import _comments as said
-from ._document import PATH, PILOT, team_for
+from ._document import PATH, PILOT, PROMPTS, team_for
 from ._people import AREAS as THEME_AREAS
 from ._people import FINISH_DAYS, FIX_DAY, Participant, answers, comment, score
 
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
 _DAY = _dt.timedelta(days=1)
 _VISIT_ODDS = 0.55  # chance a participant opens the product on a given day
 _FLUSH_TIMEOUT = 30.0
+_WATCHED = frozenset(name for prompt in PROMPTS for name in prompt[4])
 
 
 class SimClock:
@@ -84,6 +88,7 @@ class Simulation:
         self._days = days
         self._queue: list[tuple[float, int, Callable[[], None]]] = []
         self._sequence = 0
+        self._unflushed: set[str] = set()  # users with a watched milestone not yet flushed
         self.tally = Tally()
 
     # -- the loop -------------------------------------------------------------------------
@@ -114,6 +119,7 @@ class Simulation:
     def _flush(self) -> None:
         if not self._client.flush(timeout=_FLUSH_TIMEOUT):
             self.tally.flush_failures += 1
+        self._unflushed.clear()
 
     @property
     def _day(self) -> float:
@@ -145,6 +151,8 @@ class Simulation:
             return
         name = PATH[step]
         person.reached.add(name)
+        if name in _WATCHED:
+            self._unflushed.add(person.user_id)
         self._recorded(
             self._client.milestone(
                 name, user_id=person.user_id, account_id=person.account_id,
@@ -200,6 +208,8 @@ class Simulation:
             return
         client, rng = self._client, self._rng
         user, account = person.user_id, person.account_id
+        if user in self._unflushed:
+            self._flush()
         prompt = client.prompts.next_for(user, account_id=account)
         if prompt is not None and client.prompts.shown(prompt.id, user, account_id=account):
             cohort = person.plan.cohort
@@ -220,7 +230,7 @@ class Simulation:
         remark = comment(rng, prompt.kind, person)
         feedback_id = self._recorded(
             self._client.feedback(
-                prompt.kind, score=score(rng, prompt.kind, person),
+                prompt.kind, score=score(rng, prompt.kind, person, remark and remark[0]),
                 comment=remark[1] if remark else None, user_id=person.user_id,
                 account_id=person.account_id, prompt_id=prompt.id, area=prompt.area,
                 timestamp=self._clock.now,

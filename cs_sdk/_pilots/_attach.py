@@ -18,6 +18,7 @@ from .._prompts._engine import Clock
 from .._prompts._source import ConfigSource
 from .._responses import Responses
 from ..state import MemoryStore, open_store
+from ._opt_outs import OptOuts, StoreWatch
 from ._pilots import Pilots
 from ._steps import PromptHistoryStep, pilot_tagger
 
@@ -49,15 +50,17 @@ def open_source(location: str, *, timeout: float = _FIRST_FETCH_TIMEOUT) -> Conf
     return file_source
 
 
-def attach(client: Client, clock: Clock | None = None) -> None:
+def attach(client: Client, clock: Clock | None = None) -> OptOuts:
     """Open the state store and the configuration of ``client`` and wire pilots/prompts.
 
     Sets ``client.pilots`` (:class:`~cs_sdk._pilots.Pilots`), ``client.prompts``
     (:class:`~cs_sdk._prompts.Prompts`) and ``client.responses``
-    (:class:`~cs_sdk._responses.Responses`); appends the ``responses``, ``pilots`` and
-    ``prompt_history`` steps
-    to the processor chain (the client adds redaction and ``before_send`` after them);
-    registers a shutdown hook that stops polling and closes the store.
+    (:class:`~cs_sdk._responses.Responses`); puts the ``responses`` and ``opt_out`` steps
+    first in the processor chain and appends the ``pilots`` and ``prompt_history`` steps
+    (the client adds redaction, ``before_send`` and ``feedback_memory`` after them);
+    registers the once-per-batch check of the store's change marker and a shutdown hook that
+    stops polling and closes the store. Returns the client's opt-outs, kept in the store
+    (they publish the hot-path set to the client).
 
     Raises:
         ConfigError: ``state=`` is not a valid store URL (or Redis without its package).
@@ -69,7 +72,7 @@ def attach(client: Client, clock: Clock | None = None) -> None:
         setattr(client, "pilots", Pilots.noop())  # noqa: B010
         setattr(client, "prompts", Prompts.noop())  # noqa: B010
         setattr(client, "responses", Responses.noop())  # noqa: B010
-        return
+        return OptOuts(MemoryStore(), publish=client._publish_opt_outs)
     store = open_store(config.state)
     if config.prompts and isinstance(store, MemoryStore):
         # The default suits one process; pre-fork servers would each keep their own history
@@ -95,11 +98,18 @@ def attach(client: Client, clock: Clock | None = None) -> None:
         config=lambda: prompts.config,
     )
     responses = Responses(store, strict=config.strict)
+    opt_outs = OptOuts(store, publish=client._publish_opt_outs, on_change=prompts.invalidate)
+    # First of all steps: an opted-out user's event is neither tagged, remembered, redacted
+    # nor seen by before_send. The watch runs before each batch (ProcessorChain.refresh).
+    client.processors.add(Step("opt_out", opt_outs.step, "opted_out"), first=True)
+    client.processors.add_refresher(StoreWatch(store, opt_outs, pilots.forget_cached))
+    # Before even that: an answer to feedback is for the customer who gave it, found in the
+    # store by the feedback's id; then an opted-out customer's answer is dropped like any of
+    # their events, and the others are tagged with the customer's pilots. (The client adds
+    # the step that remembers feedback and answers last: after redaction and before_send.)
+    client.processors.add(Step("responses", responses.resolve, "internal_error"), first=True)
     # The client calls attach() after its "typed" step and before redaction and before_send:
-    # tags and history see the resolved event, and before_send sees the tags. An answer's
-    # user is found first, so it is tagged with the customer's pilots. (The client adds the
-    # step that remembers feedback and answers last: after redaction and before_send.)
-    client.processors.add(Step("responses", responses.resolve, "internal_error"))
+    # tags and history see the resolved event, and before_send sees the tags.
     client.processors.add(Step("pilots", pilot_tagger(pilots), "internal_error"))
     client.processors.add(
         Step("prompt_history", PromptHistoryStep(store, prompts), "internal_error")
@@ -113,3 +123,4 @@ def attach(client: Client, clock: Clock | None = None) -> None:
         store.close()
 
     client.add_shutdown_hook(close)
+    return opt_outs

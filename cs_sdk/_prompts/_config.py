@@ -22,6 +22,7 @@ import difflib
 import importlib
 import json
 import re
+import typing
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -52,6 +53,12 @@ Format = Literal["json", "toml", "yaml"]
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 Name = Annotated[str, Field(min_length=1, max_length=256)]
 Days = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+# A document with hundreds of prompts and pilots is a few tens of KiB; files and answers
+# over this are refused. Lists are bounded too: pilots, prompts, cohorts and targeting
+# lists; an account allow-list may be longer.
+MAX_DOCUMENT_BYTES = 1 << 20
+_MAX_ITEMS = 1000
+_MAX_ACCOUNTS = 10_000
 
 
 def _utc(value: _dt.datetime | None) -> _dt.datetime | None:
@@ -84,7 +91,7 @@ class PilotSpec(_Model):
     name: str | None = None
     owner: str | None = None
     problem: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
-    cohorts: list[Id] = Field(default_factory=list)
+    cohorts: list[Id] = Field(default_factory=list, max_length=_MAX_ITEMS)
     start: _dt.date | None = None
     end: _dt.date | None = None
     path: list[Name] = Field(default_factory=list)
@@ -130,11 +137,11 @@ class RoutingSpec(_Model):
 class Targeting(_Model):
     """Who may see a prompt. Every condition given must hold; empty lists mean anyone."""
 
-    pilots: list[Id] = Field(default_factory=list)
-    cohorts: list[Id] = Field(default_factory=list)
-    accounts: list[Name] = Field(default_factory=list)
+    pilots: list[Id] = Field(default_factory=list, max_length=_MAX_ITEMS)
+    cohorts: list[Id] = Field(default_factory=list, max_length=_MAX_ITEMS)
+    accounts: list[Name] = Field(default_factory=list, max_length=_MAX_ACCOUNTS)
     percentage: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 100.0
-    milestones: list[Name] = Field(default_factory=list)
+    milestones: list[Name] = Field(default_factory=list, max_length=_MAX_ITEMS)
     min_days_enrolled: Days | None = None
 
 
@@ -177,9 +184,9 @@ class PromptConfig(_Model):
 
     version: Literal[1] = 1
     throttle: GlobalThrottle = Field(default_factory=GlobalThrottle)
-    pilots: list[PilotSpec] = Field(default_factory=list)
-    prompts: list[PromptSpec] = Field(default_factory=list)
-    teams: list[TeamSpec] = Field(default_factory=list)
+    pilots: list[PilotSpec] = Field(default_factory=list, max_length=_MAX_ITEMS)
+    prompts: list[PromptSpec] = Field(default_factory=list, max_length=_MAX_ITEMS)
+    teams: list[TeamSpec] = Field(default_factory=list, max_length=_MAX_ITEMS)
     routing: RoutingSpec = Field(default_factory=RoutingSpec)
 
 
@@ -203,9 +210,15 @@ def load_config(path: str | Path) -> PromptConfig:
         PromptConfigError: the file cannot be read, parsed or validated.
     """
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as file:
+            # At most the limit and one byte more: a huge file is refused, never read whole.
+            data = file.read(MAX_DOCUMENT_BYTES + 1)
     except OSError as error:
         raise PromptConfigError(f"{path}: cannot read the configuration: {error}") from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise PromptConfigError(
+            f"{path}: the configuration is larger than {MAX_DOCUMENT_BYTES} bytes"
+        )
     return parse_config(data, source=str(path), fmt=format_of(str(path)))
 
 
@@ -217,10 +230,19 @@ def parse_config(
     Raises:
         PromptConfigError: naming ``source``, the path in the document and each problem.
     """
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as error:
+        raise PromptConfigError(
+            f"{source}: not valid UTF-8 (byte {error.start}: {error.reason})"
+        ) from None
     if fmt is None:
         fmt = "json" if text.lstrip().startswith("{") else "toml"
-    raw = _decode(text, source, fmt)
+    try:
+        raw = _decode(text, source, fmt)
+    except RecursionError:
+        # json, tomllib and PyYAML all recurse per level: 10^5 nested "[" is an attack.
+        raise PromptConfigError(f"{source}: the document is nested too deeply") from None
     if not isinstance(raw, dict):
         raise PromptConfigError(f"{source}: the document must be a table/object at the top level")
     try:
@@ -301,12 +323,37 @@ def _all_field_names() -> list[str]:
     return sorted({name for model in models for name in model.model_fields})
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _fields_at(loc: Sequence[int | str]) -> list[str]:
+    """The field names of the model at ``loc`` in the document (for suggestions), so that
+    ``teams[0].areaz`` suggests ``areas`` (a team's field), not ``area`` (a prompt's)."""
+    model: type[BaseModel] | None = PromptConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part) if model else None
+        model = _model_in(info.annotation) if info else None
+        if model is None:
+            return []
+    return list(model.model_fields) if model else []
+
+
 def _describe(error: Any) -> tuple[str, str]:
     loc = error["loc"]
     kind = error["type"]
     if kind == "extra_forbidden":
         field = str(loc[-1]) if loc else ""
-        close = difflib.get_close_matches(field, _all_field_names(), n=1)
+        close = difflib.get_close_matches(field, _fields_at(loc[:-1]), n=1)
+        close = close or difflib.get_close_matches(field, _all_field_names(), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return path_of(loc), f"unknown field{hint}"
     if kind == "missing":

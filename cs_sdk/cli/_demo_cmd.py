@@ -1,28 +1,29 @@
 """``cs-sdk demo``: a simulated pilot, start to finish, and its report.
 
     $ cs-sdk demo
-    cs-sdk demo: pilot 'new-dashboard', 2 cohorts of 300 participants, 63 days (seed 2026)
-      wave-1  300 enrolled, 103 reached board_pack_exported, 389 answers to 611 prompts ...
+    cs-sdk demo: pilot 'new-dashboard', 2 cohorts of 300 participants, 63 simulated days ...
+      wave-1  300 enrolled, 98 reached board_pack_exported; 609 prompts shown, 385 answered ...
       ...
-    report: /home/me/demo-report.html
+    report          /home/me/demo-report.html
 
 Starts a collector in-process on a free loopback port, plays the pilot through the real SDK
-(see ``cs_sdk/_demo``), then builds the report with ``cs-sdk report``'s code from the
-events the collector stored. Writes ``demo-pilots.toml``, ``demo-events.db``,
-``demo-state.db`` and ``demo-report.html`` into the current directory or ``--out DIR``
-(its databases from an earlier run are replaced). Exit status: 0 done, 1 events were lost
-or the report failed, 2 the directory cannot be written.
+(see ``cs_sdk/_demo``), then builds ``cs-sdk report``'s report from the events the
+collector stored. Writes ``demo-pilots.toml``, ``demo-events.db``, ``demo-state.db``,
+``demo-report.html`` and ``demo-report.json`` into the current directory or ``--out DIR``
+(its databases from an earlier run are replaced). Exit status: 0 done, 1 events were lost,
+2 the directory cannot be written or the ``report`` extra is missing.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from .._demo import DAYS, PER_COHORT, SEED, DemoResult, run_demo
+from .._demo import DAYS, PER_COHORT, SEED, DemoPaths, DemoResult, run_demo
 from .._demo._document import PATH, PILOT
 
 
@@ -64,24 +65,36 @@ def _summary(result: DemoResult, out: TextIO) -> None:
     print(f"  events  {result.recorded} sent to the local collector, {books}", file=out)
 
 
-def _write_report(result: DemoResult, out: TextIO) -> str | None:
-    """Build the report from the collector's database; an error message, or None."""
-    paths = result.paths
+def _write_private(path: Path, text: str) -> None:
+    # The report quotes customers' comments: readable by its owner only, as cs-sdk report.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
+def _write_report(paths: DemoPaths, out: TextIO) -> int:
+    """The pilot report from the collector's database, built once: the HTML page, every
+    figure as JSON beside it for other tools, and the terminal summary; the exit code."""
     try:
-        from ..report import build_report, open_sqlite, render_html, render_text
+        from ..report import build_report, open_sqlite, render_html, render_json, render_text
 
         executor = open_sqlite(paths.events_db)
         try:
-            report = build_report(executor, config=paths.document, source=str(paths.events_db))
+            report = build_report(executor, paths.document, source=paths.events_db.name)
         finally:
             executor.close()
-        html = render_html(report)
-        text = render_text(report)
+        html, figures, summary = render_html(report), render_json(report), render_text(report)
     except ImportError as error:
-        return f"{error} (the report needs the 'report' extra: pip install 'cs-sdk[report]')"
-    paths.report.write_text(html, encoding="utf-8")
-    print(text, file=out)
-    return None
+        print(
+            f"cs-sdk demo: the report needs the 'report' extra ({error}): "
+            "pip install 'cs-sdk[report]'",
+            file=sys.stderr,
+        )
+        return 2
+    _write_private(paths.report, html)
+    _write_private(paths.report_json, figures + "\n")
+    print(summary, end="", file=out)
+    return 0
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -100,13 +113,16 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print(f"cs-sdk demo: cannot write into {directory}: {error}", file=sys.stderr)
         return 2
     _summary(result, out)
-    problem = _write_report(result, out)
+    out.flush()
     paths = result.paths
+    code = _write_report(paths, out)
     print(f"\npilot document  {paths.document}", file=out)
     print(f"events          {paths.events_db}", file=out)
-    if problem is not None:
-        print(f"cs-sdk demo: no report: {problem}", file=sys.stderr)
-        return 1
+    print(f"                (cs-sdk tail --db {paths.events_db.name} --user 1-u0001)", file=out)
+    if code != 0:
+        print("cs-sdk demo: the report could not be written (see above)", file=sys.stderr)
+        return code
+    print(f"figures (JSON)  {paths.report_json}", file=out)
     print(f"report          {paths.report}", file=out)
     print(f"done in {time.monotonic() - began:.1f} s", file=out)
     return 0 if result.complete else 1

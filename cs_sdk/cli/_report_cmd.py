@@ -58,8 +58,10 @@ def run(args: argparse.Namespace) -> int:
     """Build and write the report; returns the exit code."""
     missing = _missing(args.format)
     if missing:
-        print(f"cs-sdk report: missing {', '.join(missing)}: pip install 'cs-sdk[report]'",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"cs-sdk report: missing {', '.join(missing)}: pip install 'cs-sdk[report]'",
+            file=sys.stderr,
+        )
         return 2
     from .. import report as rp
 
@@ -89,8 +91,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = rp.build_report(executor, config, source=source, pilots=args.pilot)
     except Exception as error:  # a query the store refused (old schema, permissions)
-        print(f"cs-sdk report: cannot read the events: {type(error).__name__}: {error}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"cs-sdk report: cannot read the events: {type(error).__name__}: {error}",
+            file=sys.stderr,
+        )
         return 1
     finally:
         close = getattr(executor, "close", None)

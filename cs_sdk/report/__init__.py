@@ -17,18 +17,46 @@ from __future__ import annotations
 from ._build import build_report, open_clickhouse, open_sqlite
 from ._dialect import ClickHouseExecutor, Executor, SqliteExecutor
 from ._model import (
-    Answer, AreaFigures, CohortFigures, Comparison, FunnelStep, KindFigures, Note,
-    OutcomeTotal, PilotReport, Report, TeamFigures, Theme,
-)  # fmt: skip
+    Answer,
+    AreaFigures,
+    CohortFigures,
+    Comparison,
+    FunnelStep,
+    KindFigures,
+    Note,
+    OutcomeTotal,
+    PilotReport,
+    Report,
+    TeamFigures,
+    Theme,
+)
 from ._render_text import render_text
 from ._stats import Estimate
 
 __all__ = [
-    "Answer", "AreaFigures", "ClickHouseExecutor", "CohortFigures", "Comparison", "Estimate",
-    "Executor", "FunnelStep", "KindFigures", "Note", "OutcomeTotal", "PilotReport", "Report",
-    "SqliteExecutor", "TeamFigures", "Theme", "build_report", "open_clickhouse", "open_sqlite",
-    "render_html", "render_json", "render_text",
-]  # fmt: skip
+    "Answer",
+    "AreaFigures",
+    "ClickHouseExecutor",
+    "CohortFigures",
+    "Comparison",
+    "Estimate",
+    "Executor",
+    "FunnelStep",
+    "KindFigures",
+    "Note",
+    "OutcomeTotal",
+    "PilotReport",
+    "Report",
+    "SqliteExecutor",
+    "TeamFigures",
+    "Theme",
+    "build_report",
+    "open_clickhouse",
+    "open_sqlite",
+    "render_html",
+    "render_json",
+    "render_text",
+]
 
 
 def render_html(report: Report) -> str:

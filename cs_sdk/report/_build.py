@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as _dt
+import importlib
 import importlib.util
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -67,6 +69,24 @@ def open_clickhouse(url: str) -> ClickHouseExecutor:
     return ClickHouseExecutor(query, table=table)
 
 
+def _prefetch(themes: bool) -> None:
+    # scikit-learn and scipy take a second or two to import, all Python work; the queries
+    # mostly wait on SQLite, which releases the GIL. Importing them on a thread while the
+    # queries run overlaps the two on a machine with a spare core.
+    names = ["scipy.stats"] + (["sklearn.decomposition", "sklearn.feature_extraction.text"]
+                               if themes else [])  # fmt: skip
+    names = [n for n in names if importlib.util.find_spec(n.split(".")[0]) is not None]
+
+    def load() -> None:
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except ImportError:  # a broken install: the caller's own import says why
+                return
+
+    threading.Thread(target=load, name="cs-sdk-report-imports", daemon=True).start()
+
+
 def _iso(ns: Any) -> str | None:
     if ns is None:
         return None
@@ -93,12 +113,18 @@ def build_report(
     """
     if isinstance(config, str | Path):
         config = load_config(config)
+    _prefetch(themes)
     queries = Queries(executor)
     events, first, last = queries.overview()
     notes: list[Note] = []
     if config is None:
-        notes.append(Note("configuration", "no configuration: pass --config pilots.toml for the "
-                          "success metric, the funnel and routing to teams"))  # fmt: skip
+        notes.append(
+            Note(
+                "configuration",
+                "no configuration: pass --config pilots.toml for the "
+                "success metric, the funnel and routing to teams",
+            )
+        )
     specs = {p.id: p for p in config.pilots} if config else {}
     found = [str(row[0]) for row in queries.pilots()]
     ids = [*specs, *(p for p in found if p not in specs)]
@@ -107,8 +133,13 @@ def build_report(
     if not int(events or 0):
         notes.append(Note("events", "the store holds no events"))
     elif not ids:
-        notes.append(Note("pilots", "no pilot: no one was enrolled (cs_sdk.pilots.enroll) and the "
-                          "configuration defines none"))  # fmt: skip
+        notes.append(
+            Note(
+                "pilots",
+                "no pilot: no one was enrolled (cs_sdk.pilots.enroll) and the "
+                "configuration defines none",
+            )
+        )
     reports: list[PilotReport] = [
         build_pilot(queries, pilot_id, specs.get(pilot_id), config, themes=themes)
         for pilot_id in ids

@@ -6,15 +6,30 @@ run over those, never over events.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
+import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from .._prompts._config import PilotSpec, PromptConfig
 from ._model import (
-    ALL, UNROUTED, Answer, AreaFigures, CohortFigures, Comparison, FunnelStep, KindFigures, Note,
-    OutcomeTotal, PilotReport, TeamFigures,
-)  # fmt: skip
+    ALL,
+    UNROUTED,
+    Answer,
+    AreaFigures,
+    CohortFigures,
+    Comparison,
+    FunnelStep,
+    KindFigures,
+    Note,
+    OutcomeTotal,
+    PilotReport,
+    TeamFigures,
+    Theme,
+)
 from ._queries import PilotQuery, Queries, Routing
 from ._scales import SCALES
 from ._stats import EMPTY, Estimate, differs, mean_of, nps_of, share, wilson
@@ -107,24 +122,36 @@ def _notes(pilot_id: str, spec: PilotSpec | None, config: PromptConfig | None) -
             )
         )
     if not spec.path:
-        notes.append(
-            Note("funnel", f"no funnel: add path = [...milestones...] to {where}", "path")
-        )
+        notes.append(Note("funnel", f"no funnel: add path = [...milestones...] to {where}", "path"))
     if spec.problem is None:
         notes.append(
-            Note("problem", f"the problem the product solves is not stated: add problem = "
-                 f'"..." to {where}', "problem")  # fmt: skip
+            Note(
+                "problem",
+                f'the problem the product solves is not stated: add problem = "..." to {where}',
+                "problem",
+            )
         )
     return notes + _routing_notes(config)
 
 
 def _routing_notes(config: PromptConfig | None) -> list[Note]:
     if config is None or not config.teams:
-        return [Note("routing", "no teams: add [[teams]] with name and areas (or match) to route "
-                     "feedback", "teams")]  # fmt: skip
+        return [
+            Note(
+                "routing",
+                "no teams: add [[teams]] with name and areas (or match) to route feedback",
+                "teams",
+            )
+        ]
     if not config.routing.default_team:
-        return [Note("routing", f"feedback no team claims is listed under {UNROUTED!r}: add "
-                     '[routing] default_team = "..."', "routing.default_team")]  # fmt: skip
+        return [
+            Note(
+                "routing",
+                f"feedback no team claims is listed under {UNROUTED!r}: add "
+                '[routing] default_team = "..."',
+                "routing.default_team",
+            )
+        ]
     return []
 
 
@@ -174,18 +201,28 @@ def _kind_figures(kind: str, hist: Hist, prompted: int, shown: int) -> KindFigur
     elif kind in ("rating",):
         value = mean_of(scored)
     elif scale is not None:
-        value = share(scored, lambda s, g=scale.good: s >= g)
+        good = scale.good
+        value = share(scored, lambda s: s >= good)
     else:
         value = EMPTY
     mean = mean_of(scored) if scored else EMPTY
     # Answers per show; a rate needs shows (feedback given without a prompt has none).
     rate = wilson(min(prompted, shown), shown) if shown else EMPTY
-    return KindFigures(kind, _HEADLINES.get(kind, kind), value, mean, answers, shown, rate,
-                       dict(sorted(scored.items())))  # fmt: skip
+    return KindFigures(
+        kind,
+        _HEADLINES.get(kind, kind),
+        value,
+        mean,
+        answers,
+        shown,
+        rate,
+        dict(sorted(scored.items())),
+    )
 
 
-def _funnel(path: tuple[str, ...], counts: tuple[object, ...] | None,
-            medians: dict[str, float]) -> list[FunnelStep]:  # fmt: skip
+def _funnel(
+    path: tuple[str, ...], counts: tuple[object, ...] | None, medians: dict[str, float]
+) -> list[FunnelStep]:
     if not path:
         return []
     participants = int(counts[0]) if counts else 0  # type: ignore[call-overload]
@@ -195,19 +232,45 @@ def _funnel(path: tuple[str, ...], counts: tuple[object, ...] | None,
     losses = []
     for k, milestone in enumerate(path):
         steps.append(
-            FunnelStep(milestone, reached[k], wilson(reached[k], previous),
-                       medians.get(str(k)) if k else None)  # fmt: skip
+            FunnelStep(
+                milestone,
+                reached[k],
+                wilson(reached[k], previous),
+                medians.get(str(k)) if k else None,
+            )
         )
         losses.append(previous - reached[k])
         previous = reached[k]
     if any(losses):
         worst = max(range(len(losses)), key=lambda i: losses[i])
-        steps[worst] = FunnelStep(**{**_fields(steps[worst]), "biggest_loss": True})
+        steps[worst] = dataclasses.replace(steps[worst], biggest_loss=True)
     return steps
 
 
-def _fields(step: FunnelStep) -> dict[str, object]:
-    return {name: getattr(step, name) for name in FunnelStep.__slots__}  # type: ignore[attr-defined]
+def _run_all(queries: Queries, q: PilotQuery, themes: bool) -> dict[str, Any]:
+    """Every query of one pilot, on as many threads as the store takes (the slowest first)."""
+    calls: dict[str, Callable[[PilotQuery], Any]] = {
+        "teams": queries.teams,
+        "participants": queries.participants,
+        "nps_by_success": queries.nps_by_success,
+        "outcomes": queries.outcomes,
+        "areas": queries.areas,
+        "scores": queries.scores,
+        "shown": queries.shown,
+        "answers": queries.answers,
+    }
+    if q.path:
+        calls["funnel"] = queries.funnel
+    if q.success:
+        calls["success"] = queries.success
+        calls["success_days"] = queries.success_days
+    if themes:
+        calls["comments"] = queries.comments
+    if queries.workers <= 1:
+        return {name: call(q) for name, call in calls.items()}
+    with ThreadPoolExecutor(queries.workers, thread_name_prefix="cs-sdk-report") as pool:
+        futures = {name: pool.submit(call, q) for name, call in calls.items()}
+        return {name: future.result() for name, future in futures.items()}
 
 
 def build_pilot(
@@ -223,11 +286,16 @@ def build_pilot(
     notes = _notes(pilot_id, spec, config)
     within = spec.success.within_days if spec and spec.success else None
 
-    people = _by_cohort(queries.participants(q))
+    results = _run_all(queries, q, themes)
+    people = _by_cohort(results["participants"])
     cohorts = _ordered(people, spec)
     if not people:
-        notes.append(Note("participants", f"no one is enrolled in {pilot_id!r} "
-                          "(no cs.pilot.enrolled event for it)"))  # fmt: skip
+        notes.append(
+            Note(
+                "participants",
+                f"no one is enrolled in {pilot_id!r} (no cs.pilot.enrolled event for it)",
+            )
+        )
 
     def total(table: dict[str, tuple[object, ...]], i: int) -> int:
         return sum(int(v[i] or 0) for v in table.values())  # type: ignore[call-overload]
@@ -238,10 +306,10 @@ def build_pilot(
     success_medians: dict[str, float] = {}
     by_day: dict[str, dict[int, int]] = defaultdict(dict)
     if q.success:
-        for cohort, day, count in queries.success_days(q):
+        for cohort, day, count in results["success_days"]:
             for key in (str(cohort), ALL):
                 by_day[key][int(day)] = by_day[key].get(int(day), 0) + int(count)
-        counts, medians = queries.success(q)
+        counts, medians = results["success"]
         success_counts = _by_cohort(counts)
         success_counts[ALL] = (total(success_counts, 0), total(success_counts, 1))
         success_medians = {str(g): float(m) for g, m, _n in medians}
@@ -249,7 +317,7 @@ def build_pilot(
     funnel_counts: dict[str, tuple[object, ...]] = {}
     funnel_medians: dict[str, dict[str, float]] = defaultdict(dict)
     if q.path:
-        counts, medians = queries.funnel(q)
+        counts, medians = results["funnel"]
         funnel_counts = _by_cohort(counts)
         width = len(q.path) + 1
         funnel_counts[ALL] = tuple(total(funnel_counts, i) for i in range(width))
@@ -257,7 +325,7 @@ def build_pilot(
             funnel_medians[str(g)][str(step)] = float(median) / NS_PER_DAY
 
     outcomes: dict[str, dict[tuple[str, str], list[float]]] = defaultdict(dict)
-    for cohort, name, unit, count, amount in queries.outcomes(q):
+    for cohort, name, unit, count, amount in results["outcomes"]:
         for key in (str(cohort), ALL):
             slot = outcomes[key].setdefault((str(name), str(unit)), [0, 0.0])
             slot[0] += int(count)
@@ -265,13 +333,13 @@ def build_pilot(
 
     hist: dict[str, dict[str, Hist]] = defaultdict(lambda: defaultdict(dict))
     prompted: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for cohort, kind, score, count, with_prompt in queries.scores(q):
+    for cohort, kind, score, count, with_prompt in results["scores"]:
         for key in (str(cohort), ALL):
             h = hist[key][str(kind)]
             h[score] = h.get(score, 0) + int(count)
             prompted[key][str(kind)] += int(with_prompt or 0)
     shown: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for cohort, kind, count in queries.shown(q):
+    for cohort, kind, count in results["shown"]:
         for key in (str(cohort), ALL):
             shown[key][str(kind)] += int(count)
     if not any(hist.values()):
@@ -279,13 +347,13 @@ def build_pilot(
 
     nps_split: dict[str, dict[int, Hist]] = defaultdict(lambda: {0: {}, 1: {}})
     if q.success:
-        for cohort, reached, score, count in queries.nps_by_success(q):
+        for cohort, reached, score, count in results["nps_by_success"]:
             for key in (str(cohort), ALL):
                 h = nps_split[key][int(reached)]
                 h[int(score)] = h.get(int(score), 0) + int(count)
 
     areas: dict[str, dict[str, list[float]]] = defaultdict(dict)
-    for cohort, area, answers, score_sum, scored, bad, good in queries.areas(q):
+    for cohort, area, answers, score_sum, scored, bad, good in results["areas"]:
         for key in (str(cohort), ALL):
             slot = areas[key].setdefault(str(area), [0, 0.0, 0, 0, 0])
             for i, v in enumerate((answers, score_sum, scored, bad, good)):
@@ -296,11 +364,19 @@ def build_pilot(
         enrolled, exited, active = (int(v or 0) for v in people.get(cohort, (0, 0, 0)))  # type: ignore[call-overload]
         within_n, ever_n = (int(v or 0) for v in success_counts.get(cohort, (0, 0)))  # type: ignore[call-overload]
         success = wilson(within_n, enrolled) if q.success else EMPTY
-        kinds = sorted(set(hist[cohort]) | {k for k in shown[cohort] if k},
-                       key=lambda k: list(_HEADLINES).index(k) if k in _HEADLINES else 99)  # fmt: skip
+        kinds = sorted(
+            set(hist[cohort]) | {k for k in shown[cohort] if k},
+            key=lambda k: list(_HEADLINES).index(k) if k in _HEADLINES else 99,
+        )
         area_rows = [
-            AreaFigures(area or "(none)", area_team(config, area), int(v[0]),
-                        v[1] / v[2] if v[2] else None, int(v[3]), int(v[4]))  # fmt: skip
+            AreaFigures(
+                area or "(none)",
+                area_team(config, area),
+                int(v[0]),
+                v[1] / v[2] if v[2] else None,
+                int(v[3]),
+                int(v[4]),
+            )
             for area, v in areas[cohort].items()
         ]
         area_rows.sort(key=lambda a: (a.mean_score is None, a.mean_score or 0.0, -a.bad))
@@ -315,8 +391,10 @@ def build_pilot(
                 median_days_to_success=_days(success_medians.get(cohort)),
                 verdict=_verdict(success, q.success, within),
                 funnel=_funnel(q.path, funnel_counts.get(cohort), funnel_medians.get(cohort, {})),
-                outcomes=[OutcomeTotal(n, u, int(v[0]), float(v[1]))
-                          for (n, u), v in sorted(outcomes[cohort].items())],  # fmt: skip
+                outcomes=[
+                    OutcomeTotal(n, u, int(v[0]), float(v[1]))
+                    for (n, u), v in sorted(outcomes[cohort].items())
+                ],
                 feedback=[
                     _kind_figures(k, hist[cohort].get(k, {}), prompted[cohort][k], shown[cohort][k])
                     for k in kinds
@@ -328,10 +406,10 @@ def build_pilot(
             )
         )
 
-    theme_list, theme_note = find_themes(queries.comments(q)) if themes else ([], None)
+    theme_list, theme_note = find_themes(results["comments"]) if themes else ([], None)
     if theme_note:
         notes.append(theme_note)
-    teams = _teams(queries, q, config, theme_list)
+    teams = _teams(results["teams"], results["answers"], config, theme_list)
     return PilotReport(
         id=pilot_id,
         name=spec.name if spec else None,
@@ -347,9 +425,10 @@ def build_pilot(
     )
 
 
-def _teams(queries: Queries, q: PilotQuery, config: PromptConfig | None,
-           themes: list) -> list[TeamFigures]:  # type: ignore[type-arg]  # fmt: skip
-    counts, medians, statuses = queries.teams(q)
+def _teams(
+    team_rows: Any, answer_rows: Any, config: PromptConfig | None, themes: list[Theme]
+) -> list[TeamFigures]:
+    counts, medians, statuses = team_rows
     per_team: dict[str, dict[str, object]] = {}
     for team, area, feedback, bad, answered in counts:
         name = str(team or "") or UNROUTED
@@ -363,7 +442,7 @@ def _teams(queries: Queries, q: PilotQuery, config: PromptConfig | None,
     for team, status, count in statuses:
         status_of[str(team or "") or UNROUTED][str(status) or "(none)"] = int(count)
     answers: dict[str, list[Answer]] = defaultdict(list)
-    for team, rteam, status, message, after, comment, _kind, _score in queries.answers(q):
+    for team, rteam, status, message, after, comment, _kind, _score in answer_rows:
         answers[str(team or "") or UNROUTED].append(
             Answer(str(rteam), str(status), str(message), _days(after), comment)
         )
@@ -395,7 +474,7 @@ def _teams(queries: Queries, q: PilotQuery, config: PromptConfig | None,
 def _compare(figures: list[CohortFigures]) -> list[Comparison]:
     cohorts = [c for c in figures if c.cohort != ALL]
     out: list[Comparison] = []
-    for before, after in zip(cohorts, cohorts[1:], strict=False):
+    for before, after in itertools.pairwise(cohorts):
         pairs: list[tuple[str, Estimate, Estimate]] = [
             ("success", before.success, after.success),
             ("NPS of those who reached success", before.nps_reached, after.nps_reached),
@@ -404,8 +483,9 @@ def _compare(figures: list[CohortFigures]) -> list[Comparison]:
         for k in after.feedback:
             if k.kind in kinds_a:
                 pairs.append((k.headline, kinds_a[k.kind].value, k.value))
-                pairs.append((f"{k.kind} response rate", kinds_a[k.kind].response_rate,
-                              k.response_rate))  # fmt: skip
+                pairs.append(
+                    (f"{k.kind} response rate", kinds_a[k.kind].response_rate, k.response_rate)
+                )
         for sa, sb in zip(before.funnel, after.funnel, strict=False):
             pairs.append((f"funnel: {sb.milestone}", sa.conversion, sb.conversion))
         for figure, a, b in pairs:

@@ -13,9 +13,19 @@ from typing import Any
 from ._stats import Estimate
 
 __all__ = [
-    "Answer", "AreaFigures", "CohortFigures", "Comparison", "FunnelStep", "KindFigures",
-    "Note", "OutcomeTotal", "PilotReport", "Report", "TeamFigures", "Theme",
-]  # fmt: skip
+    "Answer",
+    "AreaFigures",
+    "CohortFigures",
+    "Comparison",
+    "FunnelStep",
+    "KindFigures",
+    "Note",
+    "OutcomeTotal",
+    "PilotReport",
+    "Report",
+    "TeamFigures",
+    "Theme",
+]
 
 ALL = "*"  # the cohort key of "every participant"
 UNROUTED = "(no team)"  # feedback no team claims, without a default team

@@ -58,6 +58,7 @@ class Queries:
     def __init__(self, executor: Executor) -> None:
         self._x = executor
         self.d: Dialect = executor.dialect
+        self.workers = max(1, int(getattr(executor, "workers", 1)))
 
     def _run(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
         return self._x.query(sql, params)
@@ -98,7 +99,8 @@ class Queries:
         return (
             f"pf AS (SELECT p.cohort AS cohort, p.uid AS puid, fb.feid AS feid, fb.ft AS ft, "
             f"fb.kind AS kind, fb.score AS score, fb.comment AS comment, fb.area AS area, "
-            f"fb.prompt AS prompt FROM p JOIN (SELECT {d.event_id} AS feid, {d.user} AS fuid, "
+            f"fb.prompt AS prompt FROM p JOIN (SELECT {d.event_id} AS feid, "
+            f"{d.unindexed(d.user)} AS fuid, "
             f"{d.time_ns} AS ft, {d.kind} AS kind, {d.score} AS score, {d.comment} AS comment, "
             f"{d.area} AS area, {d.prompt} AS prompt FROM {d.table} "
             f"WHERE {d.event} = 'cs.feedback') fb ON fb.fuid = p.uid WHERE fb.ft >= p.t0)"
@@ -108,7 +110,7 @@ class Queries:
         d = self.d
         return (
             f"ps AS (SELECT p.uid AS suid, p.cohort AS scohort, MIN(s.st - p.t0) AS dt FROM p "
-            f"JOIN (SELECT {d.user} AS muid, {d.time_ns} AS st FROM {d.table} "
+            f"JOIN (SELECT {d.unindexed(d.user)} AS muid, {d.time_ns} AS st FROM {d.table} "
             f"WHERE {d.event} = 'cs.milestone' AND {d.name_col} = {d.param('success')}) s "
             f"ON s.muid = p.uid WHERE s.st >= p.t0 GROUP BY p.uid, p.cohort)"
         )
@@ -128,7 +130,9 @@ class Queries:
         for i, (team, pattern) in enumerate(q.routing.patterns):
             params[f"rx{i}"] = f"(?i){pattern}"
             params[f"rxt{i}"] = team
-            cases.append(f"WHEN {d.matches('comment', d.param(f'rx{i}'))} THEN {d.param(f'rxt{i}')}")
+            cases.append(
+                f"WHEN {d.matches('comment', d.param(f'rx{i}'))} THEN {d.param(f'rxt{i}')}"
+            )
         for i, (team, areas) in enumerate(q.routing.areas):
             if not areas:
                 continue
@@ -144,18 +148,31 @@ class Queries:
 
     def _median(self, ctes: str, sub: str, keys: Sequence[str]) -> str:
         """Per group of ``keys`` (and for all, with the first key ``'*'``): the exact median
-        of ``v`` in ``sub`` (a SELECT of the keys and ``v``), and how many values."""
+        of ``v`` in ``sub`` (a SELECT of the keys and ``v``), and how many values.
+
+        One pass over ``sub`` numbers each value twice: within its group and within all."""
         d = self.d
         first, *rest = keys
-        all_keys = ", ".join(["'*' AS " + first, *rest])
         key_list = ", ".join(keys)
+        rest_list = ", ".join(rest)
+        all_partition = f"PARTITION BY {rest_list} " if rest else ""
+        all_group = f" GROUP BY {rest_list}" if rest else ""
+        all_keys = ", ".join(["'*' AS " + first, *rest])
+
+        def middle(rn: str, c: str) -> str:
+            return f"({rn} = {d.idiv(c + ' + 1', '2')} OR {rn} = {d.idiv(c + ' + 2', '2')})"
+
         return (
-            f"WITH {ctes}, mv AS ({sub} UNION ALL SELECT {all_keys}, v FROM ({sub}) AS mall), "
-            f"mr AS (SELECT {key_list}, v, ROW_NUMBER() OVER (PARTITION BY {key_list} "
-            f"ORDER BY v) AS rn, COUNT(*) OVER (PARTITION BY {key_list}) AS c FROM mv) "
-            f"SELECT {key_list}, AVG(v), MAX(c) FROM mr "
-            f"WHERE rn = {d.idiv('c + 1', '2')} OR rn = {d.idiv('c + 2', '2')} "
-            f"GROUP BY {key_list}"
+            f"WITH {ctes}, mv AS ({sub}), "
+            f"mr AS (SELECT {key_list}, v, "
+            f"ROW_NUMBER() OVER (PARTITION BY {key_list} ORDER BY v) AS rn, "
+            f"COUNT(*) OVER (PARTITION BY {key_list}) AS c, "
+            f"ROW_NUMBER() OVER ({all_partition}ORDER BY v) AS rn_all, "
+            f"COUNT(*) OVER ({all_partition.strip()}) AS c_all FROM mv) "
+            f"SELECT {key_list}, AVG(v), MAX(c) FROM mr WHERE {middle('rn', 'c')} "
+            f"GROUP BY {key_list} UNION ALL "
+            f"SELECT {all_keys}, AVG(v), MAX(c_all) FROM mr WHERE {middle('rn_all', 'c_all')}"
+            f"{all_group} HAVING COUNT(*) > 0"
         )
 
     def _params(self, q: PilotQuery) -> dict[str, Any]:
@@ -226,7 +243,9 @@ class Queries:
         for i, step in enumerate(q.path):
             params[f"s{i}"] = step
             names.append(d.param(f"s{i}"))
-            cols.append(f"MIN(CASE WHEN {d.name_col} = {d.param(f's{i}')} THEN {d.time_ns} END) AS f{i}")
+            cols.append(
+                f"MIN(CASE WHEN {d.name_col} = {d.param(f's{i}')} THEN {d.time_ns} END) AS f{i}"
+            )
         cte = (
             f"f AS (SELECT {d.user} AS fuid, {', '.join(cols)} FROM {d.table} "
             f"WHERE {d.event} = 'cs.milestone' AND {d.name_col} IN ({', '.join(names)}) "
@@ -269,7 +288,7 @@ class Queries:
             f"pa AS (SELECT acct, cohort, MIN(t0) AS at0 FROM p WHERE acct IS NOT NULL "
             f"GROUP BY acct, cohort) "
             f"SELECT pa.cohort, o.oname, o.unit, COUNT(*), SUM(o.val) FROM pa JOIN "
-            f"(SELECT {d.account} AS oacct, {d.name_col} AS oname, "
+            f"(SELECT {d.unindexed(d.account)} AS oacct, {d.name_col} AS oname, "
             f"COALESCE({d.outcome_unit}, '') AS unit, {d.outcome_value} AS val, "
             f"{d.time_ns} AS ot FROM {d.table} WHERE {d.event} = 'cs.outcome') o "
             f"ON o.oacct = pa.acct WHERE o.ot >= pa.at0 "
@@ -294,7 +313,8 @@ class Queries:
         d = self.d
         sql = (
             f"WITH {self._participants()} SELECT p.cohort, sh.kind, COUNT(*) FROM p JOIN "
-            f"(SELECT {d.user} AS shuid, COALESCE({d.kind}, '') AS kind, {d.time_ns} AS sht "
+            f"(SELECT {d.unindexed(d.user)} AS shuid, COALESCE({d.kind}, '') AS kind, "
+            f"{d.time_ns} AS sht "
             f"FROM {d.table} WHERE {d.event} = 'cs.prompt.shown') sh ON sh.shuid = p.uid "
             f"WHERE sh.sht >= p.t0 GROUP BY p.cohort, sh.kind"
         )
@@ -306,9 +326,9 @@ class Queries:
         params = {**self._params(q), "success": q.success, "window": q.window_ns or FOREVER_NS}
         sql = (
             f"WITH {self._participants()}, {self._feedback()}, {self._success()} "
-            f"SELECT cohort, CASE WHEN ps.dt <= {d.param('window', 'Int64')} THEN 1 ELSE 0 END "
-            f"AS reached, score, COUNT(*) FROM pf LEFT JOIN ps ON ps.suid = pf.puid "
-            f"WHERE kind = 'nps' AND score IS NOT NULL GROUP BY cohort, reached, score"
+            f"SELECT cohort, CASE WHEN puid IN (SELECT suid FROM ps WHERE dt <= "
+            f"{d.param('window', 'Int64')}) THEN 1 ELSE 0 END AS reached, score, COUNT(*) "
+            f"FROM pf WHERE kind = 'nps' AND score IS NOT NULL GROUP BY cohort, reached, score"
         )
         return self._run(sql, params)
 
@@ -357,8 +377,9 @@ class Queries:
         )
         counts = self._run(
             f"WITH {ctes} SELECT team, rarea, COUNT(*), SUM(CASE WHEN sent < 0 THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN rs.rfid IS NOT NULL THEN 1 ELSE 0 END) FROM r "
-            f"LEFT JOIN rs ON rs.rfid = r.feid GROUP BY team, rarea",
+            # IN, not an outer join: both engines build a set of the answered ids once.
+            f"SUM(CASE WHEN r.feid IN (SELECT rfid FROM rs) THEN 1 ELSE 0 END) FROM r "
+            f"GROUP BY team, rarea",
             params,
         )
         medians = self._run(

@@ -31,7 +31,9 @@ def _charts(p: PilotReport) -> dict[str, Any]:
     cohorts = [c for c in p.cohorts if c.cohort != ALL] or p.cohorts[:1]
     kinds = [k.kind for k in p.overall.feedback if k.distribution]
     for kind in kinds:
-        per = [(c.cohort, k) for c in cohorts for k in c.feedback if k.kind == kind and k.distribution]
+        per = [
+            (c.cohort, k) for c in cohorts for k in c.feedback if k.kind == kind and k.distribution
+        ]
         if per:
             scores.append(Markup(scores_chart(kind, per)))
     charts["scores"] = scores
@@ -50,10 +52,12 @@ def render_html(report: Report) -> str:
         lstrip_blocks=True,
     )
     env.filters.update(
-        pct=_format.pct, days=_format.days, number=_format.number, est=_format.estimate,
-        score=_format.score, cohort=_format.cohort_name,
-    )  # fmt: skip
-    template = env.get_template("report.html.j2")
-    return template.render(
-        report=report, charts={p.id: _charts(p) for p in report.pilots}, ALL=ALL
+        pct=_format.pct,
+        days=_format.days,
+        number=_format.number,
+        est=_format.estimate,
+        score=_format.score,
+        cohort=_format.cohort_name,
     )
+    template = env.get_template("report.html.j2")
+    return template.render(report=report, charts={p.id: _charts(p) for p in report.pilots}, ALL=ALL)

@@ -11,9 +11,7 @@ __all__ = ["render_text"]
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
-    return ["  " + line.format(*header).rstrip()] + [
-        "  " + line.format(*r).rstrip() for r in rows
-    ]
+    return ["  " + line.format(*header).rstrip()] + ["  " + line.format(*r).rstrip() for r in rows]
 
 
 def _pilot(p: PilotReport) -> list[str]:
@@ -33,8 +31,11 @@ def _pilot(p: PilotReport) -> list[str]:
         ],
     )
     if p.success_milestone:
-        out += ["", f"Success: {p.success_milestone}"
-                + (f" within {p.within_days:g} days" if p.within_days else "")]  # fmt: skip
+        out += [
+            "",
+            f"Success: {p.success_milestone}"
+            + (f" within {p.within_days:g} days" if p.within_days else ""),
+        ]
         out += _table(
             ["", *names],
             [
@@ -52,7 +53,8 @@ def _pilot(p: PilotReport) -> list[str]:
             for c in cohorts:
                 s = c.funnel[k]
                 mark = " <- most lost" if s.biggest_loss and c is p.overall else ""
-                cells.append(f"{s.reached} {pct(s.conversion.value)} {days(s.median_days_from_previous)}{mark}")
+                between = days(s.median_days_from_previous)
+                cells.append(f"{s.reached} {pct(s.conversion.value)} {between}{mark}")
             rows.append([f"{k + 1}. {step}", *cells])
         out += _table(["", *names], rows)
     kinds = sorted({k.kind: k.headline for c in cohorts for k in c.feedback}.items())
@@ -70,43 +72,70 @@ def _pilot(p: PilotReport) -> list[str]:
         out += _table(
             ["", *names],
             [
-                [f"{o.name} ({o.unit or '-'})", *[
-                    next((f"{x.count} / {number(x.total)}" for x in c.outcomes
-                          if (x.name, x.unit) == (o.name, o.unit)), "-")
-                    for c in cohorts
-                ]]
+                [
+                    f"{o.name} ({o.unit or '-'})",
+                    *[
+                        next(
+                            (
+                                f"{x.count} / {number(x.total)}"
+                                for x in c.outcomes
+                                if (x.name, x.unit) == (o.name, o.unit)
+                            ),
+                            "-",
+                        )
+                        for c in cohorts
+                    ],
+                ]
                 for o in outcomes
             ],
-        )  # fmt: skip
+        )
     if p.overall.areas:
         out += ["", "Product areas, worst first (all participants)"]
         out += _table(
             ["area", "team", "answers", "score 0-100", "bad", "good"],
-            [[a.area, a.team, str(a.answers), number(a.mean_score), str(a.bad), str(a.good)]
-             for a in p.overall.areas],
-        )  # fmt: skip
+            [
+                [a.area, a.team, str(a.answers), number(a.mean_score), str(a.bad), str(a.good)]
+                for a in p.overall.areas
+            ],
+        )
     for title, themes in (("Pain points", p.pain_points), ("Success points", p.success_points)):
         if themes:
             out += ["", title]
             for t in themes:
-                out.append(f"  - {t.label} ({t.count} comments, score {number(t.mean_score)}, "
-                           f"team {t.team}): {', '.join(t.phrases)}")  # fmt: skip
-                out += [f"      \"{e}\"" for e in t.examples]
+                out.append(
+                    f"  - {t.label} ({t.count} comments, score {number(t.mean_score)}, "
+                    f"team {t.team}): {', '.join(t.phrases)}"
+                )
+                out += [f'      "{e}"' for e in t.examples]
     if p.teams:
         out += ["", "Teams"]
         out += _table(
             ["team", "feedback", "bad", "answered", "median to answer", "pain points"],
-            [[t.name, str(t.feedback), str(t.bad), estimate(t.answered),
-              days(t.median_days_to_answer), "; ".join(t.pain_points) or "-"] for t in p.teams],
-        )  # fmt: skip
+            [
+                [
+                    t.name,
+                    str(t.feedback),
+                    str(t.bad),
+                    estimate(t.answered),
+                    days(t.median_days_to_answer),
+                    "; ".join(t.pain_points) or "-",
+                ]
+                for t in p.teams
+            ],
+        )
     if p.comparisons:
         out += ["", "Cohort against cohort (* = the 95% intervals do not overlap)"]
-        for c in p.comparisons:
-            share = c.a.k is not None
-            change = "-" if c.change is None else (f"{c.change * 100:+.0f} pts" if share
-                                                   else f"{c.change:+.1f}")  # fmt: skip
-            out.append(f"  {'*' if c.significant else ' '} {c.figure}: {c.before} "
-                       f"{estimate(c.a)} -> {c.after} {estimate(c.b)} ({change})")  # fmt: skip
+        for x in p.comparisons:
+            share = x.a.k is not None
+            change = (
+                "-"
+                if x.change is None
+                else (f"{x.change * 100:+.0f} pts" if share else f"{x.change:+.1f}")
+            )
+            out.append(
+                f"  {'*' if x.significant else ' '} {x.figure}: {x.before} "
+                f"{estimate(x.a)} -> {x.after} {estimate(x.b)} ({change})"
+            )
     if p.notes:
         out += ["", "Not computed / to add"]
         out += [f"  - {n.topic}: {n.message}" for n in p.notes]
@@ -115,9 +144,11 @@ def _pilot(p: PilotReport) -> list[str]:
 
 def render_text(report: Report) -> str:
     """The readable terminal summary."""
-    out = [f"cs_sdk pilot report: {report.events:,} events"
-           + (f" from {report.first_event} to {report.last_event}" if report.first_event else "")
-           + (f" ({report.source})" if report.source else "")]  # fmt: skip
+    out = [
+        f"cs_sdk pilot report: {report.events:,} events"
+        + (f" from {report.first_event} to {report.last_event}" if report.first_event else "")
+        + (f" ({report.source})" if report.source else "")
+    ]
     out += [f"  note: {n.message}" for n in report.notes]
     for pilot in report.pilots:
         out += ["", *_pilot(pilot)]

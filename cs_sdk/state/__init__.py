@@ -11,7 +11,15 @@ directly.
 """
 
 from ._answers import Answer, FeedbackSummary
-from ._base import Membership, PilotPeriod, PromptHistory, ShowRules, StateStore, UserState
+from ._base import (
+    Membership,
+    PilotPeriod,
+    PromptHistory,
+    ShowRules,
+    StateStore,
+    UserState,
+    Versions,
+)
 from ._cache import TtlCache
 from ._memory import MemoryStore
 from ._open import open_store
@@ -31,5 +39,6 @@ __all__ = [
     "StateStore",
     "TtlCache",
     "UserState",
+    "Versions",
     "open_store",
 ]

@@ -291,6 +291,12 @@ BUILTINS = sorted(
 
 VALID_BUILTIN_DOCUMENTS: dict[str, dict[str, Any]] = {
     "cs.feedback": {"kind": "nps", "score": 9, "comment": "Love it", "area": "reports"},
+    "cs.feedback.response": {
+        "feedback_id": "9f2c4e0a1b3d5f7e0000000000000001",
+        "status": "done",
+        "team": "reports-team",
+        "message": "Export is 3x faster in 2.3",
+    },
     "cs.milestone": {"name": "first_report_created", "properties": {"pages": 3}},
     "cs.outcome": {"name": "renewal", "value": 12000.0, "unit": "USD"},
     "cs.pilot.enrolled": {"pilot_id": "new-dashboard", "cohort": "wave-1"},

@@ -42,17 +42,37 @@ Event = tuple[float, str, dict[str, Any]]
 
 
 def _enrol(day: float, user: str, cohort: str, account: str, pilot: str = "nd") -> Event:
-    return (day, "cs.pilot.enrolled", {"cs.event.name": pilot, "user.id": user,
-            "cs.account.id": account, "cs.pilot.id": pilot, "cs.pilot.cohort": cohort})  # fmt: skip
+    return (
+        day,
+        "cs.pilot.enrolled",
+        {
+            "cs.event.name": pilot,
+            "user.id": user,
+            "cs.account.id": account,
+            "cs.pilot.id": pilot,
+            "cs.pilot.cohort": cohort,
+        },
+    )
 
 
 def _ms(day: float, user: str, name: str) -> Event:
-    return (day, "cs.milestone", {"cs.event.name": name, "user.id": user,
-            "cs.pilot.ids": ["nd"], "cs.pilot.cohorts": ["w"]})  # fmt: skip
+    return (
+        day,
+        "cs.milestone",
+        {"cs.event.name": name, "user.id": user, "cs.pilot.ids": ["nd"], "cs.pilot.cohorts": ["w"]},
+    )
 
 
-def _fb(day: float, user: str, kind: str, score: int | None, area: str | None,
-        comment: str | None = None, prompt: bool = True, eid: str | None = None) -> Event:  # fmt: skip
+def _fb(
+    day: float,
+    user: str,
+    kind: str,
+    score: int | None,
+    area: str | None,
+    comment: str | None = None,
+    prompt: bool = True,
+    eid: str | None = None,
+) -> Event:
     attrs: dict[str, Any] = {"cs.event.name": kind, "user.id": user, "cs.feedback.kind": kind}
     if score is not None:
         attrs["cs.feedback.score"] = score
@@ -68,46 +88,92 @@ def _fb(day: float, user: str, kind: str, score: int | None, area: str | None,
 
 
 def _shown(day: float, user: str, kind: str) -> Event:
-    return (day, "cs.prompt.shown", {"cs.event.name": f"{kind}-prompt", "user.id": user,
-            "cs.prompt.id": f"{kind}-prompt", "cs.feedback.kind": kind})  # fmt: skip
+    return (
+        day,
+        "cs.prompt.shown",
+        {
+            "cs.event.name": f"{kind}-prompt",
+            "user.id": user,
+            "cs.prompt.id": f"{kind}-prompt",
+            "cs.feedback.kind": kind,
+        },
+    )
 
 
 def _out(day: float, account: str, name: str, value: float, unit: str = "USD") -> Event:
-    return (day, "cs.outcome", {"cs.event.name": name, "cs.account.id": account,
-            "cs.outcome.value": value, "cs.outcome.unit": unit})  # fmt: skip
+    return (
+        day,
+        "cs.outcome",
+        {
+            "cs.event.name": name,
+            "cs.account.id": account,
+            "cs.outcome.value": value,
+            "cs.outcome.unit": unit,
+        },
+    )
 
 
 def _resp(day: float, feedback_id: str, team: str, status: str, message: str) -> Event:
-    return (day, "cs.feedback.response", {"cs.event.name": "response", "cs.feedback.id":
-            feedback_id, "cs.response.team": team, "cs.response.status": status,
-            "cs.response.message": message})  # fmt: skip
+    return (
+        day,
+        "cs.feedback.response",
+        {
+            "cs.event.name": "response",
+            "cs.feedback.id": feedback_id,
+            "cs.response.team": team,
+            "cs.response.status": status,
+            "cs.response.message": message,
+        },
+    )
 
 
 SLOW, PRICING, CRASH = "f" * 31 + "1", "f" * 31 + "2", "f" * 31 + "3"
 
 EVENTS: list[Event] = [
     # wave 1 enrols on day 0 (u4 exits on day 10), wave 2 on day 20; u8 is in another pilot.
-    *(_enrol(0, u, "wave-1", "a1" if u in ("u1", "u2") else "a2") for u in ("u1", "u2", "u3", "u4")),
+    *(
+        _enrol(0, u, "wave-1", "a1" if u in ("u1", "u2") else "a2")
+        for u in ("u1", "u2", "u3", "u4")
+    ),
     *(_enrol(20, u, "wave-2", "a3") for u in ("u5", "u6", "u7")),
     _enrol(0, "u8", "x", "a9", pilot="other"),
     (10, "cs.pilot.exited", {"cs.event.name": "nd", "user.id": "u4", "cs.pilot.id": "nd"}),
     # the path
-    _ms(-1, "u1", "signed_up"), _ms(1, "u1", "data_connected"), _ms(3, "u1", "first_report_created"),
-    _ms(0, "u2", "signed_up"), _ms(2, "u2", "data_connected"), _ms(20, "u2", "first_report_created"),
-    _ms(0, "u3", "signed_up"), _ms(5, "u3", "data_connected"),
+    _ms(-1, "u1", "signed_up"),
+    _ms(1, "u1", "data_connected"),
+    _ms(3, "u1", "first_report_created"),
+    _ms(0, "u2", "signed_up"),
+    _ms(2, "u2", "data_connected"),
+    _ms(20, "u2", "first_report_created"),
+    _ms(0, "u3", "signed_up"),
+    _ms(5, "u3", "data_connected"),
     _ms(0, "u4", "signed_up"),
-    _ms(20, "u5", "signed_up"), _ms(21, "u5", "data_connected"), _ms(22, "u5", "first_report_created"),
-    _ms(20, "u6", "signed_up"), _ms(20.5, "u6", "data_connected"), _ms(24, "u6", "first_report_created"),
-    _ms(20, "u7", "signed_up"), _ms(22, "u7", "data_connected"), _ms(26, "u7", "first_report_created"),
-    _ms(1, "u9", "first_report_created"), _ms(1, "u8", "first_report_created"),
+    _ms(20, "u5", "signed_up"),
+    _ms(21, "u5", "data_connected"),
+    _ms(22, "u5", "first_report_created"),
+    _ms(20, "u6", "signed_up"),
+    _ms(20.5, "u6", "data_connected"),
+    _ms(24, "u6", "first_report_created"),
+    _ms(20, "u7", "signed_up"),
+    _ms(22, "u7", "data_connected"),
+    _ms(26, "u7", "first_report_created"),
+    _ms(1, "u9", "first_report_created"),
+    _ms(1, "u8", "first_report_created"),
     # outcomes: a1 before enrolment does not count
-    _out(-5, "a1", "renewal", 999.0), _out(30, "a1", "renewal", 12000.0),
-    _out(31, "a1", "expansion", 500.0), _out(5, "a2", "renewal", 8000.0),
-    _out(40, "a3", "renewal", 3000.0), _out(40, "a9", "renewal", 77.0),
+    _out(-5, "a1", "renewal", 999.0),
+    _out(30, "a1", "renewal", 12000.0),
+    _out(31, "a1", "expansion", 500.0),
+    _out(5, "a2", "renewal", 8000.0),
+    _out(40, "a3", "renewal", 3000.0),
+    _out(40, "a9", "renewal", 77.0),
     # prompts shown
     *(_shown(4, u, "nps") for u in ("u1", "u2", "u2", "u3", "u4")),
-    _shown(4, "u1", "csat"), _shown(4, "u2", "csat"), _shown(4, "u3", "ces"), _shown(4, "u4", "ces"),
-    _shown(4, "u1", "thumbs"), _shown(4, "u2", "thumbs"),
+    _shown(4, "u1", "csat"),
+    _shown(4, "u2", "csat"),
+    _shown(4, "u3", "ces"),
+    _shown(4, "u4", "ces"),
+    _shown(4, "u1", "thumbs"),
+    _shown(4, "u2", "thumbs"),
     *(_shown(25, u, "nps") for u in ("u5", "u6", "u7")),
     # wave 1 feedback
     _fb(5, "u1", "nps", 9, "reports", "Love the new dashboard and the reports"),
@@ -136,9 +202,20 @@ def records() -> list[ReceivedRecord]:
     out = []
     for day, event_name, attrs in EVENTS:
         attrs = {"cs.event.id": uuid.uuid4().hex, "cs.schema.name": event_name, **attrs}
-        out.append(ReceivedRecord({"service.name": "web"}, "cs_sdk", "0.1.0",
-                                  T0 + int(day * DAY), T0 + int(day * DAY), event_name, 9,
-                                  "INFO", None, attrs))  # fmt: skip
+        out.append(
+            ReceivedRecord(
+                {"service.name": "web"},
+                "cs_sdk",
+                "0.1.0",
+                T0 + int(day * DAY),
+                T0 + int(day * DAY),
+                event_name,
+                9,
+                "INFO",
+                None,
+                attrs,
+            )
+        )
     return out
 
 
@@ -173,11 +250,17 @@ def otel_logs_ddl(database: str = "default", table: str = "otel_logs") -> str:
 def insert_clickhouse(session: Any, recs: list[ReceivedRecord] | None = None) -> None:
     lines = []
     for r in records() if recs is None else recs:
-        lines.append(json.dumps({
-            "t": r.time_unix_nano, "e": r.event_name, "s": r.resource.get("service.name", ""),
-            "a": {k: _as_string(v) for k, v in r.attributes.items()},
-            "r": {k: _as_string(v) for k, v in r.resource.items()},
-        }))  # fmt: skip
+        lines.append(
+            json.dumps(
+                {
+                    "t": r.time_unix_nano,
+                    "e": r.event_name,
+                    "s": r.resource.get("service.name", ""),
+                    "a": {k: _as_string(v) for k, v in r.attributes.items()},
+                    "r": {k: _as_string(v) for k, v in r.resource.items()},
+                }
+            )
+        )
     data = "\n".join(lines)
     session.query(
         "INSERT INTO otel_logs (Timestamp, EventName, ServiceName, SeverityText, "

@@ -42,7 +42,9 @@ def chdb_session(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "clickhouse"])
-def fixed_report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
+def fixed_report(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Report]:
     """The report over tests/report/_data.py, built once per store for a module."""
     config = parse_config(_data.CONFIG)
     tmp = tmp_path_factory.mktemp(request.param)

@@ -9,6 +9,7 @@ from cs_sdk.report import PilotReport, Report
 
 from . import _data
 
+
 @pytest.fixture
 def pilot(fixed_report: Report) -> PilotReport:
     assert [p.id for p in fixed_report.pilots] == ["nd", "other"]
@@ -16,7 +17,7 @@ def pilot(fixed_report: Report) -> PilotReport:
     return fixed_report.pilots[0]
 
 
-def by(pilot: PilotReport, cohort: str):  # noqa: ANN201
+def by(pilot: PilotReport, cohort: str):
     return next(c for c in pilot.cohorts if c.cohort == cohort)
 
 

@@ -49,8 +49,8 @@ def test_an_answer_reaches_the_customer_who_gave_the_feedback(
     make_client: MakeClient, state_url: str
 ) -> None:
     client = make_client(state=state_url)
-    client.pilots.enroll("u1", "new-dashboard", cohort="wave-1", account_id="acme")
     with capture(client) as events:
+        client.pilots.enroll("u1", "new-dashboard", cohort="wave-1", account_id="acme")
         feedback_id = client.feedback(
             "nps",
             score=3,
@@ -197,6 +197,20 @@ def test_messages_and_comments_are_redacted_before_the_store(
     assert shown.feedback is not None and shown.feedback.comment == "call me on [phone]"
 
 
+def test_an_answer_to_a_customer_who_opted_out_is_dropped(
+    make_client: MakeClient, state_url: str
+) -> None:
+    client = make_client(state=state_url)
+    with capture(client) as events:
+        feedback_id = client.feedback("nps", score=2, comment="Too slow", user_id="u1")
+        assert feedback_id is not None
+        client.opt_out("u1")
+        client.respond(feedback_id, message="Fixed", team="ops", status="done")
+    assert [e.schema_name for e in events] == ["cs.feedback"]
+    assert client.stats()["dropped"]["opted_out"] == 1
+    assert client.responses.for_user("u1") == []
+
+
 def test_feedback_before_send_dropped_is_not_remembered(make_client: MakeClient) -> None:
     client = make_client(
         before_send=lambda event: None if event.schema.name == "cs.feedback" else event
@@ -271,6 +285,21 @@ def test_a_disabled_client_answers_nothing(make_client: MakeClient) -> None:
     client = make_client(disabled=True)
     assert client.respond("abc", message="Fixed", team="ops", status="done") is None
     assert client.responses.for_user("u1") == []
+
+
+def test_an_invalid_limit_falls_back_to_the_default_or_raises_in_strict_mode(
+    make_client: MakeClient,
+) -> None:
+    client = make_client()
+    with capture(client):
+        for index in range(25):
+            feedback_id = client.feedback("csat", score=2, user_id="u1")
+            assert feedback_id is not None
+            client.respond(feedback_id, message=f"Answer {index}", team="ops", status="done")
+    assert len(client.responses.for_user("u1", limit="all")) == 20  # type: ignore[arg-type]
+    assert len(client.responses.for_user("u1", limit=0)) == 0
+    with pytest.raises(InvalidEventError):
+        make_client(strict=True).responses.for_user("u1", limit=-1)
 
 
 def test_an_invalid_user_for_for_user_is_refused_loudly_in_strict_mode(
