@@ -31,6 +31,7 @@ TESTED_ELSEWHERE = {
     "otlp-mapping.md": "tests/test_docs.py",
     "reliability.md": "tests/test_docs.py",
     "production.md": "tests/test_production_docs.py",
+    "report.md": "tests/report/test_cli.py",
 }
 # Compiled here but not run: fragments of one walkthrough (one redeclares the other's event,
 # one needs the example's web_app); its rule tables are checked by tests/events/test_compat.py.
