@@ -38,6 +38,7 @@ from ._metrics import register_stats_metrics
 from ._names import check_name
 from ._names import known as names_seen
 from ._options import ClientOptions
+from ._otel_resource import DEFAULT_SERVICE_NAME, existing_resource_attributes, merge_resource
 from ._pilots import Pilots
 from ._pilots import assemble as assemble_pilots
 from ._pipeline._worker import BatchPipeline
@@ -278,7 +279,15 @@ class Client:
         return previous
 
     def _default_pipeline(self, config: Config, stats: Stats, chain: ProcessorChain) -> Pipeline:
-        scope = build_scope(dict(config.resource_attributes), _sdk_version())
+        if config.logger_provider is not None:
+            from ._pipeline._otel_logs import OtelLoggerPipeline
+
+            return OtelLoggerPipeline(config.logger_provider, chain, stats, _sdk_version())
+        resource = dict(config.resource_attributes)
+        if config.reuse_otel_resource:
+            explicit = config.service_name != DEFAULT_SERVICE_NAME
+            resource = merge_resource(existing_resource_attributes(), resource, explicit)
+        scope = build_scope(resource, _sdk_version())
         encoder = make_encoder(config.protocol, scope, accelerated=config.speedups)
 
         def make_exporter(interrupt: threading.Event) -> OtlpHttpExporter:

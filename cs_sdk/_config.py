@@ -59,6 +59,10 @@ class Config:
     prompts: str | None = None
     state: str = "memory"
     speedups: bool = True
+    # Living beside an OpenTelemetry setup (docs/otel.md): the application's Resource is the
+    # base of ours; events can go through its LoggerProvider ("global" or the provider).
+    reuse_otel_resource: bool = True
+    logger_provider: Any = None
 
     def __repr__(self) -> str:
         # Header values are credentials (API keys, bearer tokens): never print them.
@@ -371,7 +375,7 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
     strict = env.flag(STRICT_VARIABLE)
     if strict is not None:
         values["strict"] = strict
-    for name in ("strict", "verify", "redact_pii", "metrics", "speedups"):
+    for name in ("strict", "verify", "redact_pii", "metrics", "speedups", "reuse_otel_resource"):
         if name in opts:
             if not isinstance(opts[name], bool):
                 raise ConfigError(f"{name} must be True or False, got {opts[name]!r}")
@@ -380,6 +384,11 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
     if before_send is not None and not callable(before_send):
         raise ConfigError("before_send must be a callable (event) -> event | None")
     values["before_send"] = before_send
+    provider = opts.get("logger_provider")
+    if provider is not None:
+        if provider != "global" and not callable(getattr(provider, "get_logger", None)):
+            raise ConfigError("logger_provider must be an OpenTelemetry LoggerProvider or 'global'")
+        values["logger_provider"] = provider
     for name in ("spool_dir", "prompts"):
         if name in opts:
             values[name] = os.fspath(opts[name])

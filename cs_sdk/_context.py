@@ -63,6 +63,16 @@ def _check_id(name: str, value: object) -> str | None:
     return None
 
 
+def merged(outer: Identity, inner: Identity) -> Identity:
+    """The scope ``inner`` opens inside ``outer``: an inner value wins, an inner ``None`` keeps
+    the outer value (also used by middlewares that set the scope in a copied context)."""
+    return Identity(
+        inner.user_id if inner.user_id is not None else outer.user_id,
+        inner.account_id if inner.account_id is not None else outer.account_id,
+        inner.session_id if inner.session_id is not None else outer.session_id,
+    )
+
+
 @contextmanager
 def identify(
     user_id: str | None = None,
@@ -81,12 +91,7 @@ def identify(
     user_id = _check_id("user_id", user_id)
     account_id = _check_id("account_id", account_id)
     session_id = _check_id("session_id", session_id)
-    outer = _current.get()
-    scope = Identity(
-        user_id if user_id is not None else outer.user_id,
-        account_id if account_id is not None else outer.account_id,
-        session_id if session_id is not None else outer.session_id,
-    )
+    scope = merged(_current.get(), Identity(user_id, account_id, session_id))
     token = _current.set(scope)
     try:
         yield scope

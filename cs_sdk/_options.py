@@ -46,3 +46,7 @@ class ClientOptions(TypedDict, total=False):
     prompts: str | os.PathLike[str] | None
     state: str | None
     speedups: bool | None
+    # Beside an existing OpenTelemetry setup: reuse the application's Resource (default on),
+    # and send through its LoggerProvider (an SDK LoggerProvider, or "global").
+    reuse_otel_resource: bool | None
+    logger_provider: Any

@@ -30,7 +30,7 @@ from .._fork import register_for_fork
 from .._log import logger, warn_once
 from ..events._base import Event
 from ..events._builtin import PromptDismissed, PromptShown
-from ..state import MemoryStore, ShowRules, StateStore, TtlCache
+from ..state import MemoryStore, PromptHistory, ShowRules, StateStore, TtlCache
 from ._args import as_id, scoped_ids, valid_ids
 from ._config import PromptConfig
 from ._rules import CompiledConfig, Evaluation, Prompt, UserEntry, compile_config, evaluate, explain
@@ -408,6 +408,27 @@ class Prompts:
             call, self._strict, optional=("account_id",),
             prompt_id=prompt_id, user_id=user_id, account_id=account_id,
         )  # fmt: skip
+
+    def history(self, prompt_id: str, user_id: str) -> PromptHistory | None:
+        """What happened between ``user_id`` and ``prompt_id`` (shows, answer, dismissal),
+        read from the store, the authority across processes: the feedback route refuses an
+        answer to a prompt the user was never shown. ``None`` when the store cannot be read
+        (logged once) or the ids are invalid.
+
+        >>> client.prompts.history("nps-after-first-report", "u1")  # doctest: +SKIP
+        PromptHistory(shows=1, last_shown_at=1767268801.0, answered_at=None, dismissed_at=None)
+        """
+        user_id = as_id(user_id)
+        if not self._enabled or not valid_ids(
+            "prompts.history", self._strict, prompt_id=prompt_id, user_id=user_id
+        ):
+            return None
+        try:
+            return self._store.history(user_id, prompt_id)
+        except Exception:
+            warn_once("prompts:history", "cs_sdk: reading prompt history failed")
+            logger.debug("history failed", exc_info=True)
+            return None
 
     def invalidate(self, user_id: str) -> None:
         """Forget the cached state of ``user_id`` (after a change made in this process)."""
