@@ -29,6 +29,7 @@ from ._model import (
     Report,
     TeamFigures,
     Theme,
+    Voice,
 )
 from ._render_text import render_text
 from ._stats import Estimate
@@ -50,6 +51,7 @@ __all__ = [
     "SqliteExecutor",
     "TeamFigures",
     "Theme",
+    "Voice",
     "build_report",
     "open_clickhouse",
     "open_sqlite",

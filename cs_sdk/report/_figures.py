@@ -7,7 +7,6 @@ run over those, never over events.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -17,8 +16,8 @@ from typing import Any
 from .._prompts._config import PilotSpec, PromptConfig
 from ._model import (
     ALL,
+    NS_PER_DAY,
     UNROUTED,
-    Answer,
     AreaFigures,
     CohortFigures,
     Comparison,
@@ -27,132 +26,19 @@ from ._model import (
     Note,
     OutcomeTotal,
     PilotReport,
-    TeamFigures,
-    Theme,
+    Voice,
+    ns_days,
 )
-from ._queries import PilotQuery, Queries, Routing
+from ._pilot_config import area_team, notes_for, pilot_query
+from ._queries import PilotQuery, Queries
 from ._scales import SCALES
 from ._stats import EMPTY, Estimate, differs, mean_of, nps_of, share, wilson
+from ._team_figures import team_figures
 from ._themes import find_themes
 
 __all__ = ["UNROUTED", "area_team", "build_pilot", "pilot_query"]
 
-NS_PER_DAY = 86_400 * 10**9
-
-
 Hist = dict[int, int]
-
-
-def _days(ns: float | None) -> float | None:
-    return None if ns is None else float(ns) / NS_PER_DAY
-
-
-def _instant(date: _dt.date, days: int = 0) -> int:
-    moment = _dt.datetime.combine(date, _dt.time(), tzinfo=_dt.timezone.utc)
-    return int((moment + _dt.timedelta(days=days)).timestamp()) * 10**9
-
-
-def routing_of(config: PromptConfig | None) -> Routing:
-    if config is None:
-        return Routing()
-    return Routing(
-        patterns=tuple((t.name, t.match) for t in config.teams if t.match),
-        areas=tuple((t.name, tuple(t.areas)) for t in config.teams),
-        default_team=config.routing.default_team or "",
-    )
-
-
-def area_team(config: PromptConfig | None, area: str) -> str:
-    """The team owning ``area``: the team listing it, else the default team."""
-    if config is not None:
-        for team in config.teams:
-            if area in team.areas:
-                return team.name
-        if config.routing.default_team:
-            return config.routing.default_team
-    return UNROUTED
-
-
-def pilot_query(pilot_id: str, spec: PilotSpec | None, config: PromptConfig | None) -> PilotQuery:
-    period = None
-    if spec is not None and (spec.start or spec.end):
-        start = _instant(spec.start) if spec.start else 0
-        end = _instant(spec.end, days=1) if spec.end else 2**62
-        period = (start, end)
-    within = spec.success.within_days if spec and spec.success else None
-    return PilotQuery(
-        pilot=pilot_id,
-        path=tuple(spec.path) if spec else (),
-        success=spec.success_milestone if spec else None,
-        window_ns=int(within * NS_PER_DAY) if within else None,
-        period_ns=period,
-        routing=routing_of(config),
-    )
-
-
-def _notes(pilot_id: str, spec: PilotSpec | None, config: PromptConfig | None) -> list[Note]:
-    where = f'[[pilots]] id = "{pilot_id}"'
-    notes: list[Note] = []
-    if spec is None:
-        notes.append(
-            Note(
-                "configuration",
-                f"pilot {pilot_id!r} is not in the configuration: no success metric, funnel or "
-                f"cohort order; add {where} with path and success",
-                "pilots",
-            )
-        )
-        return notes + _routing_notes(config)
-    if spec.success is None and not spec.path:
-        notes.append(
-            Note(
-                "success",
-                "no success metric: add success = { milestone = ..., within_days = ... } "
-                f"to {where}",
-                "success",
-            )
-        )
-    elif spec.success is None:
-        notes.append(
-            Note(
-                "success",
-                f"success is the last path step {spec.path[-1]!r} with no time window: add "
-                f"success = {{ milestone = {spec.path[-1]!r}, within_days = ... }} to {where}",
-                "success.within_days",
-            )
-        )
-    if not spec.path:
-        notes.append(Note("funnel", f"no funnel: add path = [...milestones...] to {where}", "path"))
-    if spec.problem is None:
-        notes.append(
-            Note(
-                "problem",
-                f'the problem the product solves is not stated: add problem = "..." to {where}',
-                "problem",
-            )
-        )
-    return notes + _routing_notes(config)
-
-
-def _routing_notes(config: PromptConfig | None) -> list[Note]:
-    if config is None or not config.teams:
-        return [
-            Note(
-                "routing",
-                "no teams: add [[teams]] with name and areas (or match) to route feedback",
-                "teams",
-            )
-        ]
-    if not config.routing.default_team:
-        return [
-            Note(
-                "routing",
-                f"feedback no team claims is listed under {UNROUTED!r}: add "
-                '[routing] default_team = "..."',
-                "routing.default_team",
-            )
-        ]
-    return []
 
 
 def _by_cohort(rows: Iterable[tuple[object, ...]]) -> dict[str, tuple[object, ...]]:
@@ -262,6 +148,7 @@ def _run_all(queries: Queries, q: PilotQuery, themes: bool) -> dict[str, Any]:
     if q.path:
         calls["funnel"] = queries.funnel
     if q.success:
+        calls["nps_voices"] = queries.nps_voices
         calls["success"] = queries.success
         calls["success_days"] = queries.success_days
     if themes:
@@ -283,7 +170,7 @@ def build_pilot(
 ) -> PilotReport:
     """Every figure of one pilot, per cohort and for all participants."""
     q = pilot_query(pilot_id, spec, config)
-    notes = _notes(pilot_id, spec, config)
+    notes = notes_for(pilot_id, spec, config)
     within = spec.success.within_days if spec and spec.success else None
 
     results = _run_all(queries, q, themes)
@@ -352,6 +239,12 @@ def build_pilot(
                 h = nps_split[key][int(reached)]
                 h[int(score)] = h.get(int(score), 0) + int(count)
 
+    # The words next to the NPS split; the query already picked them per cohort and for all.
+    voices: dict[str, dict[int, list[Voice]]] = defaultdict(lambda: {0: [], 1: []})
+    if q.success:
+        for cohort, reached, score, comment in results["nps_voices"]:
+            voices[str(cohort)][int(reached)].append(Voice(int(score), str(comment)))
+
     areas: dict[str, dict[str, list[float]]] = defaultdict(dict)
     for cohort, area, answers, score_sum, scored, bad, good in results["areas"]:
         for key in (str(cohort), ALL):
@@ -388,7 +281,7 @@ def build_pilot(
                 active=active,
                 success=success,
                 reached_at_all=ever_n,
-                median_days_to_success=_days(success_medians.get(cohort)),
+                median_days_to_success=ns_days(success_medians.get(cohort)),
                 verdict=_verdict(success, q.success, within),
                 funnel=_funnel(q.path, funnel_counts.get(cohort), funnel_medians.get(cohort, {})),
                 outcomes=[
@@ -401,6 +294,8 @@ def build_pilot(
                 ],
                 nps_reached=nps_of(nps_split[cohort][1]) if q.success else EMPTY,
                 nps_not_reached=nps_of(nps_split[cohort][0]) if q.success else EMPTY,
+                voices_reached=voices[cohort][1],
+                voices_not_reached=voices[cohort][0],
                 areas=area_rows,
                 success_by_day=dict(sorted(by_day[cohort].items())),
             )
@@ -409,7 +304,7 @@ def build_pilot(
     theme_list, theme_note = find_themes(results["comments"]) if themes else ([], None)
     if theme_note:
         notes.append(theme_note)
-    teams = _teams(results["teams"], results["answers"], config, theme_list)
+    teams = team_figures(results["teams"], results["answers"], config, theme_list)
     return PilotReport(
         id=pilot_id,
         name=spec.name if spec else None,
@@ -423,52 +318,6 @@ def build_pilot(
         comparisons=_compare(figures),
         notes=notes,
     )
-
-
-def _teams(
-    team_rows: Any, answer_rows: Any, config: PromptConfig | None, themes: list[Theme]
-) -> list[TeamFigures]:
-    counts, medians, statuses = team_rows
-    per_team: dict[str, dict[str, object]] = {}
-    for team, area, feedback, bad, answered in counts:
-        name = str(team or "") or UNROUTED
-        slot = per_team.setdefault(name, {"areas": set(), "feedback": 0, "bad": 0, "answered": 0})
-        if area:
-            slot["areas"].add(str(area))  # type: ignore[attr-defined]
-        for key, value in (("feedback", feedback), ("bad", bad), ("answered", answered)):
-            slot[key] = int(slot[key]) + int(value or 0)  # type: ignore[call-overload]
-    median_of = {str(g or "") or UNROUTED: float(m) for g, m, _n in medians}
-    status_of: dict[str, dict[str, int]] = defaultdict(dict)
-    for team, status, count in statuses:
-        status_of[str(team or "") or UNROUTED][str(status) or "(none)"] = int(count)
-    answers: dict[str, list[Answer]] = defaultdict(list)
-    for team, rteam, status, message, after, comment, _kind, _score in answer_rows:
-        answers[str(team or "") or UNROUTED].append(
-            Answer(str(rteam), str(status), str(message), _days(after), comment)
-        )
-    names = [t.name for t in config.teams] if config else []
-    if config and config.routing.default_team and config.routing.default_team not in names:
-        names.append(config.routing.default_team)
-    names += sorted(set(per_team) - set(names))
-    result = []
-    for name in names:
-        slot = per_team.get(name, {"areas": set(), "feedback": 0, "bad": 0, "answered": 0})
-        owned = list(next((t.areas for t in config.teams if t.name == name), [])) if config else []
-        areas = sorted(set(owned) | slot["areas"])  # type: ignore[operator]
-        result.append(
-            TeamFigures(
-                name=name,
-                areas=areas,
-                pain_points=[t.label for t in themes if t.team == name and t.kind == "pain"],
-                feedback=int(slot["feedback"]),  # type: ignore[call-overload]
-                bad=int(slot["bad"]),  # type: ignore[call-overload]
-                answered=wilson(int(slot["answered"]), int(slot["feedback"])),  # type: ignore[call-overload]
-                median_days_to_answer=_days(median_of.get(name)),
-                statuses=status_of.get(name, {}),
-                answers=answers.get(name, [])[:20],
-            )
-        )
-    return result
 
 
 def _compare(figures: list[CohortFigures]) -> list[Comparison]:

@@ -25,7 +25,16 @@ __all__ = [
     "Report",
     "TeamFigures",
     "Theme",
+    "Voice",
 ]
+
+NS_PER_DAY = 86_400 * 10**9
+
+
+def ns_days(ns: float | None) -> float | None:
+    """Nanoseconds from a query as days (the model's unit of duration)."""
+    return None if ns is None else float(ns) / NS_PER_DAY
+
 
 ALL = "*"  # the cohort key of "every participant"
 UNROUTED = "(no team)"  # feedback no team claims, without a default team
@@ -86,6 +95,14 @@ class AreaFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class Voice:
+    """One NPS answer's score and comment, shown next to the NPS of its side of success."""
+
+    score: int
+    comment: str
+
+
+@dataclass(frozen=True, slots=True)
 class CohortFigures:
     cohort: str  # "*" for every participant
     enrolled: int
@@ -100,6 +117,9 @@ class CohortFigures:
     feedback: list[KindFigures] = field(default_factory=list)
     nps_reached: Estimate = field(default_factory=lambda: Estimate(None, None, None, 0))
     nps_not_reached: Estimate = field(default_factory=lambda: Estimate(None, None, None, 0))
+    # The words behind those two numbers: the newest NPS comments of each side.
+    voices_reached: list[Voice] = field(default_factory=list)
+    voices_not_reached: list[Voice] = field(default_factory=list)
     areas: list[AreaFigures] = field(default_factory=list)  # worst first
     success_by_day: dict[int, int] = field(default_factory=dict)  # whole days -> people
 

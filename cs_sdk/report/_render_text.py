@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._format import cohort_name, days, estimate, number, pct, score
-from ._model import PilotReport, Report
+from ._model import CohortFigures, PilotReport, Report, Voice
 
 __all__ = ["render_text"]
 
@@ -12,6 +12,36 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
     return ["  " + line.format(*header).rstrip()] + ["  " + line.format(*r).rstrip() for r in rows]
+
+
+VOICE_WIDTH = 56  # a comment's characters per side in the terminal (the HTML and JSON: all)
+
+
+def _voice(v: Voice | None) -> str:
+    if v is None:
+        return ""
+    text = " ".join(v.comment.split())
+    if len(text) > VOICE_WIDTH - 5:
+        text = text[: VOICE_WIDTH - 6] + "…"
+    return f"{v.score:>2} {text}"
+
+
+def _voices(cohorts: list[CohortFigures]) -> list[str]:
+    """The words next to the NPS split: per cohort, the two sides in two columns."""
+    out: list[str] = []
+    for c in cohorts:
+        if not (c.voices_reached or c.voices_not_reached):
+            continue
+        out.append(f"  {cohort_name(c.cohort)}")
+        out.append(f"    {'reached success':<{VOICE_WIDTH}}  did not")
+        for i in range(max(len(c.voices_reached), len(c.voices_not_reached))):
+            left = _voice(c.voices_reached[i] if i < len(c.voices_reached) else None)
+            right = _voice(c.voices_not_reached[i] if i < len(c.voices_not_reached) else None)
+            out.append(f"    {left:<{VOICE_WIDTH}}  {right}".rstrip())
+    if out:
+        out.insert(0, "What they said (the newest NPS comments, with their scores)")
+        out.insert(0, "")
+    return out
 
 
 def _pilot(p: PilotReport) -> list[str]:
@@ -45,6 +75,7 @@ def _pilot(p: PilotReport) -> list[str]:
                 ["NPS not reached", *[score(c.nps_not_reached, "nps") for c in cohorts]],
             ],
         )
+        out += _voices(cohorts)
     if p.path:
         out += ["", "Funnel (reached, conversion from the previous step, median time)"]
         rows = []
