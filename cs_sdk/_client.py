@@ -63,7 +63,7 @@ class Pipeline(Protocol):
     def submit(self, queued: QueuedEvent) -> bool: ...
     def flush(self, timeout: float) -> bool: ...
     def shutdown(self, timeout: float) -> bool: ...
-    def queued(self) -> int: ...
+    def queued(self) -> int | None: ...  # None: the stats' books derive it
     def reinit_after_fork(self) -> None: ...
 
 
@@ -128,7 +128,7 @@ class NullPipeline:
     def shutdown(self, timeout: float) -> bool:
         return True
 
-    def queued(self) -> int:
+    def queued(self) -> int | None:
         return 0
 
     def reinit_after_fork(self) -> None:
@@ -163,8 +163,11 @@ class Client:
         self._strict = self.config.strict
         self._stats = Stats()
         self._next_seq = self._stats.counters["recorded"].add
+        # Bumped in place, without a call: works even at the recursion limit (also from C).
+        self._unreported = self._stats.unreported
         self._reseed_ids()
-        self._opted_out: set[str] = set()
+        # Read by the recording calls (and the C path): replaced whole by _publish_opt_outs.
+        self._opted_out: frozenset[str] = frozenset()
         self._closed = False
         self._shutdown_hooks: list[Callable[[], None]] = []
         self._http_client = http_client
@@ -183,7 +186,8 @@ class Client:
         # the C path hands them to the Python method), so next_for() agrees immediately.
         self._watched: frozenset[str] = frozenset()
         try:
-            attach_pilots(self)  # sets self.pilots / self.prompts, adds their steps
+            # Sets self.pilots / self.prompts, adds their steps; opt-outs live in the store.
+            self._opt_outs = attach_pilots(self)
         except BaseException:
             self._pipeline.shutdown(0)
             raise
@@ -288,7 +292,10 @@ class Client:
         except InvalidEventError as error:
             self._invalid(error)
         except Exception:
-            self._internal_error()
+            try:
+                self._internal_error()
+            except Exception:  # RecursionError/MemoryError while reporting one
+                self._unreported[0] += 1
         return None
 
     def outcome(
@@ -329,7 +336,10 @@ class Client:
         except InvalidEventError as error:
             self._invalid(error)
         except Exception:
-            self._internal_error()
+            try:
+                self._internal_error()
+            except Exception:  # RecursionError/MemoryError while reporting one
+                self._unreported[0] += 1
         return None
 
     def feedback(
@@ -374,7 +384,10 @@ class Client:
         except InvalidEventError as error:
             self._invalid(error)
         except Exception:
-            self._internal_error()
+            try:
+                self._internal_error()
+            except Exception:  # RecursionError/MemoryError while reporting one
+                self._unreported[0] += 1
         return None
 
     def track(
@@ -405,7 +418,10 @@ class Client:
         except InvalidEventError as error:
             self._invalid(error)
         except Exception:
-            self._internal_error()
+            try:
+                self._internal_error()
+            except Exception:  # RecursionError/MemoryError while reporting one
+                self._unreported[0] += 1
         return None
 
     def _emit(
@@ -438,23 +454,32 @@ class Client:
             return None
         context = current_otel_context()
         trace_id, span_id, flags = span_ids_in(context) if context else NO_SPAN
-        event_id = hex(self._id_base + self._next_seq())[2:]
-        queued = (
-            event_id,
-            _time_ns() if timestamp is None else _timestamp_ns(timestamp),
-            schema,
-            name,
-            body,
-            attributes,
-            user_id,
-            account_id,
-            session_id,
-            trace_id,
-            span_id,
-            flags,
-            RECORD_BYTES + size,
-        )
-        return event_id if self._submit(queued) else None
+        time_ns = _time_ns() if timestamp is None else _timestamp_ns(timestamp)
+        # Every byte the event holds counts against max_queue_bytes, its ids included.
+        size += len(name) + len(user_id or "") + len(account_id or "") + len(session_id or "")
+        # The commit point: from here on the event counts as recorded (stats' books).
+        seq = self._next_seq()
+        try:
+            event_id = hex(self._id_base + seq)[2:]
+            queued = (
+                event_id,
+                time_ns,
+                schema,
+                name,
+                body,
+                attributes,
+                user_id,
+                account_id,
+                session_id,
+                trace_id,
+                span_id,
+                flags,
+                RECORD_BYTES + size,
+            )
+            return event_id if self._submit(queued) else None
+        except Exception:
+            self._internal_error(True)
+            return None
 
     def _truncated_comment(self, comment: str) -> str:
         # Kept, cut, counted (see _feedback_text.py), in strict mode too: what a customer
@@ -490,10 +515,18 @@ class Client:
         self._stats.drop("invalid")
         warn_once(f"invalid:{error.rule}", "cs_sdk: dropped an invalid event: %s", error)
 
-    def _internal_error(self) -> None:
-        self._stats.drop("internal_error")
-        warn_once("internal", "cs_sdk: an internal error dropped an event")
-        logger.debug("internal error while recording", exc_info=True)
+    def _internal_error(self, committed: bool = False) -> None:
+        """An unexpected error dropped an event: after the commit point (``committed``; the
+        C path's only case) it was recorded and is a loss, before it a refusal."""
+        if committed:
+            self._stats.call_errors.add()
+        else:
+            self._stats.refuse("internal_error")
+        try:
+            warn_once("internal", "cs_sdk: an internal error dropped an event")
+            logger.debug("internal error while recording", exc_info=True)
+        except Exception:  # RecursionError, MemoryError: counted is enough
+            pass
 
     def _run_before_send(self, record: EventRecord) -> EventRecord | None:
         hook = self.config.before_send
@@ -506,17 +539,24 @@ class Client:
     # -- privacy -------------------------------------------------------------------------
 
     def opt_out(self, user_id: str) -> None:
-        """Drop every later event of ``user_id`` before it is queued."""
+        """Drop every later event of ``user_id``, in every process sharing the state store.
+
+        Kept in the ``state=`` store, so sibling workers and restarted processes honour it;
+        nothing new is stored about the user (pilots, prompts). See docs/privacy.md.
+        """
         key = self._opt_out_key(user_id)
         if key is not None:
-            # Replaced, not mutated, so a recording thread never sees a set change size.
-            self._opted_out = self._opted_out | {key}
+            self._opt_outs.set(key, True)
 
     def opt_in(self, user_id: str) -> None:
         """Undo :meth:`opt_out`."""
         key = self._opt_out_key(user_id)
         if key is not None:
-            self._opted_out = self._opted_out - {key}
+            self._opt_outs.set(key, False)
+
+    def _publish_opt_outs(self, users: frozenset[str]) -> None:
+        # Replaced, not mutated, so a recording thread never sees a set change size.
+        self._opted_out = users
 
     def _opt_out_key(self, user_id: object) -> str | None:
         # Not None: opting "nobody" out would drop every anonymous event (account outcomes).

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from ._errors import ConfigError
+from ._headers import check_headers
 from ._log import warn_once
 
 Protocol = Literal["http/protobuf", "http/json"]
@@ -82,19 +83,28 @@ def shown_url(url: str) -> str:
     """``url`` as it may appear in logs and reprs: without user info and query string.
 
     Credentials sometimes travel there (``https://user:token@host`` or ``?api_key=...``).
+    This is the one rule for every URL the SDK shows (endpoints, prompt documents, state
+    stores), in logs, reprs and error messages alike.
 
     >>> shown_url("https://user:secret@otel.example.com:4318/v1/logs?api_key=k")
     'https://otel.example.com:4318/v1/logs'
     """
     try:
         parts = urlsplit(url)
-        port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return "<unparsable URL>"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not echoed: with a "/" in a password, the "port" is part of it
+        port = ":[invalid port]"
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    return f"{parts.scheme}://{host}{port}{parts.path}"
+    path = parts.path
+    if "@" in path:
+        # A "/" in a password ends the authority early: the rest of it is now the path.
+        path = "/[masked]"
+    return f"{parts.scheme}://{host}{port}{path}"
 
 
 def parse_key_values(text: str, variable: str) -> dict[str, str]:
@@ -287,13 +297,14 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
         logs_endpoint = None if checked is None else _base_to_logs_url(checked)
     values["logs_endpoint"] = logs_endpoint or DEFAULT_ENDPOINT + LOGS_PATH
 
-    headers = opts.get("headers")
+    headers, source = opts.get("headers"), "headers"
     if headers is None:
         raw = env.text("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")
         headers = parse_key_values(raw or "", "OTEL_EXPORTER_OTLP_HEADERS")
+        source = "OTEL_EXPORTER_OTLP_HEADERS"
     elif not isinstance(headers, Mapping):
         raise ConfigError("headers must be a mapping of str to str")
-    values["headers"] = {str(k): str(v) for k, v in headers.items()}
+    values["headers"] = check_headers(headers, source)  # never a value in a message
 
     timeout = opts.get("timeout")
     if timeout is not None:

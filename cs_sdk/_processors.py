@@ -38,6 +38,22 @@ class ProcessorChain:
     def __init__(self, stats: Stats, steps: list[Step] | None = None) -> None:
         self._stats = stats
         self._steps: list[Step] = list(steps or [])
+        self._refreshers: list[Callable[[], None]] = []
+
+    def add_refresher(self, refresher: Callable[[], None]) -> None:
+        """Run ``refresher`` before each batch (see :meth:`refresh`)."""
+        self._refreshers = [*self._refreshers, refresher]
+
+    def refresh(self) -> None:
+        """Called by the worker before the events queued by now: steps that cache shared
+        state (pilot tags, opt-outs) check the store's change marker here, once per batch
+        and never on the caller's thread. A refresher that raises is logged once."""
+        for refresher in self._refreshers:
+            try:
+                refresher()
+            except Exception:
+                warn_once("processor:refresh", "cs_sdk: refreshing shared state failed")
+                logger.debug("refresher %r failed", refresher, exc_info=True)
 
     def add(self, step: Step, *, first: bool = False) -> None:
         # Replaced wholesale so the worker iterating the old list is never disturbed.

@@ -119,6 +119,22 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
     return 0;
 }
 
+/* Count an event lost to an error that could not be reported, without calling anything
+ * (calls fail a few frames from the recursion limit): the client's `_unreported` list,
+ * [refused before the commit point, lost after it], bumped in place. */
+static void
+count_unreported(Recorder *self, Py_ssize_t committed)
+{
+    PyObject *box = PyDict_GetItemString(self->client_dict, "_unreported"); /* borrowed */
+    if (box != NULL && PyList_CheckExact(box) && PyList_GET_SIZE(box) == 2) {
+        long count = PyLong_AsLong(PyList_GET_ITEM(box, committed));
+        PyObject *bumped = count < 0 ? NULL : PyLong_FromLong(count + 1);
+        if (bumped != NULL)
+            PyList_SetItem(box, committed, bumped); /* steals bumped */
+    }
+    PyErr_Clear();
+}
+
 /* The pure-Python method with the caller's arguments, exactly as they came. */
 static PyObject *
 call_slow(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
@@ -139,6 +155,14 @@ call_slow(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *kwname
     PyObject *result = PyObject_Vectorcall(self->slow, stack, nargs + 1, kwnames);
     if (stack != small)
         PyMem_Free(stack);
+    if (result == NULL && (PyErr_ExceptionMatches(PyExc_RecursionError) ||
+                           PyErr_ExceptionMatches(PyExc_MemoryError))) {
+        /* The Python method could not even start (a few frames from the recursion limit,
+         * out of memory): refused and counted, never raised into the host. */
+        PyErr_Clear();
+        count_unreported(self, 0);
+        Py_RETURN_NONE;
+    }
     return result;
 }
 
@@ -232,9 +256,16 @@ internal_error(Recorder *self)
     if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_Exception))
         return NULL;
     PyErr_Clear();
-    PyObject *result = PyObject_CallMethodNoArgs(self->client, str_internal_error);
-    if (result == NULL)
-        return NULL;
+    PyObject *result = PyObject_CallMethodOneArg(self->client, str_internal_error, Py_True);
+    if (result == NULL) {
+        /* Reporting failed too (RecursionError near the limit, MemoryError): never raise
+         * into the host. The Python guard does the same. */
+        if (!PyErr_ExceptionMatches(PyExc_Exception))
+            return NULL;
+        PyErr_Clear();
+        count_unreported(self, 1); /* recorded, then lost: on the books' loss side */
+        Py_RETURN_NONE;
+    }
     Py_DECREF(result);
     Py_RETURN_NONE;
 }
@@ -372,10 +403,10 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
 
     /* Commit point: from here on the event counts as recorded, and a failure is the Python
      * method's internal error rather than a reason to hand over. */
-    committed = 1;
     PyObject *seq = PyObject_CallNoArgs(next_seq);
     if (seq == NULL)
-        goto done;
+        goto done; /* not counted: the Python method counts its own outcome */
+    committed = 1;
     unsigned long long low = PyLong_AsUnsignedLongLongMask(seq);
     Py_DECREF(seq);
     if (low == (unsigned long long)-1 && PyErr_Occurred())
@@ -384,6 +415,14 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
     if (id == NULL)
         goto done;
     PyObject *now = PyObject_CallNoArgs(self->time_ns);
+    /* Every byte the event holds counts against max_queue_bytes, its ids included. */
+    size += PyUnicode_GET_LENGTH(name);
+    if (PyUnicode_Check(user_id))
+        size += PyUnicode_GET_LENGTH(user_id);
+    if (PyUnicode_Check(account_id))
+        size += PyUnicode_GET_LENGTH(account_id);
+    if (PyUnicode_Check(session_id))
+        size += PyUnicode_GET_LENGTH(session_id);
     PyObject *bytes = PyLong_FromLongLong(self->record_bytes + size);
     PyObject *queued = PyTuple_New(13);
     if (now == NULL || bytes == NULL || queued == NULL) {

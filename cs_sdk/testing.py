@@ -109,15 +109,42 @@ class CapturedEvents(list[CapturedEvent]):
 class CapturePipeline(NullPipeline):
     """A pipeline that runs the enrichment chain and the mapping synchronously into a list."""
 
-    def __init__(self, chain: ProcessorChain, sink: CapturedEvents) -> None:
+    def __init__(
+        self, chain: ProcessorChain, sink: CapturedEvents, stats: Stats | None = None
+    ) -> None:
         self._chain = chain
         self._sink = sink
+        # With the client's stats, its books (docs/reliability.md) stay balanced: a captured
+        # event is taken and delivered (to the capture) in one move.
+        self._stats = stats
 
     def submit(self, queued: QueuedEvent) -> bool:
+        stats = self._stats
+        if stats is None:
+            self._capture(queued)
+            return True
+        stats.begin()
+        try:
+            stats.taken += 1
+            if self._capture(queued):
+                stats.count("sent")
+            return True
+        except Exception:
+            stats.drop("internal_error")
+            raise
+        finally:
+            stats.end()
+
+    def _capture(self, queued: QueuedEvent) -> bool:
         processed = self._chain.run(EventRecord(*queued[:QUEUED_SIZE]))
-        if processed is not None:
-            self._sink.append(CapturedEvent.from_otlp(to_otlp(processed)))
+        if processed is None:
+            return False
+        self._sink.append(CapturedEvent.from_otlp(to_otlp(processed)))
         return True
+
+    def queued(self) -> int | None:
+        # With the books, everything submitted was taken at once: they derive it (0).
+        return None if self._stats is not None else 0
 
 
 @contextmanager
@@ -131,7 +158,7 @@ def capture(client: Client | None = None, **options: Any) -> Iterator[CapturedEv
     events = CapturedEvents()
     target = client if client is not None else (None if options else _api.get_client())
     if target is not None:
-        saved = target._swap_pipeline(CapturePipeline(target.processors, events))
+        saved = target._swap_pipeline(CapturePipeline(target.processors, events, target._stats))
         try:
             yield events
         finally:
@@ -139,7 +166,7 @@ def capture(client: Client | None = None, **options: Any) -> Iterator[CapturedEv
         return
 
     def factory(config: Config, stats: Stats, chain: ProcessorChain) -> CapturePipeline:
-        return CapturePipeline(chain, events)
+        return CapturePipeline(chain, events, stats)
 
     options.setdefault("service_name", "test")
     temporary = Client(_pipeline_factory=factory, environ={}, **options)

@@ -84,6 +84,9 @@ ADVERSARIAL = {
     "bracketed digits": ("(1) " * SIZE)[:SIZE],
     "plus signs": ("+1 " * SIZE)[:SIZE],
     "dates and times": ("2025-03-01 12:30 " * SIZE)[:SIZE],
+    "IBAN-shaped groups": ("AB12 " * SIZE)[:SIZE],
+    "IBAN-shaped words": ("AB12" + "C" * 40 + " ") * (SIZE // 45),
+    "fullwidth and no-break separators": ("\uff11\u00a0\u2013" * SIZE)[:SIZE],
     "mixed contact details": (
         "ana@example.com +1 (555) 010-9999 4111 1111 1111 1111 10.0.0.1 " * SIZE
     )[:SIZE],
@@ -123,6 +126,39 @@ def test_feedback_comments_and_properties_are_redacted_before_sending() -> None:
     assert feedback.properties == {"contact": "[phone]", "pages": 3}
     # Only free-text feedback is redacted by default; milestones are the app's own data.
     assert milestone.properties == {"email": "bob@example.com"}
+
+
+def test_feedback_property_keys_are_redacted_too() -> None:
+    with capture() as events:
+        cs_sdk.feedback(
+            "nps",
+            score=9,
+            properties={
+                "ana@example.com": "vip",
+                "bob@example.com": "churn risk",
+                "notes": {"+44 20 7946 0958": "call back"},
+                "plan": "pro",
+            },
+        )
+    assert events[0].properties == {
+        "[email]": "vip",
+        "[email] (2)": "churn risk",  # two keys redacted alike: neither value is lost
+        "notes": {"[phone]": "call back"},
+        "plan": "pro",
+    }
+
+
+def test_a_phone_number_with_dashes_is_not_taken_for_a_date() -> None:
+    assert redact_text("call +44-20-7946-0958 today") == "call [phone] today"
+    assert redact_text("call 44-20-7946 today") == "call 44-20-7946 today"  # 8 digits
+    assert redact_text("due 20-12-2025, ref 31/12/1999") == "due 20-12-2025, ref 31/12/1999"
+
+
+def test_unicode_separators_are_read_as_ascii_and_the_rest_kept_as_written() -> None:
+    text = "Tél\u00a0: 06\u00a012\u00a034\u00a056\u00a078 \u2013 merci\u00a0!"
+    assert redact_text(text) == "Tél\u00a0: [phone] \u2013 merci\u00a0!"
+    assert redact_text("écrivez à ana\uff20example.com") == "écrivez à [email]"
+    assert redact_text("IBAN GB82 WEST 1234 5698 7654 32, merci") == "IBAN [iban], merci"
 
 
 def test_redaction_can_be_turned_off() -> None:

@@ -1,7 +1,8 @@
 """OTLP/HTTP exporter: compress, POST with retries, read the collector's answer.
 
-``export()`` returns an :class:`ExportResult` and never raises: delivery failures are
-results, counted by the pipeline under a drop reason.
+``send()`` returns an :class:`ExportResult` and never raises: delivery failures are
+results, counted by the pipeline under a drop reason. The pipeline depends only on the
+:class:`Exporter` protocol; ``_memory.py`` has an in-memory one for tests.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import json
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 from .._log import warn_once
 from .._pipeline._stats import DropReason
@@ -33,6 +35,38 @@ class ExportResult:
     retryable: bool = False  # the failure was transient (the batch may be spooled)
     message: str = ""
     wire_bytes: int = 0
+    retries: int = 0  # attempts after the first (each also reported as it happens)
+
+
+OnRetry = Callable[[], None]
+
+
+class Exporter(Protocol):
+    """What the pipeline needs from an exporter (``OtlpHttpExporter``, ``MemoryExporter``)."""
+
+    @property
+    def content_type(self) -> str: ...
+
+    @property
+    def content_encoding(self) -> str | None: ...
+
+    def prepare(self, body: bytes) -> bytes: ...
+
+    def send(
+        self,
+        payload: bytes,
+        count: int,
+        deadline: float,
+        *,
+        content_type: str | None = None,
+        gzip: bool | None = None,
+        retry: bool = True,
+        on_retry: OnRetry | None = None,
+    ) -> ExportResult: ...
+
+    def abort(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def gzip_compress(data: bytes, level: int = GZIP_LEVEL) -> bytes:
@@ -78,10 +112,26 @@ def _text(value: int | bytes | None) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else ""
 
 
+def not_found_message(url: str) -> str:
+    """What a 404 means for an OTLP exporter: the URL is not a logs endpoint."""
+    if "/v1/logs/v1/logs" in url:
+        base = url.split("/v1/logs/v1/logs", 1)[0]
+        hint = f"the path /v1/logs is doubled: pass endpoint={base!r} (cs_sdk adds /v1/logs)"
+    else:
+        hint = (
+            "pass the collector's base URL as endpoint= (cs_sdk adds /v1/logs), for example "
+            "endpoint='http://127.0.0.1:4318', or its full logs URL as "
+            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"
+        )
+    return f"{url} answered 404 Not Found: it is not an OTLP logs endpoint; {hint}"
+
+
 def error_message(result: TransportResult) -> str:
     """The collector's explanation: the ``google.rpc.Status`` message of a failed export."""
     if result.error:
         return result.error
+    if result.status_code == 404:
+        return not_found_message(result.url or "the endpoint")
     body = result.body[:65536]
     if not body:
         return f"HTTP {result.status_code}"
@@ -105,8 +155,10 @@ def partial_success(result: TransportResult) -> tuple[int, str]:
         try:
             partial = json.loads(body).get("partialSuccess") or {}
             return int(partial.get("rejectedLogRecords", 0)), str(partial.get("errorMessage", ""))
-        except (ValueError, AttributeError, TypeError):
+        except (ValueError, AttributeError, TypeError, RecursionError):
             return 0, ""
+    if "protobuf" not in result.content_type:
+        return 0, ""  # an answer of another type says nothing about partial success
     nested = _protobuf_fields(body).get(1)
     if not isinstance(nested, bytes):
         return 0, ""
@@ -131,22 +183,23 @@ class OtlpHttpExporter:
         self._content_type = content_type
         self._compression = compression
         self._request_timeout = request_timeout
-        self._retries = 0
-        self._policy = RetryPolicy(interrupt, self._count_retry)
+        self._interrupt = interrupt
 
-    def _count_retry(self, result: TransportResult) -> None:
-        self._retries += 1
-        warn_once(
-            f"export-retry:{result.status_code}",
-            "cs_sdk: export to %s failed (%s); retrying",
-            self._transport.shown_url,
-            error_message(result),
-        )
+    def _retry_reporter(
+        self, counter: list[int], on_retry: OnRetry | None
+    ) -> Callable[[TransportResult], None]:
+        def report(result: TransportResult) -> None:
+            counter[0] += 1
+            if on_retry is not None:
+                on_retry()  # counted as it happens: stats() shows an outage while it lasts
+            warn_once(
+                f"export-retry:{result.status_code}",
+                "cs_sdk: export to %s failed (%s); retrying",
+                self._transport.shown_url,
+                error_message(result),
+            )
 
-    def take_retry_count(self) -> int:
-        """Retries since the last call (the worker adds them to the stats)."""
-        count, self._retries = self._retries, 0
-        return count
+        return report
 
     @property
     def content_type(self) -> str:
@@ -164,6 +217,10 @@ class OtlpHttpExporter:
         """Compress and send ``body`` (holding ``count`` records) by ``deadline``."""
         return self.send(self.prepare(body), count, deadline)
 
+    def abort(self) -> None:
+        """Cut the attempt in flight at once (shutdown): its batch comes back as failed."""
+        self._transport.abort()
+
     def send(
         self,
         payload: bytes,
@@ -173,6 +230,7 @@ class OtlpHttpExporter:
         content_type: str | None = None,
         gzip: bool | None = None,
         retry: bool = True,
+        on_retry: OnRetry | None = None,
     ) -> ExportResult:
         """POST a prepared payload, retrying per the policy unless ``retry`` is False.
 
@@ -192,15 +250,20 @@ class OtlpHttpExporter:
 
         if not retry:
             result = attempt(max(deadline - time.monotonic(), 0.0))
-            return self._judge(result, count, len(payload))
-        result = self._policy.run(attempt, deadline)
-        return self._judge(result, count, len(payload))
+            return self._judge(result, count, len(payload), 0)
+        retries = [0]
+        policy = RetryPolicy(self._interrupt, self._retry_reporter(retries, on_retry))
+        result = policy.run(attempt, deadline)
+        return self._judge(result, count, len(payload), retries[0])
 
-    def _judge(self, result: TransportResult, count: int, wire_bytes: int) -> ExportResult:
+    def _judge(
+        self, result: TransportResult, count: int, wire_bytes: int, retries: int
+    ) -> ExportResult:
         if result.ok:
             rejected, message = partial_success(result)
+            # A collector's count is clamped to the batch: "-5" must not make 105 of 100 sent.
+            rejected = max(0, min(rejected, count))
             if rejected:
-                rejected = min(rejected, count)
                 warn_once(
                     "export-partial",
                     "cs_sdk: the collector rejected %d of %d events: %s",
@@ -215,17 +278,13 @@ class OtlpHttpExporter:
                     False,
                     message,
                     wire_bytes,
+                    retries,
                 )
-            return ExportResult(count, wire_bytes=wire_bytes)
+            return ExportResult(count, wire_bytes=wire_bytes, retries=retries)
         message = error_message(result)
         if is_retryable(result):
-            warn_once(
-                "export-gave-up",
-                "cs_sdk: could not deliver a batch of %d events: %s",
-                count,
-                message,
-            )
-            return ExportResult(0, count, "retry_exhausted", True, message)
+            # Not logged here: the pipeline knows whether the batch is lost or goes to disk.
+            return ExportResult(0, count, "retry_exhausted", True, message, retries=retries)
         warn_once(
             f"export-rejected:{result.status_code}",
             "cs_sdk: the collector rejected a batch of %d events with HTTP %s: %s",
@@ -233,7 +292,7 @@ class OtlpHttpExporter:
             result.status_code,
             message,
         )
-        return ExportResult(0, count, "rejected_by_collector", False, message)
+        return ExportResult(0, count, "rejected_by_collector", False, message, retries=retries)
 
     def close(self) -> None:
         self._transport.close()

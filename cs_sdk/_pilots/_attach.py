@@ -17,6 +17,7 @@ from .._prompts import FileSource, Prompts, UrlSource
 from .._prompts._engine import Clock
 from .._prompts._source import ConfigSource
 from ..state import MemoryStore, open_store
+from ._opt_outs import OptOuts, StoreWatch
 from ._pilots import Pilots
 from ._steps import PromptHistoryStep, pilot_tagger
 
@@ -48,13 +49,15 @@ def open_source(location: str, *, timeout: float = _FIRST_FETCH_TIMEOUT) -> Conf
     return file_source
 
 
-def attach(client: Client, clock: Clock | None = None) -> None:
+def attach(client: Client, clock: Clock | None = None) -> OptOuts:
     """Open the state store and the configuration of ``client`` and wire pilots/prompts.
 
     Sets ``client.pilots`` (:class:`~cs_sdk._pilots.Pilots`) and ``client.prompts``
-    (:class:`~cs_sdk._prompts.Prompts`); appends the ``pilots`` and ``prompt_history`` steps
-    to the processor chain (the client adds redaction and ``before_send`` after them);
-    registers a shutdown hook that stops polling and closes the store.
+    (:class:`~cs_sdk._prompts.Prompts`); puts the ``opt_out`` step first in the processor
+    chain and appends the ``pilots`` and ``prompt_history`` steps (the client adds redaction
+    and ``before_send`` after them); registers the once-per-batch check of the store's change
+    marker and a shutdown hook that stops polling and closes the store. Returns the client's
+    opt-outs, kept in the store (they publish the hot-path set to the client).
 
     Raises:
         ConfigError: ``state=`` is not a valid store URL (or Redis without its package).
@@ -65,7 +68,7 @@ def attach(client: Client, clock: Clock | None = None) -> None:
         # setattr: the attributes are declared by the client, not known to this module.
         setattr(client, "pilots", Pilots.noop())  # noqa: B010
         setattr(client, "prompts", Prompts.noop())  # noqa: B010
-        return
+        return OptOuts(MemoryStore(), publish=client._publish_opt_outs)
     store = open_store(config.state)
     if config.prompts and isinstance(store, MemoryStore):
         # The default suits one process; pre-fork servers would each keep their own history
@@ -90,6 +93,11 @@ def attach(client: Client, clock: Clock | None = None) -> None:
         on_change=prompts.invalidate,
         config=lambda: prompts.config,
     )
+    opt_outs = OptOuts(store, publish=client._publish_opt_outs, on_change=prompts.invalidate)
+    # First of all steps: an opted-out user's event is neither tagged, remembered, redacted
+    # nor seen by before_send. The watch runs before each batch (ProcessorChain.refresh).
+    client.processors.add(Step("opt_out", opt_outs.step, "opted_out"), first=True)
+    client.processors.add_refresher(StoreWatch(store, opt_outs, pilots.forget_cached))
     # The client calls attach() after its "typed" step and before redaction and before_send:
     # tags and history see the resolved event, and before_send sees the tags.
     client.processors.add(Step("pilots", pilot_tagger(pilots), "internal_error"))
@@ -104,3 +112,4 @@ def attach(client: Client, clock: Clock | None = None) -> None:
         store.close()
 
     client.add_shutdown_hook(close)
+    return opt_outs

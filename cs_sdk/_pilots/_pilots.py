@@ -157,8 +157,8 @@ class Pilots:
 
         Enrolling again is harmless: the first ``enrolled_at`` is kept, and only a change of
         cohort records a new ``cs.pilot.enrolled`` event. Returns the membership, or ``None``
-        when it did nothing: the arguments are invalid or the store failed (both logged), the
-        client is disabled, or ``init()`` was not called (logged).
+        when it did nothing: the arguments are invalid, the user opted out or the store
+        failed (logged), the client is disabled, or ``init()`` was not called (logged).
 
         >>> client.pilots.enroll("u1", "new-dashboard", cohort="wave-1")  # doctest: +SKIP
         Membership(pilot='new-dashboard', cohort='wave-1', enrolled_at=datetime.datetime(...))
@@ -173,6 +173,10 @@ class Pilots:
         ) or pilot_id is None:  # fmt: skip
             return None  # (pilot_id None is refused above; the test narrows its type)
         try:
+            if self._store.is_opted_out(user_id):
+                # Nothing new is stored about an opted-out user (the store refuses it too).
+                warn_once("pilots:opted_out", "cs_sdk: enroll() ignored: the user opted out")
+                return None
             self._check_known(pilot_id, cohort)
             now = self._clock()
             membership, changed = self._store.put_membership(
@@ -273,3 +277,8 @@ class Pilots:
     def invalidate(self, user_id: str) -> None:
         """Forget the cached memberships of ``user_id``."""
         self._tags.invalidate(user_id)
+
+    def forget_cached(self) -> None:
+        """Forget every cached membership: the store's change marker moved (another process
+        enrolled or let someone go); each user's periods are read again on their next event."""
+        self._tags.clear()

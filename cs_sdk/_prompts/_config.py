@@ -49,6 +49,12 @@ Format = Literal["json", "toml", "yaml"]
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 Name = Annotated[str, Field(min_length=1, max_length=256)]
 Days = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+# A document with hundreds of prompts and pilots is a few tens of KiB; files and answers
+# over this are refused. Lists are bounded too: pilots, prompts, cohorts and targeting
+# lists; an account allow-list may be longer.
+MAX_DOCUMENT_BYTES = 1 << 20
+_MAX_ITEMS = 1000
+_MAX_ACCOUNTS = 10_000
 
 
 def _utc(value: _dt.datetime | None) -> _dt.datetime | None:
@@ -79,7 +85,7 @@ class PilotSpec(_Model):
     id: Id
     name: str | None = None
     owner: str | None = None
-    cohorts: list[Id] = Field(default_factory=list)
+    cohorts: list[Id] = Field(default_factory=list, max_length=_MAX_ITEMS)
     start: _dt.date | None = None
     end: _dt.date | None = None
     success: SuccessMetric | None = None
@@ -88,11 +94,11 @@ class PilotSpec(_Model):
 class Targeting(_Model):
     """Who may see a prompt. Every condition given must hold; empty lists mean anyone."""
 
-    pilots: list[Id] = Field(default_factory=list)
-    cohorts: list[Id] = Field(default_factory=list)
-    accounts: list[Name] = Field(default_factory=list)
+    pilots: list[Id] = Field(default_factory=list, max_length=_MAX_ITEMS)
+    cohorts: list[Id] = Field(default_factory=list, max_length=_MAX_ITEMS)
+    accounts: list[Name] = Field(default_factory=list, max_length=_MAX_ACCOUNTS)
     percentage: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 100.0
-    milestones: list[Name] = Field(default_factory=list)
+    milestones: list[Name] = Field(default_factory=list, max_length=_MAX_ITEMS)
     min_days_enrolled: Days | None = None
 
 
@@ -135,8 +141,8 @@ class PromptConfig(_Model):
 
     version: Literal[1] = 1
     throttle: GlobalThrottle = Field(default_factory=GlobalThrottle)
-    pilots: list[PilotSpec] = Field(default_factory=list)
-    prompts: list[PromptSpec] = Field(default_factory=list)
+    pilots: list[PilotSpec] = Field(default_factory=list, max_length=_MAX_ITEMS)
+    prompts: list[PromptSpec] = Field(default_factory=list, max_length=_MAX_ITEMS)
 
 
 def format_of(name: str, content_type: str | None = None) -> Format | None:
@@ -159,9 +165,15 @@ def load_config(path: str | Path) -> PromptConfig:
         PromptConfigError: the file cannot be read, parsed or validated.
     """
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as file:
+            # At most the limit and one byte more: a huge file is refused, never read whole.
+            data = file.read(MAX_DOCUMENT_BYTES + 1)
     except OSError as error:
         raise PromptConfigError(f"{path}: cannot read the configuration: {error}") from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise PromptConfigError(
+            f"{path}: the configuration is larger than {MAX_DOCUMENT_BYTES} bytes"
+        )
     return parse_config(data, source=str(path), fmt=format_of(str(path)))
 
 
@@ -173,10 +185,19 @@ def parse_config(
     Raises:
         PromptConfigError: naming ``source``, the path in the document and each problem.
     """
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as error:
+        raise PromptConfigError(
+            f"{source}: not valid UTF-8 (byte {error.start}: {error.reason})"
+        ) from None
     if fmt is None:
         fmt = "json" if text.lstrip().startswith("{") else "toml"
-    raw = _decode(text, source, fmt)
+    try:
+        raw = _decode(text, source, fmt)
+    except RecursionError:
+        # json, tomllib and PyYAML all recurse per level: 10^5 nested "[" is an attack.
+        raise PromptConfigError(f"{source}: the document is nested too deeply") from None
     if not isinstance(raw, dict):
         raise PromptConfigError(f"{source}: the document must be a table/object at the top level")
     try:

@@ -263,7 +263,10 @@ class Prompts:
             compiled = self._current()
             if compiled is None or not compiled.prompts:
                 return None
-            return evaluate(compiled, self._evaluation(compiled, user_id, account_id))
+            evaluation = self._evaluation(compiled, user_id, account_id)
+            if evaluation.entry.state.opted_out:
+                return None  # and shown() is refused by the store
+            return evaluate(compiled, evaluation)
         except Exception:
             warn_once("prompts:next_for", "cs_sdk: prompt evaluation failed; no prompt offered")
             logger.debug("next_for failed", exc_info=True)

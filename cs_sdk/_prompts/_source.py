@@ -4,7 +4,8 @@
   every ``check_interval`` seconds from :meth:`~cs_sdk._prompts.Prompts.next_for` (a ``stat``
   call; no thread).
 - :class:`UrlSource` polls an http(s) URL from one daemon thread with ``If-None-Match``; a
-  ``304`` keeps the current document.
+  ``304`` keeps the current document. Each fetch has a total deadline and the document a
+  size limit (1 MiB after decompression; see ``_fetch.py``).
 - :class:`StaticSource` holds a document given in code (tests, generated configurations).
 
 In every case a new version that fails validation is rejected with one error on the
@@ -35,6 +36,7 @@ from .._fork import register_for_fork
 from .._http_log import sdk_request
 from .._log import logger, warn_once
 from ._config import PromptConfig, format_of, load_config, parse_config
+from ._fetch import FetchFailed, bounded_get
 
 __all__ = ["ConfigSource", "FileSource", "StaticSource", "UrlSource"]
 
@@ -185,7 +187,8 @@ class UrlSource:
         url: where the document is served; its format comes from the path suffix or the
             ``Content-Type`` (JSON when neither says).
         interval: seconds between polls.
-        timeout: seconds for one request.
+        timeout: seconds for one whole request (connection, headers and body): a server
+            that answers slowly, byte by byte, is cut off then.
         http_client: an ``httpx.Client`` to use (tests); otherwise one is created and owned.
     """
 
@@ -202,7 +205,7 @@ class UrlSource:
         self._interval = interval
         self._timeout = timeout
         self._given_client = http_client
-        self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=True)
+        self._http = http_client or _new_client(timeout)
         self._document: PromptConfig | None = None
         self._etag: str | None = None
         self._rejected_digest: bytes | None = None
@@ -230,7 +233,7 @@ class UrlSource:
         self._pid = os.getpid()
         if self._given_client is None:
             # A connection pool must not be shared with the parent process.
-            self._http = httpx.Client(timeout=self._timeout, follow_redirects=True)
+            self._http = _new_client(self._timeout)
 
     def __repr__(self) -> str:
         return f"UrlSource({self._shown_url!r})"
@@ -260,9 +263,19 @@ class UrlSource:
                 logger.debug("prompt configuration poll failed", exc_info=True)
 
     def reload(self) -> bool:
+        """Fetch now; False without waiting longer than one fetch's deadline.
+
+        A fetch already under way (the poller's) has the same deadline: past it, this call
+        gives up rather than queue behind it.
+        """
         self._forked()
-        with self._lock:
+        if not self._lock.acquire(timeout=self._timeout):
+            logger.debug("prompt configuration reload skipped: a fetch is still under way")
+            return False
+        try:
             return self._fetch()
+        finally:
+            self._lock.release()
 
     def _fetch(self) -> bool:
         headers = {"Accept": "application/json, application/toml, application/yaml;q=0.9"}
@@ -270,31 +283,34 @@ class UrlSource:
             headers["If-None-Match"] = self._etag
         try:
             with sdk_request():  # not an INFO line in the application's log per poll
-                response = self._http.get(self.url, headers=headers, timeout=self._timeout)
-        except httpx.HTTPError as error:
+                response = bounded_get(self._http, self.url, headers, timeout=self._timeout)
+        except FetchFailed as failure:
+            if failure.rejected:  # the server sent what we refuse: like an invalid version
+                logger.error(_REJECTED, f"{self._shown_url}: {failure}")
+                return False
             warn_once(
                 f"prompts:url:{self._shown_url}",
                 "cs_sdk: cannot fetch the prompt configuration from %s (%s); the current one "
                 "stays in force",
                 self._shown_url,
-                type(error).__name__,
+                failure,
             )
             return False
-        if response.status_code == 304:
+        if response.status == 304:
             return False
-        if response.status_code != 200:
+        if response.status != 200:
             warn_once(
-                f"prompts:url:{self._shown_url}:{response.status_code}",
+                f"prompts:url:{self._shown_url}:{response.status}",
                 "cs_sdk: the prompt configuration at %s answered HTTP %d; the current one "
                 "stays in force",
                 self._shown_url,
-                response.status_code,
+                response.status,
             )
             return False
         content = response.content
-        etag = response.headers.get("ETag")
+        etag = response.etag
         digest = hashlib.blake2b(content, digest_size=16).digest()
-        fmt = format_of(urlsplit(self.url).path, response.headers.get("Content-Type")) or "json"
+        fmt = format_of(urlsplit(self.url).path, response.content_type) or "json"
         try:
             document = parse_config(content, source=self._shown_url, fmt=fmt)
         except PromptConfigError as error:
@@ -320,3 +336,13 @@ class UrlSource:
             thread.join(timeout=1.0)
         if self._given_client is None:
             self._http.close()
+
+
+def _new_client(timeout: float) -> httpx.Client:
+    # No kept-alive connections: each poll (every 30 s) connects afresh, so the deadline's
+    # watchdog always holds the socket it may have to shut down (see _fetch.py).
+    return httpx.Client(
+        timeout=timeout,
+        follow_redirects=True,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )

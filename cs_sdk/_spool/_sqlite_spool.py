@@ -33,7 +33,8 @@ Why SQLite in WAL mode rather than an append-only segment log:
 
 The payload is the exact wire body (already redacted and compressed), so a replay is a
 plain POST and the disk holds nothing that would not have left the process anyway. The
-files are private (directory 0700 when created, files 0600) all the same.
+files are private all the same (directory 0700 when created, files 0600, links refused:
+see ``_private_files.py``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from .._private_files import open_private_file, private_directory, same_file, tighten_sidecars
 
 __all__ = ["FILE_NAME", "SpoolError", "Spool", "SpooledBatch"]
 
@@ -144,8 +147,10 @@ class Spool:
         self._timeout = timeout
         self._closed = False
         try:
-            _make_private_directory(self.directory)
-            _make_private_file(self.path)
+            # Checked at every open: a link is refused, a file or directory others may read
+            # or write is tightened (see _private_files.py).
+            private_directory(self.directory)
+            self._file = open_private_file(self.path)
             self._open()
         except (OSError, sqlite3.Error) as error:
             raise SpoolError(f"cannot open the spool at {self.path}: {error}") from error
@@ -165,10 +170,10 @@ class Spool:
             # Truncate the -wal after checkpoints instead of letting it keep its peak size.
             db.execute("PRAGMA journal_size_limit = 8388608")
             db.executescript(_SCHEMA)
-            # SQLite gives -wal/-shm the main file's mode, but one created by an older
-            # version or by hand may be wider: fix it whatever the umask.
-            for suffix in ("-wal", "-shm"):
-                _restrict(Path(f"{self.path}{suffix}"))
+            # SQLite opened the path itself: make sure it is the file checked above, and
+            # that the -wal/-shm it just created are private whatever the umask.
+            same_file(self.path, self._file)
+            tighten_sidecars(self.path)
         except BaseException:
             db.close()
             raise
@@ -186,12 +191,26 @@ class Spool:
             (the caller counts them as ``spool_full``), or this batch's own ``records`` when
             it alone is larger than ``max_bytes`` and is refused.
         """
+        stored = self.store(payload, records, content_type, content_encoding)
+        if stored is None:
+            return records
+        return sum(count for _, count in stored[1])
+
+    def store(
+        self, payload: bytes, records: int, content_type: str, content_encoding: str | None
+    ) -> tuple[int, list[tuple[int, int]]] | None:
+        """``append`` that says which batches it touched, for a caller keeping its books.
+
+        Returns:
+            ``(id of the new batch, [(id, records) of each oldest batch deleted to make
+            room])``, or ``None`` when the batch alone is larger than ``max_bytes``.
+        """
         size = len(payload)
         if size > self.max_bytes:
-            return records
+            return None
+        evicted: list[tuple[int, int]] = []
         with self._transaction() as db:
             used = db.execute("SELECT bytes FROM totals").fetchone()[0]
-            dropped = 0
             excess = used + size - self.max_bytes
             if excess > 0:
                 # Walk the oldest batches (small columns only: payloads stay on disk) until
@@ -200,18 +219,20 @@ class Spool:
                 rows = db.execute("SELECT id, records, bytes FROM batches ORDER BY id")
                 for batch_id, batch_records, batch_bytes in rows:
                     last_id = batch_id
-                    dropped += batch_records
+                    evicted.append((batch_id, batch_records))
                     excess -= batch_bytes
                     if excess <= 0:
                         break
                 rows.close()
                 db.execute("DELETE FROM batches WHERE id <= ?", (last_id,))
-            db.execute(
+            cursor = db.execute(
                 "INSERT INTO batches (created_at, records, bytes, content_type, "
                 "content_encoding, payload) VALUES (?, ?, ?, ?, ?, ?)",
                 (self._clock(), records, size, content_type, content_encoding, payload),
             )
-        return dropped
+            batch_id = cursor.lastrowid
+        assert batch_id is not None
+        return batch_id, evicted
 
     def claim(self, lease_seconds: float = 60.0) -> SpooledBatch | None:
         """Lease the oldest batch that no live lease holds.
@@ -375,30 +396,3 @@ def _owner_is_dead(owner: str) -> bool:
     except OSError:  # EPERM: it runs, as another user
         return False
     return False
-
-
-def _make_private_directory(directory: Path) -> None:
-    try:
-        directory.mkdir(mode=0o700, parents=True)
-    except FileExistsError:
-        if not directory.is_dir():
-            raise
-        return  # an existing directory keeps the mode its owner chose
-    os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
-
-
-def _make_private_file(path: Path) -> None:
-    # Private from the first byte: batches hold user ids and feedback text. O_CREAT without
-    # O_TRUNC leaves an existing spool intact.
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        if os.fstat(fd).st_size == 0:  # new (or never written): make it 0600 whatever the umask
-            os.fchmod(fd, 0o600)
-    finally:
-        os.close(fd)
-
-
-def _restrict(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):  # another process just removed it
-        if path.stat().st_mode & 0o777 != 0o600:
-            os.chmod(path, 0o600)

@@ -10,7 +10,15 @@ A client opens its store from the ``state=`` option; most applications never tou
 directly.
 """
 
-from ._base import Membership, PilotPeriod, PromptHistory, ShowRules, StateStore, UserState
+from ._base import (
+    Membership,
+    PilotPeriod,
+    PromptHistory,
+    ShowRules,
+    StateStore,
+    UserState,
+    Versions,
+)
 from ._cache import TtlCache
 from ._memory import MemoryStore
 from ._open import open_store
@@ -28,5 +36,6 @@ __all__ = [
     "StateStore",
     "TtlCache",
     "UserState",
+    "Versions",
     "open_store",
 ]

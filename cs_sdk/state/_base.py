@@ -6,6 +6,10 @@ prompted at all. Times are seconds since the epoch (floats) inside the store, so
 backends compare them the same way; only :class:`Membership` speaks ``datetime`` because
 users read it.
 
+Opt-outs live here too, so that every process sharing the store (a sibling worker, the
+next process after a restart) honours them; :meth:`StateStore.versions` is the cheap change
+marker a worker reads once per batch to notice memberships and opt-outs changed elsewhere.
+
 The one operation that must be atomic across processes and servers is
 :meth:`StateStore.try_show`: checking the throttle and recording the show happen in a
 single step, so two servers never both show a prompt that may be shown once.
@@ -25,6 +29,7 @@ __all__ = [
     "ShowRules",
     "StateStore",
     "UserState",
+    "Versions",
 ]
 
 _UTC = _dt.timezone.utc
@@ -130,6 +135,20 @@ class UserState:
     milestones: frozenset[str] = frozenset()
     history: Mapping[str, PromptHistory] = field(default_factory=dict)
     last_prompt_at: float | None = None
+    opted_out: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Versions:
+    """The store's change marker: counters bumped by every change of their kind, anywhere.
+
+    A worker compares them once per batch (one cheap read) and re-reads memberships or
+    opt-outs only when they moved, so changes made by other processes are seen without a
+    store round trip per event.
+    """
+
+    memberships: int = 0
+    opt_outs: int = 0
 
 
 @runtime_checkable
@@ -184,7 +203,24 @@ class StateStore(Protocol):
         ...
 
     def try_show(self, user_id: str, prompt_id: str, now: float, rules: ShowRules) -> bool:
-        """Atomically: if ``rules`` allow a show at ``now``, record it and return True."""
+        """Atomically: if ``rules`` allow a show at ``now``, record it and return True.
+
+        Never for an opted-out user: the check is part of the same atomic step.
+        """
+        ...
+
+    def set_opted_out(self, user_id: str, opted_out: bool, at: float) -> bool:
+        """Opt the user out (or back in); True when that changed anything."""
+        ...
+
+    def is_opted_out(self, user_id: str) -> bool: ...
+
+    def opted_out_users(self) -> frozenset[str]:
+        """Every opted-out user (read at start-up and when :meth:`versions` moved)."""
+        ...
+
+    def versions(self) -> Versions:
+        """The change marker: one cheap read."""
         ...
 
     def record_answered(self, user_id: str, prompt_id: str, at: float) -> None: ...

@@ -14,7 +14,15 @@ import time
 from dataclasses import replace
 
 from .._fork import register_for_fork
-from ._base import NO_HISTORY, Membership, PilotPeriod, PromptHistory, ShowRules, UserState
+from ._base import (
+    NO_HISTORY,
+    Membership,
+    PilotPeriod,
+    PromptHistory,
+    ShowRules,
+    UserState,
+    Versions,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -31,6 +39,8 @@ class MemoryStore:
         self._milestones: dict[str, dict[str, float]] = {}
         self._history: dict[str, dict[str, PromptHistory]] = {}
         self._last_prompt: dict[str, float] = {}
+        self._opted_out: dict[str, float] = {}
+        self._versions = Versions()
         register_for_fork(self)
 
     def _reinit_after_fork(self) -> None:
@@ -42,6 +52,8 @@ class MemoryStore:
 
     def put_membership(self, user_id: str, membership: Membership) -> tuple[Membership, bool]:
         with self._lock:
+            if user_id in self._opted_out:
+                return membership, False  # nothing new is stored about an opted-out user
             pilots = self._memberships.setdefault(user_id, {})
             old = pilots.get(membership.pilot)
             if old is not None:
@@ -49,7 +61,12 @@ class MemoryStore:
                     return old, False
                 membership = replace(membership, enrolled_at=old.enrolled_at)
             pilots[membership.pilot] = membership
+            self._bump_memberships()
             return membership, True
+
+    def _bump_memberships(self) -> None:
+        versions = self._versions
+        self._versions = Versions(versions.memberships + 1, versions.opt_outs)
 
     def remove_membership(
         self, user_id: str, pilot_id: str, at: float | None = None
@@ -60,6 +77,7 @@ class MemoryStore:
             if old is not None:
                 period = PilotPeriod(pilot_id, old.cohort, old.enrolled_ts, exited_at)
                 self._exits.setdefault(user_id, {})[pilot_id] = period
+                self._bump_memberships()
             return old
 
     def memberships(self, user_id: str) -> tuple[Membership, ...]:
@@ -76,7 +94,8 @@ class MemoryStore:
 
     def add_milestone(self, user_id: str, name: str, at: float) -> None:
         with self._lock:
-            self._milestones.setdefault(user_id, {}).setdefault(name, at)
+            if user_id not in self._opted_out:
+                self._milestones.setdefault(user_id, {}).setdefault(name, at)
 
     def has_milestone(self, user_id: str, name: str) -> bool:
         with self._lock:
@@ -99,10 +118,13 @@ class MemoryStore:
             history = dict(self._history.get(user_id, {}))
             milestones = frozenset(self._milestones.get(user_id, {}))
             last = self._last_prompt.get(user_id)
-        return UserState(self.memberships(user_id), milestones, history, last)
+            opted_out = user_id in self._opted_out
+        return UserState(self.memberships(user_id), milestones, history, last, opted_out)
 
     def try_show(self, user_id: str, prompt_id: str, now: float, rules: ShowRules) -> bool:
         with self._lock:
+            if user_id in self._opted_out:
+                return False
             prompts = self._history.setdefault(user_id, {})
             history = prompts.get(prompt_id, NO_HISTORY)
             if not rules.allows(history, self._last_prompt.get(user_id), now):
@@ -113,13 +135,39 @@ class MemoryStore:
 
     def record_answered(self, user_id: str, prompt_id: str, at: float) -> None:
         with self._lock:
+            if user_id in self._opted_out:
+                return
             prompts = self._history.setdefault(user_id, {})
             prompts[prompt_id] = replace(prompts.get(prompt_id, NO_HISTORY), answered_at=at)
 
     def record_dismissed(self, user_id: str, prompt_id: str, at: float) -> None:
         with self._lock:
+            if user_id in self._opted_out:
+                return
             prompts = self._history.setdefault(user_id, {})
             prompts[prompt_id] = replace(prompts.get(prompt_id, NO_HISTORY), dismissed_at=at)
+
+    def set_opted_out(self, user_id: str, opted_out: bool, at: float) -> bool:
+        with self._lock:
+            if (user_id in self._opted_out) == opted_out:
+                return False
+            if opted_out:
+                self._opted_out[user_id] = at
+            else:
+                del self._opted_out[user_id]
+            versions = self._versions
+            self._versions = Versions(versions.memberships, versions.opt_outs + 1)
+            return True
+
+    def is_opted_out(self, user_id: str) -> bool:
+        return user_id in self._opted_out
+
+    def opted_out_users(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._opted_out)
+
+    def versions(self) -> Versions:
+        return self._versions
 
     def close(self) -> None:
         """Nothing to release; the data lives as long as the object."""

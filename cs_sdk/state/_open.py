@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from .._config import shown_url
 from .._errors import ConfigError
 from ._base import StateStore
 from ._memory import MemoryStore
@@ -34,11 +35,14 @@ def open_store(url: str) -> StateStore:
     """
     if url in ("memory", "memory://"):
         return MemoryStore()
+    # Every message names the URL as shown_url() shows it: a password may sit in the user
+    # info or the query string, and a malformed URL can put part of it anywhere.
+    shown = shown_url(url)
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
         if not path or path == ":memory:":
             raise ConfigError(
-                f"state={url!r} needs a file path; use state='memory' for in-process state"
+                f"state={shown!r} needs a file path; use state='memory' for in-process state"
             )
         try:
             return SqliteStore(path)
@@ -49,11 +53,17 @@ def open_store(url: str) -> StateStore:
                 where = str(error.filename or path)
                 problem = error.strerror if where == path else f"{where}: {error.strerror}"
             raise ConfigError(
-                f"state={url!r}: cannot open the SQLite state file {path!r}: {problem}"
+                f"state={shown!r}: cannot open the SQLite state file {path!r}: {problem}"
             ) from error
     if url.startswith(("redis://", "rediss://", "unix://")):
         try:
             return RedisStore(url)
-        except ValueError as error:  # redis-py's answer to a malformed URL
-            raise ConfigError(f"state={url!r} is not a valid Redis URL: {error}") from None
-    raise ConfigError(f"state={url!r} is not a state store URL; use {_FORMS}")
+        except ValueError:
+            # redis-py's message quotes the piece it could not read, which may be part of a
+            # password ("redis://:pa/ss@host" reads "pa" as the port): not repeated here.
+            raise ConfigError(
+                f"state={shown!r} is not a valid Redis URL: check its host, port, database "
+                "number and query options (a password with '/', '@' or ':' must be "
+                "percent-encoded)"
+            ) from None
+    raise ConfigError(f"state={shown!r} is not a state store URL; use {_FORMS}")

@@ -5,10 +5,11 @@
     True
 
 Each user's state lives in four hashes (memberships, finished pilot periods, milestones,
-prompt history) whose keys share the hash tag ``{user}``, so a Redis Cluster keeps them on
-one node. :meth:`RedisStore.try_show` is one Lua script: Redis runs it without interleaving
-any other command, so the throttle check and the recorded show cannot be split by another
-server.
+prompt history and the opt-out flag) whose keys share the hash tag ``{user}``, so a Redis
+Cluster keeps them on one node. The set of opted-out users and the change marker (a hash of
+version counters, bumped after each change) share the hash tag ``{cs-meta}``.
+:meth:`RedisStore.try_show` is one Lua script: Redis runs it without interleaving any other
+command, so the throttle check and the recorded show cannot be split by another server.
 
 After a fork the child opens a client of its own (see :meth:`RedisStore._reinit_after_fork`).
 """
@@ -19,17 +20,28 @@ import importlib
 import time
 from typing import Any
 
+from .._config import shown_url
 from .._errors import ConfigError
 from .._fork import register_for_fork
-from ._base import NO_HISTORY, Membership, PilotPeriod, PromptHistory, ShowRules, UserState
+from ._base import (
+    NO_HISTORY,
+    Membership,
+    PilotPeriod,
+    PromptHistory,
+    ShowRules,
+    UserState,
+    Versions,
+)
 
 __all__ = ["RedisStore"]
 
 # KEYS[1]: the user's prompt hash. ARGV: prompt id, now, max shows (-1: none), global wait,
-# stop after answer (1/0), dismiss cooldown (-1: none). Mirrors ShowRules.allows.
+# stop after answer (1/0), dismiss cooldown (-1: none). Mirrors ShowRules.allows, and never
+# shows a prompt to an opted-out user (the "optout" field of the same hash).
 _TRY_SHOW = """
 local key, prompt, now = KEYS[1], ARGV[1], tonumber(ARGV[2])
 local max_shows, wait, cooldown = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
+if redis.call('HEXISTS', key, 'optout') == 1 then return 0 end
 local last = redis.call('HGET', key, 'last')
 if last and wait > 0 and now - tonumber(last) < wait then return 0 end
 local shows = tonumber(redis.call('HGET', key, 's:' .. prompt) or '0')
@@ -43,11 +55,13 @@ redis.call('HSET', key, 's:' .. prompt, shows + 1, 'l:' .. prompt, ARGV[2], 'las
 return 1
 """
 
-# KEYS[1]: the user's membership hash. ARGV: pilot, encoded cohort, enrolled_at.
+# KEYS[1]: the user's membership hash, KEYS[2]: their prompt hash (an opted-out user's is
+# flagged: nothing is stored). ARGV: pilot, encoded cohort, enrolled_at.
 # A membership is stored as "<enrolled_at>|<cohort>" where the cohort part is "" for none
 # and "=<cohort>" otherwise, so Lua compares it as plain text. Returns the stored value and
 # 1 when it changed; a new cohort keeps the first enrolment time.
 _PUT_MEMBERSHIP = """
+if redis.call('HEXISTS', KEYS[2], 'optout') == 1 then return {false, 0} end
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 local enrolled_at = ARGV[3]
 if old then
@@ -70,6 +84,16 @@ if old then
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. old)
 end
 return old
+"""
+
+
+# KEYS[1]: the hash to write, KEYS[2]: the user's prompt hash. ARGV: field, value, and
+# "nx" to keep an existing value. Nothing is written for an opted-out user.
+_SET_UNLESS_OPTED_OUT = """
+if redis.call('HEXISTS', KEYS[2], 'optout') == 1 then return 0 end
+if ARGV[3] == 'nx' then return redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
 """
 
 
@@ -121,6 +145,7 @@ class RedisStore:
         self._try_show = client.register_script(_TRY_SHOW)
         self._put = client.register_script(_PUT_MEMBERSHIP)
         self._remove = client.register_script(_REMOVE_MEMBERSHIP)
+        self._set = client.register_script(_SET_UNLESS_OPTED_OUT)
 
     def _reinit_after_fork(self) -> None:
         # redis-py's pool notices a new pid and resets itself, but under its own lock, copied
@@ -135,22 +160,33 @@ class RedisStore:
         self._use(self._open_client())
 
     def __repr__(self) -> str:
-        # The URL may carry a password: show only where it points.
-        host = self._url.rsplit("@", 1)[-1]
-        return f"RedisStore({host!r})"
+        # The URL may carry a password (user info or ?password=): show only where it points.
+        return f"RedisStore({shown_url(self._url)!r})"
 
     def _key(self, user_id: str, kind: str) -> str:
         return f"{self._prefix}{{{user_id}}}:{kind}"
 
+    def _meta(self, kind: str) -> str:
+        # The kinds differ from a user's ("pilots", "prompts"...): no user id can collide.
+        return f"{self._prefix}{{cs-meta}}:{kind}"
+
+    def _bump(self, kind: str) -> None:
+        # After the change it marks: a reader that sees the new version sees the change.
+        self._redis.hincrby(self._meta("versions"), kind, 1)
+
     def put_membership(self, user_id: str, membership: Membership) -> tuple[Membership, bool]:
         value, changed = self._put(
-            keys=[self._key(user_id, "pilots")],
+            keys=[self._key(user_id, "pilots"), self._key(user_id, "prompts")],
             args=[
                 membership.pilot,
                 _encode_cohort(membership.cohort),
                 repr(membership.enrolled_ts),
             ],
         )
+        if value is None:
+            return membership, False  # opted out: nothing stored
+        if changed:
+            self._bump("memberships")
         return _membership(membership.pilot, value), bool(changed)
 
     def remove_membership(
@@ -161,7 +197,10 @@ class RedisStore:
             keys=[self._key(user_id, "pilots"), self._key(user_id, "exits")],
             args=[pilot_id, repr(exited_at)],
         )
-        return _membership(pilot_id, value) if value else None
+        if not value:
+            return None
+        self._bump("memberships")
+        return _membership(pilot_id, value)
 
     def memberships(self, user_id: str) -> tuple[Membership, ...]:
         return _memberships(self._redis.hgetall(self._key(user_id, "pilots")))
@@ -179,7 +218,8 @@ class RedisStore:
         return tuple(periods)
 
     def add_milestone(self, user_id: str, name: str, at: float) -> None:
-        self._redis.hsetnx(self._key(user_id, "milestones"), name, repr(at))
+        keys = [self._key(user_id, "milestones"), self._key(user_id, "prompts")]
+        self._set(keys=keys, args=[name, repr(at), "nx"])
 
     def has_milestone(self, user_id: str, name: str) -> bool:
         return bool(self._redis.hexists(self._key(user_id, "milestones"), name))
@@ -218,6 +258,7 @@ class RedisStore:
             frozenset(milestones),
             history,
             None if last is None else float(last),
+            "optout" in prompts,
         )
 
     def try_show(self, user_id: str, prompt_id: str, now: float, rules: ShowRules) -> bool:
@@ -235,10 +276,36 @@ class RedisStore:
         return bool(allowed)
 
     def record_answered(self, user_id: str, prompt_id: str, at: float) -> None:
-        self._redis.hset(self._key(user_id, "prompts"), f"a:{prompt_id}", repr(at))
+        prompts = self._key(user_id, "prompts")
+        self._set(keys=[prompts, prompts], args=[f"a:{prompt_id}", repr(at), ""])
 
     def record_dismissed(self, user_id: str, prompt_id: str, at: float) -> None:
-        self._redis.hset(self._key(user_id, "prompts"), f"d:{prompt_id}", repr(at))
+        prompts = self._key(user_id, "prompts")
+        self._set(keys=[prompts, prompts], args=[f"d:{prompt_id}", repr(at), ""])
+
+    def set_opted_out(self, user_id: str, opted_out: bool, at: float) -> bool:
+        # The per-user flag (read atomically by try_show) first, then the shared set, then
+        # the marker; each step is idempotent, so a retry after a failure completes it.
+        prompts = self._key(user_id, "prompts")
+        if opted_out:
+            changed = self._redis.hsetnx(prompts, "optout", repr(at))
+            changed = self._redis.sadd(self._meta("opted_out"), user_id) or changed
+        else:
+            changed = self._redis.hdel(prompts, "optout")
+            changed = self._redis.srem(self._meta("opted_out"), user_id) or changed
+        if changed:
+            self._bump("opt_outs")
+        return bool(changed)
+
+    def is_opted_out(self, user_id: str) -> bool:
+        return bool(self._redis.hexists(self._key(user_id, "prompts"), "optout"))
+
+    def opted_out_users(self) -> frozenset[str]:
+        return frozenset(self._redis.sscan_iter(self._meta("opted_out"), count=1000))
+
+    def versions(self) -> Versions:
+        found = self._redis.hmget(self._meta("versions"), ["memberships", "opt_outs"])
+        return Versions(int(found[0] or 0), int(found[1] or 0))
 
     def close(self) -> None:
         if self._owns_client:

@@ -24,7 +24,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .._fork import register_for_fork
-from ._base import NO_HISTORY, Membership, PilotPeriod, PromptHistory, ShowRules, UserState
+from .._private_files import open_private_file, same_file, tighten_sidecars
+from ._base import (
+    NO_HISTORY,
+    Membership,
+    PilotPeriod,
+    PromptHistory,
+    ShowRules,
+    UserState,
+    Versions,
+)
 
 __all__ = ["SqliteStore"]
 
@@ -44,7 +53,17 @@ CREATE TABLE IF NOT EXISTS cs_users (
 CREATE TABLE IF NOT EXISTS cs_pilot_exits (
     user_id TEXT NOT NULL, pilot_id TEXT NOT NULL, cohort TEXT, enrolled_at REAL NOT NULL,
     exited_at REAL NOT NULL, PRIMARY KEY (user_id, pilot_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cs_opt_outs (
+    user_id TEXT NOT NULL PRIMARY KEY, opted_out_at REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cs_versions (
+    name TEXT NOT NULL PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
 """
+
+# Bumped inside the transaction of the change it marks, so a reader that sees the new
+# version also sees the change.
+_BUMP = (
+    "INSERT INTO cs_versions VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET version = version + 1"
+)
 
 _HISTORY_COLUMNS = "shows, last_shown_at, answered_at, dismissed_at"
 
@@ -58,7 +77,8 @@ class SqliteStore:
     """A :class:`~cs_sdk.state.StateStore` in one SQLite file.
 
     Args:
-        path: the database file; created with mode 0600 (it holds user ids) if missing.
+        path: the database file; created with mode 0600 (it holds user ids) if missing, an
+            existing one tightened to 0600; a symbolic link there is refused.
         busy_timeout: seconds a writer waits for another process's lock.
     """
 
@@ -85,10 +105,11 @@ class SqliteStore:
         return f"SqliteStore({str(self.path)!r})"
 
     def _connect(self) -> sqlite3.Connection:
+        # The directory is the application's (its mode is its owner's choice); the file is
+        # ours: created 0600, or an existing one checked and tightened at every open, its
+        # -wal/-shm too, and a symbolic link refused (see _private_files.py).
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Create the file ourselves so it is private from the start; SQLite gives the -wal
-        # and -shm files the same permissions as the database.
-        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        checked = open_private_file(self.path)
         conn = sqlite3.connect(
             self.path,
             timeout=self._busy_timeout,
@@ -100,6 +121,12 @@ class SqliteStore:
         # at once the busy handler covers it.
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            same_file(self.path, checked)  # SQLite opened the file checked above
+            tighten_sidecars(self.path)  # and the -wal/-shm it created are private
+        except BaseException:
+            conn.close()
+            raise
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _SCHEMA.split(";"):
@@ -137,6 +164,8 @@ class SqliteStore:
 
     def put_membership(self, user_id: str, membership: Membership) -> tuple[Membership, bool]:
         with self._cursor(write=True) as conn:
+            if _opted_out(conn, user_id):
+                return membership, False  # nothing new is stored about an opted-out user
             row = conn.execute(
                 "SELECT cohort, enrolled_at FROM cs_memberships WHERE user_id=? AND pilot_id=?",
                 (user_id, membership.pilot),
@@ -149,11 +178,13 @@ class SqliteStore:
                     "UPDATE cs_memberships SET cohort=? WHERE user_id=? AND pilot_id=?",
                     (membership.cohort, user_id, membership.pilot),
                 )
+                conn.execute(_BUMP, ("memberships",))
                 return Membership(membership.pilot, membership.cohort, old.enrolled_at), True
             conn.execute(
                 "INSERT INTO cs_memberships VALUES (?, ?, ?, ?)",
                 (user_id, membership.pilot, membership.cohort, membership.enrolled_ts),
             )
+            conn.execute(_BUMP, ("memberships",))
             return membership, True
 
     def remove_membership(
@@ -174,6 +205,7 @@ class SqliteStore:
                 "INSERT OR REPLACE INTO cs_pilot_exits VALUES (?, ?, ?, ?, ?)",
                 (user_id, pilot_id, row[0], row[1], exited_at),
             )
+            conn.execute(_BUMP, ("memberships",))
             return Membership.from_ts(pilot_id, row[0], row[1])
 
     def memberships(self, user_id: str) -> tuple[Membership, ...]:
@@ -199,7 +231,9 @@ class SqliteStore:
     def add_milestone(self, user_id: str, name: str, at: float) -> None:
         with self._cursor() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO cs_milestones VALUES (?, ?, ?)", (user_id, name, at)
+                "INSERT OR IGNORE INTO cs_milestones SELECT ?, ?, ? "
+                "WHERE NOT EXISTS (SELECT 1 FROM cs_opt_outs WHERE user_id=?)",
+                (user_id, name, at, user_id),
             )
 
     def has_milestone(self, user_id: str, name: str) -> bool:
@@ -242,6 +276,7 @@ class SqliteStore:
                     (user_id,),
                 ).fetchall()
                 last = _last_prompt_at(conn, user_id)
+                opted_out = _opted_out(conn, user_id)
             finally:
                 conn.execute("COMMIT")
         return UserState(
@@ -249,10 +284,13 @@ class SqliteStore:
             frozenset(row[0] for row in milestones),
             {row[0]: PromptHistory(*row[1:]) for row in history},
             last,
+            opted_out,
         )
 
     def try_show(self, user_id: str, prompt_id: str, now: float, rules: ShowRules) -> bool:
         with self._cursor(write=True) as conn:
+            if _opted_out(conn, user_id):
+                return False
             history = _history(conn, user_id, prompt_id)
             if not rules.allows(history, _last_prompt_at(conn, user_id), now):
                 return False
@@ -279,10 +317,39 @@ class SqliteStore:
         # `column` is one of two constants above, never user input.
         with self._cursor() as conn:
             conn.execute(
-                f"INSERT INTO cs_prompt_history (user_id, prompt_id, {column}) VALUES (?, ?, ?) "
+                f"INSERT INTO cs_prompt_history (user_id, prompt_id, {column}) SELECT ?, ?, ? "
+                "WHERE NOT EXISTS (SELECT 1 FROM cs_opt_outs WHERE user_id=?) "
                 f"ON CONFLICT (user_id, prompt_id) DO UPDATE SET {column} = excluded.{column}",
-                (user_id, prompt_id, at),
+                (user_id, prompt_id, at, user_id),
             )
+
+    def set_opted_out(self, user_id: str, opted_out: bool, at: float) -> bool:
+        with self._cursor(write=True) as conn:
+            if opted_out:
+                changed = conn.execute(
+                    "INSERT OR IGNORE INTO cs_opt_outs VALUES (?, ?)", (user_id, at)
+                ).rowcount
+            else:
+                changed = conn.execute(
+                    "DELETE FROM cs_opt_outs WHERE user_id=?", (user_id,)
+                ).rowcount
+            if changed:
+                conn.execute(_BUMP, ("opt_outs",))
+            return bool(changed)
+
+    def is_opted_out(self, user_id: str) -> bool:
+        with self._cursor() as conn:
+            return _opted_out(conn, user_id)
+
+    def opted_out_users(self) -> frozenset[str]:
+        with self._cursor() as conn:
+            rows = conn.execute("SELECT user_id FROM cs_opt_outs").fetchall()
+        return frozenset(row[0] for row in rows)
+
+    def versions(self) -> Versions:
+        with self._cursor() as conn:
+            found = dict(conn.execute("SELECT name, version FROM cs_versions").fetchall())
+        return Versions(found.get("memberships", 0), found.get("opt_outs", 0))
 
     def close(self) -> None:
         with self._lock:
@@ -302,3 +369,8 @@ def _history(conn: sqlite3.Connection, user_id: str, prompt_id: str) -> PromptHi
 def _last_prompt_at(conn: sqlite3.Connection, user_id: str) -> float | None:
     row = conn.execute("SELECT last_prompt_at FROM cs_users WHERE user_id=?", (user_id,)).fetchone()
     return None if row is None else row[0]
+
+
+def _opted_out(conn: sqlite3.Connection, user_id: str) -> bool:
+    row = conn.execute("SELECT 1 FROM cs_opt_outs WHERE user_id=?", (user_id,)).fetchone()
+    return row is not None

@@ -364,7 +364,7 @@ def test_loopback_or_https_endpoints_are_not_warned_about(
 
 def built_ssl_context(client: cs_sdk.Client) -> ssl.SSLContext:
     """The SSL context of the httpx client the SDK built for itself."""
-    http_client = client._pipeline._exporter._transport._client  # type: ignore[attr-defined]
+    http_client = client._pipeline._delivery.exporter._transport._client  # type: ignore[attr-defined]
     context: ssl.SSLContext = http_client._transport._pool._ssl_context
     return context
 

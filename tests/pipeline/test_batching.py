@@ -226,4 +226,9 @@ def test_stats_count_the_life_of_events() -> None:
     assert stats["batches_sent"] == 1
     assert stats["bytes_sent"] > 0
     assert stats["dropped"]["invalid"] == 1
-    assert stats["dropped_total"] == 1
+    # Refused at the call: apart from the books of recorded events.
+    assert stats["refused_total"] == 1
+    assert stats["refused"]["invalid"] == 1
+    assert stats["dropped_total"] == 0
+    assert stats["in_flight"] == 0
+    assert stats["spool_pending"] == 0

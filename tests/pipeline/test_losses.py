@@ -63,10 +63,10 @@ def test_odd_flush_timeouts_neither_raise_nor_hide_a_loss(timeout: object) -> No
 def test_a_spool_that_cannot_be_written_is_a_loss_flush_reports(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken_append(self: Spool, *args: object) -> int:
+    def broken_store(self: Spool, *args: object) -> int:
         raise OSError("disk full")
 
-    monkeypatch.setattr(Spool, "append", broken_append)
+    monkeypatch.setattr(Spool, "store", broken_store)
     answers = Answers(*([503] * 1000))
     client = answers.client(spool_dir=str(tmp_path), schedule_delay=0.01, export_timeout=0.2)
     for index in range(10):

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from _books import assert_balanced
 
 import cs_sdk
 from cs_sdk.collector import (
@@ -45,7 +46,9 @@ def test_20k_events_recorded_during_an_outage_all_arrive(tmp_path: Path, with_sp
         received = unique_ids(collector)
     assert None not in recorded
     assert received == set(recorded)  # each event id exactly once after de-duplication
-    assert stats["dropped_total"] == 0
+    assert_balanced(stats)
+    assert stats["sent"] == 20_000
+    assert stats["dropped_total"] == stats["spool_pending"] == 0
     if with_spool:
         assert stats["spooled"] > 0
         assert stats["replayed"] == stats["spooled"]
@@ -63,7 +66,8 @@ def test_retryable_answers_are_retried_and_honour_retry_after() -> None:
         elapsed = time.monotonic() - started
         client.shutdown()
     assert client.stats()["retried"] == 2
-    assert elapsed >= 1.0  # Retry-After: 1 was honoured
+    assert_balanced(client.stats())
+    assert elapsed >= 1.0  # Retry-After: 1 was honoured (a lower bound: load cannot break it)
     assert [r.status for r in collector.requests] == [503, 429, 200]
 
 
@@ -126,6 +130,7 @@ def test_partial_success_is_counted() -> None:
         client.shutdown()
         assert collector.wait_for(3, timeout=5)
     stats = client.stats()
+    assert_balanced(stats)
     assert stats["sent"] == 3
     assert stats["dropped"]["rejected_by_collector"] == 2
 
@@ -148,9 +153,11 @@ def test_shutdown_with_a_black_hole_collector_stays_within_budget(
         elapsed = time.monotonic() - started
         stats = client.stats()
     print(f"shutdown(timeout=1) with a black-hole collector took {elapsed:.3f} s")
-    assert elapsed < 1.0 + 0.7  # the budget plus a generous margin for a loaded machine
+    assert elapsed < 10.0  # a hang guard (10x the budget); the figure is in bench/
+    assert_balanced(stats)
+    assert stats["queued"] == stats["in_flight"] == stats["sent"] == 0
     if with_spool:
-        assert stats["spooled"] == 1_000
+        assert stats["spooled"] == stats["spool_pending"] == 1_000
         assert stats["dropped_total"] == 0
     else:
         assert stats["dropped"]["shutdown_timeout"] == 1_000
@@ -172,9 +179,11 @@ def test_a_dead_endpoint_never_blocks_or_raises_into_the_caller() -> None:
     thread.start()
     assert done.wait(timeout=30)
     started = time.monotonic()
-    client.shutdown(timeout=0.5)
-    assert time.monotonic() - started < 0.5 + 0.7
+    assert client.shutdown(timeout=0.5) is False
+    assert time.monotonic() - started < 10.0  # a hang guard (>= 10x the budget)
     stats = client.stats()
+    assert_balanced(stats)
+    assert stats["queued"] == stats["in_flight"] == 0
     assert stats["recorded"] == 5_000
     assert stats["dropped"]["queue_full"] > 0
     assert stats["sent"] == 0
@@ -210,6 +219,7 @@ def test_a_burst_past_the_queue_bound_goes_to_the_spool_before_any_drop(
         assert collector.wait_for(len(kept), timeout=10)
         received = unique_ids(collector)
     print(f"spool={with_spool}: {len(kept)} of 10,000 kept, {stats['spooled']} spooled")
+    assert_balanced(stats)
     assert received == set(kept)
     if with_spool:
         assert delivered is True

@@ -1,0 +1,397 @@
+"""Delivery: the batch in flight, the spool circuit, replay, and the books of each batch.
+
+One batch is in flight at a time (per endpoint, as the OTLP specification asks), sent by the
+``Sender`` thread so the worker goes on encoding meanwhile. Without a spool a batch that
+fails is counted under its reason. With a spool:
+
+* a batch that fails (retryable) goes to disk, and the circuit opens: later batches go
+  straight to disk behind it, in order, and one spooled batch probes the collector now and
+  then (jittered backoff, capped);
+* a batch is spilled to disk instead of waiting when the queue is filling up;
+* spooled batches are replayed oldest first, one at a time, through the same sender.
+
+Every move of events between the books' entries (``in_flight``, ``spool_pending``, the
+outcome counters) happens inside a ``stats.begin()/end()`` bracket, so that ``stats()`` never
+sees an event twice or not at all. Batches this process wrote to disk are its own (it keeps
+their ids): their events stay in its books while on disk. Batches found on disk, from an
+earlier run or another process, are accounted on their own side (``replayed``,
+``replay_dropped``).
+
+At shutdown the batch in flight is bounded: the pipeline aborts its request, and if it has
+still not ended when its time is up, the worker stops waiting for it and spools it (or
+counts it as ``shutdown_timeout``) before ``shutdown()`` returns.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
+
+from .._export._exporter import Exporter, ExportResult
+from .._log import warn_once
+from ._sender import Sender
+from ._stats import Stats
+
+if TYPE_CHECKING:
+    from .._spool import Spool
+
+# With a spool, a failing batch goes to disk after this long instead of blocking the queue.
+_SPOOL_AFTER: Final = 2.0
+_PROBE_INITIAL: Final = 0.5
+_PROBE_MAX: Final = 30.0
+# With a spool, how often the worker waiting for the batch in flight checks the queue's size.
+_PRESSURE_POLL: Final = 0.005
+# How often a worker waiting for the batch in flight checks whether shutdown's time is up.
+_STOP_POLL: Final = 0.02
+_LEASED_RETRY: Final = 1.0
+
+
+class _Flight:
+    """The batch in the sender's hands: fresh, or a spooled one (``batch_id``, ``own``)."""
+
+    __slots__ = ("batch_id", "count", "own", "payload")
+
+    def __init__(
+        self, payload: bytes, count: int, batch_id: int | None = None, own: bool = True
+    ) -> None:
+        self.payload = payload
+        self.count = count
+        self.batch_id = batch_id
+        self.own = own  # its events are in this process's books (in_flight)
+
+
+class Delivery:
+    """Sends batches, spools and replays them, and keeps their books."""
+
+    def __init__(
+        self,
+        *,
+        stats: Stats,
+        exporter: Exporter,
+        spool: Spool | None,
+        sender: Sender,
+        export_timeout: float,
+        under_pressure: Callable[[], bool],
+    ) -> None:
+        self._stats = stats
+        self.exporter = exporter
+        self.spool = spool
+        self._sender = sender
+        self._export_timeout = export_timeout
+        self._under_pressure = under_pressure
+        self.in_flight: _Flight | None = None
+        # The sender still runs a batch given up at shutdown: nothing more is sent.
+        self._stuck = False
+        # Circuit state for the spool: while the collector is failing, batches go straight to
+        # disk and one spooled batch probes the collector now and then.
+        self.healthy = True
+        self._probe_failures = 0
+        self.next_probe = 0.0
+        # When everything on disk is leased by other live processes: look again at this time.
+        self.next_claim = 0.0
+        self.backlog = spool is not None and self.spool_has_backlog()
+        # Batches this process wrote to disk and that are still there: id -> records.
+        self._own: dict[int, int] = {}
+        self.stopping = False
+        self.shutdown_deadline = math.inf
+        self.spool_reserve = 0.0
+
+    # -- sending -------------------------------------------------------------------------
+
+    def deliver(self, payload: bytes, count: int) -> None:
+        """Send a fresh batch (its ``count`` events are in flight), or spool it."""
+        spool = self.spool
+        if self._stuck:
+            self._lose_or_spool(payload, count)
+            return
+        if spool is not None:
+            if self.backlog or not self.healthy:
+                # Keep delivery in order: once anything waits on disk, new batches go behind it.
+                self.to_spool(payload, count)
+                return
+            while self.in_flight is not None and not self._sender.wait_finished(_PRESSURE_POLL):
+                if self._under_pressure() or self._out_of_time():
+                    # The queue fills faster than the collector takes it: to disk, not waiting.
+                    self.to_spool(payload, count)
+                    return
+            self.settle()
+            if self.backlog or not self.healthy or self._stuck:  # the batch in flight failed
+                self._lose_or_spool(payload, count)
+                return
+        else:
+            self.settle()  # one batch in flight per endpoint
+            if self._stuck:
+                self._lose_or_spool(payload, count)
+                return
+        budget = self._export_timeout if spool is None else min(self._export_timeout, _SPOOL_AFTER)
+        deadline = min(time.monotonic() + budget, self.send_deadline())
+        send = self.exporter.send
+        on_retry = self._count_retry
+        self.in_flight = _Flight(payload, count)
+        self._sender.start(lambda: send(payload, count, deadline, on_retry=on_retry), count)
+
+    def _count_retry(self) -> None:
+        self._stats.count("retried")
+
+    def _lose_or_spool(self, payload: bytes, count: int) -> None:
+        if self.spool is not None:
+            self.to_spool(payload, count)
+        else:
+            self.account(ExportResult(0, count, "shutdown_timeout", True), count)
+
+    def _out_of_time(self) -> bool:
+        return self.stopping and time.monotonic() >= self.send_deadline()
+
+    def send_deadline(self) -> float:
+        """Sends during shutdown end early enough to leave time to spool what is left."""
+        if self.shutdown_deadline == math.inf:
+            return math.inf
+        return self.shutdown_deadline - self.spool_reserve
+
+    def settle(self) -> None:
+        """Wait for the batch in flight, if any, and account for its fate.
+
+        While shutting down the wait is bounded: past the send deadline the batch is given up
+        (spooled, or counted as ``shutdown_timeout``) even if its request has not ended.
+        """
+        flight = self.in_flight
+        if flight is None:
+            return
+        sender = self._sender
+        while not sender.wait_finished(_STOP_POLL):
+            if self._out_of_time():
+                self._give_up(flight)
+                return
+        result = sender.wait()
+        self.in_flight = None
+        if flight.batch_id is not None:
+            self._settle_replay(flight, result)
+            return
+        if self.spool is not None and result.retryable:
+            # Not "could not deliver": the batch is safe on disk and is sent later.
+            warn_once(
+                "export-to-spool",
+                "cs_sdk: the collector did not take a batch (%s); batches wait in the spool "
+                "and are sent when it answers",
+                result.message or result.reason,
+            )
+            self._mark_unhealthy()
+            self.to_spool(flight.payload, flight.count)
+            return
+        self.account(result, flight.count)
+
+    def _give_up(self, flight: _Flight) -> None:
+        """Shutdown's time is up and the request has not ended (a black hole)."""
+        self.in_flight = None
+        self._stuck = True
+        self.healthy = False
+        if flight.batch_id is None:
+            self._lose_or_spool(flight.payload, flight.count)
+            return
+        # A replayed batch is still on disk (leased); it goes back to the books' disk side.
+        self._release(flight.batch_id)
+        if flight.own:
+            self._stats.begin()
+            self._stats.in_flight -= flight.count
+            self._stats.spool_pending += flight.count
+            self._own[flight.batch_id] = flight.count
+            self._stats.end()
+
+    def account(self, result: ExportResult, count: int) -> None:
+        """``count`` of this process's events leave the flight: delivered or dropped."""
+        stats = self._stats
+        failed = count - result.delivered
+        reason = result.reason or "internal_error"
+        if self.stopping and result.retryable:
+            reason = "shutdown_timeout"
+        if failed and reason == "shutdown_timeout":
+            warn_once(
+                "discard:shutdown_timeout",
+                "cs_sdk: %d events could not be sent before shutdown (%s)",
+                failed,
+                reason,
+            )
+        elif failed and self.spool is None and result.retryable:
+            warn_once(
+                "export-gave-up",
+                "cs_sdk: could not deliver a batch of %d events: %s",
+                count,
+                result.message or reason,
+            )
+        stats.begin()
+        stats.in_flight -= count
+        if result.delivered:
+            stats.count("sent", result.delivered)
+            stats.count("batches_sent")
+            stats.count("bytes_sent", result.wire_bytes)
+        if failed:
+            stats.count("export_failures")
+            stats.drop(reason, failed)
+        stats.end()
+
+    # -- the spool -----------------------------------------------------------------------
+
+    def to_spool(self, payload: bytes, count: int) -> None:
+        """Write ``count`` of this process's in-flight events to disk (or count the failure)."""
+        spool = self.spool
+        assert spool is not None
+        exporter = self.exporter
+        stats = self._stats
+        try:
+            stored = spool.store(payload, count, exporter.content_type, exporter.content_encoding)
+        except Exception as error:
+            warn_once("spool-error", "cs_sdk: could not write to the spool: %s", error)
+            self.account(ExportResult(0, count, "spool_error"), count)
+            return
+        if stored is None:  # larger than the whole spool
+            self.account(ExportResult(0, count, "spool_full"), count)
+            return
+        batch_id, evicted = stored
+        self.backlog = True
+        own_lost = 0
+        stats.begin()
+        stats.in_flight -= count
+        stats.spool_pending += count
+        stats.count("spooled", count)
+        self._own[batch_id] = count
+        for old_id, records in evicted:
+            mine = self._own.pop(old_id, None)
+            if mine is None:
+                stats.count("replay_dropped", records)
+            else:
+                own_lost += mine
+                stats.spool_pending -= mine
+                stats.drop("spool_full", mine)
+        stats.end()
+        if evicted:
+            warn_once(
+                "spool_full",
+                "cs_sdk: the spool is full; its oldest events are dropped (%d so far)",
+                sum(records for _, records in evicted),
+            )
+        if not self.stopping:
+            return
+        warn_once(
+            "spooled-at-shutdown",
+            "cs_sdk: %d events are kept on disk in the spool; they are sent at the next start",
+            count,
+        )
+
+    def _release(self, batch_id: int) -> None:
+        assert self.spool is not None
+        try:
+            self.spool.release(batch_id)
+        except Exception as error:
+            warn_once("spool-error", "cs_sdk: could not update the spool: %s", error)
+
+    def _settle_replay(self, flight: _Flight, result: ExportResult) -> None:
+        spool = self.spool
+        stats = self._stats
+        assert spool is not None and flight.batch_id is not None
+        if result.retryable:
+            self._release(flight.batch_id)
+            self._mark_unhealthy()
+            if flight.own:  # back on disk
+                stats.begin()
+                stats.in_flight -= flight.count
+                stats.spool_pending += flight.count
+                self._own[flight.batch_id] = flight.count
+                stats.end()
+            return
+        try:
+            # Delivered, or refused for good (a 400 will not get better): either way it leaves.
+            spool.ack(flight.batch_id)
+        except Exception as error:
+            warn_once("spool-error", "cs_sdk: could not update the spool: %s", error)
+        self.healthy = True
+        self._probe_failures = 0
+        if result.delivered:
+            stats.count("replayed", result.delivered)
+        if flight.own:
+            self.account(result, flight.count)
+        elif flight.count - result.delivered:
+            stats.count("replay_dropped", flight.count - result.delivered)
+
+    def _mark_unhealthy(self) -> None:
+        self.healthy = False
+        self._probe_failures += 1
+        # Full jitter, capped: many app servers must not probe a recovering collector at once.
+        backoff = min(_PROBE_MAX, _PROBE_INITIAL * 2 ** min(self._probe_failures, 10))
+        self.next_probe = time.monotonic() + random.uniform(0, backoff)
+
+    def spool_has_backlog(self) -> bool:
+        try:
+            return self.spool is not None and self.spool.pending()[0] > 0
+        except Exception:
+            return False
+
+    def replay(self) -> bool:
+        """Start sending the oldest spooled batch, if the collector may take it now.
+
+        One batch at a time, through the sender like any other: the worker goes on draining
+        the queue meanwhile, and comes back here when the sender wakes it. Returns True when
+        the spool was found empty (flushes waiting for it may be resolved).
+        """
+        spool = self.spool
+        if spool is None or not self.backlog or self._stuck:
+            return False
+        now = time.monotonic()
+        if (not self.healthy and now < self.next_probe) or now < self.next_claim:
+            return False
+        if self.in_flight is not None:
+            if not self._sender.finished:
+                return False
+            self.settle()
+            if not self.healthy or not self.backlog:
+                return False
+        if self._out_of_time():
+            return False
+        try:
+            batch = spool.claim()
+        except Exception as error:
+            warn_once("spool-error", "cs_sdk: could not read the spool: %s", error)
+            self._mark_unhealthy()
+            return False
+        if batch is None and self.spool_has_backlog():
+            # Leased by another process that is sending it (or will, once its lease ends):
+            # not delivered yet, so flushes keep waiting; look again in a while.
+            self.next_claim = time.monotonic() + _LEASED_RETRY
+            return False
+        if batch is None:
+            self.backlog = False
+            return True
+        own = self._own.pop(batch.id, None) is not None
+        if own:
+            self._stats.begin()
+            self._stats.spool_pending -= batch.records
+            self._stats.in_flight += batch.records
+            self._stats.end()
+        deadline = min(time.monotonic() + self._export_timeout, self.send_deadline())
+        send = self.exporter.send
+
+        def replay() -> ExportResult:
+            return send(
+                batch.payload,
+                batch.records,
+                deadline,
+                content_type=batch.content_type,
+                gzip=batch.content_encoding == "gzip",
+                retry=False,
+            )
+
+        self.in_flight = _Flight(batch.payload, batch.records, batch.id, own)
+        self._sender.start(replay, batch.records)
+        return False
+
+    def finish_replay(self) -> None:
+        """At shutdown: replay what the budget allows (the rest waits on disk for next time)."""
+        while self.spool is not None and self.backlog and self.healthy and not self._stuck:
+            if self._out_of_time():
+                return
+            self.replay()
+            if self.in_flight is None:
+                return
+            self.settle()
