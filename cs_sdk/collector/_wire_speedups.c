@@ -571,6 +571,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "cs_sdk.collector._wire_speedups",
     "The collector's OTLP protobuf logs decoder in C (optional).", -1, methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC
