@@ -2,7 +2,9 @@
 
 Runs every SDK through every scenario, each in a fresh subprocess against a loopback sink
 served from this process, then prints one table and writes it to bench/RESULTS.md.
-The host-impact scenario also runs a baseline with no SDK (``none``).
+The host-impact scenario also runs a baseline with no SDK (``none``). Then the parts that also
+run alone: the event-loop lag (``bench.loop_lag``) and the budgets behind the tests' hang
+guards (``bench.budgets``), unless ``--no-parts``.
 A full run takes ~6 minutes on 2 cores, ``--quick`` about one.
 """
 
@@ -62,6 +64,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="PATH",
         default=str(ROOT / "bench" / "RESULTS.md"),
         help="where to write the Markdown report ('' to skip)",
+    )
+    parser.add_argument(
+        "--no-parts",
+        action="store_true",
+        help="skip the parts that also run alone (python -m bench.loop_lag, bench.budgets)",
     )
     args = parser.parse_args(argv)
     unknown = set(args.sdk.split(",")) - set(_report.SDKS)
@@ -315,6 +322,14 @@ def main(argv: list[str]) -> int:
             print(payload)
         else:
             Path(args.json).write_text(payload)
+    if not args.no_parts:
+        # Figures of cs_sdk alone, each printed and written into its own section of RESULTS.md.
+        from . import budgets, loop_lag
+
+        parts = ["--repeat", "1" if args.quick else "5", "--results", args.results]
+        for part in (loop_lag, budgets):
+            if part.main(parts) != 0:
+                return 1
     return 0
 
 

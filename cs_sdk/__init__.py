@@ -38,9 +38,8 @@ from ._errors import (
     SchemaError,
 )
 from ._record import EventRecord
+from ._version import __version__
 from .events import Event, registry
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CSError",

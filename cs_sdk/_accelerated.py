@@ -10,6 +10,7 @@ an 8-property milestone on the caller's thread.
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from types import ModuleType
@@ -17,16 +18,20 @@ from typing import Any
 
 from ._context import _current as identity_var
 from ._context import current_otel_context, otel_context_var, span_ids_in
-from ._validate import MAX_NAME_LENGTH, MAX_PROPERTIES, MAX_STRING_LENGTH, RECORD_BYTES, VALUE_BYTES
+from ._ids import MAX_ID_LENGTH
+from ._names import MAX_NAME_LENGTH
+from ._validate import MAX_PROPERTIES, MAX_STRING_LENGTH, RECORD_BYTES, VALUE_BYTES
 from .events._builtin import MILESTONE
 
 
 def _load() -> ModuleType | None:
     try:
-        from . import _speedups
+        # By name: a compiled extension has no source for import-linter to read, and
+        # "from . import _speedups" would read as an import of the cs_sdk package (the top
+        # layer). It imports nothing of ours.
+        return importlib.import_module(f"{__package__}._speedups")
     except ImportError:  # not built: no compiler at install time, or not CPython
         return None
-    return _speedups
 
 
 _speedups = _load()
@@ -54,6 +59,7 @@ def accelerated_milestone(
         span_ids=span_ids_in,
         time_ns=time.time_ns,
         max_name=MAX_NAME_LENGTH,
+        max_id=MAX_ID_LENGTH,
         max_string=MAX_STRING_LENGTH,
         max_properties=MAX_PROPERTIES,
         record_bytes=RECORD_BYTES,

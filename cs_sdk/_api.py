@@ -11,16 +11,22 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from ._client import Client
+from ._client import Client, PipelineFactory
 from ._config import strict_from_environ
+from ._context import set_strict_scopes
 from ._errors import ConfigError
 from ._log import warn_once
+from ._options import ClientOptions
 from ._pilots import Pilots
-from ._pipeline._stats import Stats, StatsSnapshot
 from ._prompts import Prompts
+from ._stats import Stats, StatsSnapshot
 from .events._base import Event
+
+if TYPE_CHECKING:
+    import httpx
+    from typing_extensions import Unpack
 
 
 def _not_initialised(call: str) -> None:
@@ -132,15 +138,31 @@ _lock = threading.Lock()
 _client: Client | _NoopClient = _NOOP
 
 
-def init(**options: Any) -> Client:
+def init(
+    *,
+    http_client: httpx.Client | None = None,
+    meter_provider: Any = None,
+    environ: Mapping[str, str] | None = None,
+    _pipeline_factory: PipelineFactory | None = None,
+    **options: Unpack[ClientOptions],
+) -> Client:
     """Build a :class:`Client` from ``options`` and make it the global client.
 
-    A previous global client is shut down (flushing what it holds) first.
+    Takes the same keywords as :class:`Client` (the options are listed in
+    ``cs_sdk.ClientOptions``). A previous global client is shut down (flushing what it
+    holds) first.
     """
     global _client
-    client = Client(**options)
+    client = Client(
+        http_client=http_client,
+        meter_provider=meter_provider,
+        environ=environ,
+        _pipeline_factory=_pipeline_factory,
+        **options,
+    )
     with _lock:
         previous, _client = _client, client
+        set_strict_scopes(client.config.strict)
     if isinstance(previous, Client):
         previous.shutdown(timeout=previous.config.shutdown_timeout)
     return client
@@ -157,6 +179,7 @@ def _set_client(client: Client | None) -> Client | None:
     global _client
     with _lock:
         previous, _client = _client, (client if client is not None else _NOOP)
+        set_strict_scopes(client is not None and client.config.strict)
     return previous if isinstance(previous, Client) else None
 
 

@@ -15,12 +15,13 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from . import _log
 from ._accelerated import accelerated_milestone
+from ._attributes import OUTCOME_UNIT, OUTCOME_VALUE
 from ._config import Config, resolve, shown_url
 from ._context import NO_SPAN, current_otel_context, span_ids_in
 from ._context import _current as _identity_var
@@ -30,18 +31,22 @@ from ._export._exporter import OtlpHttpExporter
 from ._export._mapping import build_scope
 from ._export._transport import HttpTransport
 from ._feedback_text import truncated
+from ._ids import MAX_ID_LENGTH
+from ._ids import check_id as _identifier
 from ._log import logger, warn_once
 from ._metrics import register_stats_metrics
+from ._names import check_name
+from ._names import known as names_seen
+from ._options import ClientOptions
 from ._pilots import Pilots
-from ._pilots import attach as attach_pilots
-from ._pipeline._stats import Stats, StatsSnapshot
+from ._pilots import assemble as assemble_pilots
 from ._pipeline._worker import BatchPipeline
 from ._processors import ProcessorChain, Step, resolve_typed_body
 from ._prompts import Prompts
 from ._record import EventRecord, QueuedEvent
 from ._redaction import redact_feedback
+from ._stats import Stats, StatsSnapshot
 from ._validate import (
-    MAX_NAME_LENGTH,
     MAX_STRING_LENGTH,
     RECORD_BYTES,
     check_id,
@@ -49,12 +54,17 @@ from ._validate import (
     check_properties_sized,
     check_text,
     estimated_bytes,
-    normalize_id,
 )
+from ._values import Unconvertible
+from ._version import __version__
 from .events._base import Event, SchemaRef
 from .events._builtin import FEEDBACK, MILESTONE, OUTCOME, feedback_attributes, feedback_rule
 
-_RULE_NAME = f"must be a non-empty string of at most {MAX_NAME_LENGTH} characters"
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+# Names that passed the name rule before; a set lookup instead of the pattern match.
+_known_names = names_seen
 
 
 class Pipeline(Protocol):
@@ -94,14 +104,6 @@ def _timestamp_ns(value: object) -> int:
 
 
 _time_ns = time.time_ns
-
-
-def _identifier(field: str, value: object) -> str:
-    """An explicit user/account/session id: a non-empty string, or an int (database keys)."""
-    ident = normalize_id(value)
-    if type(ident) is not str or not ident:
-        raise InvalidEventError(field, "must be a non-empty string (or an int)")
-    return ident
 
 
 def _wait_seconds(timeout: object) -> float | None:
@@ -156,7 +158,7 @@ class Client:
         meter_provider: Any = None,
         environ: Mapping[str, str] | None = None,
         _pipeline_factory: PipelineFactory | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         self.config: Config = resolve(environ, **options)
         self._disabled = self.config.disabled
@@ -168,34 +170,54 @@ class Client:
         self._reseed_ids()
         # Read by the recording calls (and the C path): replaced whole by _publish_opt_outs.
         self._opted_out: frozenset[str] = frozenset()
+        # A property value of a type that cannot be sent drops that key (counted, logged);
+        # with strict=True the validator raises instead (no callback).
+        self._drop_property = None if self._strict else self._property_dropped
         self._closed = False
         self._shutdown_hooks: list[Callable[[], None]] = []
         self._http_client = http_client
-        # Enrichment order: typed body, pilot tags, redaction, then the user's before_send,
-        # so before_send sees the final event and the spool never sees unredacted text.
-        self.processors = ProcessorChain(
-            self._stats, [Step("typed", resolve_typed_body, "internal_error")]
-        )
-        factory = _pipeline_factory or self._default_pipeline
-        if self._disabled:
-            self._pipeline: Pipeline = NullPipeline()
-        else:
-            self._pipeline = factory(self.config, self._stats, self.processors)
-        self._submit: Callable[[QueuedEvent], bool] = self._pipeline.submit
         # Milestones some prompt depends on: milestone() tells the prompt engine at once (and
         # the C path hands them to the Python method), so next_for() agrees immediately.
         self._watched: frozenset[str] = frozenset()
+        # Pilots, prompts and opt-outs over the state store and the prompt configuration (a
+        # bad state= or prompts= raises here, before anything else is running).
+        parts = assemble_pilots(self.config, recorder=self, publish_opt_outs=self._publish_opt_outs)
+        self.pilots = parts.pilots
+        self.prompts = parts.prompts
+        self._opt_outs = parts.opt_outs  # kept in the store; they publish self._opted_out
+        self._shutdown_hooks.append(parts.close)
+        # The processor order, in one list (None: not configured):
+        steps = [
+            # First of all: an opted-out user's event is neither tagged, remembered, redacted
+            # nor seen by before_send.
+            parts.opt_out_step,
+            Step("typed", resolve_typed_body, "internal_error"),
+            # Tags and history see the resolved event, and before_send sees the tags.
+            parts.pilots_step,
+            parts.prompt_history_step,
+            # Before before_send and the spool: nothing unredacted leaves or touches disk.
+            Step("redact_pii", redact_feedback, "internal_error")
+            if self.config.redact_pii
+            else None,
+            # Last: the user's hook sees the final event.
+            Step("before_send", self._run_before_send, "before_send")
+            if self.config.before_send is not None
+            else None,
+        ]
+        self.processors = ProcessorChain(self._stats, [step for step in steps if step])
+        for refresher in parts.refreshers:  # the store's change marker, once per batch
+            self.processors.add_refresher(refresher)
+        factory = _pipeline_factory or self._default_pipeline
         try:
-            # Sets self.pilots / self.prompts, adds their steps; opt-outs live in the store.
-            self._opt_outs = attach_pilots(self)
+            if self._disabled:
+                self._pipeline: Pipeline = NullPipeline()
+            else:
+                self._pipeline = factory(self.config, self._stats, self.processors)
         except BaseException:
-            self._pipeline.shutdown(0)
+            parts.close()
             raise
+        self._submit: Callable[[QueuedEvent], bool] = self._pipeline.submit
         self.prompts.on_watched_change(self._set_watched)
-        if self.config.redact_pii:
-            self.processors.add(Step("redact_pii", redact_feedback, "internal_error"))
-        if self.config.before_send is not None:
-            self.processors.add(Step("before_send", self._run_before_send, "before_send"))
         if self.config.metrics or meter_provider is not None:
             register_stats_metrics(self.stats, _sdk_version(), meter_provider)
         if self.config.is_plaintext_remote:
@@ -280,9 +302,13 @@ class Client:
         if self._disabled:
             return None
         try:
-            if type(name) is not str or not name or len(name) > MAX_NAME_LENGTH:
-                raise InvalidEventError("name", _RULE_NAME)
-            body, size = (None, 0) if properties is None else check_properties_sized(properties)
+            if type(name) is not str or name not in _known_names:
+                check_name("name", name)  # the name rule (_names.py): raises if broken
+            body, size = (
+                (None, 0)
+                if properties is None
+                else check_properties_sized(properties, "properties", self._drop_property)
+            )
             event_id = self._emit(
                 MILESTONE, name, body, None, user_id, account_id, session_id, timestamp, size
             )
@@ -314,14 +340,18 @@ class Client:
         if self._disabled:
             return None
         try:
-            if type(name) is not str or not name or len(name) > MAX_NAME_LENGTH:
-                raise InvalidEventError("name", _RULE_NAME)
+            if type(name) is not str or name not in _known_names:
+                check_name("name", name)  # the name rule (_names.py): raises if broken
             attributes: dict[str, Any] = {}
             if value is not None:
-                attributes["cs.outcome.value"] = check_number("value", value)
+                attributes[OUTCOME_VALUE] = check_number("value", value)
             if unit is not None:
-                attributes["cs.outcome.unit"] = check_id("unit", unit)
-            body, size = (None, 0) if properties is None else check_properties_sized(properties)
+                attributes[OUTCOME_UNIT] = check_id("unit", unit)
+            body, size = (
+                (None, 0)
+                if properties is None
+                else check_properties_sized(properties, "properties", self._drop_property)
+            )
             return self._emit(
                 OUTCOME,
                 name,
@@ -371,7 +401,11 @@ class Client:
                 comment = self._truncated_comment(comment)  # last: only a kept answer counts
             check_text("comment", comment)
             attributes = feedback_attributes(kind, score, comment, prompt_id, area)
-            body, size = (None, 0) if properties is None else check_properties_sized(properties)
+            body, size = (
+                (None, 0)
+                if properties is None
+                else check_properties_sized(properties, "properties", self._drop_property)
+            )
             if comment is not None:
                 size += len(comment)
             event_id = self._emit(
@@ -437,17 +471,19 @@ class Client:
         size: int,
     ) -> str | None:
         identity = _identity_var.get()  # its ids were checked when the scope was entered
+        # A plain string within the bound is the usual id; anything else goes through the id
+        # rule of _ids.py, which converts (int, UUID) or raises.
         if user_id is None:
             user_id = identity[0]
-        elif type(user_id) is not str or not user_id:
+        elif type(user_id) is not str or not user_id or len(user_id) > MAX_ID_LENGTH:
             user_id = _identifier("user_id", user_id)
         if account_id is None:
             account_id = identity[1]
-        elif type(account_id) is not str or not account_id:
+        elif type(account_id) is not str or not account_id or len(account_id) > MAX_ID_LENGTH:
             account_id = _identifier("account_id", account_id)
         if session_id is None:
             session_id = identity[2]
-        elif type(session_id) is not str or not session_id:
+        elif type(session_id) is not str or not session_id or len(session_id) > MAX_ID_LENGTH:
             session_id = _identifier("session_id", session_id)
         if self._opted_out and user_id in self._opted_out:
             self._stats.drop("opted_out")
@@ -514,6 +550,16 @@ class Client:
             raise error
         self._stats.drop("invalid")
         warn_once(f"invalid:{error.rule}", "cs_sdk: dropped an invalid event: %s", error)
+
+    def _property_dropped(self, error: Unconvertible) -> None:
+        self._stats.count("properties_dropped")
+        warn_once(
+            f"property:{error.type_name}",
+            "cs_sdk: left out property %s, a %s, which cannot be sent (the event was kept); "
+            "convert it to a str, number or bool",
+            error.field,
+            error.type_name,
+        )
 
     def _internal_error(self, committed: bool = False) -> None:
         """An unexpected error dropped an event: after the commit point (``committed``; the
@@ -647,8 +693,6 @@ def _open_spool(config: Config) -> Any:
 
 
 def _sdk_version() -> str:
-    from . import __version__
-
     return __version__
 
 

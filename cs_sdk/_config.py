@@ -13,15 +13,13 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ._errors import ConfigError
 from ._headers import check_headers
 from ._log import warn_once
-
-Protocol = Literal["http/protobuf", "http/json"]
-Compression = Literal["gzip", "none"]
+from ._options import ClientOptions, Compression, Protocol
 
 DEFAULT_ENDPOINT = "http://localhost:4318"
 LOGS_PATH = "/v1/logs"
@@ -246,7 +244,7 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
     'web'
     """
     env = _Env(os.environ if environ is None else environ)
-    known = set(Config.__dataclass_fields__) | {"endpoint"}
+    known = ClientOptions.__optional_keys__
     unknown = sorted(set(options) - known)
     if unknown:
         raise ConfigError(f"unknown option(s): {', '.join(unknown)}")

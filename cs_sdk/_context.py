@@ -15,8 +15,8 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from ._errors import InvalidEventError
+from ._ids import id_problem, normalize_id
 from ._log import warn_once
-from ._validate import normalize_id
 
 
 class Identity(NamedTuple):
@@ -29,6 +29,14 @@ class Identity(NamedTuple):
 
 NO_IDENTITY = Identity()
 _current: ContextVar[Identity] = ContextVar("cs_sdk.identity", default=NO_IDENTITY)
+# The global client's strictness, pushed down by ``_api`` whenever the global client changes:
+# this module sits below the client and never asks it (imports point downwards only).
+_strict_scopes: list[bool] = [False]
+
+
+def set_strict_scopes(strict: bool) -> None:
+    """Whether an invalid id given to :func:`identify` raises (the global client is strict)."""
+    _strict_scopes[0] = strict
 
 
 def current_identity() -> Identity:
@@ -37,20 +45,19 @@ def current_identity() -> Identity:
 
 
 def _check_id(name: str, value: object) -> str | None:
-    """A scope id: a non-empty string, an int (a database key, kept as its digits) or None.
+    """A scope id under the id rule of ``_ids.py`` (an int or a UUID as its string), or None.
 
-    Anything else is a mistake in the application: with a strict global client it raises
-    InvalidEventError; otherwise it is logged once and the scope goes on without that id,
-    because identify() wraps request handlers and must never break one.
+    Anything else is a mistake in the application: with a strict global client (as told by
+    ``set_strict_scopes``) it raises InvalidEventError; otherwise it is logged once and the
+    scope goes on without that id, because identify() wraps request handlers and must never
+    break one.
     """
     ident = normalize_id(value)
-    if ident is None or (type(ident) is str and ident):
-        return ident
-    error = InvalidEventError(name, "must be a non-empty string, an int or None")
-    from ._api import get_client  # the global client's strictness decides
-
-    client = get_client()
-    if client is not None and client.config.strict:
+    problem = None if ident is None else id_problem(ident)
+    if problem is None:
+        return ident  # type: ignore[return-value]  # None or a valid str
+    error = InvalidEventError(name, problem + " (or None)")
+    if _strict_scopes[0]:
         raise error
     warn_once(f"identify:{name}", "cs_sdk: identify() ignored an invalid id: %s", error)
     return None

@@ -13,7 +13,7 @@ from typing import Any
 from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Observation
 
-from ._pipeline._stats import StatsSnapshot
+from ._stats import StatsSnapshot
 
 _COUNTERS = {
     "recorded": "Events accepted by a recording call",

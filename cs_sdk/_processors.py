@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._log import logger, warn_once
-from ._pipeline._stats import DropReason, Stats
 from ._record import EventRecord
+from ._stats import DropReason, Stats
 
 Processor = Callable[[EventRecord], "EventRecord | None"]
 

@@ -24,6 +24,7 @@ import re
 import unicodedata
 from typing import Any, Final
 
+from ._attributes import FEEDBACK_COMMENT
 from ._record import EventRecord
 
 EMAIL_MASK: Final = "[email]"
@@ -85,7 +86,7 @@ _DATE_SEPARATORS: Final = frozenset("-/.")
 _YEARS: Final = range(1000, 3000)
 _PHONE_DIGITS: Final = range(9, 16)
 _CARD_DIGITS: Final = range(13, 20)
-_FEEDBACK_TEXT_ATTRIBUTES: Final = ("cs.feedback.comment",)
+_FEEDBACK_TEXT_ATTRIBUTES: Final = (FEEDBACK_COMMENT,)
 # Luhn doubles every second digit from the right and adds the digits of the product.
 _LUHN_DOUBLED: Final = str.maketrans("0123456789", "0246813579")
 

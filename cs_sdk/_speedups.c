@@ -34,6 +34,7 @@ typedef struct {
     PyObject *span_ids;     /* (context) -> (trace_id, span_id, trace_flags) */
     PyObject *time_ns;      /* time.time_ns */
     Py_ssize_t max_name;
+    Py_ssize_t max_id; /* the id rule's bound (_ids.py); anything else goes to Python */
     Py_ssize_t max_string;
     Py_ssize_t max_properties;
     long long record_bytes;
@@ -85,15 +86,15 @@ static int
 Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
 {
     PyObject *client, *slow, *schema, *identity_var, *otel_context, *span_ids, *time_ns;
-    Py_ssize_t max_name, max_string, max_properties;
+    Py_ssize_t max_name, max_id, max_string, max_properties;
     long long record_bytes, value_bytes;
     static char *kwlist[] = {"client", "slow", "schema", "identity_var", "otel_context",
-                             "span_ids", "time_ns", "max_name", "max_string",
+                             "span_ids", "time_ns", "max_name", "max_id", "max_string",
                              "max_properties", "record_bytes", "value_bytes", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOOOnnnLL", kwlist, &client, &slow,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOOOnnnnLL", kwlist, &client, &slow,
                                      &schema, &identity_var, &otel_context, &span_ids,
-                                     &time_ns, &max_name, &max_string, &max_properties,
-                                     &record_bytes, &value_bytes))
+                                     &time_ns, &max_name, &max_id, &max_string,
+                                     &max_properties, &record_bytes, &value_bytes))
         return -1;
     if (!PyContextVar_CheckExact(identity_var)) {
         PyErr_SetString(PyExc_TypeError, "identity_var must be a ContextVar");
@@ -112,6 +113,7 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
     self->span_ids = Py_NewRef(span_ids);
     self->time_ns = Py_NewRef(time_ns);
     self->max_name = max_name;
+    self->max_id = max_id;
     self->max_string = max_string;
     self->max_properties = max_properties;
     self->record_bytes = record_bytes;
@@ -167,13 +169,39 @@ call_slow(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *kwname
 }
 
 /* A user, account or session id given explicitly: NULL/None (take the scope's), a non-empty
- * exact str (kept), or anything else (0: the Python method decides). */
+ * exact str within the id rule's bound (kept), or anything else (0: the Python method applies
+ * the id rule of _ids.py: an int or a UUID converted, the rest refused). */
 static inline int
-plain_id(PyObject *value)
+plain_id(PyObject *value, Py_ssize_t max_id)
 {
     if (value == NULL || value == Py_None)
         return 1;
-    return PyUnicode_CheckExact(value) && PyUnicode_GET_LENGTH(value) > 0;
+    return PyUnicode_CheckExact(value) && PyUnicode_GET_LENGTH(value) > 0 &&
+           PyUnicode_GET_LENGTH(value) <= max_id;
+}
+
+/* The name rule of _names.py, ^[a-z][a-z0-9_]*([.-][a-z0-9_]+)*$ within max_name characters:
+ * 1 if `name` (an exact str) obeys it, 0 if not (the Python method decides, with its error). */
+static int
+plain_name(PyObject *name, Py_ssize_t max_name)
+{
+    Py_ssize_t length = PyUnicode_GET_LENGTH(name);
+    if (length == 0 || length > max_name || !PyUnicode_IS_ASCII(name))
+        return 0;
+    const Py_UCS1 *text = PyUnicode_1BYTE_DATA(name);
+    if (text[0] < 'a' || text[0] > 'z')
+        return 0;
+    int after_separator = 0;
+    for (Py_ssize_t i = 1; i < length; i++) {
+        Py_UCS1 c = text[i];
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')
+            after_separator = 0;
+        else if ((c == '.' || c == '-') && !after_separator)
+            after_separator = 1;
+        else
+            return 0;
+    }
+    return !after_separator;
 }
 
 /* A validated copy of a flat dict of scalars and its estimated bytes, or NULL without an
@@ -303,8 +331,7 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
         }
     }
     PyObject *name = args[0];
-    if (!PyUnicode_CheckExact(name) || PyUnicode_GET_LENGTH(name) == 0 ||
-        PyUnicode_GET_LENGTH(name) > self->max_name)
+    if (!PyUnicode_CheckExact(name) || !plain_name(name, self->max_name))
         return call_slow(self, args, nargsf, kwnames);
     /* A milestone some prompt depends on (client._watched): the Python method also tells the
      * prompt engine at once, so next_for() agrees immediately. Rare by nature. */
@@ -318,8 +345,8 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
         if (hit != 0)
             return call_slow(self, args, nargsf, kwnames);
     }
-    if ((timestamp != NULL && timestamp != Py_None) || !plain_id(user_id) ||
-        !plain_id(account_id) || !plain_id(session_id))
+    if ((timestamp != NULL && timestamp != Py_None) || !plain_id(user_id, self->max_id) ||
+        !plain_id(account_id, self->max_id) || !plain_id(session_id, self->max_id))
         return call_slow(self, args, nargsf, kwnames);
     if (properties != NULL && properties != Py_None &&
         (!PyDict_CheckExact(properties) ||

@@ -7,11 +7,17 @@ they are checked, so a caller mutating its dict afterwards cannot change a queue
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._errors import InvalidEventError
+from ._ids import normalize_id as normalize_id  # the id rule lives in _ids.py
 from ._shapes import note_valid_shape, shape_check
+from ._values import Unconvertible, convert
+
+OnDrop = Callable[[Unconvertible], None]
+"""Told about each property key dropped because its value cannot be converted (``_values``);
+None (``strict=True``) raises instead."""
 
 MAX_NAME_LENGTH = 256
 MAX_STRING_LENGTH = 65_536
@@ -23,7 +29,7 @@ _INT64_MAX = 2**63 - 1
 _RULE_STRING = f"must be a string of at most {MAX_STRING_LENGTH} characters"
 _RULE_INT = "must fit in a signed 64-bit integer"
 _RULE_FLOAT = "must be a finite number (NaN and infinity cannot be sent as JSON)"
-_RULE_TYPE = "must be a str, int, float, bool, None, list, tuple or dict of those"
+_RULE_BYTES = f"must be at most {MAX_STRING_LENGTH} bytes"
 _RULE_KEY = f"keys must be non-empty strings of at most {MAX_NAME_LENGTH} characters"
 _RULE_DEPTH = f"must not nest deeper than {MAX_DEPTH} levels"
 
@@ -38,23 +44,14 @@ def check_name(field: str, value: object) -> str:
 
 
 def check_id(field: str, value: object) -> str | None:
-    """An optional identifier (user, account, session, prompt, area)."""
+    """An optional short string naming something (prompt id, area, unit). User, account and
+    session ids follow the id rule of ``_ids.py`` instead."""
     if value is None:
         return None
     if type(value) is not str or not value or len(value) > MAX_NAME_LENGTH:
         raise InvalidEventError(
             field, f"must be a non-empty string of at most {MAX_NAME_LENGTH} characters"
         )
-    return value
-
-
-def normalize_id(value: object) -> object:
-    """An id as events carry it: an int (a database key) as its digits, a ``str`` subclass
-    as the plain string; anything else unchanged, for the caller to accept or reject."""
-    if type(value) is int:
-        return str(value)
-    if type(value) is not str and isinstance(value, str):
-        return str.__str__(value)
     return value
 
 
@@ -88,10 +85,13 @@ VALUE_BYTES = 96
 
 
 def check_properties_sized(
-    value: object, field: str = "properties"
+    value: object, field: str = "properties", on_drop: OnDrop | None = None
 ) -> tuple[dict[str, Any] | None, int]:
     """A validated copy of a properties mapping (``None`` for no properties) and the
-    estimated bytes the copy holds in memory."""
+    estimated bytes the copy holds in memory.
+
+    Values of common types are converted (``_values.py``); a key whose value cannot be is
+    left out of the copy and reported to ``on_drop``, or raises when ``on_drop`` is None."""
     if value is None:
         return None, 0
     if type(value) is dict:
@@ -112,7 +112,9 @@ def check_properties_sized(
         raise InvalidEventError(field, f"must have at most {MAX_PROPERTIES} keys")
     if not value:
         return None, 0
-    valid, size = _check_mapping(value, field, 1, owned)
+    valid, size = _check_mapping(value, field, 1, owned, on_drop)
+    if not valid:  # every key dropped
+        return None, 0
     note_valid_shape(valid, VALUE_BYTES, MAX_STRING_LENGTH)
     return valid, size
 
@@ -126,6 +128,8 @@ def estimated_bytes(value: Any) -> int:
         return VALUE_BYTES + sum(len(k) + estimated_bytes(v) for k, v in value.items())
     if kind is list:
         return VALUE_BYTES + sum(estimated_bytes(item) for item in value)
+    if kind is bytes:
+        return VALUE_BYTES + len(value)
     return VALUE_BYTES
 
 
@@ -134,6 +138,7 @@ def _check_mapping(
     field: str,
     depth: int,
     owned: bool = False,
+    on_drop: OnDrop | None = None,
     # Bound as defaults so that the loop reads fast locals, not globals and builtins.
     _str: type = str,
     _int: type = int,
@@ -152,6 +157,7 @@ def _check_mapping(
     copy: dict[str, Any] = value if owned else dict(value)  # type: ignore[assignment]
     size = VALUE_BYTES * _len(copy)
     subclassed_keys = False
+    dropped: list[Any] | None = None
     for key, item in copy.items():
         if type(key) is not _str:
             if not isinstance(key, _str):
@@ -172,25 +178,39 @@ def _check_mapping(
             if item - item != 0.0:
                 raise InvalidEventError(f"{field}.{key}", _RULE_FLOAT)
         elif item is not None and kind is not _bool:
-            item = copy[key] = _check_nested(item, f"{field}.{key}", depth)
+            try:
+                item = copy[key] = _check_nested(item, f"{field}.{key}", depth, on_drop)
+            except Unconvertible as error:
+                if on_drop is None:
+                    raise
+                # This key only: the rest of the event is still worth sending.
+                on_drop(error)
+                dropped = [key] if dropped is None else [*dropped, key]
+                continue
             size += estimated_bytes(item)
+    if dropped is not None:
+        for key in dropped:
+            del copy[key]
+            size -= VALUE_BYTES
     if subclassed_keys:
         copy = {str.__str__(key): item for key, item in copy.items()}
     return copy, size
 
 
-def _check_nested(value: Any, field: str, depth: int) -> Any:
+def _check_nested(value: Any, field: str, depth: int, on_drop: OnDrop | None = None) -> Any:
     if depth >= MAX_DEPTH:
         raise InvalidEventError(field, _RULE_DEPTH)
     if isinstance(value, Mapping):
         if len(value) > MAX_PROPERTIES:
             raise InvalidEventError(field, f"must have at most {MAX_PROPERTIES} keys")
-        return _check_mapping(value, field, depth + 1)[0]
+        return _check_mapping(value, field, depth + 1, False, on_drop)[0]
     if isinstance(value, (list, tuple)):
         if len(value) > MAX_PROPERTIES * 16:
             raise InvalidEventError(field, f"must have at most {MAX_PROPERTIES * 16} items")
+        # An item that cannot be converted drops the list's key (in the enclosing dict).
         return [
-            _check_item(item, f"{field}[{index}]", depth + 1) for index, item in enumerate(value)
+            _check_item(item, f"{field}[{index}]", depth + 1, on_drop)
+            for index, item in enumerate(value)
         ]
     # Subclasses of the scalar types (IntEnum, str subclasses) are normalised to the base type.
     if isinstance(value, bool):
@@ -201,10 +221,11 @@ def _check_nested(value: Any, field: str, depth: int) -> Any:
         return _check_item(int(value), field, depth)
     if isinstance(value, float):
         return _check_item(float(value), field, depth)
-    raise InvalidEventError(field, _RULE_TYPE)
+    # datetime, Decimal, UUID, Enum, set, bytes...: the one conversion rule (_values.py).
+    return convert(value, field, lambda item, at: _check_item(item, at, depth + 1, on_drop))
 
 
-def _check_item(item: Any, field: str, depth: int) -> Any:
+def _check_item(item: Any, field: str, depth: int, on_drop: OnDrop | None = None) -> Any:
     kind = type(item)
     if kind is str:
         if len(item) > MAX_STRING_LENGTH:
@@ -220,4 +241,8 @@ def _check_item(item: Any, field: str, depth: int) -> Any:
         return item
     if item is None or kind is bool:
         return item
-    return _check_nested(item, field, depth)
+    if kind is bytes:
+        if len(item) > MAX_STRING_LENGTH:
+            raise InvalidEventError(field, _RULE_BYTES)
+        return item
+    return _check_nested(item, field, depth, on_drop)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import _api
+from ._attributes import FEEDBACK_COMMENT, FEEDBACK_SCORE
 from ._client import Client, NullPipeline
 from ._config import Config
 from ._export._mapping import (
@@ -34,9 +35,9 @@ from ._export._mapping import (
     to_otlp,
 )
 from ._export._otlp_types import OtlpLogRecord
-from ._pipeline._stats import Stats
 from ._processors import ProcessorChain
 from ._record import QUEUED_SIZE, EventRecord, QueuedEvent
+from ._stats import Stats
 
 __all__ = ["CapturedEvent", "CapturedEvents", "capture"]
 
@@ -86,13 +87,13 @@ class CapturedEvent:
     @property
     def score(self) -> int | None:
         """The feedback score, for feedback events."""
-        value = self.attributes.get("cs.feedback.score")
+        value = self.attributes.get(FEEDBACK_SCORE)
         return value if isinstance(value, int) else None
 
     @property
     def comment(self) -> str | None:
         """The feedback comment (after redaction), for feedback events."""
-        value = self.attributes.get("cs.feedback.comment")
+        value = self.attributes.get(FEEDBACK_COMMENT)
         return value if isinstance(value, str) else None
 
 

@@ -29,11 +29,13 @@ class CliProcess:
 
     def __init__(self, *args: str, timeout: float = 10.0) -> None:
         self.timeout = timeout
+        # faulthandler: a child that hangs is made to print every thread's stack (finish()).
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cs_sdk.cli", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -50,8 +52,14 @@ class CliProcess:
     def finish(self, sig: signal.Signals) -> tuple[int, str, str]:
         """Send ``sig``, wait for the exit; (code, remaining stdout, stderr)."""
         self.process.send_signal(sig)
-        code = self.process.wait(timeout=self.timeout)
         assert self.process.stderr is not None
+        try:
+            code = self.process.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGABRT)  # faulthandler dumps the stacks
+            self.process.wait(timeout=self.timeout)
+            stacks = self.process.stderr.read()
+            raise AssertionError(f"no exit {self.timeout:g} s after {sig!r}:\n{stacks}") from None
         stderr = self.process.stderr.read()
         self._reader.join(timeout=self.timeout)  # it ends at the end of stdout
         rest: list[str] = []

@@ -7,6 +7,7 @@ import time
 import pytest
 
 import cs_sdk
+from bench._adversarial import SIZE, shapes
 from cs_sdk._redaction import redact_text
 from cs_sdk.testing import capture
 
@@ -69,40 +70,31 @@ def test_an_overlong_local_part_is_masked_up_to_the_at_sign() -> None:
     assert redacted == "x" * 36 + "[email]"
 
 
-SIZE = 65_536  # the longest string a property or comment may hold
-ADVERSARIAL = {
-    # The former patterns retried a long run from each of its positions: seconds each.
-    "local part, then @": "a" * (SIZE - 1) + "@",
-    "dotted local part": ("a." * SIZE)[: SIZE - 2] + "@b",
-    "@ and a long domain": ("a@" + "b." * SIZE)[:SIZE],
-    "@ and numeric labels": ("a@" + "1." * SIZE)[:SIZE],
-    "many @": ("a@" * SIZE)[:SIZE],
-    "many short addresses": ("a@b.c" * SIZE)[:SIZE],
-    "one long number": "1" * (SIZE - 1) + "a",
-    "spaced digits": ("1 " * SIZE)[: SIZE - 1] + "a",
-    "dashed digits": ("1-" * SIZE)[:SIZE],
-    "bracketed digits": ("(1) " * SIZE)[:SIZE],
-    "plus signs": ("+1 " * SIZE)[:SIZE],
-    "dates and times": ("2025-03-01 12:30 " * SIZE)[:SIZE],
-    "IBAN-shaped groups": ("AB12 " * SIZE)[:SIZE],
-    "IBAN-shaped words": ("AB12" + "C" * 40 + " ") * (SIZE // 45),
-    "fullwidth and no-break separators": ("\uff11\u00a0\u2013" * SIZE)[:SIZE],
-    "mixed contact details": (
-        "ana@example.com +1 (555) 010-9999 4111 1111 1111 1111 10.0.0.1 " * SIZE
-    )[:SIZE],
-}
+ADVERSARIAL = shapes(SIZE)
+# Linear work: four times the text, about four times the time (measured 3-5x per shape, 4.3x
+# over all of them). A pattern that backtracks is quadratic or worse: 16x and more, and
+# seconds per 64 KB shape. The figures themselves: `python -m bench.budgets`.
+MAX_SCALING = 8.0
 
 
-def test_worst_case_inputs_of_the_maximum_size_are_redacted_promptly() -> None:
-    started = time.monotonic()
+def redaction_seconds(texts: dict[str, str]) -> float:
+    """Seconds to redact every text, the best of three runs (the least disturbed one)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for text in texts.values():
+            redact_text(text)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def test_worst_case_inputs_cost_time_in_proportion_to_their_length() -> None:
     for shape, text in ADVERSARIAL.items():
-        redacted = redact_text(text)
-        assert len(redacted) <= len(text), shape
-    elapsed = time.monotonic() - started
-    # A hang guard, not a performance assertion: the patterns are linear (about 0.4 s for
-    # all shapes together here); the former e-mail pattern alone took 3 to 4 s per shape
-    # for the first three.
-    assert elapsed < 5.0, f"redacting {len(ADVERSARIAL)} shapes took {elapsed:.1f} s"
+        assert len(redact_text(text)) <= len(text), shape
+    quarter = redaction_seconds(shapes(SIZE // 4))
+    full = redaction_seconds(ADVERSARIAL)
+    print(f"redacting every shape: {quarter:.3f} s at 16 KB, {full:.3f} s at 64 KB")
+    assert full / quarter < MAX_SCALING
 
 
 def test_a_64_kb_comment_full_of_contact_details_is_masked_throughout() -> None:

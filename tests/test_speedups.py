@@ -9,12 +9,14 @@ of silently skipping these tests.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import enum
 import gc
 import math
 import os
 import re
 import tracemalloc
+import uuid
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -27,7 +29,9 @@ from opentelemetry.sdk.trace import TracerProvider
 import cs_sdk
 from cs_sdk import InvalidEventError, _accelerated, _shapes
 from cs_sdk._client import NullPipeline
-from cs_sdk._record import QueuedEvent
+from cs_sdk._export._encoding import make_encoder
+from cs_sdk._export._mapping import build_scope
+from cs_sdk._record import QUEUED_SIZE, EventRecord, QueuedEvent
 
 pytestmark = pytest.mark.skipif(
     not _accelerated.AVAILABLE and not os.environ.get("CS_SDK_REQUIRE_SPEEDUPS"),
@@ -103,6 +107,35 @@ class Color(str, enum.Enum):
     RED = "red"
 
 
+class Plan(enum.Enum):
+    TEAM = "team"
+    SEATS = 5
+
+
+EXAMPLE_UUID = uuid.UUID("12345678-1234-5678-1234-567812345678")
+# The values _values.py converts (and a few it cannot), as applications pass them.
+converted_values = st.sampled_from(
+    [
+        dt.datetime(2026, 1, 2, 3, 4, 5, 600_000, tzinfo=dt.timezone.utc),
+        dt.datetime(2026, 1, 2, 3, 4, 5),
+        dt.date(2026, 1, 2),
+        dt.time(3, 4, 5),
+        decimal.Decimal("12.50"),
+        decimal.Decimal("1E+3"),
+        EXAMPLE_UUID,
+        Plan.TEAM,
+        Plan.SEATS,
+        {3, 1, 2},
+        frozenset({"b", "a"}),
+        {1, "a"},  # cannot be ordered: the key is dropped
+        b"\x00\xff",
+        bytearray(b"ab"),
+        b"x" * 65_537,  # too long: the event is invalid
+        object(),  # cannot be converted: the key is dropped
+    ]
+)
+
+
 class FrozenMapping(Mapping[str, Any]):
     def __init__(self, data: dict[str, Any]) -> None:
         self._data = data
@@ -127,7 +160,12 @@ scalar_values = st.one_of(
     st.sampled_from(["", "x" * 65_536, "x" * 65_537, Color.RED]),
 )
 property_values = st.one_of(
-    scalar_values, st.lists(scalar_values, max_size=2), st.builds(object), st.just({"n": 1})
+    scalar_values,
+    st.lists(st.one_of(scalar_values, converted_values), max_size=2),
+    st.builds(object),
+    st.just({"n": 1}),
+    converted_values,
+    st.dictionaries(st.sampled_from(["a", "b"]), converted_values, max_size=2),
 )
 keys = st.one_of(
     st.sampled_from(["plan", "pages", "ratio"]),
@@ -146,7 +184,11 @@ names = st.one_of(
     st.sampled_from(["report_created", "", "n" * 256, "n" * 257, 42, None, Color.RED]),
     st.text(max_size=5),
 )
-ids = st.one_of(st.none(), st.sampled_from(["u1", "", 7, 7.5, Color.RED]), st.text(max_size=3))
+ids = st.one_of(
+    st.none(),
+    st.sampled_from(["u1", "", 7, 7.5, Color.RED, True, EXAMPLE_UUID, b"u1", "x" * 256, "x" * 257]),
+    st.text(max_size=3),
+)
 timestamps = st.one_of(
     st.none(),
     st.just(1_700_000_000.5),
@@ -204,13 +246,31 @@ def test_c_and_python_return_raise_queue_and_count_the_same(
         fast_queue, slow_queue = (p.events for p in pair.pipelines)
         assert results[0] == results[1]
         assert [comparable(q) for q in fast_queue] == [comparable(q) for q in slow_queue]
+        assert [wire(q) for q in fast_queue] == [wire(q) for q in slow_queue]
         if in_span and fast_queue:
             assert fast_queue[0][9] != 0
         fast_stats, slow_stats = pair.fast.stats(), pair.slow.stats()
         assert fast_stats["recorded"] == slow_stats["recorded"]
         assert fast_stats["dropped"] == slow_stats["dropped"]
+        assert fast_stats["properties_dropped"] == slow_stats["properties_dropped"]
     finally:
         pair.close()
+
+
+_SCOPE = build_scope({}, "test")
+_ENCODERS = (
+    make_encoder("http/protobuf", _SCOPE, accelerated=True),
+    make_encoder("http/protobuf", _SCOPE, accelerated=False),
+    make_encoder("http/json", _SCOPE),
+)
+
+
+def wire(queued: QueuedEvent) -> list[bytes]:
+    """The bytes each encoder puts on the wire for a queued event (id and time fixed)."""
+    record = EventRecord("0" * 32, 0, *queued[2:QUEUED_SIZE])
+    encoded = [encoder.encode_event(record) for encoder in _ENCODERS]
+    assert encoded[0] == encoded[1]  # the C writer and the Python writer
+    return encoded
 
 
 class _nothing:

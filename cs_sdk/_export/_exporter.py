@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from .._log import warn_once
-from .._pipeline._stats import DropReason
+from .._stats import DropReason
 from ._retry import RetryPolicy, is_retryable
 from ._transport import HttpTransport, TransportResult
 

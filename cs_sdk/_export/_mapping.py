@@ -1,25 +1,45 @@
 """Event record -> OTLP LogRecord: the mapping documented in docs/otlp-mapping.md.
 
-This module is the single place that decides attribute names; keep it and the document in
-step, since reports, schema validation and other backends query these names.
+This module is the single place that decides how a record maps to OTLP; the attribute names
+live in ``cs_sdk/_attributes.py``. Keep both and the document in step, since reports, schema
+validation and other backends query these names. ``testing.capture()`` maps through
+``to_otlp``; the protobuf writer's one-pass ``encode_event`` shares ``add_who_and_pilots``
+and is checked byte for byte against ``to_otlp`` + ``encode_record`` (tests/export).
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
+from .._attributes import (
+    ACCOUNT_ID,
+    EVENT_ID,
+    EVENT_NAME,
+    PILOT_COHORTS,
+    PILOT_IDS,
+    SCHEMA_NAME,
+    SCHEMA_VERSION,
+    SESSION_ID,
+    USER_ID,
+)
 from .._record import EventRecord
 from ._otlp_types import AttributeValue, OtlpLogRecord, OtlpScope
 
-EVENT_ID: Final = "cs.event.id"
-EVENT_NAME: Final = "cs.event.name"
-SCHEMA_NAME: Final = "cs.schema.name"
-SCHEMA_VERSION: Final = "cs.schema.version"
-USER_ID: Final = "user.id"  # OpenTelemetry semantic conventions
-SESSION_ID: Final = "session.id"  # OpenTelemetry semantic conventions
-ACCOUNT_ID: Final = "cs.account.id"
-PILOT_IDS: Final = "cs.pilot.ids"
-PILOT_COHORTS: Final = "cs.pilot.cohorts"
+__all__ = [
+    "ACCOUNT_ID",
+    "EVENT_ID",
+    "EVENT_NAME",
+    "MAPPED_ATTRIBUTES",
+    "PILOT_COHORTS",
+    "PILOT_IDS",
+    "SCHEMA_NAME",
+    "SCHEMA_VERSION",
+    "SESSION_ID",
+    "USER_ID",
+    "add_who_and_pilots",
+    "build_scope",
+    "to_otlp",
+]
 MAPPED_ATTRIBUTES: Final = frozenset(
     {EVENT_ID, EVENT_NAME, SCHEMA_NAME, SCHEMA_VERSION, USER_ID, SESSION_ID, ACCOUNT_ID}
     | {PILOT_IDS, PILOT_COHORTS}

@@ -1,4 +1,4 @@
-"""Pilots: memberships, the tagging of every event of an enrolled user, and ``attach``.
+"""Pilots: memberships, the tagging of every event of an enrolled user, and ``assemble``.
 
 ``client.pilots`` (``cs_sdk.pilots`` for the global client) is a :class:`Pilots`::
 
@@ -8,8 +8,16 @@
 """
 
 from ..state import Membership
-from ._attach import attach, open_source
+from ._attach import Parts, assemble, open_source
 from ._pilots import Pilots
 from ._steps import PromptHistoryStep, pilot_tagger
 
-__all__ = ["Membership", "Pilots", "PromptHistoryStep", "attach", "open_source", "pilot_tagger"]
+__all__ = [
+    "Membership",
+    "Parts",
+    "Pilots",
+    "PromptHistoryStep",
+    "assemble",
+    "open_source",
+    "pilot_tagger",
+]

@@ -1,30 +1,31 @@
-"""``attach(client)``: give a client its pilots, its prompts and their processor steps.
+"""``assemble(config, ...)``: open a client's store and configuration, and build its pilots,
+its prompts, its opt-outs and their processor steps.
 
-Called once from ``Client.__init__`` after the pipeline exists::
+The client calls it once from ``Client.__init__`` and wires the parts itself (this module
+sits below the client and never imports it)::
 
-    attach(client)            # or attach(client, clock=fake_clock) in tests
-    client.pilots.enroll("u1", "new-dashboard")
-    client.prompts.next_for("u1")
+    parts = assemble(config, recorder=client, publish_opt_outs=client._publish_opt_outs)
+    parts.pilots.enroll("u1", "new-dashboard")
+    parts.prompts.next_for("u1")
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from .._config import Config
 from .._log import warn_once
 from .._processors import Step
 from .._prompts import FileSource, Prompts, UrlSource
-from .._prompts._engine import Clock
+from .._prompts._engine import Clock, Recorder
 from .._prompts._source import ConfigSource
 from ..state import MemoryStore, open_store
 from ._opt_outs import OptOuts, StoreWatch
 from ._pilots import Pilots
 from ._steps import PromptHistoryStep, pilot_tagger
 
-if TYPE_CHECKING:
-    from .._client import Client
-
-__all__ = ["attach", "open_source"]
+__all__ = ["Parts", "assemble", "open_source"]
 
 # The first fetch of a remote document happens during init(): keep it short.
 _FIRST_FETCH_TIMEOUT = 5.0
@@ -49,26 +50,46 @@ def open_source(location: str, *, timeout: float = _FIRST_FETCH_TIMEOUT) -> Conf
     return file_source
 
 
-def attach(client: Client, clock: Clock | None = None) -> OptOuts:
-    """Open the state store and the configuration of ``client`` and wire pilots/prompts.
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """What :func:`assemble` built; the client wires it (``Client.__init__``).
 
-    Sets ``client.pilots`` (:class:`~cs_sdk._pilots.Pilots`) and ``client.prompts``
-    (:class:`~cs_sdk._prompts.Prompts`); puts the ``opt_out`` step first in the processor
-    chain and appends the ``pilots`` and ``prompt_history`` steps (the client adds redaction
-    and ``before_send`` after them); registers the once-per-batch check of the store's change
-    marker and a shutdown hook that stops polling and closes the store. Returns the client's
-    opt-outs, kept in the store (they publish the hot-path set to the client).
+    The steps are named by their place in the client's processor list: ``opt_out`` first of
+    all, ``pilots`` and ``prompt_history`` after the typed body (empty when disabled).
+    """
+
+    pilots: Pilots
+    prompts: Prompts
+    opt_outs: OptOuts
+    opt_out_step: Step | None = None
+    pilots_step: Step | None = None
+    prompt_history_step: Step | None = None
+    # Run by the worker before each batch (ProcessorChain.refresh).
+    refreshers: tuple[Callable[[], None], ...] = ()
+    # Stops polling and closes the store (a shutdown hook of the client).
+    close: Callable[[], None] = field(default=lambda: None)
+
+
+def assemble(
+    config: Config,
+    *,
+    recorder: Recorder,
+    publish_opt_outs: Callable[[frozenset[str]], None],
+    clock: Clock | None = None,
+) -> Parts:
+    """Open the state store and the prompt configuration of ``config``; build the parts.
+
+    ``recorder`` records the pilots' and prompts' own events (the client);
+    ``publish_opt_outs`` receives the hot-path set of opted-out users (kept in the store).
 
     Raises:
         ConfigError: ``state=`` is not a valid store URL (or Redis without its package).
         PromptConfigError: ``prompts=`` names a local file that is missing or invalid.
     """
-    config = client.config
     if config.disabled:
-        # setattr: the attributes are declared by the client, not known to this module.
-        setattr(client, "pilots", Pilots.noop())  # noqa: B010
-        setattr(client, "prompts", Prompts.noop())  # noqa: B010
-        return OptOuts(MemoryStore(), publish=client._publish_opt_outs)
+        return Parts(
+            Pilots.noop(), Prompts.noop(), OptOuts(MemoryStore(), publish=publish_opt_outs)
+        )
     store = open_store(config.state)
     if config.prompts and isinstance(store, MemoryStore):
         # The default suits one process; pre-fork servers would each keep their own history
@@ -84,32 +105,31 @@ def attach(client: Client, clock: Clock | None = None) -> OptOuts:
     except BaseException:
         store.close()
         raise
-    prompts = Prompts(store, source=source, recorder=client, clock=clock, strict=config.strict)
+    prompts = Prompts(store, source=source, recorder=recorder, clock=clock, strict=config.strict)
     pilots = Pilots(
         store,
-        recorder=client,
+        recorder=recorder,
         clock=clock,
         strict=config.strict,
         on_change=prompts.invalidate,
         config=lambda: prompts.config,
     )
-    opt_outs = OptOuts(store, publish=client._publish_opt_outs, on_change=prompts.invalidate)
-    # First of all steps: an opted-out user's event is neither tagged, remembered, redacted
-    # nor seen by before_send. The watch runs before each batch (ProcessorChain.refresh).
-    client.processors.add(Step("opt_out", opt_outs.step, "opted_out"), first=True)
-    client.processors.add_refresher(StoreWatch(store, opt_outs, pilots.forget_cached))
-    # The client calls attach() after its "typed" step and before redaction and before_send:
-    # tags and history see the resolved event, and before_send sees the tags.
-    client.processors.add(Step("pilots", pilot_tagger(pilots), "internal_error"))
-    client.processors.add(
-        Step("prompt_history", PromptHistoryStep(store, prompts), "internal_error")
-    )
-    setattr(client, "pilots", pilots)  # noqa: B010
-    setattr(client, "prompts", prompts)  # noqa: B010
+    opt_outs = OptOuts(store, publish=publish_opt_outs, on_change=prompts.invalidate)
 
     def close() -> None:
         prompts.close()
         store.close()
 
-    client.add_shutdown_hook(close)
-    return opt_outs
+    return Parts(
+        pilots,
+        prompts,
+        opt_outs,
+        opt_out_step=Step("opt_out", opt_outs.step, "opted_out"),
+        pilots_step=Step("pilots", pilot_tagger(pilots), "internal_error"),
+        prompt_history_step=Step(
+            "prompt_history", PromptHistoryStep(store, prompts), "internal_error"
+        ),
+        # The store's change marker, checked by the worker once per batch.
+        refreshers=(StoreWatch(store, opt_outs, pilots.forget_cached),),
+        close=close,
+    )

@@ -14,6 +14,7 @@ both always return the record: they enrich or observe, they never drop an event.
 
 from __future__ import annotations
 
+from .._attributes import PROMPT_ID
 from .._log import logger, warn_once
 from .._processors import Processor
 from .._prompts import Prompts
@@ -26,7 +27,7 @@ __all__ = ["PromptHistoryStep", "pilot_tagger"]
 
 _MILESTONE = "cs.milestone"
 _FEEDBACK = "cs.feedback"
-_PROMPT_ID = "cs.prompt.id"
+_PROMPT_ID = PROMPT_ID
 
 
 def pilot_tagger(pilots: Pilots) -> Processor:

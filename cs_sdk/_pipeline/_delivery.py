@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Final
 
 from .._export._exporter import Exporter, ExportResult
 from .._log import warn_once
+from .._stats import Stats
 from ._sender import Sender
-from ._stats import Stats
 
 if TYPE_CHECKING:
     from .._spool import Spool

@@ -14,7 +14,7 @@ from collections import deque
 
 from .._log import warn_once
 from .._record import QUEUED_SIZE, QueuedEvent
-from ._stats import Stats
+from .._stats import Stats
 
 
 class FlushRequest:

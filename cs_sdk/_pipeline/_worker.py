@@ -21,10 +21,10 @@ from .._export._exporter import Exporter, ExportResult
 from .._log import logger, warn_once
 from .._processors import ProcessorChain
 from .._record import QUEUED_SIZE, EventRecord, QueuedEvent
+from .._stats import Stats
 from ._delivery import Delivery
 from ._queue import EventQueue, FlushRequest
 from ._sender import Sender
-from ._stats import Stats
 
 if TYPE_CHECKING:
     from .._spool import Spool

@@ -1,9 +1,10 @@
 """The ids pilots and prompts calls accept, checked before anything touches the store.
 
 Application code passes whatever its framework hands it (``request.user.pk`` is an int,
-a missing header is ``""``). Exactly like the recording calls and ``identify()``, an int
-user or account id is kept as its digits (:func:`as_id`), so ``enroll(42, ...)`` and
-``milestone(..., user_id=42)`` mean the same user. Anything else that is not a non-empty
+a missing header is ``""``). User and account ids follow the one id rule of ``_ids.py``,
+exactly like the recording calls and ``identify()``: an int is kept as its digits and a UUID
+as its string (:func:`as_id`), so ``enroll(42, ...)`` and ``milestone(..., user_id=42)``
+mean the same user. Anything else that is not a non-empty
 string makes the call do nothing and log once, or raise
 :class:`~cs_sdk.InvalidEventError` with ``strict=True``::
 
@@ -19,14 +20,15 @@ from typing import TypeVar
 
 from .._context import current_identity
 from .._errors import InvalidEventError
+from .._ids import MAX_ID_LENGTH, id_problem, normalize_id
 from .._log import warn_once
-from .._validate import MAX_NAME_LENGTH, normalize_id
 
 __all__ = ["MAX_ID", "as_id", "scoped_ids", "valid_ids"]
 
-MAX_ID = MAX_NAME_LENGTH  # the limit of ids in events, so every accepted id can be recorded
+MAX_ID = MAX_ID_LENGTH  # the limit of ids in events, so every accepted id can be recorded
 
 _T = TypeVar("_T")
+_ID_FIELDS = frozenset(("user_id", "account_id", "session_id"))
 
 
 def as_id(value: _T) -> _T:
@@ -72,11 +74,15 @@ def valid_ids(
         if value is None and field in optional:
             continue
         limit = limits.get(field, MAX_ID) if limits else MAX_ID
-        if type(value) is str and value and len(value) <= limit:
+        if field in _ID_FIELDS:
+            problem = id_problem(value, limit)  # the one id rule (_ids.py)
+        elif type(value) is str and value and len(value) <= limit:
+            problem = None
+        else:
+            problem = f"must be a non-empty string of at most {limit} characters"
+        if problem is None:
             continue
-        error = InvalidEventError(
-            field, f"must be a non-empty string of at most {limit} characters"
-        )
+        error = InvalidEventError(field, problem)
         if strict:
             raise error
         shown = repr(value)

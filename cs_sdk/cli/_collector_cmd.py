@@ -29,6 +29,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 from .._errors import SchemaError
@@ -116,23 +117,31 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     except OSError as error:  # port in use, address not local, database not writable
         print(f"cs-sdk collector: cannot start: {error}", file=sys.stderr)
         return 1
-    # Signal handlers can only be set from the main thread; tests run this in others.
+    # Signal handlers can only be set from the main thread; tests run this in others. The
+    # handlers only set a flag: a handler runs between two bytecodes of the main thread, so
+    # one that took a lock (Event.set) could deadlock against the main thread holding it,
+    # and a KeyboardInterrupt can land inside a `with` block before its __exit__ is armed.
     in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if in_main else None
+    signalled: list[int] = []
+    previous: dict[int, Any] = {}
+    if in_main:
+        for number in (signal.SIGTERM, signal.SIGINT):
+            previous[number] = signal.signal(number, lambda sig, _frame: signalled.append(sig))
     try:
         print(f"cs-sdk collector listening on {collector.endpoint}", flush=True)
         print(f'pass endpoint="{collector.endpoint}" (OTLP logs arrive at /v1/logs)', flush=True)
         if args.db:
             print(f"storing events in {args.db}", flush=True)
-        # A bounded wait so that Ctrl-C (delivered to the main thread) is acted on promptly.
-        while not stop.wait(0.2):
-            pass
-    except KeyboardInterrupt:
+        # A short sleep so that a signal (or `stop`, set by another thread) is acted on
+        # promptly; `is_set()` reads a flag without taking the event's lock.
+        while not signalled and not stop.is_set():
+            time.sleep(0.05)
+    except KeyboardInterrupt:  # SIGINT when not the main thread's handler (tests)
         pass
     finally:
         collector.stop()
-        if in_main:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+        for restored, handler in previous.items():
+            signal.signal(restored, signal.SIG_DFL if handler is None else handler)
     print(
         f"\nreceived {collector.received_total} events, {collector.duplicates} duplicates",
         flush=True,

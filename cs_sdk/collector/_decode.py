@@ -31,6 +31,7 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
+from .. import _attributes as attr
 from ._limits import Limits
 from ._wirecount import count_log_records
 
@@ -85,27 +86,27 @@ class ReceivedRecord:
 
     @property
     def event_id(self) -> str | None:
-        return self._text("cs.event.id")
+        return self._text(attr.EVENT_ID)
 
     @property
     def name(self) -> str | None:
-        return self._text("cs.event.name")
+        return self._text(attr.EVENT_NAME)
 
     @property
     def user_id(self) -> str | None:
-        return self._text("user.id")
+        return self._text(attr.USER_ID)
 
     @property
     def account_id(self) -> str | None:
-        return self._text("cs.account.id")
+        return self._text(attr.ACCOUNT_ID)
 
     @property
     def session_id(self) -> str | None:
-        return self._text("session.id")
+        return self._text(attr.SESSION_ID)
 
     @property
     def schema_version(self) -> str | None:
-        return self._text("cs.schema.version")
+        return self._text(attr.SCHEMA_VERSION)
 
     @property
     def service_name(self) -> str | None:

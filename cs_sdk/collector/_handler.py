@@ -11,14 +11,21 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, Protocol
 
-from ._decode import DecodeError, TooLarge, UnsupportedMediaType, decode_export_request
-from ._faults import Fault, PartialSuccess, ResetMidBody, Status
+from ._decode import (
+    DecodeError,
+    ReceivedRecord,
+    TooLarge,
+    UnsupportedMediaType,
+    decode_export_request,
+)
+from ._faults import Fault, FaultPlan, PartialSuccess, ResetMidBody, Status
+from ._limits import Limits
 from ._wire import error_body, export_response, is_json
 
 if TYPE_CHECKING:
-    from ._server import LocalCollector
+    import concurrent.futures
 
 LOGS_PATH: Final = "/v1/logs"
 _OTHER_SIGNALS: Final = frozenset({"/v1/traces", "/v1/metrics"})
@@ -125,7 +132,23 @@ def route(request: Request) -> Answer | None:
     return None
 
 
-def export(collector: LocalCollector, request: Request, fault: Fault | None) -> Answer:
+class Collector(Protocol):
+    """What request handling (here and in ``_io``) needs of its collector: the
+    ``_server.LocalCollector``, which imports both modules; they never import it."""
+
+    limits: Limits
+    token: str | None
+    allowed_hosts: frozenset[str] | None
+    max_connections: int
+    faults: FaultPlan | None
+    _pool: concurrent.futures.ThreadPoolExecutor | None
+
+    def _receive(self, records: list[ReceivedRecord]) -> None: ...
+
+    def _log_request(self, request: Request, size: int, status: int) -> None: ...
+
+
+def export(collector: Collector, request: Request, fault: Fault | None) -> Answer:
     """Decode and hand over the records of an export request (on a worker thread)."""
     as_json = request.as_json
     if isinstance(fault, Status):

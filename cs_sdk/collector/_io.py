@@ -24,14 +24,11 @@ import contextlib
 import socket
 import struct
 import time
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from ._faults import BlackHole, Refuse, Slow
-from ._handler import Answer, Request, admit, export, failure, route
+from ._handler import Answer, Collector, Request, admit, export, failure, route
 from ._wire import compose
-
-if TYPE_CHECKING:
-    from ._server import LocalCollector
 
 BACKLOG: Final = 1024  # 5 (socketserver's) reset 6% of the requests of 200 senders at once
 MAX_HEAD: Final = 64 * 1024
@@ -68,7 +65,7 @@ class Connection:
 class Server:
     """The listening socket and its connections, on a loop run by :class:`LocalCollector`."""
 
-    def __init__(self, collector: LocalCollector) -> None:
+    def __init__(self, collector: Collector) -> None:
         self.collector = collector
         self.limits = collector.limits
         self.connections: set[Connection] = set()

@@ -31,6 +31,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from .. import _attributes as attr
 from ._decode import ReceivedRecord
 from ._store import _jsonable
 
@@ -62,15 +63,15 @@ def _details(record: ReceivedRecord) -> list[str]:
     a = record.attributes
     parts: list[str] = []
     if record.event_name == "cs.feedback":
-        kind = a.get("cs.feedback.kind")
+        kind = a.get(attr.FEEDBACK_KIND)
         if kind is not None and kind != record.name:
             parts.append(f"kind={kind}")
-        if a.get("cs.feedback.score") is not None:
+        if a.get(attr.FEEDBACK_SCORE) is not None:
             parts.append(f"score={a['cs.feedback.score']}")
-        if a.get("cs.feedback.comment"):
-            parts.append(_json(a["cs.feedback.comment"]))
-    elif record.event_name == "cs.outcome" and "cs.outcome.value" in a:
-        value = a["cs.outcome.value"]
+        if a.get(attr.FEEDBACK_COMMENT):
+            parts.append(_json(a[attr.FEEDBACK_COMMENT]))
+    elif record.event_name == "cs.outcome" and attr.OUTCOME_VALUE in a:
+        value = a[attr.OUTCOME_VALUE]
         number = f"{value:g}" if isinstance(value, (int, float)) else str(value)
         parts.append(f"{number} {a.get('cs.outcome.unit') or ''}".rstrip())
     return parts
@@ -101,7 +102,7 @@ def format_record(record: ReceivedRecord, violations: Sequence[str] = ()) -> str
         )
         if value
     ]
-    pilots = record.attributes.get("cs.pilot.ids")
+    pilots = record.attributes.get(attr.PILOT_IDS)
     if isinstance(pilots, list) and pilots:
         who.append(f"pilots={','.join(map(str, pilots))}")
     parts.append(" ".join(who))

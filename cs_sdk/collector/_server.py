@@ -27,18 +27,15 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TextIO
+from typing import Any, Final, TextIO
 
 from ._decode import ReceivedRecord
 from ._faults import FaultPlan
-from ._handler import LOOPBACK_NAMES
+from ._handler import LOOPBACK_NAMES, Request
+from ._io import Server
 from ._limits import Limits
 from ._printer import Printer
 from ._store import SqliteStore
-
-if TYPE_CHECKING:
-    from ._handler import Request
-    from ._io import Server
 
 logger = logging.getLogger("cs_sdk.collector")
 
@@ -225,8 +222,6 @@ class LocalCollector:
         return f"http://{host}:{self.port}"
 
     def _start_loop(self) -> None:
-        from ._io import Server  # _io imports this module for typing
-
         loop = asyncio.new_event_loop()
         self._loop = loop
         self._pool = concurrent.futures.ThreadPoolExecutor(

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 from pydantic import BaseModel, ConfigDict
 
 from .._errors import SchemaConflictError, SchemaError
+from .._names import NAME_PATTERN
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*(?:[.\-][a-z0-9_]+)*$")
+_NAME = NAME_PATTERN  # the one name rule (cs_sdk/_names.py), also for milestones and outcomes
 _VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 RESERVED_PREFIX = "cs."
 
@@ -188,7 +189,7 @@ class Event(BaseModel, metaclass=_EventMeta):
             if version is not None:
                 raise SchemaError(f"{cls.__qualname__}: version= needs name= as well")
             return
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise SchemaError(
                 f"{cls.__qualname__}: event name {name!r} must be lower-case words separated "
                 "by '.', '_' or '-', e.g. 'report.exported'"

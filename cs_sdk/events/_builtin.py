@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from .. import _attributes as attr
 from ._base import Event, SchemaRef, registry
 
 FeedbackKind = Literal["nps", "csat", "ces", "rating", "thumbs", "text"]
@@ -96,7 +97,7 @@ class Outcome(BuiltinEvent, name="cs.outcome", version="1.0.0"):
 
     _name_field = "name"
     _body_field = "properties"
-    _attributes: ClassVar[dict[str, str]] = {"value": "cs.outcome.value", "unit": "cs.outcome.unit"}
+    _attributes: ClassVar[dict[str, str]] = {"value": attr.OUTCOME_VALUE, "unit": attr.OUTCOME_UNIT}
 
     name: str = NameField
     value: float | None = Field(default=None, allow_inf_nan=False)
@@ -128,11 +129,11 @@ def _score_rules_schema() -> dict[str, Any]:
 
 
 FEEDBACK_ATTRIBUTES: dict[str, str] = {
-    "kind": "cs.feedback.kind",
-    "score": "cs.feedback.score",
-    "comment": "cs.feedback.comment",
-    "prompt_id": "cs.prompt.id",
-    "area": "cs.product.area",
+    "kind": attr.FEEDBACK_KIND,
+    "score": attr.FEEDBACK_SCORE,
+    "comment": attr.FEEDBACK_COMMENT,
+    "prompt_id": attr.PROMPT_ID,
+    "area": attr.PRODUCT_AREA,
 }
 
 
@@ -163,15 +164,15 @@ def feedback_attributes(
     kind: str, score: int | None, comment: str | None, prompt_id: str | None, area: str | None
 ) -> dict[str, Any]:
     """The first-class OTLP attributes of a feedback event (the fast path's copy of the table)."""
-    attributes: dict[str, Any] = {"cs.feedback.kind": kind}
+    attributes: dict[str, Any] = {attr.FEEDBACK_KIND: kind}
     if score is not None:
-        attributes["cs.feedback.score"] = score
+        attributes[attr.FEEDBACK_SCORE] = score
     if comment is not None:
-        attributes["cs.feedback.comment"] = comment
+        attributes[attr.FEEDBACK_COMMENT] = comment
     if prompt_id is not None:
-        attributes["cs.prompt.id"] = prompt_id
+        attributes[attr.PROMPT_ID] = prompt_id
     if area is not None:
-        attributes["cs.product.area"] = area
+        attributes[attr.PRODUCT_AREA] = area
     return attributes
 
 
@@ -179,7 +180,7 @@ class PilotEnrolled(BuiltinEvent, name="cs.pilot.enrolled", version="1.0.0"):
     """A participant joined a pilot (and optionally a cohort of it)."""
 
     _name_field = "pilot_id"
-    _attributes: ClassVar[dict[str, str]] = {"pilot_id": "cs.pilot.id", "cohort": "cs.pilot.cohort"}
+    _attributes: ClassVar[dict[str, str]] = {"pilot_id": attr.PILOT_ID, "cohort": attr.PILOT_COHORT}
 
     pilot_id: str = NameField
     cohort: str | None = IdField
@@ -190,9 +191,9 @@ class PilotExited(BuiltinEvent, name="cs.pilot.exited", version="1.0.0"):
 
     _name_field = "pilot_id"
     _attributes: ClassVar[dict[str, str]] = {
-        "pilot_id": "cs.pilot.id",
-        "cohort": "cs.pilot.cohort",
-        "reason": "cs.pilot.exit_reason",
+        "pilot_id": attr.PILOT_ID,
+        "cohort": attr.PILOT_COHORT,
+        "reason": attr.PILOT_EXIT_REASON,
     }
 
     pilot_id: str = NameField
@@ -205,8 +206,8 @@ class PromptShown(BuiltinEvent, name="cs.prompt.shown", version="1.0.0"):
 
     _name_field = "prompt_id"
     _attributes: ClassVar[dict[str, str]] = {
-        "prompt_id": "cs.prompt.id",
-        "kind": "cs.feedback.kind",
+        "prompt_id": attr.PROMPT_ID,
+        "kind": attr.FEEDBACK_KIND,
     }
 
     prompt_id: str = NameField
@@ -217,7 +218,7 @@ class PromptDismissed(BuiltinEvent, name="cs.prompt.dismissed", version="1.0.0")
     """A user closed a feedback prompt without answering."""
 
     _name_field = "prompt_id"
-    _attributes: ClassVar[dict[str, str]] = {"prompt_id": "cs.prompt.id"}
+    _attributes: ClassVar[dict[str, str]] = {"prompt_id": attr.PROMPT_ID}
 
     prompt_id: str = NameField
 
@@ -226,7 +227,7 @@ def wire_document(event_name: str, version: str, attributes: dict[str, Any], bod
     """The document an arrived event stands for, to validate against its JSON Schema."""
     cls = registry.get(event_name, version)
     if cls is not None and issubclass(cls, BuiltinEvent):
-        name = attributes.get("cs.event.name", "")
+        name = attributes.get(attr.EVENT_NAME, "")
         return cls.from_wire(str(name), attributes, body)
     return body if body is not None else {}
 

@@ -115,6 +115,7 @@ RULES: Final[dict[str, bool]] = {
     "constraint removed": False,
     "new event": False,
     "new version": False,
+    "version superseded": False,
 }
 """Every rule ``check`` applies, by the name it prints, and whether it is breaking."""
 

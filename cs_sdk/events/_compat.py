@@ -7,6 +7,12 @@ The rules (see docs/schemas.md, whose tables list exactly the names in :data:`RU
 breaking change needs a new major version. Versions are paired here (a new version with the
 same one, or else the highest older one, of the old export); the two schemas of a pair are
 compared field by field in :mod:`._compare`.
+
+A version left out of the new export is judged as semver users expect (and as Buf and the
+Confluent registry do): superseded, not breaking, when a later version of the same major is
+declared that accepts every document it did (1.0.0 replaced in place by a 1.1.0 that only
+adds optional fields); removed, breaking, when no such version is (the last 1.x gone, or its
+successor refusing some of its documents). A failure says how to fix it (:func:`fix_for`).
 """
 
 from __future__ import annotations
@@ -18,7 +24,16 @@ from typing import Any
 from ._compare import RULES, Finding, compare_schemas
 from ._jsonschema import load_schema_dir
 
-__all__ = ["RULES", "Change", "CompatReport", "Finding", "check", "check_dirs", "compare_schemas"]
+__all__ = [
+    "RULES",
+    "Change",
+    "CompatReport",
+    "Finding",
+    "check",
+    "check_dirs",
+    "compare_schemas",
+    "fix_for",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +72,9 @@ class CompatReport:
         if self.failures:
             lines.append(f"{len(self.failures)} breaking change(s) without a major version bump:")
             lines += [f"  BREAKING {change}" for change in self.failures]
+            fixes = dict.fromkeys(fix_for(change) for change in self.failures)  # in order, once
+            lines.append("how to fix:")
+            lines += [f"  - {fix}" for fix in fixes]
         if self.allowed_breaking:
             lines.append(
                 f"{len(self.allowed_breaking)} breaking change(s) under a new major version:"
@@ -102,7 +120,7 @@ def check(
         new_versions = sorted((v for n, v in new if n == name), key=_version)
         for version in old_versions:
             if version not in new_versions:
-                report.failures.append(_event_change(name, version, None, "version removed"))
+                _judge_missing(report, name, version, old, new, new_versions)
         for version in new_versions:
             base = _base_version(version, old_versions)
             if base is None:
@@ -110,6 +128,59 @@ def check(
                 continue
             _judge(report, name, base, version, old[(name, base)], new[(name, version)])
     return report
+
+
+def _judge_missing(
+    report: CompatReport,
+    name: str,
+    version: str,
+    old: dict[tuple[str, str], dict[str, Any]],
+    new: dict[tuple[str, str], dict[str, Any]],
+    new_versions: list[str],
+) -> None:
+    """A version of the old export that the new one no longer declares."""
+    major = _version(version)[0]
+    later = [v for v in new_versions if _version(v)[0] == major and _version(v) > _version(version)]
+    for successor in later:  # the lowest compatible one supersedes it
+        findings = compare_schemas(old[(name, version)], new[(name, successor)])
+        if not any(breaking for _path, _rule, breaking, _detail in findings):
+            report.additive.append(
+                Change(name, version, successor, "", "version superseded", False)
+            )
+            return
+    detail = (
+        f"{', '.join(later)} refuse(s) some of its documents"
+        if later
+        else f"no later {major}.x version is declared"
+    )
+    report.failures.append(Change(name, version, None, "", "version removed", True, detail))
+
+
+def fix_for(change: Change) -> str:
+    """How to resolve a breaking change, in one sentence (printed under the failures)."""
+    old = change.old_version
+    if change.rule == "event removed":
+        return (
+            f"keep {change.event} {old} declared: deployed services still send it "
+            "(an event is retired by no longer recording it, not by deleting its class)"
+        )
+    major = _version(old)[0] if old else 0
+    if change.rule == "version removed":
+        return (
+            f"keep {change.event} {old} declared next to the new version: deployed services "
+            f"still send it; a breaking change goes into {major + 1}.0.0, declared next to {old}"
+        )
+    if change.old_version == change.new_version:
+        return (
+            f"restore {change.event} {old} as published and declare the change as a new "
+            f"version next to it ({major}.x for an additive change, {major + 1}.0.0 for a "
+            "breaking one)"
+        )
+    return (
+        f"declare the new shape of {change.event} as {major + 1}.0.0 next to {old} "
+        f"(a breaking change needs a new major version), or keep {change.new_version} "
+        f"compatible with {old}"
+    )
 
 
 def _base_version(version: str, old_versions: list[str]) -> str | None:

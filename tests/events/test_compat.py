@@ -141,7 +141,7 @@ SCHEMA_CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
 }
 # Rules about whole events and versions, tested through check() below.
 EVENT_RULES = {"event removed", "version removed", "<rule> without a version bump"}
-EVENT_RULES |= {"new event", "new version"}
+EVENT_RULES |= {"new event", "new version", "version superseded"}
 
 
 def printed(rule: str) -> str:
@@ -641,6 +641,9 @@ def test_the_cli_check_finds_the_audited_changes(
         "  BREAKING aud.a.n [1.0.0 -> 1.1.0]: multipleOf changed (2 -> 4)",
         "  BREAKING aud.a.ids [1.0.0 -> 1.1.0]: unique items required",
         "  BREAKING aud.a.union.x [1.0.0 -> 1.1.0]: type changed (integer -> string)",
+        "how to fix:",
+        "  - declare the new shape of aud.a as 2.0.0 next to 1.0.0 (a breaking change needs a "
+        "new major version), or keep 1.1.0 compatible with 1.0.0",
     ]
 
 

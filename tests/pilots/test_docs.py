@@ -17,7 +17,6 @@ import pytest
 import cs_sdk
 from cs_sdk import PromptConfigError
 from cs_sdk._pilots import _pilots as _pilots_module
-from cs_sdk._pilots import attach
 from cs_sdk._prompts import _engine, parse_config
 from cs_sdk.testing import CapturedEvents, CapturePipeline
 
@@ -58,8 +57,6 @@ class _Facade:
     def __getattr__(self, attribute: str) -> Any:
         client = cs_sdk.get_client()
         assert client is not None
-        if not hasattr(client, self._name):
-            attach(client)
         return getattr(getattr(client, self._name), attribute)
 
 

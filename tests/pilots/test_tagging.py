@@ -15,7 +15,6 @@ import pytest
 
 import cs_sdk
 from cs_sdk import ConfigError, PromptConfigError
-from cs_sdk._pilots import attach
 from cs_sdk.events._builtin import Feedback, Milestone
 from cs_sdk.state import Membership, MemoryStore
 from cs_sdk.testing import capture
@@ -51,8 +50,6 @@ def make_client() -> Iterator[Any]:
         options.setdefault("endpoint", "http://127.0.0.1:9")  # never the default :4318
         client = cs_sdk.Client(environ={}, service_name="test", **options)
         clients.append(client)
-        if not hasattr(client, "pilots"):  # until Client.__init__ calls attach() itself
-            attach(client)
         return client
 
     yield make
@@ -164,14 +161,14 @@ def test_pilot_steps_run_before_redaction_and_before_send(make_client: Any) -> N
     client = make_client(before_send=lambda event: event)
     names = [step.name for step in client.processors._steps]
     assert names.index("pilots") < names.index("prompt_history") < names.index("before_send")
+    # The whole order, written once in Client.__init__.
+    assert names == [
+        "opt_out", "typed", "pilots", "prompt_history", "redact_pii", "before_send"
+    ]  # fmt: skip
 
 
 def attach_to(**options: Any) -> None:
-    client = cs_sdk.Client(environ={}, **options)  # raises here once Client calls attach()
-    try:
-        attach(client)
-    finally:
-        client.shutdown(timeout=1.0)
+    cs_sdk.Client(environ={}, **options).shutdown(timeout=1.0)  # a bad option raises here
 
 
 def test_state_and_prompts_options_are_validated(tmp_path: Path) -> None:

@@ -151,7 +151,7 @@ def test_the_queue_is_bounded_by_the_memory_its_events_hold() -> None:
     assert 10 <= accepted < 20  # 200 KB / ~10 KB, less what the 50 small ones hold
     assert stats["dropped"]["queue_full"] == 100 - accepted
     assert stats["queued"] == 50 + accepted  # the queue still takes nothing beyond its bound
-    assert client.milestone("still too much", properties={"n": 1}) is None
+    assert client.milestone("still_too_much", properties={"n": 1}) is None
     collector.open.set()
     client.shutdown(timeout=10)
     assert client.stats()["sent"] == 1 + 10 + 50 + accepted

@@ -16,10 +16,10 @@ from cs_sdk._export._encoding import make_encoder
 from cs_sdk._export._exporter import ExportResult
 from cs_sdk._export._mapping import build_scope
 from cs_sdk._export._memory import MemoryExporter
-from cs_sdk._pipeline._stats import Stats
 from cs_sdk._pipeline._worker import BatchPipeline
 from cs_sdk._processors import ProcessorChain
 from cs_sdk._spool import Spool
+from cs_sdk._stats import Stats
 
 
 def client_with(exporter: MemoryExporter, spool: Spool | None = None) -> cs_sdk.Client:

@@ -104,46 +104,80 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+USERS, STEPS = 100, 100  # 100 tasks record 100 events each: 10,000 per round
+ROUNDS = 3
+BASELINE_BEATS = 200  # heartbeats per baseline round, about as many as a recording round has
+# The loop's heartbeat lag with the SDK recording, against the same loop's lag without it,
+# measured in the same test (the bench prints the figures: `python -m bench.loop_lag`).
+# Without the SDK the loop's p99 is ~0.6 ms on an idle machine and ~5 ms with both cores
+# busy; with it ~11 and ~17 ms (the worker thread takes its turns at the GIL): a ratio of
+# 14-20 idle, 1.5-4 loaded. A call that blocked the loop for a millisecond would stall every
+# turn of the loop by 100 ms (100 tasks), a ratio in the hundreds.
+MAX_LAG_RATIO = 50.0
+HANG_GUARD = 5.0  # seconds: a loop stuck behind a blocking export would take this long
+
+
+async def loop_lag_round(client: cs_sdk.Client | None) -> list[float]:
+    """Heartbeat lags while 100 tasks each record 100 events and await between them.
+
+    ``client`` is None for the baseline: the same tasks build the same properties and await
+    the same way, repeated until the heartbeat has as many samples as a recording round.
+    """
+    lags: list[float] = []
+    stop = asyncio.Event()
+
+    async def heartbeat() -> None:
+        while not stop.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(0.001)
+            lags.append(time.perf_counter() - before - 0.001)
+
+    async def user(index: int) -> None:
+        with cs_sdk.identify(user_id=f"u{index}"):
+            step = 0
+            while step < STEPS or (client is None and len(lags) < BASELINE_BEATS):
+                properties = {"step": step % STEPS}
+                if client is not None:
+                    client.milestone("step", properties=properties)
+                step += 1
+                await asyncio.sleep(0)  # a request handler awaits between calls
+
+    beat = asyncio.create_task(heartbeat())
+    await asyncio.gather(*(user(i) for i in range(USERS)))
+    if client is not None:
+        await client.aflush(timeout=30)  # the loop keeps beating while it flushes
+    stop.set()
+    await beat
+    return lags
+
+
 def test_asyncio_recording_never_blocks_the_loop(collector_process: CollectorProcess) -> None:
-    async def main(endpoint: str) -> tuple[list[float], bool, int]:
+    async def main(endpoint: str) -> tuple[list[float], list[float], int, dict[str, Any]]:
         client = cs_sdk.Client(environ={}, endpoint=endpoint, schedule_delay=0.01)
-        lags: list[float] = []
-        stop = asyncio.Event()
-
-        async def heartbeat() -> None:
-            while not stop.is_set():
-                before = time.perf_counter()
-                await asyncio.sleep(0.001)
-                lags.append(time.perf_counter() - before - 0.001)
-
-        async def user(index: int) -> None:
-            with cs_sdk.identify(user_id=f"u{index}"):
-                for step in range(100):
-                    client.milestone("step", properties={"step": step})
-                    await asyncio.sleep(0)  # a request handler awaits between calls
-
-        beat = asyncio.create_task(heartbeat())
-        await asyncio.gather(*(user(i) for i in range(100)))
+        baseline: list[float] = []
+        recording: list[float] = []
+        for _ in range(ROUNDS):  # interleaved, so a busy spell elsewhere falls on both sides
+            baseline += await loop_lag_round(None)
+            recording += await loop_lag_round(client)
         delivered = await client.aflush(timeout=30)
         await client.ashutdown(timeout=5)
-        stop.set()
-        await beat
-        return lags, delivered, client.stats()["sent"]
+        return baseline, recording, delivered, client.stats()
 
-    lags, delivered, sent = asyncio.run(main(collector_process.endpoint))
+    baseline, recording, delivered, stats = asyncio.run(main(collector_process.endpoint))
     received = collector_process.stop()
-    p50, p99, worst = percentile(lags, 0.5), percentile(lags, 0.99), max(lags)
+    base_p99, p99, worst = percentile(baseline, 0.99), percentile(recording, 0.99), max(recording)
+    ratio = p99 / max(base_p99, 1e-6)
     print(
-        f"event-loop lag while 100 tasks record 10,000 events and aflush() "
-        f"({len(lags)} heartbeats of 1 ms): p50 {p50 * 1000:.2f} ms, "
-        f"p99 {p99 * 1000:.2f} ms, max {worst * 1000:.2f} ms"
+        f"event-loop lag p99 over {ROUNDS} rounds of 100 tasks recording 10,000 events: "
+        f"{p99 * 1000:.2f} ms with the SDK, {base_p99 * 1000:.2f} ms without ({ratio:.1f}x); "
+        f"worst {worst * 1000:.1f} ms"
     )
+    # The books: every event recorded arrived, none dropped or left behind.
     assert delivered
-    assert sent == received == 10_000
-    # Generous bounds on a shared machine: the SDK's own share is microseconds per call; the
-    # worker thread holds the GIL for at most ~64 records between releases.
-    assert p99 < 0.025
-    assert worst < 0.5  # a hang guard: a blocking call on the loop would take seconds
+    assert stats["recorded"] == stats["sent"] == received == ROUNDS * USERS * STEPS
+    assert stats["queued"] == 0 and sum(stats["dropped"].values()) == 0
+    assert ratio < MAX_LAG_RATIO
+    assert worst < HANG_GUARD
 
 
 CHILD = Path(__file__).with_name("_child.py")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 
 import cs_sdk
 from cs_sdk._feedback_text import truncated
+from cs_sdk._names import NAME_PATTERN
 from cs_sdk._redaction import redact_text
 from cs_sdk._validate import MAX_STRING_LENGTH
 from cs_sdk.collector import LocalCollector
@@ -64,7 +64,12 @@ values = st.recursive(
     ),
     max_leaves=30,
 )
-names = st.one_of(st.text(max_size=300), st.integers(), st.none(), st.just("ok_name"))
+names = st.one_of(
+    st.text(max_size=300),
+    st.integers(),
+    st.none(),
+    st.sampled_from(["ok_name", "report.exported", "step-2", "Bad Name!"]),
+)
 properties = st.one_of(
     st.none(),
     st.dictionaries(st.one_of(st.text(max_size=20), st.integers()), values, max_size=8),
@@ -250,45 +255,102 @@ ONE_VALID_CALL_OF_EACH_KIND: list[Call] = [
 # -- what the SDK must accept -----------------------------------------------------------------
 
 
-def is_valid_value(value: Any, depth: int = 1) -> bool:
-    if value is None or isinstance(value, bool):
-        return True
-    if isinstance(value, int):
-        return -(2**63) <= value < 2**63
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, str):
-        return len(value) <= 65_536
-    if isinstance(value, (list, tuple)):
-        return depth < 8 and all(is_valid_value(item, depth + 1) for item in value)
+class Invalid(Exception):
+    """The event is refused (InvalidEventError)."""
+
+
+class Drop(Exception):
+    """The key holding this value is left out (a type the SDK does not convert)."""
+
+
+def item_value(value: Any, depth: int) -> Any:
+    """A value inside a list (or a scalar of a mapping) as it is sent (_validate._check_item)."""
+    if value is None or type(value) is bool:
+        return value
+    if type(value) is int:
+        if not -(2**63) <= value < 2**63:
+            raise Invalid
+        return value
+    if type(value) is float:
+        if not math.isfinite(value):
+            raise Invalid
+        return value
+    if type(value) is str:
+        if len(value) > 65_536:
+            raise Invalid
+        return value
+    if type(value) is bytes:
+        if len(value) > 65_536:
+            raise Invalid
+        return value
+    return nested_value(value, depth)
+
+
+def nested_value(value: Any, depth: int) -> Any:
+    """A container or a value to convert, as sent (_validate._check_nested, _values)."""
+    if depth >= 8:
+        raise Invalid
     if isinstance(value, dict):
-        return depth < 8 and is_valid_mapping(value, depth + 1)
-    return False
+        return mapping_value(value, depth + 1)
+    if isinstance(value, (list, tuple)):
+        return [item_value(item, depth + 1) for item in value]
+    if isinstance(value, bytes):  # converted (bytes as OTLP bytes), then checked as an item
+        return item_value(value, depth + 1)
+    raise Drop  # object(): no conversion applies
 
 
-def is_valid_mapping(value: dict[Any, Any], depth: int = 1) -> bool:
-    return all(
-        isinstance(key, str) and 0 < len(key) <= 256 and is_valid_value(item, depth)
-        for key, item in value.items()
-    )
+def mapping_value(value: dict[Any, Any], depth: int) -> dict[str, Any]:
+    sent: dict[str, Any] = {}
+    for key, item in value.items():
+        if not (isinstance(key, str) and 0 < len(key) <= 256):
+            raise Invalid
+        try:
+            if item is None or type(item) in (bool, int, float, str):
+                sent[key] = item_value(item, depth)
+            else:
+                sent[key] = nested_value(item, depth)
+        except Drop:
+            continue  # this key only
+    return sent
+
+
+def expected_properties(props: Any) -> dict[str, Any] | None:
+    """The properties as sent, or Invalid: the oracle of docs/otlp-mapping.md's rules."""
+    if props is None:
+        return None
+    if not isinstance(props, dict) or len(props) > 256:
+        raise Invalid
+    return mapping_value(props, 1) or None
+
+
+def properties_are_valid(props: Any) -> bool:
+    try:
+        expected_properties(props)
+    except Invalid:
+        return False
+    return True
 
 
 def is_name(value: Any) -> bool:
     return type(value) is str and 0 < len(value) <= 256
 
 
+def is_event_name(value: Any) -> bool:
+    """The name rule of milestones and outcomes (docs/schemas.md)."""
+    return is_name(value) and NAME_PATTERN.fullmatch(value) is not None
+
+
 def is_optional_id(value: Any) -> bool:
     return value is None or is_name(value)
 
 
-def properties_are_valid(props: Any) -> bool:
-    return props is None or (isinstance(props, dict) and is_valid_mapping(props))
-
-
 def identity_is_valid(arguments: dict[str, Any]) -> bool:
-    # An explicit id is a non-empty string, or an int (database keys); never a bool.
+    # The id rule: a non-empty string of at most 256 characters, or an int (its digits);
+    # never a bool.
     return all(
-        value is None or (isinstance(value, str) and value != "") or type(value) is int
+        value is None
+        or (isinstance(value, str) and 0 < len(value) <= 256)
+        or (type(value) is int and len(str(value)) <= 256)
         for value in (arguments.get(key) for key in ("user_id", "account_id", "session_id"))
     )
 
@@ -340,10 +402,12 @@ def is_valid(call: Call) -> bool:
     method, arguments = call
     common = identity_is_valid(arguments) and timestamp_is_valid(arguments.get("timestamp"))
     if method == "milestone":
-        specific = is_name(arguments["name"]) and properties_are_valid(arguments["properties"])
+        specific = is_event_name(arguments["name"]) and properties_are_valid(
+            arguments["properties"]
+        )
     elif method == "outcome":
         specific = (
-            is_name(arguments["name"])
+            is_event_name(arguments["name"])
             and outcome_value_is_valid(arguments.get("value"))
             and is_optional_id(arguments.get("unit"))
             and properties_are_valid(arguments.get("properties"))
@@ -369,18 +433,6 @@ def record(target: Any, call: Call) -> str | None:
 # -- what must arrive -------------------------------------------------------------------------
 
 
-def normalised(value: Any) -> Any:
-    """A valid property value as it is sent: tuples as lists, subclasses as their base type."""
-    if value is None or isinstance(value, bool):
-        return value
-    for kind in (str, int, float):
-        if isinstance(value, kind):
-            return kind(value)
-    if isinstance(value, Mapping):
-        return {key: normalised(item) for key, item in value.items()}
-    return [normalised(item) for item in value]
-
-
 def redacted(value: Any) -> Any:
     if isinstance(value, str):
         return redact_text(value)
@@ -396,7 +448,7 @@ def expected_body(call: Call) -> Any:
     if method == "track":
         body: Any = arguments["event"].model_dump(mode="json")
         return body
-    body = normalised(arguments.get("properties")) or None
+    body = expected_properties(arguments.get("properties"))
     return redacted(body) if method == "feedback" else body
 
 

@@ -293,7 +293,7 @@ def test_a_spool_locked_by_another_process_fails_within_the_timeout(tmp_path: Pa
         started = time.monotonic()
         with pytest.raises(SpoolError):
             add(spool, b"x")
-        assert time.monotonic() - started < 2.0
+        assert time.monotonic() - started < 5.0  # a hang guard, 25x the 0.2 s budget
         assert spool.pending() == (0, 0, 0)  # reads are not blocked by a writer
     finally:
         blocker.execute("ROLLBACK")

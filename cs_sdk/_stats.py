@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Final, Literal, TypedDict, get_args
 
-from .._fork import register_for_fork
+from ._fork import register_for_fork
 
 DropReason = Literal[
     "queue_full",
@@ -70,6 +70,9 @@ COUNTERS: Final[tuple[str, ...]] = (
     "batches_sent",
     "bytes_sent",
     "export_failures",
+    # Property keys left out of an event that was still sent: their value's type cannot be
+    # converted (_values.py). Not an event count: the event itself is recorded and sent.
+    "properties_dropped",
     "replay_dropped",
 )
 # How many times snapshot() re-reads while the worker is mid-move before it settles for
@@ -91,6 +94,7 @@ class StatsSnapshot(TypedDict):
     batches_sent: int
     bytes_sent: int
     export_failures: int
+    properties_dropped: int
     replay_dropped: int
     dropped: dict[str, int]
     dropped_total: int
@@ -253,6 +257,7 @@ class Stats:
             batches_sent=values["batches_sent"],
             bytes_sent=values["bytes_sent"],
             export_failures=values["export_failures"],
+            properties_dropped=values["properties_dropped"],
             replay_dropped=values["replay_dropped"],
             dropped=dropped,
             dropped_total=dropped_total,
