@@ -2,7 +2,8 @@
 
 ``cs_sdk._speedups`` (the recording hot path in C) is built where a C compiler is available
 on CPython. ``optional=True``: when it cannot be built the install still succeeds and the
-package runs its pure-Python implementation of the same code path.
+package runs its pure-Python implementation of the same code path. The same holds for
+``cs_sdk.collector._wire_speedups``, the collector's OTLP protobuf decoder.
 """
 
 import sys
@@ -12,5 +13,13 @@ from setuptools import Extension, setup
 extensions = []
 if sys.implementation.name == "cpython":
     extensions.append(Extension("cs_sdk._speedups", ["cs_sdk/_speedups.c"], optional=True))
+    # The collector's protobuf decoder; without it the collector decodes in Python.
+    extensions.append(
+        Extension(
+            "cs_sdk.collector._wire_speedups",
+            ["cs_sdk/collector/_wire_speedups.c"],
+            optional=True,
+        )
+    )
 
 setup(ext_modules=extensions)

@@ -42,7 +42,9 @@ class Limits:
         idle_timeout: seconds a keep-alive connection may wait for its next request.
         write_timeout: seconds to hand an answer to a client that does not read.
         insert_chunk: rows per SQLite transaction: a large request does not hold the
-            database away from other senders for the whole of it.
+            database away from other senders for the whole of it. Above the SDK's largest
+            batch (2,048 by default), so that an SDK request is one transaction (each commit
+            costs about as much as inserting a few hundred rows).
         max_id_length: characters kept in an id column (event, user, account, session...);
             a longer value is stored NULL in the column (it stays in ``attributes``).
     """
@@ -61,7 +63,7 @@ class Limits:
     body_timeout: float = 60.0
     idle_timeout: float = 60.0
     write_timeout: float = 30.0
-    insert_chunk: int = 2_000
+    insert_chunk: int = 8_192
     max_id_length: int = 256
 
     @property

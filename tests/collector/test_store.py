@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from cs_sdk.collector import LocalCollector, ReceivedRecord, SqliteStore
+from cs_sdk.collector._store import to_json
 
 from .conftest import ATTRIBUTES, RESOURCE, SPAN_ID, TIME, TRACE_ID, export_request, post
 
@@ -131,8 +132,26 @@ def test_the_file_is_private_and_in_wal_mode_with_indexes(tmp_path: Path) -> Non
         }
     reader.close()
     store.close()
-    for column in ("event_name", "user_id", "account_id", "event_id"):
+    # The columns the report and tail look events up by; no other index slows inserts.
+    for column in ("event_name", "user_id", "account_id", "time_unix_nano"):
         assert any(f"({column})" in sql for sql in indexed), column
+    assert len(indexed) == 5  # and event_pilots (pilot_id, event_rowid)
+
+
+def test_indexes_no_query_uses_are_dropped_from_an_older_database(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    SqliteStore(path).close()
+    with contextlib.closing(sqlite3.connect(path)) as older:
+        older.execute("CREATE INDEX events_event_id ON events (event_id)")
+        older.execute("CREATE INDEX events_name_time ON events (event_name, time_unix_nano)")
+        older.commit()
+    store = SqliteStore(path)
+    store.add([record(ATTRIBUTES)])
+    store.close()
+    with contextlib.closing(sqlite3.connect(path)) as reader:
+        names = {row[0] for row in reader.execute("SELECT name FROM sqlite_master")}
+    assert "events_event_id" not in names and "events_name_time" not in names
+    assert "events_event_name" in names
 
 
 def test_iter_events_pages_by_id_and_a_reopened_store_appends(tmp_path: Path) -> None:
@@ -175,3 +194,20 @@ def test_a_collector_with_a_db_stores_what_it_receives(tmp_path: Path) -> None:
     (row,) = store.rows()
     store.close()
     assert (row["event_id"], row["name"], row["user_id"]) == ("ev-1", "first_report_created", "u1")
+
+
+def test_json_columns_are_the_text_json_dumps_writes() -> None:
+    # The collector's JSON columns are read back by tail, the report and other tools: the
+    # encoder built once for speed writes exactly what json.dumps does.
+    values: list[Any] = [
+        {"é": '\u2028 "quoted" \\ \x00', "n": [1, 2.5, -0.0, True, None, {"k": []}]},
+        {"big": 2**70, "nested": {"a": {"b": {"c": [[], {}]}}}},
+        ["a", 1e300, -(2**63)],
+    ]
+    for value in values:
+        assert to_json(value) == json.dumps(value, ensure_ascii=False)
+    assert to_json(None) is None
+    assert json.loads(to_json({"raw": b"\x00\xff", "x": math.inf}) or "") == {
+        "raw": {"$base64": "AP8="},
+        "x": "inf",
+    }
