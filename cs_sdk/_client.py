@@ -2,35 +2,35 @@
 
 The recording methods are the hot path: validate, read the identity scope and the active
 span, build one record and hand it to the pipeline. They never raise into the application
-except :class:`InvalidEventError` with ``strict=True``.
+except :class:`InvalidEventError` with ``strict=True``. ``milestone()`` and ``_emit`` live
+here (the C accelerator reads the client's attributes); the other recording calls are in
+``_client_recording.py``, flush/shutdown/stats and the fork and exit hooks in
+``_client_lifecycle.py``, the default pipeline in ``_client_assembly.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import atexit
 import datetime as _dt
 import os
-import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import _log
 from ._accelerated import accelerated_milestone
-from ._attributes import OUTCOME_UNIT, OUTCOME_VALUE
+
+# NullPipeline and PipelineFactory are re-exported: testing and _api import them from here.
+from ._client_assembly import NullPipeline as NullPipeline
+from ._client_assembly import Pipeline, default_pipeline
+from ._client_assembly import PipelineFactory as PipelineFactory
+from ._client_assembly import sdk_version as _sdk_version
+from ._client_lifecycle import ClientLifecycle, live_clients
+from ._client_recording import RecordingCalls
 from ._config import Config, resolve, shown_url
-from ._context import NO_IDENTITY, NO_SPAN, current_otel_context, span_ids_in
+from ._context import NO_SPAN, current_otel_context, span_ids_in
 from ._context import _current as _identity_var
-from ._errors import ConfigError, InvalidEventError
-from ._export._encoding import make_encoder
-from ._export._exporter import OtlpHttpExporter
-from ._export._mapping import build_scope
-from ._export._transport import HttpTransport
-from ._feedback_text import truncated
+from ._errors import InvalidEventError
 from ._ids import MAX_ID_LENGTH
 from ._ids import check_id as _identifier
 from ._log import logger, warn_once
@@ -38,38 +38,17 @@ from ._metrics import register_stats_metrics
 from ._names import check_name
 from ._names import known as names_seen
 from ._options import ClientOptions
-from ._otel_resource import DEFAULT_SERVICE_NAME, existing_resource_attributes, merge_resource
 from ._pilots import Pilots
 from ._pilots import assemble as assemble_pilots
-from ._pipeline._worker import BatchPipeline
 from ._processors import ProcessorChain, Step, resolve_typed_body
 from ._prompts import Prompts
-from ._record import EventRecord, QueuedEvent
+from ._record import QueuedEvent
 from ._redaction import redact_feedback
 from ._responses import Responses
-from ._stats import Stats, StatsSnapshot
-from ._validate import (
-    MAX_STRING_LENGTH,
-    RECORD_BYTES,
-    check_id,
-    check_number,
-    check_properties_sized,
-    check_text,
-    estimated_bytes,
-)
-from ._values import Unconvertible
-from ._version import __version__
-from .events._base import Event, SchemaRef
-from .events._builtin import (
-    FEEDBACK,
-    FEEDBACK_RESPONSE,
-    MILESTONE,
-    OUTCOME,
-    feedback_attributes,
-    feedback_rule,
-    response_attributes,
-    response_rule,
-)
+from ._stats import Stats
+from ._validate import RECORD_BYTES, check_properties_sized
+from .events._base import SchemaRef
+from .events._builtin import MILESTONE
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -78,26 +57,11 @@ if TYPE_CHECKING:
 _known_names = names_seen
 
 
-class Pipeline(Protocol):
-    """Where recorded events go: the batching worker, or a test capture."""
-
-    def submit(self, queued: QueuedEvent) -> bool: ...
-    def flush(self, timeout: float) -> bool: ...
-    def shutdown(self, timeout: float) -> bool: ...
-    def queued(self) -> int | None: ...  # None: the stats' books derive it
-    def reinit_after_fork(self) -> None: ...
-
-
-PipelineFactory = Callable[[Config, Stats, ProcessorChain], Pipeline]
-
-
 # OTLP times are unsigned 64-bit nanoseconds: the last one is in the year 2554. A larger
 # value is almost always milliseconds passed as seconds.
 _MAX_TIMESTAMP_NS = 2**64 - 1
 _MAX_TIMESTAMP_S = _MAX_TIMESTAMP_NS / 1e9  # also keeps NaN and infinity out (comparisons fail)
 _RULE_TIMESTAMP = "must be an aware datetime or seconds since the epoch (before the year 2554)"
-# Longest wait flush()/shutdown() accept: threading waits overflow on larger values.
-_MAX_WAIT = 7 * 24 * 3600.0
 
 
 def _timestamp_ns(value: object) -> int:
@@ -117,38 +81,7 @@ def _timestamp_ns(value: object) -> int:
 _time_ns = time.time_ns
 
 
-def _wait_seconds(timeout: object) -> float | None:
-    """A flush/shutdown budget in seconds, or None (logged) when it is not a number."""
-    if type(timeout) not in (int, float):
-        warn_once("timeout-type", "cs_sdk: a timeout must be a number of seconds, got %r", timeout)
-        return None
-    seconds = float(timeout)  # type: ignore[arg-type]
-    if seconds != seconds or seconds < 0:  # NaN, negative: do not wait
-        return 0.0
-    return min(seconds, _MAX_WAIT)
-
-
-class NullPipeline:
-    """A pipeline with nothing behind it: ``disabled=True`` uses it as it is (nothing queued,
-    no thread started, no file opened); ``testing.CapturePipeline`` overrides ``submit``."""
-
-    def submit(self, queued: QueuedEvent) -> bool:
-        return False
-
-    def flush(self, timeout: float) -> bool:
-        return True
-
-    def shutdown(self, timeout: float) -> bool:
-        return True
-
-    def queued(self) -> int | None:
-        return 0
-
-    def reinit_after_fork(self) -> None:
-        pass
-
-
-class Client:
+class Client(RecordingCalls, ClientLifecycle):
     """An independent cs_sdk client. ``cs_sdk.init()`` builds one and makes it global.
 
     ``client.pilots`` manages pilot memberships and ``client.prompts`` feedback prompts
@@ -255,7 +188,7 @@ class Client:
             if fast is not None:
                 # An instance attribute shadows the method: callers get the C function directly.
                 vars(self)["milestone"] = fast
-        _live_clients.add(self)
+        live_clients.add(self)
 
     def _set_watched(self, names: frozenset[str]) -> None:
         self._watched = names
@@ -279,39 +212,7 @@ class Client:
         return previous
 
     def _default_pipeline(self, config: Config, stats: Stats, chain: ProcessorChain) -> Pipeline:
-        if config.logger_provider is not None:
-            from ._pipeline._otel_logs import OtelLoggerPipeline
-
-            return OtelLoggerPipeline(config.logger_provider, chain, stats, _sdk_version())
-        resource = dict(config.resource_attributes)
-        if config.reuse_otel_resource:
-            explicit = config.service_name != DEFAULT_SERVICE_NAME
-            resource = merge_resource(existing_resource_attributes(), resource, explicit)
-        scope = build_scope(resource, _sdk_version())
-        encoder = make_encoder(config.protocol, scope, accelerated=config.speedups)
-
-        def make_exporter(interrupt: threading.Event) -> OtlpHttpExporter:
-            return OtlpHttpExporter(
-                HttpTransport(config, self._http_client),
-                content_type=encoder.content_type,
-                compression=config.compression == "gzip",
-                request_timeout=config.timeout,
-                interrupt=interrupt,
-            )
-
-        return BatchPipeline(
-            stats=stats,
-            chain=chain,
-            encoder=encoder,
-            make_exporter=make_exporter,
-            max_queue_size=config.max_queue_size,
-            max_queue_bytes=config.max_queue_bytes,
-            max_export_batch_size=config.max_export_batch_size,
-            max_export_batch_bytes=config.max_export_batch_bytes,
-            schedule_delay=config.schedule_delay,
-            export_timeout=config.export_timeout,
-            spool=_open_spool(config),
-        )
+        return default_pipeline(config, stats, chain, self._http_client)
 
     def __repr__(self) -> str:
         config = self.config
@@ -353,185 +254,6 @@ class Client:
                 self._internal_error()
             except Exception:  # RecursionError/MemoryError while reporting one
                 self._unreported[0] += 1
-        return None
-
-    def outcome(
-        self,
-        name: str,
-        *,
-        value: float | None = None,
-        unit: str | None = None,
-        user_id: str | None = None,
-        account_id: str | None = None,
-        session_id: str | None = None,
-        properties: Mapping[str, Any] | None = None,
-        timestamp: _dt.datetime | float | None = None,
-    ) -> str | None:
-        """Record a result that proves value (renewal, expansion...). Returns the event id."""
-        if self._disabled:
-            return None
-        try:
-            if type(name) is not str or name not in _known_names:
-                check_name("name", name)  # the name rule (_names.py): raises if broken
-            attributes: dict[str, Any] = {}
-            if value is not None:
-                attributes[OUTCOME_VALUE] = check_number("value", value)
-            if unit is not None:
-                attributes[OUTCOME_UNIT] = check_id("unit", unit)
-            body, size = (
-                (None, 0)
-                if properties is None
-                else check_properties_sized(properties, "properties", self._drop_property)
-            )
-            return self._emit(
-                OUTCOME,
-                name,
-                body,
-                attributes or None,
-                user_id,
-                account_id,
-                session_id,
-                timestamp,
-                size,
-            )
-        except InvalidEventError as error:
-            self._invalid(error)
-        except Exception:
-            try:
-                self._internal_error()
-            except Exception:  # RecursionError/MemoryError while reporting one
-                self._unreported[0] += 1
-        return None
-
-    def feedback(
-        self,
-        kind: str,
-        *,
-        score: int | None = None,
-        comment: str | None = None,
-        user_id: str | None = None,
-        account_id: str | None = None,
-        session_id: str | None = None,
-        prompt_id: str | None = None,
-        area: str | None = None,
-        properties: Mapping[str, Any] | None = None,
-        timestamp: _dt.datetime | float | None = None,
-    ) -> str | None:
-        """Record what a customer said: nps 0-10, csat 1-5, ces 1-7, rating 1-5, thumbs 0/1."""
-        if self._disabled:
-            return None
-        try:
-            broken = feedback_rule(kind, score, comment)
-            if broken is not None:
-                raise InvalidEventError(*broken)
-            check_id("prompt_id", prompt_id)
-            check_id("area", area)
-            if prompt_id is not None:
-                self._check_answer(prompt_id, kind)
-            if type(comment) is str and len(comment) > MAX_STRING_LENGTH:
-                comment = self._truncated_comment(comment)  # last: only a kept answer counts
-            check_text("comment", comment)
-            attributes = feedback_attributes(kind, score, comment, prompt_id, area)
-            body, size = (
-                (None, 0)
-                if properties is None
-                else check_properties_sized(properties, "properties", self._drop_property)
-            )
-            if comment is not None:
-                size += len(comment)
-            event_id = self._emit(
-                FEEDBACK, kind, body, attributes, user_id, account_id, session_id, timestamp, size
-            )
-            if prompt_id is not None:
-                # "Never again after an answer" holds from now, not when the worker gets here.
-                self.prompts.answered(prompt_id, user_id)
-            return event_id
-        except InvalidEventError as error:
-            self._invalid(error)
-        except Exception:
-            try:
-                self._internal_error()
-            except Exception:  # RecursionError/MemoryError while reporting one
-                self._unreported[0] += 1
-        return None
-
-    def track(
-        self,
-        event: Event,
-        *,
-        user_id: str | None = None,
-        account_id: str | None = None,
-        session_id: str | None = None,
-        timestamp: _dt.datetime | float | None = None,
-    ) -> str | None:
-        """Record a typed event (a ``cs_sdk.Event`` subclass instance). Returns the event id."""
-        if self._disabled:
-            return None
-        try:
-            if not isinstance(event, Event):
-                raise InvalidEventError("event", "must be an instance of a cs_sdk.Event subclass")
-            cls = type(event)
-            if not cls.is_declared():
-                raise InvalidEventError(
-                    "event", f"{cls.__qualname__} must be declared with name= and version="
-                )
-            schema = cls.__cs_schema__
-            size = estimated_bytes(event.__dict__)
-            return self._emit(
-                schema, schema.name, event, None, user_id, account_id, session_id, timestamp, size
-            )
-        except InvalidEventError as error:
-            self._invalid(error)
-        except Exception:
-            try:
-                self._internal_error()
-            except Exception:  # RecursionError/MemoryError while reporting one
-                self._unreported[0] += 1
-        return None
-
-    def respond(
-        self,
-        feedback_event_id: str,
-        *,
-        message: str,
-        team: str,
-        status: Literal["planned", "done", "declined"],
-        user_id: str | None = None,
-        account_id: str | None = None,
-        timestamp: _dt.datetime | float | None = None,
-    ) -> str | None:
-        """Answer a customer's feedback; records ``cs.feedback.response``. Returns its id.
-
-        ``feedback_event_id`` is the id :meth:`feedback` returned. The answer is for the
-        customer who gave that feedback: the SDK remembers each feedback's user in the state
-        store, and :attr:`responses` keeps the answer for ``responses.for_user``. For
-        feedback recorded where this state store cannot see it, name the customer with
-        ``user_id=``. The ``identify()`` scope is not used: inside one, it is the team member
-        answering, not the customer. ``message`` is redacted like feedback comments.
-
-        >>> client.respond(event_id, message="Export is 3x faster in 2.3",
-        ...                team="reports-team", status="done")  # doctest: +SKIP
-        '6f1c…'
-        """
-        if self._disabled:
-            return None
-        try:
-            broken = response_rule(feedback_event_id, message, team, status)
-            if broken is not None:
-                raise InvalidEventError(*broken)
-            attributes = response_attributes(feedback_event_id, message, team, status)
-            scope = _identity_var.set(NO_IDENTITY)
-            try:
-                return self._emit(
-                    FEEDBACK_RESPONSE, status, None, attributes, user_id, account_id, None,
-                    timestamp, len(message),
-                )  # fmt: skip
-            finally:
-                _identity_var.reset(scope)
-        except InvalidEventError as error:
-            self._invalid(error)
-        except Exception:
-            self._internal_error()
         return None
 
     def _emit(
@@ -593,50 +315,6 @@ class Client:
             self._internal_error(True)
             return None
 
-    def _truncated_comment(self, comment: str) -> str:
-        # Kept, cut, counted (see _feedback_text.py), in strict mode too: what a customer
-        # typed is not the developer's mistake.
-        self._stats.note("comment_truncated")
-        warn_once(
-            "feedback:comment_truncated",
-            "cs_sdk: a feedback comment of %d characters was cut to %d (the score is kept)",
-            len(comment),
-            MAX_STRING_LENGTH,
-        )
-        return truncated(comment)
-
-    def _check_answer(self, prompt_id: str, kind: str) -> None:
-        """Feedback with a ``prompt_id`` must answer a prompt of the configuration, with the
-        prompt's kind: otherwise counted and logged (strict: raised), and still recorded."""
-        try:
-            problem = self.prompts.answer_problem(prompt_id, kind)
-        except Exception:
-            logger.debug("checking the prompt of a feedback failed", exc_info=True)
-            return
-        if problem is None:
-            return
-        reason, message = problem
-        if self._strict:
-            raise InvalidEventError("prompt_id" if reason == "unknown_prompt" else "kind", message)
-        self._stats.note(reason)  # type: ignore[arg-type]
-        warn_once(f"feedback:{reason}:{prompt_id}", "cs_sdk: %s (recorded anyway)", message)
-
-    def _invalid(self, error: InvalidEventError) -> None:
-        if self._strict:
-            raise error
-        self._stats.drop("invalid")
-        warn_once(f"invalid:{error.rule}", "cs_sdk: dropped an invalid event: %s", error)
-
-    def _property_dropped(self, error: Unconvertible) -> None:
-        self._stats.count("properties_dropped")
-        warn_once(
-            f"property:{error.type_name}",
-            "cs_sdk: left out property %s, a %s, which cannot be sent (the event was kept); "
-            "convert it to a str, number or bool",
-            error.field,
-            error.type_name,
-        )
-
     def _internal_error(self, committed: bool = False) -> None:
         """An unexpected error dropped an event: after the commit point (``committed``; the
         C path's only case) it was recorded and is a loss, before it a refusal."""
@@ -649,14 +327,6 @@ class Client:
             logger.debug("internal error while recording", exc_info=True)
         except Exception:  # RecursionError, MemoryError: counted is enough
             pass
-
-    def _run_before_send(self, record: EventRecord) -> EventRecord | None:
-        hook = self.config.before_send
-        result = hook(record) if hook is not None else record
-        if result is not None and not isinstance(result, EventRecord):
-            warn_once("before_send:type", "cs_sdk: before_send must return the event or None")
-            return None
-        return result
 
     # -- privacy -------------------------------------------------------------------------
 
@@ -689,111 +359,3 @@ class Client:
                 raise
             warn_once("opt_out", "cs_sdk: opt_out()/opt_in() ignored: %s", error)
             return None
-
-    # -- lifecycle -----------------------------------------------------------------------
-
-    def flush(self, timeout: float = 5.0) -> bool:
-        """Block until everything recorded before the call is delivered; True on success."""
-        if self._disabled:
-            return True
-        seconds = _wait_seconds(timeout)
-        if seconds is None:
-            return False
-        try:
-            return self._pipeline.flush(seconds)
-        except Exception:
-            logger.debug("flush failed", exc_info=True)
-            return False
-
-    def add_shutdown_hook(self, hook: Callable[[], None]) -> None:
-        """Run ``hook`` after the pipeline stopped (close stores, stop pollers)."""
-        self._shutdown_hooks.append(hook)
-
-    def shutdown(self, timeout: float = 5.0) -> bool:
-        """Flush within ``timeout`` seconds, stop the worker, release resources. Idempotent."""
-        if self._closed:
-            return True
-        self._closed = True
-        _live_clients.discard(self)
-        delivered = True
-        seconds = _wait_seconds(timeout)
-        if not self._disabled:
-            try:
-                delivered = self._pipeline.shutdown(
-                    self.config.shutdown_timeout if seconds is None else seconds
-                )
-            except Exception:
-                logger.debug("shutdown failed", exc_info=True)
-                delivered = False
-        for hook in self._shutdown_hooks:
-            try:
-                hook()
-            except Exception:
-                logger.debug("shutdown hook failed", exc_info=True)
-        return delivered
-
-    async def aflush(self, timeout: float = 5.0) -> bool:
-        """:meth:`flush` without blocking the event loop."""
-        return await asyncio.to_thread(self.flush, timeout)
-
-    async def ashutdown(self, timeout: float = 5.0) -> bool:
-        """:meth:`shutdown` without blocking the event loop."""
-        return await asyncio.to_thread(self.shutdown, timeout)
-
-    def stats(self) -> StatsSnapshot:
-        """Counters: recorded, queued, sent, retried, spooled, replayed, dropped by reason."""
-        return self._stats.snapshot(self._pipeline.queued())
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-
-    def _after_fork_in_child(self) -> None:
-        # Parent and child must never mint the same event id; counters carry on from the fork.
-        self._reseed_ids()
-        if not self._closed and not self._disabled:
-            self._pipeline.reinit_after_fork()
-
-
-def _open_spool(config: Config) -> Any:
-    if not config.spool_dir:
-        return None
-    from ._spool import Spool, SpoolError  # sqlite3 is only loaded by those who spool
-
-    try:
-        return Spool(config.spool_dir, config.spool_max_bytes)
-    except SpoolError as error:
-        raise ConfigError(f"spool_dir={config.spool_dir!r} cannot be used: {error}") from error
-
-
-def _sdk_version() -> str:
-    return __version__
-
-
-_live_clients: weakref.WeakSet[Client] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    _log.reset_lock_after_fork()
-    for client in list(_live_clients):
-        try:
-            client._after_fork_in_child()
-        except Exception:
-            logger.debug("re-initialising a client after fork failed", exc_info=True)
-
-
-def _shutdown_live_clients_at_exit() -> None:
-    clients = list(_live_clients)
-    if not clients:
-        return
-    budget = max(client.config.shutdown_timeout for client in clients)
-    deadline = time.monotonic() + budget
-    for client in clients:
-        client.shutdown(max(deadline - time.monotonic(), 0.0))
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-atexit.register(_shutdown_live_clients_at_exit)

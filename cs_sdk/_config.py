@@ -9,19 +9,28 @@ a malformed argument raises :class:`ConfigError`.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
+# Re-exported where their users have always found them.
+from ._env import DEFAULT_ENDPOINT as DEFAULT_ENDPOINT
+from ._env import (
+    Env,
+    check_url,
+    choice,
+    from_env,
+    parse_key_values,
+    positive,
+)
+from ._env import shown_url as shown_url
 from ._errors import ConfigError
 from ._headers import check_headers
 from ._log import warn_once
 from ._options import ClientOptions, Compression, Protocol
 
-DEFAULT_ENDPOINT = "http://localhost:4318"
 LOGS_PATH = "/v1/logs"
 _PROTOCOLS: frozenset[str] = frozenset(("http/protobuf", "http/json"))
 _COMPRESSIONS: frozenset[str] = frozenset(("gzip", "none"))
@@ -81,121 +90,6 @@ class Config:
         return parts.scheme == "http" and (parts.hostname or "") not in _LOOPBACK_HOSTS
 
 
-def shown_url(url: str) -> str:
-    """``url`` as it may appear in logs and reprs: without user info and query string.
-
-    Credentials sometimes travel there (``https://user:token@host`` or ``?api_key=...``).
-    This is the one rule for every URL the SDK shows (endpoints, prompt documents, state
-    stores), in logs, reprs and error messages alike.
-
-    >>> shown_url("https://user:secret@otel.example.com:4318/v1/logs?api_key=k")
-    'https://otel.example.com:4318/v1/logs'
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:  # not echoed: with a "/" in a password, the "port" is part of it
-        port = ":[invalid port]"
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    path = parts.path
-    if "@" in path:
-        # A "/" in a password ends the authority early: the rest of it is now the path.
-        path = "/[masked]"
-    return f"{parts.scheme}://{host}{port}{path}"
-
-
-def parse_key_values(text: str, variable: str) -> dict[str, str]:
-    """Parse the W3C-baggage-like ``k1=v1,k2=v2`` format of OTEL headers and attributes."""
-    result: dict[str, str] = {}
-    for item in text.split(","):
-        if not item.strip():
-            continue
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            warn_once(f"config:{variable}", "cs_sdk: ignoring malformed entry in %s", variable)
-            continue
-        result[unquote(key.strip())] = unquote(value.strip())
-    return result
-
-
-class _Env:
-    """Typed reads of OTEL_* variables; bad values are logged once and ignored."""
-
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self._environ = environ
-
-    def text(self, *names: str) -> str | None:
-        for name in names:
-            value = self._environ.get(name, "").strip()
-            if value:
-                return value
-        return None
-
-    def number(self, *names: str, integer: bool = False) -> float | None:
-        for name in names:
-            raw = self._environ.get(name, "").strip()
-            if not raw:
-                continue
-            try:
-                value = float(raw)
-            except ValueError:
-                value = math.nan
-            if not math.isfinite(value) or value < 0 or (integer and value != int(value)):
-                warn_once(f"config:{name}", "cs_sdk: ignoring invalid %s=%r", name, raw)
-                continue
-            return value
-        return None
-
-    def milliseconds(self, *names: str) -> float | None:
-        value = self.number(*names)
-        return None if value is None else value / 1000.0
-
-    def flag(self, name: str) -> bool | None:
-        raw = self._environ.get(name, "").strip().lower()
-        if not raw:
-            return None
-        if raw in ("true", "false"):
-            return raw == "true"
-        warn_once(f"config:{name}", "cs_sdk: ignoring invalid %s=%r", name, raw)
-        return None
-
-
-def _from_env(variable: str, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``check(variable, *args, **kwargs)``, or None when it rejects what ``variable`` holds.
-
-    The specification's rule for the environment: a bad value is logged and ignored (the
-    variable may be meant for another SDK in the same process, e.g. ``grpc``), unlike a bad
-    argument, which is the caller's mistake and raises.
-    """
-    try:
-        return check(variable, *args, **kwargs)
-    except ConfigError as error:
-        warn_once(f"config:{variable}", "cs_sdk: ignoring %s: %s", variable, error)
-        return None
-
-
-def _positive(name: str, value: Any, *, integer: bool = False, allow_zero: bool = False) -> Any:
-    valid_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not valid_type:
-        kind = "an integer" if integer else "a number of seconds"
-        raise ConfigError(f"{name} must be {kind}, got {value!r}")
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ConfigError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
-    return value
-
-
-def _choice(name: str, value: str, choices: frozenset[str]) -> str:
-    normalised = value.strip().lower()
-    if normalised not in choices:
-        raise ConfigError(f"{name} must be one of {sorted(choices)}, got {value!r}")
-    return normalised
-
-
 def _base_to_logs_url(base: str) -> str:
     """``<base>/v1/logs``; a base that already ends in ``/v1/logs`` is taken as the full URL.
 
@@ -207,30 +101,6 @@ def _base_to_logs_url(base: str) -> str:
     return trimmed if trimmed.endswith(LOGS_PATH) else trimmed + LOGS_PATH
 
 
-def _shown_given(text: str) -> str:
-    """What the user passed, as it may be logged: no ``user:secret@`` and no query string."""
-    if "://" in text:
-        return shown_url(text)
-    text = text.split("?", 1)[0]
-    return text.rsplit("@", 1)[-1]
-
-
-def _check_url(name: str, url: str) -> str:
-    parts = urlsplit(url)
-    if "://" not in url:
-        # "127.0.0.1:4318" and "localhost:4318" parse as a scheme and a path: say so plainly.
-        given = _shown_given(url)
-        raise ConfigError(
-            f"{name} must be an http(s) URL with a scheme, got {given!r}: "
-            f"did you mean 'http://{given}'? (expected e.g. {DEFAULT_ENDPOINT!r})"
-        )
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(
-            f"{name} must be an http(s) URL such as {DEFAULT_ENDPOINT!r}, got {_shown_given(url)!r}"
-        )
-    return url
-
-
 # Strict mode for every client that does not say, and for calls made before init(), when
 # there is no client to ask: a test suite or a CI job sets it once for the whole process.
 STRICT_VARIABLE = "CS_SDK_STRICT"
@@ -238,7 +108,7 @@ STRICT_VARIABLE = "CS_SDK_STRICT"
 
 def strict_from_environ(environ: Mapping[str, str] | None = None) -> bool:
     """Whether ``CS_SDK_STRICT=true`` asks for strict mode where no client decides."""
-    return bool(_Env(os.environ if environ is None else environ).flag(STRICT_VARIABLE))
+    return bool(Env(os.environ if environ is None else environ).flag(STRICT_VARIABLE))
 
 
 def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
@@ -247,7 +117,7 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
     >>> resolve({}, service_name="web").service_name
     'web'
     """
-    env = _Env(os.environ if environ is None else environ)
+    env = Env(os.environ if environ is None else environ)
     known = ClientOptions.__optional_keys__
     unknown = sorted(set(options) - known)
     if unknown:
@@ -280,7 +150,7 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
         # The specification's per-signal endpoint (OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, and the
         # `endpoint=` of OpenTelemetry Python's OTLPLogExporter): the full URL, used as-is. It
         # wins over `endpoint=` as the LOGS variable wins over the generic one.
-        logs_endpoint = _check_url("logs_endpoint", str(opts["logs_endpoint"]))
+        logs_endpoint = check_url("logs_endpoint", str(opts["logs_endpoint"]))
         if urlsplit(logs_endpoint).path in ("", "/"):
             warn_once(
                 "config:logs_endpoint:path",
@@ -289,13 +159,13 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
                 shown_url(logs_endpoint),
             )
     elif "endpoint" in opts:
-        logs_endpoint = _base_to_logs_url(_check_url("endpoint", str(opts["endpoint"])))
+        logs_endpoint = _base_to_logs_url(check_url("endpoint", str(opts["endpoint"])))
     if logs_endpoint is None and (full := env.text("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")):
         variable = "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"
-        logs_endpoint = _from_env(variable, _check_url, full)
+        logs_endpoint = from_env(variable, check_url, full)
     if logs_endpoint is None and (base := env.text("OTEL_EXPORTER_OTLP_ENDPOINT")):
         variable = "OTEL_EXPORTER_OTLP_ENDPOINT"
-        checked = _from_env(variable, _check_url, base)
+        checked = from_env(variable, check_url, base)
         logs_endpoint = None if checked is None else _base_to_logs_url(checked)
     values["logs_endpoint"] = logs_endpoint or DEFAULT_ENDPOINT + LOGS_PATH
 
@@ -310,23 +180,23 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
 
     timeout = opts.get("timeout")
     if timeout is not None:
-        values["timeout"] = _positive("timeout", timeout)
+        values["timeout"] = positive("timeout", timeout)
     else:
         variables = ("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
         env_timeout = env.milliseconds(*variables)
         if env_timeout is not None:
-            env_timeout = _from_env(variables[1], _positive, env_timeout)
+            env_timeout = from_env(variables[1], positive, env_timeout)
         if env_timeout is not None:
             values["timeout"] = env_timeout
 
     for name, choices in (("compression", _COMPRESSIONS), ("protocol", _PROTOCOLS)):
         if opts.get(name):
-            values[name] = _choice(name, str(opts[name]), choices)
+            values[name] = choice(name, str(opts[name]), choices)
             continue
         generic = f"OTEL_EXPORTER_OTLP_{name.upper()}"
         raw = env.text(f"OTEL_EXPORTER_OTLP_LOGS_{name.upper()}", generic)
         if raw is not None:
-            chosen = _from_env(generic, _choice, raw, choices)
+            chosen = from_env(generic, choice, raw, choices)
             if chosen is not None:
                 values[name] = chosen
     certificate = opts.get("certificate") or env.text(
@@ -341,9 +211,9 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
     ):
         value = opts.get(name)
         if value is not None:
-            values[name] = _positive(name, value, integer=integer)
+            values[name] = positive(name, value, integer=integer)
         elif (env_value := env.number(variable, integer=True)) is not None:
-            checked = _from_env(variable, _positive, int(env_value), integer=True)
+            checked = from_env(variable, positive, int(env_value), integer=True)
             if checked is not None:
                 values[name] = checked
     for name, variable in (
@@ -352,16 +222,16 @@ def resolve(environ: Mapping[str, str] | None = None, **options: Any) -> Config:
     ):
         value = opts.get(name)
         if value is not None:
-            values[name] = _positive(name, value)
+            values[name] = positive(name, value)
         elif (env_seconds := env.milliseconds(variable)) is not None:
-            checked = _from_env(variable, _positive, env_seconds)
+            checked = from_env(variable, positive, env_seconds)
             if checked is not None:
                 values[name] = checked
     for name in ("max_queue_bytes", "max_export_batch_bytes", "spool_max_bytes"):
         if name in opts:
-            values[name] = _positive(name, opts[name], integer=True)
+            values[name] = positive(name, opts[name], integer=True)
     if "shutdown_timeout" in opts:
-        values["shutdown_timeout"] = _positive(
+        values["shutdown_timeout"] = positive(
             "shutdown_timeout", opts["shutdown_timeout"], allow_zero=True
         )
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from .._log import logger, warn_once
 from .._prompts import PromptConfig
 from .._prompts._args import as_id, scoped_ids, valid_ids
-from .._prompts._engine import Clock, Recorder, utc_now
+from .._prompts._seams import Clock, Recorder, utc_now
 from ..events._builtin import PilotEnrolled, PilotExited
 from ..state import Membership, MemoryStore, PilotPeriod, StateStore, TtlCache
 

@@ -19,50 +19,36 @@ instead), and a store outage is logged once and means no prompt.
 
 from __future__ import annotations
 
-import datetime as _dt
 import threading
 from collections.abc import Callable
-from dataclasses import replace
-from typing import Protocol
 
 from .._context import current_identity
 from .._fork import register_for_fork
 from .._log import logger, warn_once
-from ..events._base import Event
 from ..events._builtin import PromptDismissed, PromptShown
 from ..state import MemoryStore, PromptHistory, ShowRules, StateStore, TtlCache
 from ._args import as_id, scoped_ids, valid_ids
 from ._config import PromptConfig
-from ._rules import CompiledConfig, Evaluation, Prompt, UserEntry, compile_config, evaluate, explain
+from ._recent import RecentMilestones
+from ._rules import (
+    CompiledConfig,
+    Evaluation,
+    Prompt,
+    UserEntry,
+    answer_problem,
+    compile_config,
+    evaluate,
+    explain,
+)
+from ._seams import Clock, Recorder, utc_now
 from ._source import ConfigSource, StaticSource
 
 __all__ = ["Clock", "Prompts", "Recorder", "utc_now"]
-
-Clock = Callable[[], _dt.datetime]
 
 # How long this process remembers writing an answer. An event reaches the worker within
 # seconds (past this, its repeat is one harmless store write); short enough that a prompt
 # allowing several answers records each later one's time.
 _ANSWER_MEMO_TTL = 600.0
-
-
-def utc_now() -> _dt.datetime:
-    """The default clock."""
-    return _dt.datetime.now(_dt.timezone.utc)
-
-
-class Recorder(Protocol):
-    """Records events: a :class:`cs_sdk.Client` (or a test double)."""
-
-    def track(
-        self,
-        event: Event,
-        *,
-        user_id: str | None = None,
-        account_id: str | None = None,
-        session_id: str | None = None,
-        timestamp: _dt.datetime | float | None = None,
-    ) -> str | None: ...
 
 
 class Prompts:
@@ -105,17 +91,12 @@ class Prompts:
         # (user, prompt) answers this process already wrote: feedback() writes an answer at
         # once and the worker's history step sees the same answer again moments later.
         self._answers: TtlCache[tuple[str, str], bool] = TtlCache(cache_size, _ANSWER_MEMO_TTL)
-        # Watched milestones recorded in this process, per user, from the caller's thread: the
-        # worker writes them to the store a moment later (up to schedule_delay, longer under
-        # load), and next_for() must not wait for it (see milestone_reached()).
-        self._recent: TtlCache[str, frozenset[str]] = TtlCache(cache_size, _ANSWER_MEMO_TTL)
-        self._recent_lock = threading.Lock()
+        self._recent = RecentMilestones(cache_size, _ANSWER_MEMO_TTL)
         self._on_watched: Callable[[frozenset[str]], None] | None = None
         register_for_fork(self)
 
     def _reinit_after_fork(self) -> None:
         self._compile_lock = threading.Lock()
-        self._recent_lock = threading.Lock()
 
     @classmethod
     def noop(cls) -> Prompts:
@@ -175,24 +156,7 @@ class Prompts:
         if not self._enabled:
             return None
         compiled = self._current()
-        if compiled is None:
-            return None
-        target = compiled.by_id.get(prompt_id)
-        if target is None:
-            known = ", ".join(sorted(compiled.by_id)) or "none"
-            return (
-                "unknown_prompt",
-                f"prompt_id {prompt_id!r} is not a prompt of the configuration in force "
-                f"(defined: {known})",
-            )
-        expected = target.prompt.kind
-        if kind != expected:
-            return (
-                "feedback_kind_mismatch",
-                f"feedback kind {kind!r} does not match prompt {prompt_id!r}, which asks for "
-                f"{expected!r}: pass prompt.kind",
-            )
-        return None
+        return None if compiled is None else answer_problem(compiled, prompt_id, kind)
 
     def on_watched_change(self, callback: Callable[[frozenset[str]], None]) -> None:
         """Call ``callback`` with the watched milestones now, and again whenever a new
@@ -216,10 +180,7 @@ class Prompts:
         user_id, _ = scoped_ids(user_id, None)
         if type(user_id) is not str or not user_id:
             return  # anonymous, or invalid (the recording call judged it already)
-        with self._recent_lock:
-            known = self._recent.get(user_id) or frozenset()
-            if name not in known:
-                self._recent.put(user_id, known | {name}, self._recent.token())
+        self._recent.add(user_id, name)
 
     # -- evaluation ----------------------------------------------------------------------
 
@@ -229,13 +190,7 @@ class Prompts:
             token = self._cache.token()
             entry = UserEntry(self._store.user_state(user_id))
             self._cache.put(user_id, entry, token)
-        recent = self._recent.get(user_id)
-        if recent is not None and not recent <= entry.state.milestones:
-            # Reached in this process, not yet in the store: counted as reached. Not cached,
-            # so the entry read from the store a moment later replaces it naturally.
-            state = entry.state
-            entry = UserEntry(replace(state, milestones=state.milestones | recent))
-        return entry
+        return self._recent.merged_into(entry, user_id)
 
     def _evaluation(
         self, compiled: CompiledConfig, user_id: str, account_id: str | None

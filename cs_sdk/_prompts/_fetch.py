@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from ._config import MAX_DOCUMENT_BYTES
+from ._document import MAX_DOCUMENT_BYTES
 
 __all__ = ["MAX_DOCUMENT_BYTES", "FetchFailed", "Fetched", "bounded_get"]
 

@@ -29,6 +29,7 @@ from ._config import PromptConfig, PromptSpec
 __all__ = [
     "CompiledConfig",
     "CompiledPrompt",
+    "answer_problem",
     "Evaluation",
     "Prompt",
     "compile_config",
@@ -349,3 +350,25 @@ def explain(compiled: CompiledConfig, ev: Evaluation) -> dict[str, str]:
         failed = next((name for name, check in candidate.rules if not check(candidate, ev)), None)
         reasons[prompt_id] = failed or "eligible"
     return reasons
+
+
+def answer_problem(compiled: CompiledConfig, prompt_id: str, kind: str) -> tuple[str, str] | None:
+    """``(reason, message)`` when feedback of ``kind`` cannot be the answer to ``prompt_id``
+    under ``compiled``, else ``None``. Reasons: ``unknown_prompt``, ``feedback_kind_mismatch``.
+    """
+    target = compiled.by_id.get(prompt_id)
+    if target is None:
+        known = ", ".join(sorted(compiled.by_id)) or "none"
+        return (
+            "unknown_prompt",
+            f"prompt_id {prompt_id!r} is not a prompt of the configuration in force "
+            f"(defined: {known})",
+        )
+    expected = target.prompt.kind
+    if kind != expected:
+        return (
+            "feedback_kind_mismatch",
+            f"feedback kind {kind!r} does not match prompt {prompt_id!r}, which asks for "
+            f"{expected!r}: pass prompt.kind",
+        )
+    return None

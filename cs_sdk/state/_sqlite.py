@@ -35,7 +35,6 @@ from ._answers import (
     to_json,
 )
 from ._base import (
-    NO_HISTORY,
     Membership,
     PilotPeriod,
     PromptHistory,
@@ -43,45 +42,16 @@ from ._base import (
     UserState,
     Versions,
 )
-
-__all__ = ["SqliteStore"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS cs_memberships (
-    user_id TEXT NOT NULL, pilot_id TEXT NOT NULL, cohort TEXT, enrolled_at REAL NOT NULL,
-    PRIMARY KEY (user_id, pilot_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS cs_milestones (
-    user_id TEXT NOT NULL, name TEXT NOT NULL, reached_at REAL NOT NULL,
-    PRIMARY KEY (user_id, name)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS cs_prompt_history (
-    user_id TEXT NOT NULL, prompt_id TEXT NOT NULL, shows INTEGER NOT NULL DEFAULT 0,
-    last_shown_at REAL, answered_at REAL, dismissed_at REAL,
-    PRIMARY KEY (user_id, prompt_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS cs_users (
-    user_id TEXT NOT NULL PRIMARY KEY, last_prompt_at REAL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS cs_pilot_exits (
-    user_id TEXT NOT NULL, pilot_id TEXT NOT NULL, cohort TEXT, enrolled_at REAL NOT NULL,
-    exited_at REAL NOT NULL, PRIMARY KEY (user_id, pilot_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS cs_feedback (
-    feedback_id TEXT NOT NULL PRIMARY KEY, recorded_at REAL NOT NULL, summary TEXT NOT NULL
-    ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS cs_feedback_recorded_at ON cs_feedback (recorded_at);
-CREATE TABLE IF NOT EXISTS cs_answers (
-    user_id TEXT NOT NULL, response_id TEXT NOT NULL, answered_at REAL NOT NULL,
-    answer TEXT NOT NULL, PRIMARY KEY (user_id, response_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS cs_opt_outs (
-    user_id TEXT NOT NULL PRIMARY KEY, opted_out_at REAL NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS cs_versions (
-    name TEXT NOT NULL PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
-"""
-
-# Bumped inside the transaction of the change it marks, so a reader that sees the new
-# version also sees the change.
-_BUMP = (
-    "INSERT INTO cs_versions VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET version = version + 1"
+from ._sqlite_schema import (
+    BUMP,
+    HISTORY_COLUMNS,
+    SCHEMA,
+    last_prompt_at,
+    opted_out_in,
+    prompt_history,
 )
 
-_HISTORY_COLUMNS = "shows, last_shown_at, answered_at, dismissed_at"
+__all__ = ["SqliteStore"]
 
 # Connections a forked child inherited. They are kept referenced for the life of the
 # process and never used: closing one (which garbage collection would do) may checkpoint
@@ -145,7 +115,7 @@ class SqliteStore:
             raise
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _SCHEMA.split(";"):
+            for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
             conn.execute("COMMIT")
@@ -180,7 +150,7 @@ class SqliteStore:
 
     def put_membership(self, user_id: str, membership: Membership) -> tuple[Membership, bool]:
         with self._cursor(write=True) as conn:
-            if _opted_out(conn, user_id):
+            if opted_out_in(conn, user_id):
                 return membership, False  # nothing new is stored about an opted-out user
             row = conn.execute(
                 "SELECT cohort, enrolled_at FROM cs_memberships WHERE user_id=? AND pilot_id=?",
@@ -194,13 +164,13 @@ class SqliteStore:
                     "UPDATE cs_memberships SET cohort=? WHERE user_id=? AND pilot_id=?",
                     (membership.cohort, user_id, membership.pilot),
                 )
-                conn.execute(_BUMP, ("memberships",))
+                conn.execute(BUMP, ("memberships",))
                 return Membership(membership.pilot, membership.cohort, old.enrolled_at), True
             conn.execute(
                 "INSERT INTO cs_memberships VALUES (?, ?, ?, ?)",
                 (user_id, membership.pilot, membership.cohort, membership.enrolled_ts),
             )
-            conn.execute(_BUMP, ("memberships",))
+            conn.execute(BUMP, ("memberships",))
             return membership, True
 
     def remove_membership(
@@ -221,7 +191,7 @@ class SqliteStore:
                 "INSERT OR REPLACE INTO cs_pilot_exits VALUES (?, ?, ?, ?, ?)",
                 (user_id, pilot_id, row[0], row[1], exited_at),
             )
-            conn.execute(_BUMP, ("memberships",))
+            conn.execute(BUMP, ("memberships",))
             return Membership.from_ts(pilot_id, row[0], row[1])
 
     def memberships(self, user_id: str) -> tuple[Membership, ...]:
@@ -268,11 +238,11 @@ class SqliteStore:
 
     def history(self, user_id: str, prompt_id: str) -> PromptHistory:
         with self._cursor() as conn:
-            return _history(conn, user_id, prompt_id)
+            return prompt_history(conn, user_id, prompt_id)
 
     def last_prompt_at(self, user_id: str) -> float | None:
         with self._cursor() as conn:
-            return _last_prompt_at(conn, user_id)
+            return last_prompt_at(conn, user_id)
 
     def user_state(self, user_id: str) -> UserState:
         # One read transaction, so the four reads see the same snapshot.
@@ -288,11 +258,11 @@ class SqliteStore:
                     "SELECT name FROM cs_milestones WHERE user_id=?", (user_id,)
                 ).fetchall()
                 history = conn.execute(
-                    f"SELECT prompt_id, {_HISTORY_COLUMNS} FROM cs_prompt_history WHERE user_id=?",
+                    f"SELECT prompt_id, {HISTORY_COLUMNS} FROM cs_prompt_history WHERE user_id=?",
                     (user_id,),
                 ).fetchall()
-                last = _last_prompt_at(conn, user_id)
-                opted_out = _opted_out(conn, user_id)
+                last = last_prompt_at(conn, user_id)
+                opted_out = opted_out_in(conn, user_id)
             finally:
                 conn.execute("COMMIT")
         return UserState(
@@ -305,10 +275,10 @@ class SqliteStore:
 
     def try_show(self, user_id: str, prompt_id: str, now: float, rules: ShowRules) -> bool:
         with self._cursor(write=True) as conn:
-            if _opted_out(conn, user_id):
+            if opted_out_in(conn, user_id):
                 return False
-            history = _history(conn, user_id, prompt_id)
-            if not rules.allows(history, _last_prompt_at(conn, user_id), now):
+            history = prompt_history(conn, user_id, prompt_id)
+            if not rules.allows(history, last_prompt_at(conn, user_id), now):
                 return False
             conn.execute(
                 "INSERT INTO cs_prompt_history (user_id, prompt_id, shows, last_shown_at) "
@@ -393,12 +363,12 @@ class SqliteStore:
                     "DELETE FROM cs_opt_outs WHERE user_id=?", (user_id,)
                 ).rowcount
             if changed:
-                conn.execute(_BUMP, ("opt_outs",))
+                conn.execute(BUMP, ("opt_outs",))
             return bool(changed)
 
     def is_opted_out(self, user_id: str) -> bool:
         with self._cursor() as conn:
-            return _opted_out(conn, user_id)
+            return opted_out_in(conn, user_id)
 
     def opted_out_users(self) -> frozenset[str]:
         with self._cursor() as conn:
@@ -415,21 +385,3 @@ class SqliteStore:
             self._closed = True
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
-
-
-def _history(conn: sqlite3.Connection, user_id: str, prompt_id: str) -> PromptHistory:
-    row = conn.execute(
-        f"SELECT {_HISTORY_COLUMNS} FROM cs_prompt_history WHERE user_id=? AND prompt_id=?",
-        (user_id, prompt_id),
-    ).fetchone()
-    return NO_HISTORY if row is None else PromptHistory(*row)
-
-
-def _last_prompt_at(conn: sqlite3.Connection, user_id: str) -> float | None:
-    row = conn.execute("SELECT last_prompt_at FROM cs_users WHERE user_id=?", (user_id,)).fetchone()
-    return None if row is None else row[0]
-
-
-def _opted_out(conn: sqlite3.Connection, user_id: str) -> bool:
-    row = conn.execute("SELECT 1 FROM cs_opt_outs WHERE user_id=?", (user_id,)).fetchone()
-    return row is not None

@@ -42,10 +42,10 @@ def test_a_str_enum_key_is_written_as_its_value() -> None:
 
 
 def test_remembered_values_are_bounded_and_keys_with_unique_values_stop_remembering() -> None:
-    from cs_sdk._export import _protobuf
+    from cs_sdk._export import _protobuf_values
 
     encoder = ProtobufEncoder(OtlpScope())
-    for index in range(_protobuf._TEXT_CACHE_LIMIT + 10):
+    for index in range(_protobuf_values._TEXT_CACHE_LIMIT + 10):
         record = OtlpLogRecord(1, 1, "e", {"cs.event.id": f"{index:032x}", "plan": "team"})
         encoded = encoder.encode_record(record)
         decoded = {kv.key: kv.value.string_value for kv in LogRecord.FromString(encoded).attributes}
