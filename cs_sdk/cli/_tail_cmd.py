@@ -85,7 +85,8 @@ def record_of(row: sqlite3.Row) -> ReceivedRecord:
     """A stored row as the record the collector printed when it arrived."""
     attributes = _loads(row["attributes"], {})
     text = row["resource"]
-    if text is None and "shared_resource" in row.keys():
+    names = row.keys()  # a Row's `in` looks at its values, not its column names
+    if text is None and "shared_resource" in names:
         text = row["shared_resource"]  # stored once per request (see collector/_schema.py)
     resource = _loads(text, {})
     return ReceivedRecord(
