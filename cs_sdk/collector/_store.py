@@ -33,11 +33,11 @@ from typing import Any
 from ._decode import ReceivedRecord
 from ._schema import (
     CORE,
-    INSERT_CORE,
-    INSERT_FULL,
     JOIN_RESOURCE,
+    OPTIONAL,
     RESOURCE_SQL,
     SHARED_RESOURCE,
+    insert_rows,
     prepare,
 )
 
@@ -136,8 +136,8 @@ _LONG_TEXT = 1 << 20  # a comment or a schema name, not an id
 
 
 def _row(record: ReceivedRecord, received_at: float, max_id: int, service: str | None) -> list[Any]:
-    """The values of ``INSERT_CORE``, or of ``INSERT_FULL`` when the event has any of the
-    ``OPTIONAL`` columns; slot 0 (the id) and the last (the resource) are filled in under
+    """The values of the ``CORE`` columns, or of ``CORE + OPTIONAL`` when the event has any
+    of the ``OPTIONAL`` ones; slot 0 (the id) and the last (the resource) are filled in under
     the lock."""
     # Straight-line, the common case (absent, or a str of id length) inline, absent fields
     # skipped: this runs for every event (it was a quarter of the collector's time).
@@ -194,7 +194,7 @@ def _row(record: ReceivedRecord, received_at: float, max_id: int, service: str |
         and area is None
         and value is None
     ):
-        return row  # the usual event: INSERT_CORE
+        return row  # the usual event: CORE only
     feedback = kind is not None or score is not None or comment is not None
     outcome = value is not None
     row += [
@@ -294,10 +294,8 @@ class SqliteStore:
                     resource_id = self._resource_id(text)
                     for row in rows[begin:end]:
                         row[_RESOURCE_SLOT] = resource_id
-                if core:
-                    self._db.executemany(INSERT_CORE, core)
-                if full:
-                    self._db.executemany(INSERT_FULL, full)
+                insert_rows(self._db, CORE, core)
+                insert_rows(self._db, CORE + OPTIONAL, full)
                 pilots = [
                     (first + i, pilot, cohorts[n] if n < len(cohorts) else None)
                     for i, record in enumerate(part)

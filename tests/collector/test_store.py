@@ -270,3 +270,27 @@ def test_json_columns_are_the_text_json_dumps_writes() -> None:
         "raw": {"$base64": "AP8="},
         "x": "inf",
     }
+
+
+def test_a_large_mixed_batch_is_stored_in_order_with_every_value(tmp_path: Path) -> None:
+    # Enough rows for the multi-row inserts and their remainder, plain events (the core
+    # columns) mixed with feedback (every column).
+    records = [
+        record({"cs.event.id": f"e{n}", "user.id": f"u{n}"}, trace_id="", span_id="")
+        if n % 3
+        else record(
+            {"cs.event.id": f"e{n}", "cs.feedback.kind": "nps", "cs.feedback.score": n % 11}
+        )
+        for n in range(1000)
+    ]
+    store = SqliteStore(tmp_path / "events.db")
+    assert store.add(records) == 1000
+    rows = store.rows()
+    store.close()
+    assert [row["id"] for row in rows] == list(range(1, 1001))
+    assert [row["event_id"] for row in rows] == [f"e{n}" for n in range(1000)]
+    assert [row["user_id"] for row in rows] == [f"u{n}" if n % 3 else None for n in range(1000)]
+    assert [(row["feedback_score"], row["trace_id"]) for row in rows] == [
+        (None, None) if n % 3 else (n % 11, TRACE_ID) for n in range(1000)
+    ]
+    assert {row["resource"] for row in rows} == {to_json(RESOURCE)}
