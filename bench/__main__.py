@@ -74,6 +74,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="where to write the Markdown report ('' to skip)",
     )
     parser.add_argument(
+        "--render",
+        metavar="PATH",
+        help="measure nothing: write the report from a run saved with --json PATH",
+    )
+    parser.add_argument(
         "--no-parts",
         action="store_true",
         help="skip the parts that also run alone (python -m bench.loop_lag, bench.budgets)",
@@ -313,8 +318,23 @@ def add_host_overhead(results: _report.Results, sdks: list[str]) -> None:
             )
 
 
-def main(argv: list[str]) -> int:
-    args = parse_args(argv)
+def code_version() -> str:
+    """The commit measured (and whether the work tree differed from it), for the report."""
+
+    def git(*words: str) -> str:
+        proc = subprocess.run(["git", *words], cwd=ROOT, capture_output=True, text=True)
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "unknown (not a git checkout)"
+    branch = git("rev-parse", "--abbrev-ref", "HEAD")
+    dirty = " with uncommitted changes" if git("status", "--porcelain", "--", "cs_sdk") else ""
+    return f"{branch} at {commit}{dirty}"
+
+
+def measure(args: argparse.Namespace, argv: list[str]) -> tuple[dict[str, Any], _report.Results]:
+    """Every run: (meta, including the plan and the notes, results)."""
     p = plan(args)
     # Once per benchmark, before anything else runs: every host run does the same work.
     p["slice_iters"] = calibrate_slice(p["slice_us"] * 1000) if p["requests"] else 0
@@ -334,21 +354,33 @@ def main(argv: list[str]) -> int:
         note = f"machine not idle: other processes used {foreign:.2f} cores on average"
         log(f"warning: {note}; the numbers are noisier than usual")
         notes.append(note)
-    table_rows = _report.rows(p["limit"], p["down"], p["trace"], host=bool(p["requests"]))
     meta = {
         "command": " ".join(["python -m bench", *map(shlex.quote, argv)]),
         "date": _report.now(),
+        "code": code_version(),
         "machine": _report.machine(),
         "versions": _report.versions(),
         "plan": p,
+        "notes": notes,
         "foreign_cpu_cores": round(foreign, 2),
         "wall_s": round(time.monotonic() - started, 1),
     }
+    return meta, results
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    if args.render:
+        saved = json.loads(Path(args.render).read_text())
+        meta, results = saved["meta"], saved["results"]
+    else:
+        meta, results = measure(args, argv)
+    p = meta["plan"]
+    table_rows = _report.rows(p["limit"], p["down"], p["trace"], host=bool(p["requests"]))
     shapes = _shape_report.section(results, p)
     print(shapes)
     print()
-    text = _report.table(results, table_rows)
-    print(text)
+    print(_report.table(results, table_rows))
     print(_report.LEGEND)
     baseline = _report.host_baseline(results)
     if baseline:
@@ -356,17 +388,17 @@ def main(argv: list[str]) -> int:
     sys.stdout.flush()
     if args.results:
         shape_parts = (shapes, _shape_report.method(p))
-        document = _report.markdown(results, table_rows, meta, p, notes, shape_parts)
+        document = _report.markdown(results, table_rows, meta, p, meta["notes"], shape_parts)
         # Its own block: the sections other parts and people write stay as they are.
         replace_section(Path(args.results), "peers", document, at_top=True)
         log(f"wrote {args.results} ({meta['wall_s']} s)")
-    if args.json:
+    if args.json and not args.render:
         payload = json.dumps({"meta": meta, "results": results}, indent=2)
         if args.json == "-":
             print(payload)
         else:
             Path(args.json).write_text(payload)
-    if not args.no_parts:
+    if not args.no_parts and not args.render:
         # Figures of cs_sdk alone, each printed and written into its own section of RESULTS.md.
         from . import budgets, loop_lag
 

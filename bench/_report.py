@@ -374,11 +374,12 @@ def markdown(
         "# cs_sdk vs peers: benchmark results",
         "",
         f"- Command: `{meta['command']}`",
-        f"- Date: {meta['date']}",
+        f"- Date: {meta['date']}; code measured: {meta.get('code', 'not recorded')}",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['os']}, "
         f"{m['implementation']} {m['python']}",
         f"- Versions: {version_list}",
-        f"- Wall time of the run: {meta['wall_s'] / 60:.1f} min",
+        f"- Wall time of the run: {meta['wall_s'] / 60:.1f} min; other processes used "
+        f"{meta.get('foreign_cpu_cores', 0):.2f} of the {m['cores']} cores on average",
         "",
     ]
     if shapes[0]:

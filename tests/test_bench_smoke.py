@@ -24,17 +24,51 @@ def test_the_encoding_benchmark_runs_and_finds_the_encoders_byte_identical(
     assert "byte-identical" in capsys.readouterr().out
 
 
-def test_the_side_by_side_benchmark_runs_every_scenario_for_cs_sdk(tmp_path: Path) -> None:
+def test_the_side_by_side_benchmark_runs_every_scenario_and_shape_for_cs_sdk(
+    tmp_path: Path,
+) -> None:
+    from bench import _shape_report
+    from bench._shapes import SHAPES
+
     raw = tmp_path / "bench.json"
+    report = tmp_path / "RESULTS.md"
+    # A section written by hand (and one by another part) must survive the rewrite.
+    report.write_text(
+        "<!-- loop-lag -->\nlag figures\n<!-- /loop-lag -->\n\n## Written by hand\n\nkept\n"
+    )
     command = [sys.executable, "-m", "bench", "--sdk", "cs_sdk", "--events", "300"]
-    command += ["--calls", "200", "--requests", "10", "--repeat", "1", "--results", ""]
+    command += ["--calls", "200", "--requests", "10", "--repeat", "1", "--results", str(report)]
     command += ["--json", str(raw), "--no-parts"]
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=120)
-    results = json.loads(raw.read_text())["results"]["cs_sdk"]
+    # A hang guard only (the run takes well under a minute on an idle machine).
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=600)
+    document = json.loads(raw.read_text())
+    results = document["results"]["cs_sdk"]
     assert results["throughput"]["delivered"] == 300
     assert results["latency"]["calls"] == 200
     assert results["host"]["dropped_during"] == 0
     assert results["down"]["shutdown_s"] is not None
+
+    # Every shape, paced and in a burst: all delivered, nothing dropped, the books balanced.
+    for shape in SHAPES:
+        run = results[f"shape-{shape}"]
+        assert run["calls"] == 200 and run["dropped_during"] == 0, shape
+        assert (run["delivered"], run["dropped_reported"]) == (300, 0), shape
+    interleaved = results["shapes-interleaved"]
+    assert set(interleaved["vs_flat"]) == set(SHAPES) and interleaved["vs_flat"]["flat"] == 1
+    assert interleaved["dropped_during"] == 0
+    assert results["down-mix"]["dropped_reported"] == 0  # the mix held with the collector down
+    assert results["coldstart"]["import_ms"] > 0 and "first_event_ms" in results["coldstart"]
+
+    # The realistic mix leads the report, its targets are judged, the rest of the file stays.
+    text = report.read_text()
+    assert text.startswith("<!-- peers -->\n# cs_sdk vs peers")
+    assert text.index("realistic mix: caller µs/call, paced") < text.index("caller µs/call, median")
+    assert "### Issue 15's targets in this run" in text
+    assert "lag figures" in text and "## Written by hand\n\nkept" in text
+    assert text.count("<!-- peers -->") == 1
+    lines = _shape_report.targets(document["results"])
+    assert any("nothing lost in any shape's burst" in line for line in lines)
+    assert all(line.startswith(("- met:", "- **not met**:")) for line in lines)
 
 
 def test_the_loop_lag_benchmark_runs_with_and_without_the_sdk(
