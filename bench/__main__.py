@@ -173,12 +173,14 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
         "slice_us": 100,
         # The shapes: paced calls and a burst per shape and SDK (the issue's 100k burst);
         # one run each, to keep a full run near 15 minutes on 2 cores.
-        "shape_calls": args.calls or (1_000 if quick else 3_000),
+        "shape_calls": args.calls or (500 if quick else 3_000),
         "shape_events": args.events or (10_000 if quick else 100_000),
         "shape_repeat": args.shape_repeat or 1,
         # cs_sdk's shapes interleaved in one process: calls per shape.
-        "interleaved_calls": args.calls or (2_000 if quick else 10_000),
-        "cold_repeat": args.repeat or (3 if quick else 5),
+        "interleaved_calls": args.calls or (1_000 if quick else 10_000),
+        "cold_repeat": args.repeat or (2 if quick else 5),
+        # The mix held with the collector down; quick: fewer, the peers' recording is slow.
+        "down_mix": args.events or (5_000 if quick else 50_000),
     }
 
 
@@ -238,7 +240,16 @@ def steps(sdks: list[str], p: dict[str, Any]) -> list[dict[str, Any]]:
             shape=shape,
             calls=p["shape_calls"],
         )
-    add("down-mix", "down", 1, p["down"], sdks, scenario="down", shape="mix", shutdown_limit=None)
+    add(
+        "down-mix",
+        "down",
+        1,
+        p["down_mix"],
+        sdks,
+        scenario="down",
+        shape="mix",
+        shutdown_limit=None,
+    )
     return plan
 
 

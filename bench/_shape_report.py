@@ -226,6 +226,7 @@ def section(results: Results, plan: dict[str, Any]) -> str:
 
 def method(plan: dict[str, Any]) -> str:
     weights = ", ".join(f"{SHAPES[s]} {w}%" for s, w in WEIGHTS.items())
+    held = plan.get("down_mix", plan["down"])
     return f"""\
 ## The event shapes and the realistic mix
 
@@ -254,7 +255,7 @@ fields as properties (the typed row is their flat call).
   calls of each shape taking turns ({plan["interleaved_calls"]:,} calls per shape), the median per
   shape divided by the flat one's: the ratio the issue's "within 2x" asks for, with the
   machine's load the same for every shape.
-- **collector down, per held event**: {plan["down"]:,} events of the mix against a closed port,
+- **collector down, per held event**: {held:,} events of the mix against a closed port,
   the RSS growth (as in the main table's sink-down row) over the events the SDK held (not
   dropped at record time).
 - **cold start** (`bench/_coldstart_peers.py`): fresh interpreters, the SDKs taking turns,

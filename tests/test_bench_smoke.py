@@ -95,3 +95,34 @@ def test_the_budgets_benchmark_prints_the_figures_the_hang_guards_stand_for(
     assert budgets.main(["--repeat", "1", "--results", ""]) == 0
     out = capsys.readouterr().out
     assert "mixed contact details" in out and "with nothing listening" in out
+
+
+def test_each_benchmark_shape_records_the_event_it_claims_and_the_mix_keeps_its_weights() -> None:
+    from collections import Counter
+
+    from bench import _shapes
+    from bench._peers import CsSdk, LogCounter
+    from cs_sdk.testing import capture
+
+    sdk = CsSdk("http://127.0.0.1:9", LogCounter())  # never sends: capture() holds the events
+    try:
+        by_shape = _shapes.calls(sdk)
+        with capture(sdk.client) as events:
+            for shape in ("flat", "list", "nested", "typed", "feedback", "outcome"):
+                by_shape[shape](7)
+            by_shape["feedback"](3)  # event 7's answer is the one in eight without a comment
+        flat, listed, nested, typed, silent, result, answer = events
+        assert flat.name == typed.name == _shapes.EVENT and flat.user_id == "user-0007"
+        assert len(flat.properties) == 8 and flat.properties["rows"] == 7
+        assert listed.properties["tags"] == list(_shapes._TAG_PAIRS[7])
+        assert set(nested.properties["filters"]) == {"region", "since_days", "archived"}
+        assert typed.schema_name == _shapes.EVENT and typed.properties == flat.properties
+        assert (silent.name, silent.score, silent.comment) == ("nps", 7, None)
+        assert (answer.score, answer.comment) == (3, _shapes.nps(3)[1]) and answer.comment
+        assert result.name == _shapes.OUTCOME_EVENT
+        assert sdk.client.stats()["dropped_total"] == 0
+    finally:
+        sdk.client.shutdown(timeout=0.1)
+    # Every 100 consecutive events of the mix hold each shape in its stated proportion.
+    assert Counter(_shapes._SCHEDULE) == Counter(_shapes.WEIGHTS)
+    assert sum(_shapes.WEIGHTS.values()) == 100
