@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._report import PEERS, Results, Row, table
+from ._report import MB, PEERS, Results, Row, table
 from ._shapes import SHAPES, WEIGHTS
 
 
@@ -106,6 +106,12 @@ def _shape_tables(results: Results, burst: int) -> list[tuple[str, list[Row], tu
         (
             f"Events lost of the {burst:,}-event burst",
             rows(_lost, "{:,.0f}", None),
+            ("", lambda row: ""),
+        ),
+        (
+            "Peak RSS growth during the burst, MB (cs_sdk holds every event up to its queue's "
+            "bounds; the peers that drop hold less)",
+            rows(lambda r: r["peak_growth_bytes"] / MB, "{:,.1f}", "cost"),
             ("", lambda row: ""),
         ),
     ]
