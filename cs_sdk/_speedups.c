@@ -241,7 +241,8 @@ call_slow(Recorder *self, PyObject *slow, PyObject *reason, PyObject *const *arg
     Py_ssize_t total = nargs + nkw;
     PyObject *small[16];
     PyObject **stack = small;
-    count_fallback(self, reason);
+    if (reason != NULL)
+        count_fallback(self, reason);
     if (total + 1 > 16) {
         stack = PyMem_Malloc((total + 1) * sizeof(PyObject *));
         if (stack == NULL)
@@ -883,6 +884,19 @@ finish(Recorder *self, PyObject *result, PyObject *why, PyObject *slow, PyObject
     return call_slow(self, slow, why, args, nargsf, kwnames);
 }
 
+/* An exception before the commit point (out of memory, say): the Python method meets the
+ * same condition and handles it its way (an internal error, counted); anything that is not
+ * an Exception (KeyboardInterrupt) goes up. */
+static PyObject *
+recover(Recorder *self, PyObject *slow, PyObject *const *args, size_t nargsf,
+        PyObject *kwnames)
+{
+    if (!PyErr_ExceptionMatches(PyExc_Exception))
+        return NULL;
+    PyErr_Clear();
+    return call_slow(self, slow, why_error, args, nargsf, kwnames);
+}
+
 static int
 ready(Recorder *self)
 {
@@ -914,7 +928,7 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
      * prompt engine at once, so next_for() agrees immediately. Rare by nature. */
     PyObject *watched = client_attribute(self, str_watched);
     if (watched == NULL && PyErr_Occurred())
-        return NULL;
+        return recover(self, slow, args, nargsf, kwnames);
     if (watched != NULL && PyAnySet_Check(watched) && PySet_GET_SIZE(watched) > 0) {
         int hit = PySet_Contains(watched, name);
         if (hit < 0)
@@ -968,7 +982,7 @@ Recorder_outcome(Recorder *self, PyObject *const *args, size_t nargsf, PyObject 
             return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
         number = PyFloat_CheckExact(value) ? Py_NewRef(value) : PyFloat_FromDouble(real);
         if (number == NULL)
-            return NULL;
+            return recover(self, slow, args, nargsf, kwnames);
     }
     PyObject *attributes = Py_None;
     if (number != NULL || (unit != NULL && unit != Py_None)) {
@@ -982,7 +996,7 @@ Recorder_outcome(Recorder *self, PyObject *const *args, size_t nargsf, PyObject 
                             unit) < 0)) {
             Py_XDECREF(attributes);
             Py_XDECREF(number);
-            return NULL;
+            return recover(self, slow, args, nargsf, kwnames);
         }
     }
     else {
@@ -1081,7 +1095,7 @@ Recorder_feedback(Recorder *self, PyObject *const *args, size_t nargsf, PyObject
         (area != NULL && area != Py_None &&
          PyDict_SetItem(attributes, PyTuple_GET_ITEM(names, ATTR_AREA), area) < 0)) {
         Py_XDECREF(attributes);
-        return NULL;
+        return recover(self, slow, args, nargsf, kwnames);
     }
     Emitted event = {self->feedback_schema, kind, NULL, attributes, kw[0], kw[1], kw[2], kw[4], 0};
     PyObject *result = NULL;
@@ -1124,7 +1138,7 @@ Recorder_track(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *k
                            : PyDict_GetItemWithError(type_dict, str_cs_schema); /* borrowed */
     if (schema == NULL) {
         if (PyErr_Occurred())
-            return NULL;
+            return recover(self, slow, args, nargsf, kwnames);
         return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
     }
     if (!PyTuple_Check(schema) || PyTuple_GET_SIZE(schema) != 2 ||
@@ -1135,10 +1149,7 @@ Recorder_track(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *k
     PyObject *fields = PyObject_GenericGetDict(event, NULL);
     if (fields == NULL) {
         Py_DECREF(schema);
-        if (!PyErr_ExceptionMatches(PyExc_Exception))
-            return NULL;
-        PyErr_Clear();
-        return call_slow(self, slow, why_state, args, nargsf, kwnames);
+        return recover(self, slow, args, nargsf, kwnames);
     }
     Emitted emitted = {schema, PyTuple_GET_ITEM(schema, 0), event, Py_None,
                        kw[0],  kw[1],                       kw[2], kw[3], 0};
