@@ -29,7 +29,7 @@ from ._attributes import (
 )
 from ._context import _current as identity_var
 from ._context import current_otel_context, otel_context_var, span_ids_in
-from ._ids import MAX_ID_LENGTH
+from ._ids import MAX_ID_LENGTH, normalize_id
 from ._names import MAX_NAME_LENGTH
 from ._validate import (
     MAX_DEPTH,
@@ -39,6 +39,7 @@ from ._validate import (
     RECORD_BYTES,
     VALUE_BYTES,
 )
+from ._values import CONVERTERS
 from .events._base import Event
 from .events._builtin import FEEDBACK, FEEDBACK_SCORES, MILESTONE, OUTCOME
 
@@ -99,6 +100,8 @@ def accelerated_calls(
         otel_context=otel_context_var() or current_otel_context,
         span_ids=span_ids_in,
         time_ns=time.time_ns,
+        normalize_id=normalize_id,
+        converters=CONVERTERS,
         max_name=MAX_NAME_LENGTH,
         max_id=MAX_ID_LENGTH,
         max_string=MAX_STRING_LENGTH,

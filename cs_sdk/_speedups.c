@@ -5,7 +5,8 @@
  * same logic in pure Python (Client.milestone in _client.py, outcome/feedback/track in
  * _client_recording.py: the reference). This file only takes the common cases: a valid name,
  * properties that are an exact dict of scalars, lists/tuples and small nested dicts of those,
- * plain string ids or none, a timestamp in seconds or none, a declared typed event. Anything
+ * values _values.py converts by their exact type (datetime, Decimal, UUID...), ids that are
+ * strings, ints or UUIDs, a timestamp in seconds or none, a declared typed event. Anything
  * else, including every invalid input, goes to the Python method with the same arguments, so
  * errors, drops, counters and strict mode behave exactly as there; each such hand-over is
  * counted by its reason in the client's stats (stats()["debug"]["fallbacks"]), so a fast
@@ -45,6 +46,8 @@ typedef struct {
     PyObject *otel_context;    /* () -> Context, or the ContextVar holding it; falsy when empty */
     PyObject *span_ids;        /* (context) -> (trace_id, span_id, trace_flags) */
     PyObject *time_ns;         /* time.time_ns */
+    PyObject *normalize_id;    /* _ids.normalize_id: an int or a UUID as its string */
+    PyObject *converters;      /* _values._BY_TYPE: exact type -> conversion (datetime...) */
     Py_ssize_t max_name;
     Py_ssize_t max_id; /* the id rule's bound (_ids.py); anything else goes to Python */
     Py_ssize_t max_string;
@@ -68,7 +71,6 @@ static PyObject *zero;
 static PyObject *why_arguments;    /* positional arguments other than the one expected */
 static PyObject *why_keyword;      /* a keyword this file does not know (keyword_unknown) */
 static PyObject *why_invalid;      /* a name, id, score... the Python method refuses */
-static PyObject *why_id;           /* an id to convert (int, UUID) */
 static PyObject *why_timestamp;    /* a datetime timestamp */
 static PyObject *why_properties;   /* properties that are not an exact dict */
 static PyObject *why_value;        /* a value _values.py converts, or a subclass */
@@ -100,6 +102,8 @@ Recorder_traverse(Recorder *self, visitproc visit, void *arg)
     Py_VISIT(self->otel_context);
     Py_VISIT(self->span_ids);
     Py_VISIT(self->time_ns);
+    Py_VISIT(self->normalize_id);
+    Py_VISIT(self->converters);
     return 0;
 }
 
@@ -123,6 +127,8 @@ Recorder_clear(Recorder *self)
     Py_CLEAR(self->otel_context);
     Py_CLEAR(self->span_ids);
     Py_CLEAR(self->time_ns);
+    Py_CLEAR(self->normalize_id);
+    Py_CLEAR(self->converters);
     return 0;
 }
 
@@ -140,6 +146,7 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
     PyObject *client, *slow, *slow_outcome, *slow_feedback, *slow_track, *schema;
     PyObject *outcome_schema, *feedback_schema, *event_type, *feedback_scores;
     PyObject *attribute_names, *fallbacks, *identity_var, *otel_context, *span_ids, *time_ns;
+    PyObject *normalize_id, *converters;
     Py_ssize_t max_name, max_id, max_string, max_properties, max_items;
     int max_depth;
     long long record_bytes, value_bytes;
@@ -147,13 +154,14 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
         "client", "slow", "slow_outcome", "slow_feedback", "slow_track", "schema",
         "outcome_schema", "feedback_schema", "event_type", "feedback_scores",
         "attribute_names", "fallbacks", "identity_var", "otel_context", "span_ids", "time_ns",
+        "normalize_id", "converters",
         "max_name", "max_id", "max_string", "max_properties", "max_items", "max_depth",
         "record_bytes", "value_bytes", NULL};
     if (!PyArg_ParseTupleAndKeywords(
-            args, kwds, "$OOOOOOOOOOOOOOOOnnnnniLL", kwlist, &client, &slow, &slow_outcome,
+            args, kwds, "$OOOOOOOOOOOOOOOOOOnnnnniLL", kwlist, &client, &slow, &slow_outcome,
             &slow_feedback, &slow_track, &schema, &outcome_schema, &feedback_schema,
             &event_type, &feedback_scores, &attribute_names, &fallbacks, &identity_var,
-            &otel_context, &span_ids, &time_ns, &max_name, &max_id, &max_string,
+            &otel_context, &span_ids, &time_ns, &normalize_id, &converters, &max_name, &max_id, &max_string,
             &max_properties, &max_items, &max_depth, &record_bytes, &value_bytes))
         return -1;
     if (!PyContextVar_CheckExact(identity_var)) {
@@ -161,6 +169,7 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     if (!PyType_Check(event_type) || !PyDict_CheckExact(feedback_scores) ||
+        !PyDict_CheckExact(converters) ||
         !PyDict_CheckExact(fallbacks) || !PyTuple_CheckExact(attribute_names) ||
         PyTuple_GET_SIZE(attribute_names) != ATTR_COUNT || !PyTuple_Check(schema) ||
         !PyTuple_Check(outcome_schema) || !PyTuple_Check(feedback_schema)) {
@@ -188,6 +197,8 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
     self->otel_context = Py_NewRef(otel_context);
     self->span_ids = Py_NewRef(span_ids);
     self->time_ns = Py_NewRef(time_ns);
+    self->normalize_id = Py_NewRef(normalize_id);
+    self->converters = Py_NewRef(converters);
     self->max_name = max_name;
     self->max_id = max_id;
     self->max_string = max_string;
@@ -527,10 +538,23 @@ check_nested(Recorder *self, PyObject *value, int depth, PyObject **out, long lo
         *size += self->value_bytes + PyBytes_GET_SIZE(value);
         return 1;
     }
-    /* datetime, Decimal, UUID, Enum, set, subclasses...: the one conversion rule, in
-     * _values.py; anything else is dropped or refused there. */
-    *why = why_value;
-    return 0;
+    /* datetime, date, time, Decimal, UUID, bytearray, memoryview (exact types): converted by
+     * the function _values.py has for the type, then checked as a list's item is. An Enum, a
+     * set, a subclass or anything else: the one conversion rule, in _values.py, which
+     * converts, drops or refuses. */
+    PyObject *convert = PyDict_GetItemWithError(self->converters, (PyObject *)Py_TYPE(value));
+    if (convert == NULL) {
+        if (PyErr_Occurred())
+            return -1;
+        *why = why_value;
+        return 0;
+    }
+    PyObject *converted = PyObject_CallOneArg(convert, value);
+    if (converted == NULL)
+        return -1; /* an Exception: the Python method meets it again, and counts it */
+    int ok = check_item(self, converted, depth + 1, out, size, why);
+    Py_DECREF(converted);
+    return ok;
 }
 
 /* check_properties_sized: the validated copy of `properties` (None for none or empty) and its
@@ -700,15 +724,10 @@ typedef struct {
  * raise, or without one and with *why set when the Python method has to run instead (only
  * ever before the commit point). */
 static PyObject *
-emit(Recorder *self, Emitted *event, PyObject **why)
+emit_plain(Recorder *self, Emitted *event, PyObject **why)
 {
     PyObject *user_id = event->user_id, *account_id = event->account_id;
     PyObject *session_id = event->session_id, *timestamp = event->timestamp;
-    if (!plain_id(user_id, self->max_id) || !plain_id(account_id, self->max_id) ||
-        !plain_id(session_id, self->max_id)) {
-        *why = why_id;
-        return NULL;
-    }
     PyObject *now = NULL; /* the time, converted before anything is counted */
     if (timestamp != NULL && timestamp != Py_None) {
         int ok = timestamp_ns(timestamp, &now, why);
@@ -872,6 +891,39 @@ done:
         *why = why_state;
     }
     return NULL;
+}
+
+/* emit_plain, after the id rule of _ids.py: an id that is not a plain string (an int, a
+ * UUID, a str subclass) is normalised by the Python function, and handed over when it is
+ * still not one (the Python method raises or drops it, with its error). */
+static PyObject *
+emit(Recorder *self, Emitted *event, PyObject **why)
+{
+    PyObject **ids[3] = {&event->user_id, &event->account_id, &event->session_id};
+    PyObject *owned[3] = {NULL, NULL, NULL};
+    PyObject *result = NULL;
+    for (int i = 0; i < 3; i++) {
+        if (plain_id(*ids[i], self->max_id))
+            continue;
+        owned[i] = PyObject_CallOneArg(self->normalize_id, *ids[i]);
+        if (owned[i] == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_Exception)) {
+                PyErr_Clear();
+                *why = why_error;
+            }
+            goto done;
+        }
+        if (!plain_id(owned[i], self->max_id)) {
+            *why = why_invalid;
+            goto done;
+        }
+        *ids[i] = owned[i];
+    }
+    result = emit_plain(self, event, why);
+done:
+    for (int i = 0; i < 3; i++)
+        Py_XDECREF(owned[i]);
+    return result;
 }
 
 /* The end of every accelerated call: emit's result, or the Python method after it. */
@@ -1182,7 +1234,6 @@ intern_recorder_names(void)
         {&why_arguments, "arguments"},
         {&why_keyword, "keyword_unknown"},
         {&why_invalid, "invalid"},
-        {&why_id, "id_to_convert"},
         {&why_timestamp, "timestamp_datetime"},
         {&why_properties, "properties_not_dict"},
         {&why_value, "value_to_convert"},

@@ -22,6 +22,8 @@ class Recorder:
         otel_context: Callable[[], Any] | ContextVar[Any],
         span_ids: Callable[[Any], tuple[int, int, int]],
         time_ns: Callable[[], int],
+        normalize_id: Callable[[object], object],
+        converters: dict[type, Callable[[Any], Any]],
         max_name: int,
         max_id: int,
         max_string: int,
