@@ -63,6 +63,26 @@ encode_pairs: Callable[[dict[str, Any], bytes], bytes | None] | None = (
 """``_Writer.pairs`` in C for flat dicts of scalars (None: not built), see _protobuf.py."""
 
 
+# Why the C path hands a call to the Python method: the keys of stats()["debug"]["fallbacks"]
+# (named in _speedups.c, intern_recorder_names). Each one is also a case the Python method
+# treats as the reference; tests/test_fast_path_coverage.py keeps this table and the C names
+# together.
+FALLBACK_REASONS: dict[str, str] = {
+    "arguments": "positional arguments other than the one expected (Python raises TypeError)",
+    "keyword_unknown": "a keyword the C path was not taught (or a misspelt one: TypeError)",
+    "invalid": "a name, id, score or value that breaks a rule: refused (strict: raised)",
+    "timestamp_datetime": "timestamp= given as a datetime, converted by Python",
+    "properties_not_dict": "properties= a Mapping other than a dict",
+    "value_to_convert": "an Enum, a set or a subclass of a builtin type as a property value",
+    "nested_too_deep": "a property value nested deeper than the validator allows",
+    "watched_milestone": "a milestone a feedback prompt waits for (the prompt engine is told)",
+    "prompt_answer": "feedback answering a prompt (checked against the configuration)",
+    "comment_truncated": "a feedback comment over the length limit, cut and counted",
+    "opted_out": "the user opted out: dropped and counted by Python",
+    "client_state": "the client's attributes are not what the C path expects",
+    "error": "an exception before the event was accepted (out of memory, say)",
+}
+
 ACCELERATED_CALLS: tuple[str, ...] = ("milestone", "outcome", "feedback", "track")
 """The recording calls the C path takes over (each only where a subclass keeps the base's)."""
 

@@ -14,8 +14,10 @@ import datetime as dt
 import decimal
 import enum
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -198,6 +200,7 @@ def test_each_hand_over_to_python_is_counted_by_its_reason(collector: LocalColle
             "invalid": 3,
             "keyword_unknown": 1,
         }
+        assert set(stats["debug"]["fallbacks"]) <= set(_accelerated.FALLBACK_REASONS)
         assert stats["refused"]["invalid"] == 4
         assert stats["recorded"] == 3
         assert client.flush(timeout=30)
@@ -231,3 +234,9 @@ def test_without_the_accelerator_the_debug_key_says_so() -> None:
     finally:
         off.shutdown(timeout=0)
         own.shutdown(timeout=0)
+
+
+def test_every_reason_the_c_path_counts_is_documented() -> None:
+    source = Path(_accelerated.__file__).with_name("_speedups.c").read_text(encoding="utf-8")
+    counted = set(re.findall(r'\{&why_\w+, "(\w+)"\}', source))
+    assert counted == set(_accelerated.FALLBACK_REASONS)
