@@ -37,6 +37,7 @@ from ._validate import (
     MAX_PROPERTIES,
     MAX_STRING_LENGTH,
     RECORD_BYTES,
+    TYPED_EVENT_BYTES,
     VALUE_BYTES,
 )
 from ._values import CONVERTERS
@@ -130,6 +131,7 @@ def accelerated_calls(
         max_depth=MAX_DEPTH,
         record_bytes=RECORD_BYTES,
         value_bytes=VALUE_BYTES,
+        typed_bytes=TYPED_EVENT_BYTES,
     )
     kind = type(client)
     return {

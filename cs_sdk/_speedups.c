@@ -56,6 +56,7 @@ typedef struct {
     int max_depth;        /* nesting of property values (_validate.MAX_DEPTH) */
     long long record_bytes;
     long long value_bytes;
+    long long typed_bytes; /* a typed event's instance beyond its values (_validate.py) */
 } Recorder;
 
 enum { ATTR_KIND, ATTR_SCORE, ATTR_COMMENT, ATTR_PROMPT_ID, ATTR_AREA, ATTR_VALUE, ATTR_UNIT,
@@ -149,20 +150,21 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
     PyObject *normalize_id, *converters;
     Py_ssize_t max_name, max_id, max_string, max_properties, max_items;
     int max_depth;
-    long long record_bytes, value_bytes;
+    long long record_bytes, value_bytes, typed_bytes;
     static char *kwlist[] = {
         "client", "slow", "slow_outcome", "slow_feedback", "slow_track", "schema",
         "outcome_schema", "feedback_schema", "event_type", "feedback_scores",
         "attribute_names", "fallbacks", "identity_var", "otel_context", "span_ids", "time_ns",
         "normalize_id", "converters",
         "max_name", "max_id", "max_string", "max_properties", "max_items", "max_depth",
-        "record_bytes", "value_bytes", NULL};
+        "record_bytes", "value_bytes", "typed_bytes", NULL};
     if (!PyArg_ParseTupleAndKeywords(
-            args, kwds, "$OOOOOOOOOOOOOOOOOOnnnnniLL", kwlist, &client, &slow, &slow_outcome,
+            args, kwds, "$OOOOOOOOOOOOOOOOOOnnnnniLLL", kwlist, &client, &slow, &slow_outcome,
             &slow_feedback, &slow_track, &schema, &outcome_schema, &feedback_schema,
             &event_type, &feedback_scores, &attribute_names, &fallbacks, &identity_var,
-            &otel_context, &span_ids, &time_ns, &normalize_id, &converters, &max_name, &max_id, &max_string,
-            &max_properties, &max_items, &max_depth, &record_bytes, &value_bytes))
+            &otel_context, &span_ids, &time_ns, &normalize_id, &converters, &max_name, &max_id,
+            &max_string, &max_properties, &max_items, &max_depth, &record_bytes, &value_bytes,
+            &typed_bytes))
         return -1;
     if (!PyContextVar_CheckExact(identity_var)) {
         PyErr_SetString(PyExc_TypeError, "identity_var must be a ContextVar");
@@ -207,6 +209,7 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
     self->max_depth = max_depth;
     self->record_bytes = record_bytes;
     self->value_bytes = value_bytes;
+    self->typed_bytes = typed_bytes;
     return 0;
 }
 
@@ -1197,14 +1200,15 @@ Recorder_track(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *k
         !PyUnicode_Check(PyTuple_GET_ITEM(schema, 0)))
         return call_slow(self, slow, why_state, args, nargsf, kwnames);
     Py_INCREF(schema);
-    /* estimated_bytes(event.__dict__): the fields as pydantic validated them. */
+    /* TYPED_EVENT_BYTES + estimated_bytes(event.__dict__): the instance, and the fields as
+     * pydantic validated them. */
     PyObject *fields = PyObject_GenericGetDict(event, NULL);
     if (fields == NULL) {
         Py_DECREF(schema);
         return recover(self, slow, args, nargsf, kwnames);
     }
     Emitted emitted = {schema, PyTuple_GET_ITEM(schema, 0), event, Py_None,
-                       kw[0],  kw[1],                       kw[2], kw[3], 0};
+                       kw[0],  kw[1],                       kw[2], kw[3], self->typed_bytes};
     PyObject *result = NULL;
     if (estimate(self, fields, 0, &emitted.size, &why))
         result = emit(self, &emitted, &why);

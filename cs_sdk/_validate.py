@@ -83,6 +83,11 @@ def check_number(field: str, value: object) -> float | None:
 # against tracemalloc for the benchmark's 8-property event: ~1 KB estimated, ~0.8 KB held.
 RECORD_BYTES = 256
 VALUE_BYTES = 96
+# A typed event is queued as its pydantic instance, which holds more than its field values:
+# the object itself, its __dict__ and the set of fields set. Measured with tracemalloc:
+# 520 B held for one int field (193 B estimated from the values alone), 1,120 B for eight
+# (914 B); without it a burst of typed events outgrew max_queue_bytes (bench/RESULTS.md).
+TYPED_EVENT_BYTES = 320
 
 
 def check_properties_sized(
