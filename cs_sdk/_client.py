@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._accelerated import accelerated_milestone
+from ._accelerated import accelerated_calls
 
 # NullPipeline and PipelineFactory are re-exported: testing and _api import them from here.
 from ._client_assembly import NullPipeline as NullPipeline
@@ -183,11 +183,11 @@ class Client(RecordingCalls, ClientLifecycle):
                 "network unencrypted. Use https.",
                 shown_url(self.config.logs_endpoint),
             )
-        if self.config.speedups and not self._disabled and type(self).milestone is Client.milestone:
-            fast = accelerated_milestone(self, Client.milestone)
-            if fast is not None:
-                # An instance attribute shadows the method: callers get the C function directly.
-                vars(self)["milestone"] = fast
+        if self.config.speedups and not self._disabled:
+            fast = accelerated_calls(self, Client, self._stats.fallbacks)
+            # Instance attributes shadow the methods: callers get the C functions directly.
+            vars(self).update(fast)
+            self._stats.accelerated = tuple(fast)
         live_clients.add(self)
 
     def _set_watched(self, names: frozenset[str]) -> None:

@@ -23,6 +23,7 @@ from ._record import EventRecord
 from ._stats import Stats
 from ._validate import (
     MAX_STRING_LENGTH,
+    TYPED_EVENT_BYTES,
     check_id,
     check_number,
     check_properties_sized,
@@ -193,7 +194,7 @@ class RecordingCalls:
                     "event", f"{cls.__qualname__} must be declared with name= and version="
                 )
             schema = cls.__cs_schema__
-            size = estimated_bytes(event.__dict__)
+            size = TYPED_EVENT_BYTES + estimated_bytes(event.__dict__)
             return self._emit(
                 schema, schema.name, event, None, user_id, account_id, session_id, timestamp, size
             )
