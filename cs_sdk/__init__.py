@@ -9,6 +9,8 @@ with cs_sdk.identify(user_id="u1", account_id="acme"):
 cs_sdk.flush()
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._api import (
     aflush,
     ashutdown,
@@ -41,8 +43,11 @@ from ._errors import (
 )
 from ._record import EventRecord
 from ._version import __version__
-from .events import Event, registry
+from .events import registry
 from .state import Answer, FeedbackSummary
+
+if TYPE_CHECKING:
+    from .events._base import Event
 
 __all__ = [
     "Answer",
@@ -79,3 +84,18 @@ __all__ = [
     "stats",
     "track",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # cs_sdk.Event is a pydantic model: pydantic (~50 ms) is imported when an application
+    # first names it, not by `import cs_sdk` (tests/test_cold_start.py).
+    if name == "Event":
+        from .events import Event
+
+        globals()["Event"] = Event
+        return Event
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

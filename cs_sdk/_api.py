@@ -23,12 +23,13 @@ from ._pilots import Pilots
 from ._prompts import Prompts
 from ._responses import Responses
 from ._stats import Stats, StatsSnapshot
-from .events._base import Event
 from .state import Answer
 
 if TYPE_CHECKING:
     import httpx
     from typing_extensions import Unpack
+
+    from .events._base import Event
 
 
 def _not_initialised(call: str) -> None:

@@ -16,8 +16,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from ._accelerated import accelerated_milestone
 
 # NullPipeline and PipelineFactory are re-exported: testing and _api import them from here.
@@ -47,10 +45,11 @@ from ._redaction import redact_feedback
 from ._responses import Responses
 from ._stats import Stats
 from ._validate import RECORD_BYTES, check_properties_sized
-from .events._base import SchemaRef
-from .events._builtin import MILESTONE
+from .events._builtin_rules import MILESTONE
+from .events._schema import SchemaRef
 
 if TYPE_CHECKING:
+    import httpx
     from typing_extensions import Unpack
 
 # Names that passed the name rule before; a set lookup instead of the pattern match.
