@@ -30,8 +30,6 @@ from ._api import (
     stats,
     track,
 )
-from ._client import Client
-from ._config import Config
 from ._context import Identity, identify
 from ._errors import (
     ConfigError,
@@ -44,10 +42,12 @@ from ._errors import (
 from ._record import EventRecord
 from ._version import __version__
 from .events import registry
-from .state import Answer, FeedbackSummary
 
 if TYPE_CHECKING:
+    from ._client import Client
+    from ._config import Config
     from .events._base import Event
+    from .state import Answer, FeedbackSummary
 
 __all__ = [
     "Answer",
@@ -86,15 +86,28 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # cs_sdk.Event is a pydantic model: pydantic (~50 ms) is imported when an application
-    # first names it, not by `import cs_sdk` (tests/test_cold_start.py).
-    if name == "Event":
-        from .events import Event
+# Loaded when first named (PEP 562), not by `import cs_sdk`: the client and everything it
+# wires (pipeline, exporter, state stores, pilots, prompts, the OpenTelemetry API) load with
+# init() or `cs_sdk.Client`, and Event (pydantic, ~50 ms) when an application declares
+# events. tests/test_cold_start.py keeps `import cs_sdk` free of them.
+_LAZY = {
+    "Client": "._client",
+    "Config": "._config",
+    "Event": ".events",
+    "Answer": ".state",
+    "FeedbackSummary": ".state",
+}
 
-        globals()["Event"] = Event
-        return Event
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

@@ -17,9 +17,9 @@ from types import ModuleType
 from typing import Any
 
 from ._context import _current as identity_var
-from ._context import current_otel_context, otel_context_var, span_ids_in
 from ._ids import MAX_ID_LENGTH
 from ._names import MAX_NAME_LENGTH
+from ._spans import current_otel_context, otel_context_var, span_ids_in
 from ._validate import MAX_PROPERTIES, MAX_STRING_LENGTH, RECORD_BYTES, VALUE_BYTES
 from .events._builtin_rules import MILESTONE
 
