@@ -21,7 +21,7 @@ from ._stats import Stats
 from ._version import __version__
 
 if TYPE_CHECKING:
-    import httpx  # built at the first send (_export/_transport.py), not by init()
+    import httpx
 
 __all__ = ["NullPipeline", "Pipeline", "PipelineFactory", "default_pipeline", "sdk_version"]
 

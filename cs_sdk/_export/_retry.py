@@ -11,12 +11,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import Final
 
-from ._transport import TransportResult, import_guard
+from tenacity import RetryCallState, Retrying, retry_if_exception_type
+from tenacity.wait import wait_random_exponential
 
-if TYPE_CHECKING:
-    from tenacity import RetryCallState
+from ._transport import TransportResult
 
 RETRYABLE_STATUS: Final[frozenset[int]] = frozenset((429, 502, 503, 504))
 BACKOFF_INITIAL: Final = 0.5
@@ -36,13 +36,13 @@ class RetryableFailure(Exception):
         self.result = result
 
 
-_jitter: list[Any] = []  # tenacity's wait_random_exponential, built with the first policy
+_jitter = wait_random_exponential(multiplier=BACKOFF_INITIAL, max=BACKOFF_MAX)
 
 
 def _wait(state: RetryCallState) -> float:
     outcome = state.outcome
     error = outcome.exception() if outcome is not None else None
-    backoff = float(_jitter[0](state))
+    backoff = float(_jitter(state))
     if isinstance(error, RetryableFailure) and error.result.retry_after is not None:
         # Never sooner than our own backoff: "Retry-After: 0" (or a date in the past) from a
         # struggling collector would otherwise be a retry storm for the whole budget.
@@ -63,16 +63,6 @@ class RetryPolicy:
         on_retry: Callable[[TransportResult], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if not _jitter:
-            # tenacity (~10-30 ms) is imported by the first send (on the sender thread), not
-            # by `import cs_sdk` or init(); under the guard a fork waits for (_transport.py).
-            with import_guard:
-                from tenacity.wait import wait_random_exponential
-
-                if not _jitter:
-                    _jitter.append(
-                        wait_random_exponential(multiplier=BACKOFF_INITIAL, max=BACKOFF_MAX)
-                    )
         self._interrupt = interrupt
         self._on_retry = on_retry
         self._clock = clock
@@ -82,8 +72,6 @@ class RetryPolicy:
 
     def run(self, attempt: Callable[[float], TransportResult], deadline: float) -> TransportResult:
         """Call ``attempt(remaining_seconds)`` until it succeeds, fails for good or runs out."""
-        from tenacity import Retrying, retry_if_exception_type  # loaded by __init__
-
         clock = self._clock
 
         def stop(state: RetryCallState) -> bool:

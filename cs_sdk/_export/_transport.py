@@ -16,59 +16,36 @@ Two bounds hold whatever the collector does (a broken or hostile one included):
   is then bounded by httpx's per-read timeout only, and at shutdown the pipeline gives the
   batch up (spooled or counted) without cutting the request.
 
-The httpx client is built at the first send, on the sender thread, not by ``init()``:
-importing httpx and building its connection pool and TLS context costs ~100-250 ms, which
-``import cs_sdk`` and ``init()`` no longer pay (tests/test_cold_start.py). A failure to
-build it is a failed attempt like any other (retried, then spooled or counted). A fork
-waits for a build in progress (at most ``FORK_WAIT`` seconds): a child forked while another
-thread held an import lock would hang on its own first import of the same module.
+httpx is imported here, and the client built, by ``init()`` on the caller's thread, never by
+``import cs_sdk`` and never on the worker or sender thread: an import on a background thread
+can break the application's own import of the same package when the two interleave (Python's
+per-module locks then hand one of them a partially initialised module;
+tests/test_cold_start.py races them).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
+import email.utils
+
+# The codec a host name goes through on connecting (socket.getaddrinfo): Python loads it at
+# the first connection, which is the sender thread's; loaded here by init() instead.
+import encodings.idna  # noqa: F401
 import socket
 import threading
 import time
 import weakref
 import zlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
+
+import httpx
 
 from .._config import Config, shown_url
-from .._errors import ConfigError
 from .._http_log import sdk_request
-
-if TYPE_CHECKING:
-    import httpx
 
 # An ExportLogsServiceResponse or a google.rpc.Status is tens of bytes; this is plenty.
 MAX_ANSWER_BYTES: Final = 64 * 1024
-FORK_WAIT: Final = 5.0
-
-# Held while the sender thread imports what its first send needs (httpx and the client it
-# builds here, tenacity in _retry.py): see the module docstring.
-import_guard = threading.Lock()
-_held_for_fork = False
-
-
-def _before_fork() -> None:
-    global _held_for_fork
-    _held_for_fork = import_guard.acquire(timeout=FORK_WAIT)
-
-
-def _after_fork() -> None:
-    global _held_for_fork
-    if _held_for_fork:
-        _held_for_fork = False
-        import_guard.release()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(
-        before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +71,6 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     value = value.strip()
     if value.isdigit():
         return float(value)
-    import email.utils  # an HTTP date is rare: not worth ~10 ms at every start
-
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -173,8 +148,6 @@ class _Watchdog:
 
 
 def _tracking_transport(verify: bool | str) -> tuple[httpx.HTTPTransport, _TrackingBackend | None]:
-    import httpx
-
     transport = httpx.HTTPTransport(
         verify=verify, limits=httpx.Limits(max_connections=2, max_keepalive_connections=1)
     )
@@ -210,14 +183,13 @@ class HttpTransport:
         self.url = config.logs_endpoint
         self.shown_url = shown_url(self.url)  # for logs: no credentials
         self._timeout = config.timeout
-        self._verify: bool | str = config.certificate if config.certificate else config.verify
-        if config.certificate and not os.path.isfile(config.certificate):
-            # Checked now: the TLS context that reads it is built at the first send.
-            raise ConfigError(f"certificate={config.certificate!r} is not a readable file")
+        verify: bool | str = config.certificate if config.certificate else config.verify
         self._owns_client = client is None
         self._tracking: _TrackingBackend | None = None
-        self._built = client
-        self._closed = False
+        if client is None:
+            transport, self._tracking = _tracking_transport(verify)
+            client = httpx.Client(transport=transport, timeout=config.timeout)
+        self._client = client
         self._watchdog = _Watchdog(self.abort)
         self._headers = {
             "User-Agent": "cs-sdk-python",
@@ -226,33 +198,10 @@ class HttpTransport:
         # Values that must never appear in a message (tokens), longest first.
         self._secrets = sorted((v for v in config.headers.values() if v), key=len, reverse=True)
 
-    @property
-    def _client(self) -> httpx.Client:
-        """The httpx client, built on first use (the sender thread's first send)."""
-        client = self._built
-        if client is None:
-            with import_guard:
-                client = self._built
-                if client is None:
-                    if self._closed:
-                        raise RuntimeError("the transport is closed")
-                    import httpx
-
-                    transport, self._tracking = _tracking_transport(self._verify)
-                    client = httpx.Client(transport=transport, timeout=self._timeout)
-                    self._built = client
-        return client
-
     def send(
         self, body: bytes, *, content_type: str, gzip: bool, timeout: float
     ) -> TransportResult:
         """One attempt, over within ``timeout`` seconds of wall-clock time whatever happens."""
-        try:
-            client = self._client
-        except Exception as error:  # httpx missing or broken, a bad TLS file, closed
-            return TransportResult(None, error=self._scrub(error), url=self.shown_url)
-        import httpx  # loaded by now: a dictionary lookup
-
         headers = {**self._headers, "Content-Type": content_type}
         if gzip:
             headers["Content-Encoding"] = "gzip"
@@ -262,7 +211,7 @@ class HttpTransport:
             # sdk_request(): httpx's INFO line per batch becomes DEBUG (_http_log.py)
             with (
                 sdk_request(),
-                client.stream(
+                self._client.stream(
                     "POST", self.url, content=body, headers=headers, timeout=timeout
                 ) as response,
             ):
@@ -313,8 +262,5 @@ class HttpTransport:
     def close(self) -> None:
         self.abort()
         self._watchdog.close()
-        with import_guard:
-            self._closed = True
-            client = self._built
-        if self._owns_client and client is not None:
-            client.close()
+        if self._owns_client:
+            self._client.close()
