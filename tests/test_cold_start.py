@@ -140,7 +140,9 @@ def test_init_first_event_and_flush_load_each_piece_when_needed() -> None:
             import json, sys, threading
             import cs_sdk
             cs_sdk.init(service_name="cold", endpoint=ENDPOINT)
-            after_init = sorted(m for m in ("pydantic", "httpx", "tenacity") if m in sys.modules)
+            after_init = sorted(
+                m for m in ("pydantic", "httpx", "tenacity", "sqlite3") if m in sys.modules
+            )
             imports = []  # (thread, module) of every import from now on
 
 
