@@ -13,7 +13,9 @@ Per SDK:
 * ``init_event_ms``: building the client (``cs_sdk.init()``) plus the first recorded event,
   timed inside the process after the import;
 * ``cold_ms``: ``import_ms + init_event_ms``, what a CLI or serverless function pays before
-  its first event is on its way.
+  its first event is on its way;
+* ``import_modules`` / ``cold_modules``: the modules the import loads, and the import plus
+  the first event: a figure the machine's load does not move.
 
 After the timed part each process flushes to the loopback sink of this process and shuts
 down; ``delivered`` says whether its event arrived (a start that loses its event would not
@@ -90,15 +92,18 @@ SDKS: dict[str, tuple[str, str, str, str]] = {
 }
 
 _CHILD = """\
-import time as _time
+import sys as _sys, time as _time
+_m0 = len(_sys.modules)
 _t0 = _time.perf_counter()
 {imports}
 _t1 = _time.perf_counter()
+_m1 = len(_sys.modules)
 URL, EVENT, PROPS = {url!r}, {event!r}, {props!r}
 {first}
 _t2 = _time.perf_counter()
+_m2 = len(_sys.modules)
 {done}
-print("cold-start", (_t1 - _t0) * 1e3, (_t2 - _t1) * 1e3)
+print("cold-start", (_t1 - _t0) * 1e3, (_t2 - _t1) * 1e3, _m1 - _m0, _m2 - _m0)
 """
 
 
@@ -171,6 +176,7 @@ def measure(repeat: int = 11, sdks: Sequence[str] = tuple(SDKS)) -> dict[str, An
     }
     bare: list[float] = []
     delivered = {name: True for name in names}
+    modules: dict[str, list[int]] = {}
     try:
         for _ in range(repeat):
             bare.append(_run("pass")[0])
@@ -184,9 +190,10 @@ def measure(repeat: int = 11, sdks: Sequence[str] = tuple(SDKS)) -> dict[str, An
                 requests.take()
                 _, out = _run(code)
                 line = next(x for x in out.splitlines() if x.startswith("cold-start "))
-                imported, started = (float(x) for x in line.split()[1:])
+                imported, started, *loaded = (float(x) for x in line.split()[1:])
                 samples[name]["import_ms"].append(imported)
                 samples[name]["init_event_ms"].append(started)
+                modules[name] = [int(n) for n in loaded]
                 delivered[name] = delivered[name] and requests.take() > 0
     finally:
         server.shutdown()
@@ -196,6 +203,7 @@ def measure(repeat: int = 11, sdks: Sequence[str] = tuple(SDKS)) -> dict[str, An
         row = {key: statistics.median(values) for key, values in samples[name].items()}
         row["cold_ms"] = row["import_ms"] + row["init_event_ms"]
         row["delivered"] = delivered[name]
+        row["import_modules"], row["cold_modules"] = modules[name]
         results[name] = row
     return {"repeat": repeat, "results": results, "missing": missing}
 
@@ -207,8 +215,8 @@ def table(measured: dict[str, Any]) -> str:
         f"a bare `python -c pass` took {results['bare_process_ms']:.0f} ms.",
         "",
         "| SDK | `python -c <import>` | import | init + first event | import + init + event "
-        "| event delivered |",
-        "|---|---:|---:|---:|---:|---|",
+        "| modules: import / + init + event | event delivered |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for name, row in results.items():
         if name == "bare_process_ms":
@@ -216,6 +224,7 @@ def table(measured: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | {row['process_ms']:.0f} | {row['import_ms']:.1f} | "
             f"{row['init_event_ms']:.1f} | {row['cold_ms']:.1f} | "
+            f"{row['import_modules']} / {row['cold_modules']} | "
             f"{'yes' if row['delivered'] else 'NO'} |"
         )
     if measured["missing"]:

@@ -20,3 +20,4 @@ def test_the_cold_start_benchmark_measures_cs_sdk_and_its_event_arrives(
     assert min(row["process_ms"], row["import_ms"], row["init_event_ms"]) > 0
     assert cold_start.main(["--repeat", "1", "--sdk", "cs_sdk"]) == 0
     assert "| cs_sdk |" in capsys.readouterr().out
+    assert 0 < row["import_modules"] < row["cold_modules"]
