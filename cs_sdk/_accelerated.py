@@ -28,9 +28,9 @@ from ._attributes import (
     PROMPT_ID,
 )
 from ._context import _current as identity_var
-from ._context import current_otel_context, otel_context_var, span_ids_in
 from ._ids import MAX_ID_LENGTH, normalize_id
 from ._names import MAX_NAME_LENGTH
+from ._spans import current_otel_context, otel_context_var, span_ids_in
 from ._validate import (
     MAX_DEPTH,
     MAX_LIST_ITEMS,
@@ -41,8 +41,8 @@ from ._validate import (
     VALUE_BYTES,
 )
 from ._values import CONVERTERS
-from .events._base import Event
-from .events._builtin import FEEDBACK, FEEDBACK_SCORES, MILESTONE, OUTCOME
+from .events._builtin_rules import FEEDBACK, FEEDBACK_SCORES, MILESTONE, OUTCOME
+from .events._schema import EVENT_MODULE
 
 
 def _load() -> ModuleType | None:
@@ -105,7 +105,10 @@ def accelerated_calls(
         schema=MILESTONE,
         outcome_schema=OUTCOME,
         feedback_schema=FEEDBACK,
-        event_type=Event,
+        # The module of cs_sdk.Event, not the class: importing it means pydantic, which
+        # init() does not need. C looks the class up at the first track() that finds the
+        # module loaded; before that no instance of it can exist.
+        event_type=EVENT_MODULE,
         feedback_scores=FEEDBACK_SCORES,
         attribute_names=(
             FEEDBACK_KIND,

@@ -31,8 +31,8 @@ from ._validate import (
     estimated_bytes,
 )
 from ._values import Unconvertible
-from .events._base import Event, SchemaRef
-from .events._builtin import (
+from .events import is_event
+from .events._builtin_rules import (
     FEEDBACK,
     FEEDBACK_RESPONSE,
     OUTCOME,
@@ -41,6 +41,10 @@ from .events._builtin import (
     response_attributes,
     response_rule,
 )
+from .events._schema import SchemaRef
+
+if TYPE_CHECKING:
+    from .events._base import Event
 
 __all__ = ["RecordingCalls"]
 
@@ -186,7 +190,7 @@ class RecordingCalls:
         if self._disabled:
             return None
         try:
-            if not isinstance(event, Event):
+            if not is_event(event):
                 raise InvalidEventError("event", "must be an instance of a cs_sdk.Event subclass")
             cls = type(event)
             if not cls.is_declared():

@@ -38,7 +38,7 @@ typedef struct {
     PyObject *schema; /* the milestone SchemaRef */
     PyObject *outcome_schema;
     PyObject *feedback_schema;
-    PyObject *event_type;      /* cs_sdk.Event */
+    PyObject *event_type;      /* cs_sdk.Event, or the name of its module until it is loaded */
     PyObject *feedback_scores; /* events._builtin.FEEDBACK_SCORES: kind -> (low, high) | None */
     PyObject *attribute_names; /* (kind, score, comment, prompt id, area, value, unit) keys */
     PyObject *fallbacks;       /* {reason: count}, the client's Stats.fallbacks */
@@ -170,7 +170,8 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "identity_var must be a ContextVar");
         return -1;
     }
-    if (!PyType_Check(event_type) || !PyDict_CheckExact(feedback_scores) ||
+    if (!(PyType_Check(event_type) || PyUnicode_CheckExact(event_type)) ||
+        !PyDict_CheckExact(feedback_scores) ||
         !PyDict_CheckExact(converters) ||
         !PyDict_CheckExact(fallbacks) || !PyTuple_CheckExact(attribute_names) ||
         PyTuple_GET_SIZE(attribute_names) != ATTR_COUNT || !PyTuple_Check(schema) ||
@@ -1183,6 +1184,24 @@ Recorder_track(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *k
     if (!parse_keywords(args, nargs, kwnames, TRACK_KEYWORDS, kw))
         return call_slow(self, slow, why_keyword, args, nargsf, kwnames);
     PyObject *event = args[0];
+    /* cs_sdk.Event comes with pydantic, which init() does not load: until its module is in
+     * sys.modules no instance can exist, so the call is an invalid one (Python says why). */
+    if (!PyType_Check(self->event_type)) {
+        PyObject *module = PyImport_GetModule(self->event_type);
+        if (module == NULL) {
+            if (PyErr_Occurred())
+                return recover(self, slow, args, nargsf, kwnames);
+            return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
+        }
+        PyObject *cls = PyObject_GetAttrString(module, "Event");
+        Py_DECREF(module);
+        if (cls == NULL || !PyType_Check(cls)) {  /* a module still being imported */
+            Py_XDECREF(cls);
+            PyErr_Clear();
+            return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
+        }
+        Py_SETREF(self->event_type, cls);
+    }
     /* isinstance(event, Event) and type(event).is_declared(): a real subclass (an ABC's
      * registered virtual subclass goes to Python) with __cs_schema__ in its own __dict__. */
     if (!PyObject_TypeCheck(event, (PyTypeObject *)self->event_type))

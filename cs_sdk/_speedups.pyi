@@ -14,7 +14,7 @@ class Recorder:
         schema: Any,
         outcome_schema: Any,
         feedback_schema: Any,
-        event_type: type,
+        event_type: type | str,  # cs_sdk.Event, or its module name until loaded
         feedback_scores: dict[str, tuple[int, int] | None],
         attribute_names: tuple[str, str, str, str, str, str, str],
         fallbacks: dict[str, int],

@@ -332,7 +332,7 @@ def test_recording_does_not_leak_memory(pair: Pair) -> None:
 def test_the_c_path_reads_opentelemetrys_context_variable_directly() -> None:
     from opentelemetry import context as otel_context
 
-    from cs_sdk._context import otel_context_var
+    from cs_sdk._spans import otel_context_var
 
     var = otel_context_var()
     assert var is not None  # the default runtime context: no Python call per event
