@@ -1,13 +1,21 @@
 """Delivery: the batch in flight, the spool circuit, replay, and the books of each batch.
 
 One batch is in flight at a time (per endpoint, as the OTLP specification asks), sent by the
-``Sender`` thread so the worker goes on encoding meanwhile. Without a spool a batch that
-fails is counted under its reason. With a spool:
+``Sender`` thread so the worker goes on encoding meanwhile. The batches encoded while one is
+in flight wait in ``held``, in order, as the compressed payloads they will be sent as: the
+worker never waits for the collector, so events do not pile up in the queue as Python
+objects while it is slow or down (a held event costs its share of a gzipped batch, ~50 bytes,
+where a queued one costs ~600-1,400 bytes of tuple, dict and strings; bench/held_memory.py).
+Held batches count against the queue's bounds (``EventQueue.hold``): by events towards
+``max_queue_size`` and by their exact size towards ``max_queue_bytes``. Their events are
+``in_flight`` in the books. Without a spool a batch that fails is counted under its reason
+and the next held one is sent. With a spool:
 
 * a batch that fails (retryable) goes to disk, and the circuit opens: later batches go
   straight to disk behind it, in order, and one spooled batch probes the collector now and
   then (jittered backoff, capped);
-* a batch is spilled to disk instead of waiting when the queue is filling up;
+* held batches are spilled to disk, oldest first, when the queue and the held batches together
+  pass half their bounds, and behind a failed batch (order is kept);
 * spooled batches are replayed oldest first, one at a time, through the same sender.
 
 Every move of events between the books' entries (``in_flight``, ``spool_pending``, the
@@ -27,12 +35,13 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from .._export._exporter import Exporter, ExportResult
 from .._log import warn_once
-from .._stats import Stats
+from .._stats import DropReason, Stats
 from ._sender import Sender
 
 if TYPE_CHECKING:
@@ -42,25 +51,30 @@ if TYPE_CHECKING:
 _SPOOL_AFTER: Final = 2.0
 _PROBE_INITIAL: Final = 0.5
 _PROBE_MAX: Final = 30.0
-# With a spool, how often the worker waiting for the batch in flight checks the queue's size.
-_PRESSURE_POLL: Final = 0.005
 # How often a worker waiting for the batch in flight checks whether shutdown's time is up.
 _STOP_POLL: Final = 0.02
 _LEASED_RETRY: Final = 1.0
 
 
 class _Flight:
-    """The batch in the sender's hands: fresh, or a spooled one (``batch_id``, ``own``)."""
+    """A batch in the sender's hands or held for it: fresh (``seq``, its place in the order
+    batches were cut), or a spooled one (``batch_id``, ``own``)."""
 
-    __slots__ = ("batch_id", "count", "own", "payload")
+    __slots__ = ("batch_id", "count", "own", "payload", "seq")
 
     def __init__(
-        self, payload: bytes, count: int, batch_id: int | None = None, own: bool = True
+        self,
+        payload: bytes,
+        count: int,
+        batch_id: int | None = None,
+        own: bool = True,
+        seq: int = 0,
     ) -> None:
         self.payload = payload
         self.count = count
         self.batch_id = batch_id
         self.own = own  # its events are in this process's books (in_flight)
+        self.seq = seq
 
 
 class Delivery:
@@ -75,6 +89,7 @@ class Delivery:
         sender: Sender,
         export_timeout: float,
         under_pressure: Callable[[], bool],
+        hold: Callable[[int, int], None],
     ) -> None:
         self._stats = stats
         self.exporter = exporter
@@ -82,7 +97,11 @@ class Delivery:
         self._sender = sender
         self._export_timeout = export_timeout
         self._under_pressure = under_pressure
+        self._hold = hold  # (events, bytes) now held (negative: no longer), for the bounds
         self.in_flight: _Flight | None = None
+        # Fresh batches encoded while another is in flight, oldest first (see the docstring).
+        self.held: deque[_Flight] = deque()
+        self.cut = 0  # the seq of the last fresh batch handed to deliver()
         # The sender still runs a batch given up at shutdown: nothing more is sent.
         self._stuck = False
         # Circuit state for the spool: while the collector is failing, batches go straight to
@@ -102,45 +121,95 @@ class Delivery:
     # -- sending -------------------------------------------------------------------------
 
     def deliver(self, payload: bytes, count: int) -> None:
-        """Send a fresh batch (its ``count`` events are in flight), or spool it."""
-        spool = self.spool
+        """Send a fresh batch (its ``count`` events are in flight), hold it, or spool it."""
+        self.cut += 1
+        flight = _Flight(payload, count, seq=self.cut)
         if self._stuck:
-            self._lose_or_spool(payload, count)
+            self._lose_or_spool(flight)
             return
-        if spool is not None:
-            if self.backlog or not self.healthy:
-                # Keep delivery in order: once anything waits on disk, new batches go behind it.
-                self.to_spool(payload, count)
+        if self.spool is not None and (self.backlog or not self.healthy):
+            # Keep delivery in order: once anything waits on disk, new batches go behind it.
+            self.to_spool(payload, count)
+            return
+        if self.in_flight is not None and self._sender.finished:
+            self.settle()  # over already: no wait
+            if self._stuck or (self.spool is not None and (self.backlog or not self.healthy)):
+                self._lose_or_spool(flight)
                 return
-            while self.in_flight is not None and not self._sender.wait_finished(_PRESSURE_POLL):
-                if self._under_pressure() or self._out_of_time():
-                    # The queue fills faster than the collector takes it: to disk, not waiting.
-                    self.to_spool(payload, count)
-                    return
+        if self.in_flight is None and not self.held:
+            self._start(flight)
+            return
+        # Decision (issue 15): never wait for the collector here. The batch waits, compressed,
+        # behind the one in flight; the worker goes on taking events out of the queue.
+        self.held.append(flight)
+        self._hold(count, len(payload))
+        if self.spool is not None and self._under_pressure():
+            self.spill_held()  # filling faster than the collector takes it: to disk
+
+    def pump(self) -> None:
+        """Settle the batch in flight if it is over, then start the next held one; no wait."""
+        if self.in_flight is not None:
+            if not self._sender.finished:
+                return
             self.settle()
-            if self.backlog or not self.healthy or self._stuck:  # the batch in flight failed
-                self._lose_or_spool(payload, count)
+        if self.in_flight is None and self.held and not self._stuck:
+            flight = self.held.popleft()
+            self._hold(-flight.count, -len(flight.payload))
+            self._start(flight)
+
+    def finish_held(self) -> None:
+        """At shutdown: send the held batches while the budget allows; spool or count the rest."""
+        while True:
+            self.settle()
+            if not self.held:
                 return
-        else:
-            self.settle()  # one batch in flight per endpoint
-            if self._stuck:
-                self._lose_or_spool(payload, count)
+            if self._stuck or self._out_of_time():
+                self.release_held(None)
                 return
-        budget = self._export_timeout if spool is None else min(self._export_timeout, _SPOOL_AFTER)
+            self.pump()
+
+    def release_held(self, reason: DropReason | None) -> None:
+        """Every held batch leaves memory: to disk (``reason`` None, with a spool), or counted
+        as dropped under ``reason`` (or ``shutdown_timeout`` without a spool)."""
+        while self.held:
+            flight = self.held.popleft()
+            self._hold(-flight.count, -len(flight.payload))
+            if reason is None:
+                self._lose_or_spool(flight)
+            else:
+                self.account(ExportResult(0, flight.count, reason), flight.count)
+
+    def spill_held(self) -> None:
+        """With a spool: every held batch to disk, oldest first (later batches go behind)."""
+        if self.spool is not None:
+            self.release_held(None)
+
+    def oldest_unsettled(self) -> float:
+        """The seq of the oldest fresh batch whose fate is not known yet (inf: none)."""
+        flight = self.in_flight
+        if flight is not None and flight.batch_id is None:
+            return flight.seq
+        return self.held[0].seq if self.held else math.inf
+
+    def _start(self, flight: _Flight) -> None:
+        budget = (
+            self._export_timeout if self.spool is None else min(self._export_timeout, _SPOOL_AFTER)
+        )
         deadline = min(time.monotonic() + budget, self.send_deadline())
         send = self.exporter.send
         on_retry = self._count_retry
-        self.in_flight = _Flight(payload, count)
+        payload, count = flight.payload, flight.count
+        self.in_flight = flight
         self._sender.start(lambda: send(payload, count, deadline, on_retry=on_retry), count)
 
     def _count_retry(self) -> None:
         self._stats.count("retried")
 
-    def _lose_or_spool(self, payload: bytes, count: int) -> None:
+    def _lose_or_spool(self, flight: _Flight) -> None:
         if self.spool is not None:
-            self.to_spool(payload, count)
+            self.to_spool(flight.payload, flight.count)
         else:
-            self.account(ExportResult(0, count, "shutdown_timeout", True), count)
+            self.account(ExportResult(0, flight.count, "shutdown_timeout", True), flight.count)
 
     def _out_of_time(self) -> bool:
         return self.stopping and time.monotonic() >= self.send_deadline()
@@ -180,6 +249,7 @@ class Delivery:
             )
             self._mark_unhealthy()
             self.to_spool(flight.payload, flight.count)
+            self.spill_held()  # in order: the held batches go behind it
             return
         self.account(result, flight.count)
 
@@ -189,7 +259,8 @@ class Delivery:
         self._stuck = True
         self.healthy = False
         if flight.batch_id is None:
-            self._lose_or_spool(flight.payload, flight.count)
+            self._lose_or_spool(flight)
+            self.release_held(None)  # nothing more is sent: behind it, in order
             return
         # A replayed batch is still on disk (leased); it goes back to the books' disk side.
         self._release(flight.batch_id)

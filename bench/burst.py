@@ -1,0 +1,160 @@
+"""python -m bench.burst [--events N] [--paced N] [--pace-ms F] [--shapes a,b] [--json PATH]
+
+Run from the repository root. The caller's cost per call paced and in a sustained burst, per
+event shape (``bench/_event_shapes.py``), issue 15: one fresh interpreter per shape, a client
+at its defaults sending to the loopback sink (``bench/_sink.py``, in this process).
+
+In each interpreter: ``--paced`` calls (default 2,000) one every ``--pace-ms`` (default 1 ms),
+each timed on its own (the worker has the time between calls: the caller's own cost); then
+``--events`` (default 100,000) calls back to back, timed as a whole (per call: the burst's
+wall time over its calls, the worker and the sender competing for the GIL included); then
+``flush()``. Per shape: paced µs/call (mean), burst µs/call, their ratio (target: at most 2),
+delivered events/s (burst start to flush end), events lost (recorded and not delivered),
+peak RSS growth over the burst (``VmHWM``, reset before it) against ``max_queue_bytes``, and
+the most events waiting at once in the queue and in memory (``queued`` + ``in_flight``,
+sampled). ``--json PATH`` writes every sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+from ._event_shapes import SHAPES
+from ._sink import Sink, fetch_stats
+
+RATIO_TARGET = 2.0
+HEADER = "| shape | paced µs | burst µs | ratio | delivered/s | lost | peak RSS MB | most waiting |"
+MB = 1024 * 1024
+
+
+def _status(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def measure(shape: str, url: str, events: int, paced: int, pace_ms: float) -> dict[str, Any]:
+    """One shape in this interpreter (called in a fresh child by ``main``)."""
+    import cs_sdk
+
+    client = cs_sdk.Client(environ={}, service_name="bench", endpoint=url)
+    record = SHAPES[shape](client)
+    for i in range(500):
+        record(i)
+    client.flush(timeout=30)
+    clock = time.perf_counter_ns
+    pace = pace_ms / 1000
+    costs = []
+    for i in range(paced):
+        started = clock()
+        record(i)
+        costs.append(clock() - started)
+        time.sleep(pace)
+    client.flush(timeout=30)
+    sent0 = fetch_stats(url)["events"]
+    before = client.stats()
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        pass
+    rss0 = _status("VmRSS")
+    most = [0]
+    done = threading.Event()
+
+    def sample() -> None:  # the most events waiting in memory at once
+        while not done.wait(0.01):
+            stats = client.stats()
+            most[0] = max(most[0], stats["queued"] + stats["in_flight"])
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = clock()
+    for i in range(paced, paced + events):
+        record(i)
+    burst_ns = clock() - started
+    flushed = client.flush(timeout=300)
+    delivered_ns = clock() - started
+    done.set()
+    sampler.join()
+    peak = _status("VmHWM") - rss0
+    after = client.stats()
+    time.sleep(0.2)
+    delivered = fetch_stats(url)["events"] - sent0
+    client.shutdown(timeout=5)
+    return {
+        "shape": shape,
+        "paced_us": statistics.fmean(costs) / 1000,
+        "paced_median_us": statistics.median(costs) / 1000,
+        "burst_us": burst_ns / events / 1000,
+        "delivered": delivered,
+        "delivered_per_s": delivered / (delivered_ns / 1e9),
+        "lost": events - (after["sent"] - before["sent"]),
+        "dropped": after["dropped_total"] - before["dropped_total"],
+        "flushed": flushed,
+        "peak_rss_bytes": peak,
+        "max_queue_bytes": client.config.max_queue_bytes,
+        "most_waiting": most[0],
+    }
+
+
+def _child(shape: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    call = f"measure({shape!r}, {url!r}, {args.events}, {args.paced}, {args.pace_ms})"
+    code = f"import json; from bench.burst import measure; print(json.dumps({call}))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=900
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--paced", type=int, default=2_000)
+    parser.add_argument("--pace-ms", type=float, default=1.0)
+    parser.add_argument("--shapes", default=",".join(SHAPES))
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--json", default="")
+    args = parser.parse_args(argv)
+    shapes = [s for s in args.shapes.split(",") if s]
+    samples: dict[str, list[dict[str, Any]]] = {shape: [] for shape in shapes}
+    with Sink() as sink:
+        for _ in range(args.repeat):
+            for shape in shapes:  # interleaved: drift on the machine spreads over every shape
+                samples[shape].append(_child(shape, sink.url, args))
+    print(f"caller µs per call, paced ({args.paced:,} calls, {args.pace_ms:g} ms apart) and in a")
+    print(f"{args.events:,}-event burst; target ratio at most {RATIO_TARGET:g}; median of runs")
+    print(
+        "| shape | paced µs | burst µs | ratio | delivered/s | lost | peak RSS MB | most waiting |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for shape, runs in samples.items():
+
+        def med(key: str, runs: list[dict[str, Any]] = runs) -> float:
+            return float(statistics.median(run[key] for run in runs))
+
+        ratio = statistics.median(run["burst_us"] / run["paced_us"] for run in runs)
+        print(
+            f"| {shape} | {med('paced_us'):.2f} | {med('burst_us'):.2f} | {ratio:.2f} "
+            f"| {med('delivered_per_s'):,.0f} | {med('lost'):,.0f} "
+            f"| {med('peak_rss_bytes') / MB:.1f} | {med('most_waiting'):,.0f} |"
+        )
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump({"args": vars(args), "samples": samples}, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""python -m bench.held_memory [--events N] [--shapes a,b] [--repeat N] [--json PATH]
+
+Run from the repository root. Memory per held event with the collector down (issue 15), per
+event shape (``bench/_event_shapes.py``): one fresh interpreter per shape and run, a client at
+its defaults pointed at a loopback port nothing listens on, ``--events`` (default 50,000)
+recorded back to back, then 2 s for the worker to settle (the first batch is in its retry
+loop by then; nothing is dropped before ``export_timeout``, 30 s).
+
+Per shape: the peak RSS growth over the burst and the settle time (``VmHWM``, reset before
+the burst), the RSS growth at the end, both divided by the events held (recorded minus
+dropped: queued, in flight or on disk per ``stats()``); and, in a second interpreter, the
+Python heap held at the end (``tracemalloc``, current) per held event, which is the figure
+that does not depend on the allocator returning pages. The target (issue 15) is at most
+400 bytes per held event. ``--json PATH`` writes every sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+from ._event_shapes import SHAPES
+from ._sink import closed_port_url
+
+TARGET = 400  # bytes per held event (issue 15)
+SETTLE = 2.0
+
+
+def _status(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def measure(shape: str, events: int, trace: bool) -> dict[str, Any]:
+    """One shape in this interpreter (called in a fresh child by ``main``)."""
+    import cs_sdk
+
+    client = cs_sdk.Client(environ={}, service_name="bench", endpoint=closed_port_url())
+    record = SHAPES[shape](client)
+    for i in range(200):  # warm the caches (shapes, encoder) before the baseline
+        record(i)
+    time.sleep(0.3)
+    gc.collect()
+    if trace:
+        import tracemalloc
+
+        tracemalloc.start()
+    else:
+        try:
+            with open("/proc/self/clear_refs", "w") as clear_refs:
+                clear_refs.write("5")  # reset VmHWM to the current RSS
+        except OSError:
+            pass
+    rss0 = _status("VmRSS")
+    started = time.perf_counter()
+    for i in range(200, 200 + events):
+        record(i)
+    burst_s = time.perf_counter() - started
+    time.sleep(SETTLE)
+    stats = client.stats()
+    held = stats["queued"] + stats["in_flight"] + stats["spool_pending"]
+    result: dict[str, Any] = {
+        "shape": shape,
+        "events": events,
+        "held": held,
+        "dropped": stats["dropped_total"],
+        "burst_us_per_call": 1e6 * burst_s / events,
+        "queued": stats["queued"],
+        "in_flight": stats["in_flight"],
+    }
+    if trace:
+        import tracemalloc
+
+        current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        result["traced_bytes_per_held"] = current / max(held, 1)
+        result["traced_peak_bytes_per_held"] = peak / max(held, 1)
+    else:
+        result["peak_rss_bytes_per_held"] = (_status("VmHWM") - rss0) / max(held, 1)
+        result["end_rss_bytes_per_held"] = (_status("VmRSS") - rss0) / max(held, 1)
+    client.shutdown(timeout=0.5)
+    return result
+
+
+def _child(shape: str, events: int, trace: bool) -> dict[str, Any]:
+    code = (
+        "import json, sys; from bench.held_memory import measure; "
+        f"print(json.dumps(measure({shape!r}, {events}, {trace})))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=300
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--shapes", default=",".join(SHAPES))
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--json", default="")
+    args = parser.parse_args(argv)
+    shapes = [s for s in args.shapes.split(",") if s]
+    samples: dict[str, list[dict[str, Any]]] = {shape: [] for shape in shapes}
+    for _ in range(args.repeat):
+        for shape in shapes:  # interleaved: drift on the machine spreads over every shape
+            rss = _child(shape, args.events, False)
+            traced = _child(shape, args.events, True)
+            samples[shape].append({**rss, **traced})
+    print(f"memory per held event, collector down, {args.events:,} events back to back")
+    print(f"(target: at most {TARGET} B; median of {args.repeat} run(s))")
+    header = "| shape | held | dropped | peak RSS B/held | end RSS B/held | heap B/held |"
+    print(header)
+    print("|---|---:|---:|---:|---:|---:|")
+    for shape, runs in samples.items():
+
+        def med(key: str, runs: list[dict[str, Any]] = runs) -> float:
+            return statistics.median(run[key] for run in runs)
+
+        print(
+            f"| {shape} | {med('held'):,.0f} | {med('dropped'):,.0f} "
+            f"| {med('peak_rss_bytes_per_held'):,.0f} | {med('end_rss_bytes_per_held'):,.0f} "
+            f"| {med('traced_bytes_per_held'):,.0f} |"
+        )
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump({"events": args.events, "samples": samples, "pid": os.getpid()}, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
