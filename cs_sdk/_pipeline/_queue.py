@@ -64,6 +64,7 @@ class EventQueue:
         # Events in batches the worker holds for the collector (its single writer); their
         # bytes are taken back out of `bytes_out`, so `bytes_in - bytes_out` counts them too.
         self.held = 0
+        self.marks = 0  # flush markers put in so far (the worker backs off while none waits)
         self.closed = False
 
     def submit(self, queued: QueuedEvent) -> bool:
@@ -92,6 +93,7 @@ class EventQueue:
     def mark(self, request: FlushRequest) -> None:
         """Put a flush marker behind everything queued so far."""
         self.items.append(request)
+        self.marks += 1
         self._wake.set()
 
     def hold(self, events: int, nbytes: int) -> None:

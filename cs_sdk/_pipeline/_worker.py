@@ -23,6 +23,7 @@ from .._processors import ProcessorChain
 from .._record import QUEUED_SIZE, EventRecord, QueuedEvent
 from .._stats import DropReason, Stats
 from ._delivery import Delivery
+from ._pacing import YIELD_EVERY, Pacer
 from ._queue import EventQueue, FlushRequest
 from ._sender import Sender
 
@@ -35,10 +36,6 @@ __all__ = ["BatchPipeline", "FlushRequest"]
 # the worker can notice and stop within the budget; it then gets _ABORT_SLACK past the end.
 _ABORT_GRACE: Final = 0.2
 _ABORT_SLACK: Final = 0.1
-# The worker encodes in pure Python, holding the GIL; an application thread that wants it
-# would wait up to the interpreter's switch interval (5 ms). Releasing it every this many
-# records bounds that wait to the time these records take (~0.4 ms).
-_YIELD_EVERY: Final = 64
 
 
 class BatchPipeline:
@@ -91,6 +88,7 @@ class BatchPipeline:
             )
             self.submit = self._events.submit
         self._queue = self._events.items
+        self._pacer = Pacer(self._events, self._stats, self._max_queue_size, self._max_queue_bytes)
         self._interrupt = threading.Event()
         self._lifecycle_lock = threading.Lock()
         self._closed = False
@@ -153,6 +151,7 @@ class BatchPipeline:
         delivery.shutdown_deadline = deadline
         delivery.stopping = True
         self._stopping = True
+        self._pacer.stopping = True
         # Retry sleeps end now; each remaining batch gets one attempt within the budget.
         self._interrupt.set()
         self._wake.set()
@@ -214,13 +213,14 @@ class BatchPipeline:
         delivery = self._delivery
         chain_run = self._chain.run
         encode = self._encoder.encode_event
-        countdown = _YIELD_EVERY
+        look = self._pacer.look
+        countdown = YIELD_EVERY
         fresh = 0  # items still queued that were queued before the last chain.refresh()
         while True:
             countdown -= 1
             if not countdown:
-                countdown = _YIELD_EVERY
-                time.sleep(0)  # let a waiting application thread take the GIL
+                countdown = YIELD_EVERY
+                look()  # yield the GIL, or back off during a burst (_pacing.py)
             if self._stopping:
                 now = time.monotonic()
                 if now >= delivery.shutdown_deadline:
@@ -238,6 +238,7 @@ class BatchPipeline:
                 fresh = len(queue) + 1
             fresh -= 1
             if type(item) is FlushRequest:
+                self._pacer.flushes_seen += 1
                 # Resolved once every batch cut so far is settled (and the spool drained:
                 # delivered means delivered), without the worker waiting for it.
                 self._export_pending()
