@@ -79,10 +79,13 @@ def measure(shape: str, events: int, trace: bool, paced: bool = False) -> dict[s
         for i in range(200, 200 + events):
             record(i)
     burst_s = time.perf_counter() - started
-    # Until the worker has taken every event (it holds them encoded from then on).
+    # Until the worker has taken every event (it holds them encoded from then on), or stopped
+    # taking them (a worker that waits for the collector: cs_sdk before issue 15).
     deadline = time.monotonic() + 120
-    while client.stats()["queued"] and time.monotonic() < deadline:
-        time.sleep(0.1)
+    queued = -1
+    while queued != client.stats()["queued"] and time.monotonic() < deadline:
+        queued = client.stats()["queued"]
+        time.sleep(1.0)
     time.sleep(SETTLE)
     stats = client.stats()
     held = stats["queued"] + stats["in_flight"] + stats["spool_pending"]

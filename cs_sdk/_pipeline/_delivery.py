@@ -131,12 +131,11 @@ class Delivery:
             # Keep delivery in order: once anything waits on disk, new batches go behind it.
             self.to_spool(payload, count)
             return
-        if self.in_flight is not None and self._sender.finished:
-            self.settle()  # over already: no wait
-            if self._stuck or (self.spool is not None and (self.backlog or not self.healthy)):
-                self._lose_or_spool(flight)
-                return
-        if self.in_flight is None and not self.held:
+        self.pump()  # the batch in flight may be over (no wait): the oldest held one next
+        if self._stuck or (self.spool is not None and (self.backlog or not self.healthy)):
+            self._lose_or_spool(flight)  # it failed: behind it, in order
+            return
+        if self.in_flight is None:
             self._start(flight)
             return
         # Decision (issue 15): never wait for the collector here. The batch waits, compressed,
@@ -177,7 +176,10 @@ class Delivery:
             if reason is None:
                 self._lose_or_spool(flight)
             else:
-                self.account(ExportResult(0, flight.count, reason), flight.count)
+                self._stats.begin()
+                self._stats.in_flight -= flight.count
+                self._stats.drop(reason, flight.count)
+                self._stats.end()
 
     def spill_held(self) -> None:
         """With a spool: every held batch to disk, oldest first (later batches go behind)."""
