@@ -4,8 +4,8 @@ One batch is in flight at a time (per endpoint, as the OTLP specification asks),
 ``Sender`` thread so the worker goes on encoding meanwhile. The batches encoded while one is
 in flight wait in ``held``, in order, as the compressed payloads they will be sent as: the
 worker never waits for the collector, so events do not pile up in the queue as Python
-objects while it is slow or down (a held event costs its share of a gzipped batch, ~50 bytes,
-where a queued one costs ~600-1,400 bytes of tuple, dict and strings; bench/held_memory.py).
+objects while it is slow or down (a held event costs its share of a gzipped batch, 50-70
+bytes, where a queued one costs ~600-1,400 bytes of tuple, dict and strings; bench/held_memory.py).
 Held batches count against the queue's bounds (``EventQueue.hold``): by events towards
 ``max_queue_size`` and by their exact size towards ``max_queue_bytes``. Their events are
 ``in_flight`` in the books. Without a spool a batch that fails is counted under its reason
@@ -16,7 +16,8 @@ and the next held one is sent. With a spool:
   then (jittered backoff, capped);
 * held batches are spilled to disk, oldest first, when the queue and the held batches together
   pass half their bounds, and behind a failed batch (order is kept);
-* spooled batches are replayed oldest first, one at a time, through the same sender.
+* spooled batches are replayed oldest first, one at a time, through the same sender
+  (``_replay.py``).
 
 Every move of events between the books' entries (``in_flight``, ``spool_pending``, the
 outcome counters) happens inside a ``stats.begin()/end()`` bracket, so that ``stats()`` never
@@ -42,6 +43,7 @@ from typing import TYPE_CHECKING, Final
 from .._export._exporter import Exporter, ExportResult
 from .._log import warn_once
 from .._stats import DropReason, Stats
+from ._replay import Flight, Replay
 from ._sender import Sender
 
 if TYPE_CHECKING:
@@ -53,31 +55,9 @@ _PROBE_INITIAL: Final = 0.5
 _PROBE_MAX: Final = 30.0
 # How often a worker waiting for the batch in flight checks whether shutdown's time is up.
 _STOP_POLL: Final = 0.02
-_LEASED_RETRY: Final = 1.0
 
 
-class _Flight:
-    """A batch in the sender's hands or held for it: fresh (``seq``, its place in the order
-    batches were cut), or a spooled one (``batch_id``, ``own``)."""
-
-    __slots__ = ("batch_id", "count", "own", "payload", "seq")
-
-    def __init__(
-        self,
-        payload: bytes,
-        count: int,
-        batch_id: int | None = None,
-        own: bool = True,
-        seq: int = 0,
-    ) -> None:
-        self.payload = payload
-        self.count = count
-        self.batch_id = batch_id
-        self.own = own  # its events are in this process's books (in_flight)
-        self.seq = seq
-
-
-class Delivery:
+class Delivery(Replay):
     """Sends batches, spools and replays them, and keeps their books."""
 
     def __init__(
@@ -98,9 +78,9 @@ class Delivery:
         self._export_timeout = export_timeout
         self._under_pressure = under_pressure
         self._hold = hold  # (events, bytes) now held (negative: no longer), for the bounds
-        self.in_flight: _Flight | None = None
+        self.in_flight: Flight | None = None
         # Fresh batches encoded while another is in flight, oldest first (see the docstring).
-        self.held: deque[_Flight] = deque()
+        self.held: deque[Flight] = deque()
         self.cut = 0  # the seq of the last fresh batch handed to deliver()
         # The sender still runs a batch given up at shutdown: nothing more is sent.
         self._stuck = False
@@ -123,7 +103,7 @@ class Delivery:
     def deliver(self, payload: bytes, count: int) -> None:
         """Send a fresh batch (its ``count`` events are in flight), hold it, or spool it."""
         self.cut += 1
-        flight = _Flight(payload, count, seq=self.cut)
+        flight = Flight(payload, count, seq=self.cut)
         if self._stuck:
             self._lose_or_spool(flight)
             return
@@ -193,7 +173,7 @@ class Delivery:
             return flight.seq
         return self.held[0].seq if self.held else math.inf
 
-    def _start(self, flight: _Flight) -> None:
+    def _start(self, flight: Flight) -> None:
         budget = (
             self._export_timeout if self.spool is None else min(self._export_timeout, _SPOOL_AFTER)
         )
@@ -207,7 +187,7 @@ class Delivery:
     def _count_retry(self) -> None:
         self._stats.count("retried")
 
-    def _lose_or_spool(self, flight: _Flight) -> None:
+    def _lose_or_spool(self, flight: Flight) -> None:
         if self.spool is not None:
             self.to_spool(flight.payload, flight.count)
         else:
@@ -255,7 +235,7 @@ class Delivery:
             return
         self.account(result, flight.count)
 
-    def _give_up(self, flight: _Flight) -> None:
+    def _give_up(self, flight: Flight) -> None:
         """Shutdown's time is up and the request has not ended (a black hole)."""
         self.in_flight = None
         self._stuck = True
@@ -353,118 +333,9 @@ class Delivery:
             count,
         )
 
-    def _release(self, batch_id: int) -> None:
-        assert self.spool is not None
-        try:
-            self.spool.release(batch_id)
-        except Exception as error:
-            warn_once("spool-error", "cs_sdk: could not update the spool: %s", error)
-
-    def _settle_replay(self, flight: _Flight, result: ExportResult) -> None:
-        spool = self.spool
-        stats = self._stats
-        assert spool is not None and flight.batch_id is not None
-        if result.retryable:
-            self._release(flight.batch_id)
-            self._mark_unhealthy()
-            if flight.own:  # back on disk
-                stats.begin()
-                stats.in_flight -= flight.count
-                stats.spool_pending += flight.count
-                self._own[flight.batch_id] = flight.count
-                stats.end()
-            return
-        try:
-            # Delivered, or refused for good (a 400 will not get better): either way it leaves.
-            spool.ack(flight.batch_id)
-        except Exception as error:
-            warn_once("spool-error", "cs_sdk: could not update the spool: %s", error)
-        self.healthy = True
-        self._probe_failures = 0
-        if result.delivered:
-            stats.count("replayed", result.delivered)
-        if flight.own:
-            self.account(result, flight.count)
-        elif flight.count - result.delivered:
-            stats.count("replay_dropped", flight.count - result.delivered)
-
     def _mark_unhealthy(self) -> None:
         self.healthy = False
         self._probe_failures += 1
         # Full jitter, capped: many app servers must not probe a recovering collector at once.
         backoff = min(_PROBE_MAX, _PROBE_INITIAL * 2 ** min(self._probe_failures, 10))
         self.next_probe = time.monotonic() + random.uniform(0, backoff)
-
-    def spool_has_backlog(self) -> bool:
-        try:
-            return self.spool is not None and self.spool.pending()[0] > 0
-        except Exception:
-            return False
-
-    def replay(self) -> bool:
-        """Start sending the oldest spooled batch, if the collector may take it now.
-
-        One batch at a time, through the sender like any other: the worker goes on draining
-        the queue meanwhile, and comes back here when the sender wakes it. Returns True when
-        the spool was found empty (flushes waiting for it may be resolved).
-        """
-        spool = self.spool
-        if spool is None or not self.backlog or self._stuck:
-            return False
-        now = time.monotonic()
-        if (not self.healthy and now < self.next_probe) or now < self.next_claim:
-            return False
-        if self.in_flight is not None:
-            if not self._sender.finished:
-                return False
-            self.settle()
-            if not self.healthy or not self.backlog:
-                return False
-        if self._out_of_time():
-            return False
-        try:
-            batch = spool.claim()
-        except Exception as error:
-            warn_once("spool-error", "cs_sdk: could not read the spool: %s", error)
-            self._mark_unhealthy()
-            return False
-        if batch is None and self.spool_has_backlog():
-            # Leased by another process that is sending it (or will, once its lease ends):
-            # not delivered yet, so flushes keep waiting; look again in a while.
-            self.next_claim = time.monotonic() + _LEASED_RETRY
-            return False
-        if batch is None:
-            self.backlog = False
-            return True
-        own = self._own.pop(batch.id, None) is not None
-        if own:
-            self._stats.begin()
-            self._stats.spool_pending -= batch.records
-            self._stats.in_flight += batch.records
-            self._stats.end()
-        deadline = min(time.monotonic() + self._export_timeout, self.send_deadline())
-        send = self.exporter.send
-
-        def replay() -> ExportResult:
-            return send(
-                batch.payload,
-                batch.records,
-                deadline,
-                content_type=batch.content_type,
-                gzip=batch.content_encoding == "gzip",
-                retry=False,
-            )
-
-        self.in_flight = _Flight(batch.payload, batch.records, batch.id, own)
-        self._sender.start(replay, batch.records)
-        return False
-
-    def finish_replay(self) -> None:
-        """At shutdown: replay what the budget allows (the rest waits on disk for next time)."""
-        while self.spool is not None and self.backlog and self.healthy and not self._stuck:
-            if self._out_of_time():
-                return
-            self.replay()
-            if self.in_flight is None:
-                return
-            self.settle()
