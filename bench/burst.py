@@ -11,11 +11,14 @@ the caller's own cost, as in ``bench/_measure.py``'s latency scenario); then
 wall time over its calls, the worker and the sender competing for the GIL included) and in
 blocks of 1,000 (their median: the figure least moved by other processes taking the CPU on
 a loaded machine, which a long burst absorbs and a short paced batch mostly escapes); then
-``flush()``. Per shape: paced µs/call (median batch), burst µs/call (mean) and its ratio to the
-paced figure (target: at most 2), the median burst block and its ratio, delivered events/s
-(burst start to flush end), events lost (recorded and not delivered), peak RSS growth over
-the burst (``VmHWM``, reset before it) against ``max_queue_bytes``, and the most events
-waiting at once in the queue and in memory (``queued`` + ``in_flight``, sampled).
+``flush()``. Per shape: paced µs/call (median batch); burst µs/call (mean) and its ratio to
+the paced figure (target: at most 2); the median burst block and its ratio; the caller's CPU
+time per call in the burst, the SDK threads' CPU time per call meanwhile (time the caller
+could not run, on a GIL build) and their sum's ratio to the paced figure (CPU time is what
+other processes on a loaded machine do not move); delivered events/s (burst start to flush
+end); events lost (recorded and not delivered); peak RSS growth over the burst (``VmHWM``,
+reset before it) against ``max_queue_bytes``; the most events waiting at once in the queue
+and in memory (``queued`` + ``in_flight``, sampled).
 ``--json PATH`` writes every sample.
 """
 
@@ -36,8 +39,8 @@ from ._sink import Sink, fetch_stats
 
 RATIO_TARGET = 2.0
 HEADER = (
-    "| shape | paced µs | burst µs | ratio | burst median µs | ratio | delivered/s | lost "
-    "| peak RSS MB | most waiting |"
+    "| shape | paced µs | burst µs | ratio | burst median µs | ratio | caller CPU µs "
+    "| SDK threads' CPU µs | CPU ratio | delivered/s | lost | peak RSS MB | most waiting |"
 )
 MB = 1024 * 1024
 
@@ -89,6 +92,7 @@ def measure(shape: str, url: str, events: int, paced: int, pace_ms: float) -> di
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     blocks = []  # per call, of each block of 1,000 calls of the burst
+    cpu0, thread0 = time.process_time(), time.thread_time()
     started = clock()
     for start in range(paced, paced + events, 1000):
         block = clock()
@@ -96,6 +100,8 @@ def measure(shape: str, url: str, events: int, paced: int, pace_ms: float) -> di
             record(i)
         blocks.append((clock() - block) / 1000)
     burst_ns = clock() - started
+    thread_s = time.thread_time() - thread0
+    others_s = time.process_time() - cpu0 - thread_s
     flushed = client.flush(timeout=300)
     delivered_ns = clock() - started
     done.set()
@@ -111,6 +117,11 @@ def measure(shape: str, url: str, events: int, paced: int, pace_ms: float) -> di
         "paced_median_us": statistics.median(costs) / 1000,
         "burst_us": burst_ns / events / 1000,
         "burst_block_median_us": statistics.median(blocks) / 1000,
+        # CPU time, which other processes on a loaded machine do not move: the caller's own,
+        # and the SDK's threads' (worker, sender) during the burst, which on a GIL build is
+        # time the caller could not run.
+        "burst_caller_cpu_us": 1e6 * thread_s / events,
+        "burst_sdk_cpu_us": 1e6 * others_s / events,
         "delivered": delivered,
         "delivered_per_s": delivered / (delivered_ns / 1e9),
         "lost": events - (after["sent"] - before["sent"]),
@@ -151,19 +162,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"{args.events:,}-event burst; target ratio at most {RATIO_TARGET:g}; median of runs")
     print(HEADER)
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|" + "---:|" * 12)
     for shape, runs in samples.items():
 
         def med(key: str, runs: list[dict[str, Any]] = runs) -> float:
             return float(statistics.median(run[key] for run in runs))
 
         ratio = statistics.median(run["burst_us"] / run["paced_median_us"] for run in runs)
+        cpu_ratio = statistics.median(
+            (run["burst_caller_cpu_us"] + run["burst_sdk_cpu_us"]) / run["paced_median_us"]
+            for run in runs
+        )
         block_ratio = statistics.median(
             run["burst_block_median_us"] / run["paced_median_us"] for run in runs
         )
         print(
             f"| {shape} | {med('paced_median_us'):.2f} | {med('burst_us'):.2f} | {ratio:.2f} "
             f"| {med('burst_block_median_us'):.2f} | {block_ratio:.2f} "
+            f"| {med('burst_caller_cpu_us'):.2f} | {med('burst_sdk_cpu_us'):.2f} | {cpu_ratio:.2f} "
             f"| {med('delivered_per_s'):,.0f} | {med('lost'):,.0f} "
             f"| {med('peak_rss_bytes') / MB:.1f} | {med('most_waiting'):,.0f} |"
         )

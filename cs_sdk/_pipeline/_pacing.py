@@ -50,7 +50,11 @@ class Pacer:
         self._last_intake = 0
         self._last_look = 0.0
         self.stopping = False
-        self.flushes_seen = 0  # flush markers the worker has taken
+        # Flushes resolved by the worker: one put in since (EventQueue.marks) is waiting for
+        # the worker, so no back-off. Two flushes marked at the same instant may count as
+        # one (`marks += 1` from two threads): then the counts never match again, and the
+        # worker never backs off, which is the safe side.
+        self.flushes_done = 0
 
     def _intake(self) -> int:
         # Events ever queued (less the ones discarded): the worker moves events from the
@@ -86,6 +90,6 @@ class Pacer:
     def _may_back_off(self) -> bool:
         return (
             not self.stopping
-            and self._events.marks == self.flushes_seen
+            and self._events.marks == self.flushes_done
             and self._below(self._half)
         )

@@ -238,7 +238,6 @@ class BatchPipeline:
                 fresh = len(queue) + 1
             fresh -= 1
             if type(item) is FlushRequest:
-                self._pacer.flushes_seen += 1
                 # Resolved once every batch cut so far is settled (and the spool drained:
                 # delivered means delivered), without the worker waiting for it.
                 self._export_pending()
@@ -299,6 +298,8 @@ class BatchPipeline:
             delivery.account(ExportResult(0, len(fragments), "internal_error"), len(fragments))
             return
         delivery.deliver(payload, len(fragments))
+        if self._waiting_flushes:
+            self._resolve_ready()  # a long drain must not hold back a flush already delivered
 
     def _replay(self) -> None:
         if self._delivery.replay():
@@ -321,6 +322,7 @@ class BatchPipeline:
         return self._schedule_delay
 
     def _resolve(self, request: FlushRequest) -> None:
+        self._pacer.flushes_done += 1
         if request.abandoned:
             request.done.set()
             return
