@@ -100,6 +100,8 @@ class RecordingCalls:
                 if properties is None
                 else check_properties_sized(properties, "properties", self._drop_property)
             )
+            if attributes:  # held too: the byte bound counts it
+                size += estimated_bytes(attributes)
             return self._emit(
                 OUTCOME,
                 name,

@@ -16,7 +16,7 @@ import pytest
 from _books import unbalanced
 
 import cs_sdk
-from bench._event_shapes import SHAPES
+from bench._event_shapes import shape_calls
 from cs_sdk.collector import FaultPlan, LocalCollector, Slow
 
 TYPICAL = ["flat", "list", "nested", "typed", "feedback", "outcome"]
@@ -77,7 +77,7 @@ def test_events_held_while_the_collector_is_down_cost_their_compressed_size(shap
     events = 12_000
     with LocalCollector() as collector:
         client = cs_sdk.Client(environ={}, endpoint=collector.endpoint, schedule_delay=0.05)
-        record = SHAPES[shape](client)
+        record = shape_calls(client, [shape])[shape]
         record(0)
         assert client.flush(timeout=30) is True  # warm: the connection, the caches
         collector.down()
@@ -113,7 +113,7 @@ def test_a_burst_that_fits_the_queue_loses_nothing_and_keeps_the_books(shape: st
         client = cs_sdk.Client(
             environ={}, endpoint=collector.endpoint, max_queue_size=bound, schedule_delay=0.05
         )
-        record = SHAPES[shape](client)
+        record = shape_calls(client, [shape])[shape]
         for i in range(500):
             record(i)
         assert client.flush(timeout=60) is True
@@ -142,7 +142,7 @@ def test_a_burst_past_the_bounds_counts_its_losses_and_delivers_the_rest() -> No
             max_queue_bytes=2_000_000,
             schedule_delay=0.05,
         )
-        record: Any = SHAPES["nested"](client)
+        record: Any = shape_calls(client, ["nested"])["nested"]
         sampler = Sampler(client)
         sampler.start()
         ids = [record(i) for i in range(20_000)]
@@ -207,7 +207,7 @@ def test_the_byte_bound_counts_at_least_what_queued_events_hold(shape: str) -> N
     client = cs_sdk.Client(
         environ={}, endpoint="http://127.0.0.1:9", before_send=hold_the_worker, schedule_delay=0.01
     )
-    record = SHAPES[shape](client)
+    record = shape_calls(client, [shape])[shape]
     try:
         record(0)
         assert entered.wait(30)  # the worker is inside before_send: the rest stays queued
