@@ -23,6 +23,7 @@ from ._record import EventRecord
 from ._stats import Stats
 from ._validate import (
     MAX_STRING_LENGTH,
+    TYPED_EVENT_BYTES,
     check_id,
     check_number,
     check_properties_sized,
@@ -30,8 +31,8 @@ from ._validate import (
     estimated_bytes,
 )
 from ._values import Unconvertible
-from .events._base import Event, SchemaRef
-from .events._builtin import (
+from .events import is_event
+from .events._builtin_rules import (
     FEEDBACK,
     FEEDBACK_RESPONSE,
     OUTCOME,
@@ -40,6 +41,10 @@ from .events._builtin import (
     response_attributes,
     response_rule,
 )
+from .events._schema import SchemaRef
+
+if TYPE_CHECKING:
+    from .events._base import Event
 
 __all__ = ["RecordingCalls"]
 
@@ -100,8 +105,6 @@ class RecordingCalls:
                 if properties is None
                 else check_properties_sized(properties, "properties", self._drop_property)
             )
-            if attributes:  # held too: the byte bound counts it
-                size += estimated_bytes(attributes)
             return self._emit(
                 OUTCOME,
                 name,
@@ -156,9 +159,8 @@ class RecordingCalls:
                 if properties is None
                 else check_properties_sized(properties, "properties", self._drop_property)
             )
-            # The attributes dict (kind, score, comment...) is held too: the byte bound
-            # counts it (tests/reliability/test_held_and_bursts.py checks against tracemalloc).
-            size += estimated_bytes(attributes)
+            if comment is not None:
+                size += len(comment)
             event_id = self._emit(
                 FEEDBACK, kind, body, attributes, user_id, account_id, session_id, timestamp, size
             )
@@ -188,7 +190,7 @@ class RecordingCalls:
         if self._disabled:
             return None
         try:
-            if not isinstance(event, Event):
+            if not is_event(event):
                 raise InvalidEventError("event", "must be an instance of a cs_sdk.Event subclass")
             cls = type(event)
             if not cls.is_declared():
@@ -196,10 +198,7 @@ class RecordingCalls:
                     "event", f"{cls.__qualname__} must be declared with name= and version="
                 )
             schema = cls.__cs_schema__
-            # The model instance holds more than its field values: the object itself and
-            # pydantic's set of the fields given (728 bytes for 8 fields), ~24 bytes a field
-            # beyond what estimated_bytes allows for them (measured with tracemalloc).
-            size = estimated_bytes(event.__dict__) + 64 + 24 * len(event.__dict__)
+            size = TYPED_EVENT_BYTES + estimated_bytes(event.__dict__)
             return self._emit(
                 schema, schema.name, event, None, user_id, account_id, session_id, timestamp, size
             )
