@@ -1,14 +1,23 @@
 """Delivery: the batch in flight, the spool circuit, replay, and the books of each batch.
 
 One batch is in flight at a time (per endpoint, as the OTLP specification asks), sent by the
-``Sender`` thread so the worker goes on encoding meanwhile. Without a spool a batch that
-fails is counted under its reason. With a spool:
+``Sender`` thread so the worker goes on encoding meanwhile. The batches encoded while one is
+in flight wait in ``held``, in order, as the compressed payloads they will be sent as: the
+worker never waits for the collector, so events do not pile up in the queue as Python
+objects while it is slow or down (a held event costs its share of a gzipped batch, 50-70
+bytes, where a queued one costs ~600-1,400 bytes of tuple, dict and strings; bench/held_memory.py).
+Held batches count against the queue's bounds (``EventQueue.hold``): by events towards
+``max_queue_size`` and by their exact size towards ``max_queue_bytes``. Their events are
+``in_flight`` in the books. Without a spool a batch that fails is counted under its reason
+and the next held one is sent. With a spool:
 
 * a batch that fails (retryable) goes to disk, and the circuit opens: later batches go
   straight to disk behind it, in order, and one spooled batch probes the collector now and
   then (jittered backoff, capped);
-* a batch is spilled to disk instead of waiting when the queue is filling up;
-* spooled batches are replayed oldest first, one at a time, through the same sender.
+* held batches are spilled to disk, oldest first, when the queue and the held batches together
+  pass half their bounds, and behind a failed batch (order is kept);
+* spooled batches are replayed oldest first, one at a time, through the same sender
+  (``_replay.py``).
 
 Every move of events between the books' entries (``in_flight``, ``spool_pending``, the
 outcome counters) happens inside a ``stats.begin()/end()`` bracket, so that ``stats()`` never
@@ -27,12 +36,14 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from .._export._exporter import Exporter, ExportResult
 from .._log import warn_once
-from .._stats import Stats
+from .._stats import DropReason, Stats
+from ._replay import Flight, Replay
 from ._sender import Sender
 
 if TYPE_CHECKING:
@@ -42,28 +53,11 @@ if TYPE_CHECKING:
 _SPOOL_AFTER: Final = 2.0
 _PROBE_INITIAL: Final = 0.5
 _PROBE_MAX: Final = 30.0
-# With a spool, how often the worker waiting for the batch in flight checks the queue's size.
-_PRESSURE_POLL: Final = 0.005
 # How often a worker waiting for the batch in flight checks whether shutdown's time is up.
 _STOP_POLL: Final = 0.02
-_LEASED_RETRY: Final = 1.0
 
 
-class _Flight:
-    """The batch in the sender's hands: fresh, or a spooled one (``batch_id``, ``own``)."""
-
-    __slots__ = ("batch_id", "count", "own", "payload")
-
-    def __init__(
-        self, payload: bytes, count: int, batch_id: int | None = None, own: bool = True
-    ) -> None:
-        self.payload = payload
-        self.count = count
-        self.batch_id = batch_id
-        self.own = own  # its events are in this process's books (in_flight)
-
-
-class Delivery:
+class Delivery(Replay):
     """Sends batches, spools and replays them, and keeps their books."""
 
     def __init__(
@@ -75,6 +69,7 @@ class Delivery:
         sender: Sender,
         export_timeout: float,
         under_pressure: Callable[[], bool],
+        hold: Callable[[int, int], None],
     ) -> None:
         self._stats = stats
         self.exporter = exporter
@@ -82,7 +77,11 @@ class Delivery:
         self._sender = sender
         self._export_timeout = export_timeout
         self._under_pressure = under_pressure
-        self.in_flight: _Flight | None = None
+        self._hold = hold  # (events, bytes) now held (negative: no longer), for the bounds
+        self.in_flight: Flight | None = None
+        # Fresh batches encoded while another is in flight, oldest first (see the docstring).
+        self.held: deque[Flight] = deque()
+        self.cut = 0  # the seq of the last fresh batch handed to deliver()
         # The sender still runs a batch given up at shutdown: nothing more is sent.
         self._stuck = False
         # Circuit state for the spool: while the collector is failing, batches go straight to
@@ -102,45 +101,97 @@ class Delivery:
     # -- sending -------------------------------------------------------------------------
 
     def deliver(self, payload: bytes, count: int) -> None:
-        """Send a fresh batch (its ``count`` events are in flight), or spool it."""
-        spool = self.spool
+        """Send a fresh batch (its ``count`` events are in flight), hold it, or spool it."""
+        self.cut += 1
+        flight = Flight(payload, count, seq=self.cut)
         if self._stuck:
-            self._lose_or_spool(payload, count)
+            self._lose_or_spool(flight)
             return
-        if spool is not None:
-            if self.backlog or not self.healthy:
-                # Keep delivery in order: once anything waits on disk, new batches go behind it.
-                self.to_spool(payload, count)
+        if self.spool is not None and (self.backlog or not self.healthy):
+            # Keep delivery in order: once anything waits on disk, new batches go behind it.
+            self.to_spool(payload, count)
+            return
+        self.pump()  # the batch in flight may be over (no wait): the oldest held one next
+        if self._stuck or (self.spool is not None and (self.backlog or not self.healthy)):
+            self._lose_or_spool(flight)  # it failed: behind it, in order
+            return
+        if self.in_flight is None:
+            self._start(flight)
+            return
+        # Decision (issue 15): never wait for the collector here. The batch waits, compressed,
+        # behind the one in flight; the worker goes on taking events out of the queue.
+        self.held.append(flight)
+        self._hold(count, len(payload))
+        if self.spool is not None and self._under_pressure():
+            self.spill_held()  # filling faster than the collector takes it: to disk
+
+    def pump(self) -> None:
+        """Settle the batch in flight if it is over, then start the next held one; no wait."""
+        if self.in_flight is not None:
+            if not self._sender.finished:
                 return
-            while self.in_flight is not None and not self._sender.wait_finished(_PRESSURE_POLL):
-                if self._under_pressure() or self._out_of_time():
-                    # The queue fills faster than the collector takes it: to disk, not waiting.
-                    self.to_spool(payload, count)
-                    return
             self.settle()
-            if self.backlog or not self.healthy or self._stuck:  # the batch in flight failed
-                self._lose_or_spool(payload, count)
+        if self.in_flight is None and self.held and not self._stuck:
+            flight = self.held.popleft()
+            self._hold(-flight.count, -len(flight.payload))
+            self._start(flight)
+
+    def finish_held(self) -> None:
+        """At shutdown: send the held batches while the budget allows; spool or count the rest."""
+        while True:
+            self.settle()
+            if not self.held:
                 return
-        else:
-            self.settle()  # one batch in flight per endpoint
-            if self._stuck:
-                self._lose_or_spool(payload, count)
+            if self._stuck or self._out_of_time():
+                self.release_held(None)
                 return
-        budget = self._export_timeout if spool is None else min(self._export_timeout, _SPOOL_AFTER)
+            self.pump()
+
+    def release_held(self, reason: DropReason | None) -> None:
+        """Every held batch leaves memory: to disk (``reason`` None, with a spool), or counted
+        as dropped under ``reason`` (or ``shutdown_timeout`` without a spool)."""
+        while self.held:
+            flight = self.held.popleft()
+            self._hold(-flight.count, -len(flight.payload))
+            if reason is None:
+                self._lose_or_spool(flight)
+            else:
+                self._stats.begin()
+                self._stats.in_flight -= flight.count
+                self._stats.drop(reason, flight.count)
+                self._stats.end()
+
+    def spill_held(self) -> None:
+        """With a spool: every held batch to disk, oldest first (later batches go behind)."""
+        if self.spool is not None:
+            self.release_held(None)
+
+    def oldest_unsettled(self) -> float:
+        """The seq of the oldest fresh batch whose fate is not known yet (inf: none)."""
+        flight = self.in_flight
+        if flight is not None and flight.batch_id is None:
+            return flight.seq
+        return self.held[0].seq if self.held else math.inf
+
+    def _start(self, flight: Flight) -> None:
+        budget = (
+            self._export_timeout if self.spool is None else min(self._export_timeout, _SPOOL_AFTER)
+        )
         deadline = min(time.monotonic() + budget, self.send_deadline())
         send = self.exporter.send
         on_retry = self._count_retry
-        self.in_flight = _Flight(payload, count)
+        payload, count = flight.payload, flight.count
+        self.in_flight = flight
         self._sender.start(lambda: send(payload, count, deadline, on_retry=on_retry), count)
 
     def _count_retry(self) -> None:
         self._stats.count("retried")
 
-    def _lose_or_spool(self, payload: bytes, count: int) -> None:
+    def _lose_or_spool(self, flight: Flight) -> None:
         if self.spool is not None:
-            self.to_spool(payload, count)
+            self.to_spool(flight.payload, flight.count)
         else:
-            self.account(ExportResult(0, count, "shutdown_timeout", True), count)
+            self.account(ExportResult(0, flight.count, "shutdown_timeout", True), flight.count)
 
     def _out_of_time(self) -> bool:
         return self.stopping and time.monotonic() >= self.send_deadline()
@@ -180,16 +231,18 @@ class Delivery:
             )
             self._mark_unhealthy()
             self.to_spool(flight.payload, flight.count)
+            self.spill_held()  # in order: the held batches go behind it
             return
         self.account(result, flight.count)
 
-    def _give_up(self, flight: _Flight) -> None:
+    def _give_up(self, flight: Flight) -> None:
         """Shutdown's time is up and the request has not ended (a black hole)."""
         self.in_flight = None
         self._stuck = True
         self.healthy = False
         if flight.batch_id is None:
-            self._lose_or_spool(flight.payload, flight.count)
+            self._lose_or_spool(flight)
+            self.release_held(None)  # nothing more is sent: behind it, in order
             return
         # A replayed batch is still on disk (leased); it goes back to the books' disk side.
         self._release(flight.batch_id)
@@ -280,118 +333,9 @@ class Delivery:
             count,
         )
 
-    def _release(self, batch_id: int) -> None:
-        assert self.spool is not None
-        try:
-            self.spool.release(batch_id)
-        except Exception as error:
-            warn_once("spool-error", "cs_sdk: could not update the spool: %s", error)
-
-    def _settle_replay(self, flight: _Flight, result: ExportResult) -> None:
-        spool = self.spool
-        stats = self._stats
-        assert spool is not None and flight.batch_id is not None
-        if result.retryable:
-            self._release(flight.batch_id)
-            self._mark_unhealthy()
-            if flight.own:  # back on disk
-                stats.begin()
-                stats.in_flight -= flight.count
-                stats.spool_pending += flight.count
-                self._own[flight.batch_id] = flight.count
-                stats.end()
-            return
-        try:
-            # Delivered, or refused for good (a 400 will not get better): either way it leaves.
-            spool.ack(flight.batch_id)
-        except Exception as error:
-            warn_once("spool-error", "cs_sdk: could not update the spool: %s", error)
-        self.healthy = True
-        self._probe_failures = 0
-        if result.delivered:
-            stats.count("replayed", result.delivered)
-        if flight.own:
-            self.account(result, flight.count)
-        elif flight.count - result.delivered:
-            stats.count("replay_dropped", flight.count - result.delivered)
-
     def _mark_unhealthy(self) -> None:
         self.healthy = False
         self._probe_failures += 1
         # Full jitter, capped: many app servers must not probe a recovering collector at once.
         backoff = min(_PROBE_MAX, _PROBE_INITIAL * 2 ** min(self._probe_failures, 10))
         self.next_probe = time.monotonic() + random.uniform(0, backoff)
-
-    def spool_has_backlog(self) -> bool:
-        try:
-            return self.spool is not None and self.spool.pending()[0] > 0
-        except Exception:
-            return False
-
-    def replay(self) -> bool:
-        """Start sending the oldest spooled batch, if the collector may take it now.
-
-        One batch at a time, through the sender like any other: the worker goes on draining
-        the queue meanwhile, and comes back here when the sender wakes it. Returns True when
-        the spool was found empty (flushes waiting for it may be resolved).
-        """
-        spool = self.spool
-        if spool is None or not self.backlog or self._stuck:
-            return False
-        now = time.monotonic()
-        if (not self.healthy and now < self.next_probe) or now < self.next_claim:
-            return False
-        if self.in_flight is not None:
-            if not self._sender.finished:
-                return False
-            self.settle()
-            if not self.healthy or not self.backlog:
-                return False
-        if self._out_of_time():
-            return False
-        try:
-            batch = spool.claim()
-        except Exception as error:
-            warn_once("spool-error", "cs_sdk: could not read the spool: %s", error)
-            self._mark_unhealthy()
-            return False
-        if batch is None and self.spool_has_backlog():
-            # Leased by another process that is sending it (or will, once its lease ends):
-            # not delivered yet, so flushes keep waiting; look again in a while.
-            self.next_claim = time.monotonic() + _LEASED_RETRY
-            return False
-        if batch is None:
-            self.backlog = False
-            return True
-        own = self._own.pop(batch.id, None) is not None
-        if own:
-            self._stats.begin()
-            self._stats.spool_pending -= batch.records
-            self._stats.in_flight += batch.records
-            self._stats.end()
-        deadline = min(time.monotonic() + self._export_timeout, self.send_deadline())
-        send = self.exporter.send
-
-        def replay() -> ExportResult:
-            return send(
-                batch.payload,
-                batch.records,
-                deadline,
-                content_type=batch.content_type,
-                gzip=batch.content_encoding == "gzip",
-                retry=False,
-            )
-
-        self.in_flight = _Flight(batch.payload, batch.records, batch.id, own)
-        self._sender.start(replay, batch.records)
-        return False
-
-    def finish_replay(self) -> None:
-        """At shutdown: replay what the budget allows (the rest waits on disk for next time)."""
-        while self.spool is not None and self.backlog and self.healthy and not self._stuck:
-            if self._out_of_time():
-                return
-            self.replay()
-            if self.in_flight is None:
-                return
-            self.settle()

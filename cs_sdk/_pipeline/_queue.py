@@ -61,13 +61,17 @@ class EventQueue:
         # attribute is not interrupted by a thread switch on a GIL build (no call in between).
         self.bytes_in = 0
         self.bytes_out = 0
+        # Events in batches the worker holds for the collector (its single writer); their
+        # bytes are taken back out of `bytes_out`, so `bytes_in - bytes_out` counts them too.
+        self.held = 0
+        self.marks = 0  # flush markers put in so far (the worker backs off while none waits)
         self.closed = False
 
     def submit(self, queued: QueuedEvent) -> bool:
         """Queue an event; False (and counted) when the queue is full or the client closed."""
         items = self.items
         if (
-            len(items) >= self._max_size
+            len(items) + self.held >= self._max_size
             or self.bytes_in - self.bytes_out >= self._max_bytes
             or self.closed
         ):
@@ -89,12 +93,23 @@ class EventQueue:
     def mark(self, request: FlushRequest) -> None:
         """Put a flush marker behind everything queued so far."""
         self.items.append(request)
+        self.marks += 1
         self._wake.set()
+
+    def hold(self, events: int, nbytes: int) -> None:
+        """The worker now holds ``events`` more events in encoded batches of ``nbytes`` more
+        bytes (negative: released); called by the worker only."""
+        self.held += events
+        self.bytes_out -= nbytes
+
+    def waiting(self) -> tuple[int, int]:
+        """(events, bytes) waiting in memory: queued, and held in encoded batches."""
+        return len(self.items) + self.held, self.bytes_in - self.bytes_out
 
     def under_pressure(self) -> bool:
         """Filling faster than the collector takes it: with a spool, spill to disk."""
-        held = self.bytes_in - self.bytes_out
-        return len(self.items) > self._spill_size or held > self._spill_bytes
+        events, nbytes = self.waiting()
+        return events > self._spill_size or nbytes > self._spill_bytes
 
     def events(self) -> int:
         """Events waiting (flush markers not counted)."""

@@ -21,8 +21,9 @@ from .._export._exporter import Exporter, ExportResult
 from .._log import logger, warn_once
 from .._processors import ProcessorChain
 from .._record import QUEUED_SIZE, EventRecord, QueuedEvent
-from .._stats import Stats
+from .._stats import DropReason, Stats
 from ._delivery import Delivery
+from ._pacing import YIELD_EVERY, Pacer
 from ._queue import EventQueue, FlushRequest
 from ._sender import Sender
 
@@ -35,10 +36,6 @@ __all__ = ["BatchPipeline", "FlushRequest"]
 # the worker can notice and stop within the budget; it then gets _ABORT_SLACK past the end.
 _ABORT_GRACE: Final = 0.2
 _ABORT_SLACK: Final = 0.1
-# The worker encodes in pure Python, holding the GIL; an application thread that wants it
-# would wait up to the interpreter's switch interval (5 ms). Releasing it every this many
-# records bounds that wait to the time these records take (~0.4 ms).
-_YIELD_EVERY: Final = 64
 
 
 class BatchPipeline:
@@ -91,6 +88,7 @@ class BatchPipeline:
             )
             self.submit = self._events.submit
         self._queue = self._events.items
+        self._pacer = Pacer(self._events, self._stats, self._max_queue_size, self._max_queue_bytes)
         self._interrupt = threading.Event()
         self._lifecycle_lock = threading.Lock()
         self._closed = False
@@ -98,7 +96,8 @@ class BatchPipeline:
         self._lost_at_last_flush = self._stats.lost_total()
         self._pending: list[bytes] = []
         self._pending_bytes = 0
-        self._waiting_flushes: list[FlushRequest] = []
+        # Flushes waiting for their batches (the seq of the last batch cut before each).
+        self._waiting_flushes: list[tuple[int, FlushRequest]] = []
         self._sender = Sender(on_done=self._wake.set)
         self._delivery = Delivery(
             stats=self._stats,
@@ -107,6 +106,7 @@ class BatchPipeline:
             sender=self._sender,
             export_timeout=self._export_timeout,
             under_pressure=self._events.under_pressure,
+            hold=self._events.hold,
         )
         self._thread = threading.Thread(target=self._run, name="cs_sdk.worker", daemon=True)
         self._thread.start()
@@ -151,6 +151,7 @@ class BatchPipeline:
         delivery.shutdown_deadline = deadline
         delivery.stopping = True
         self._stopping = True
+        self._pacer.stopping = True
         # Retry sleeps end now; each remaining batch gets one attempt within the budget.
         self._interrupt.set()
         self._wake.set()
@@ -188,13 +189,17 @@ class BatchPipeline:
                 # Read before draining: a shutdown that begins while a drain is under way
                 # (blocked in a send) still gets one full drain of what was queued before it.
                 stopping = self._stopping
-                if self._sender.finished:
-                    delivery.settle()
+                delivery.pump()
                 self._drain()
+                delivery.pump()
                 self._replay()
+                self._resolve_ready()
                 if stopping:
+                    self._export_pending()
+                    delivery.finish_held()
                     delivery.finish_replay()
                     delivery.settle()
+                    self._resolve_ready()
                     break
         except Exception:  # a bug here must not kill the host; say so once
             logger.exception("cs_sdk: the export worker failed; events are no longer sent")
@@ -208,13 +213,14 @@ class BatchPipeline:
         delivery = self._delivery
         chain_run = self._chain.run
         encode = self._encoder.encode_event
-        countdown = _YIELD_EVERY
+        look = self._pacer.look
+        countdown = YIELD_EVERY
         fresh = 0  # items still queued that were queued before the last chain.refresh()
         while True:
             countdown -= 1
             if not countdown:
-                countdown = _YIELD_EVERY
-                time.sleep(0)  # let a waiting application thread take the GIL
+                countdown = YIELD_EVERY
+                look()  # yield the GIL, or back off during a burst (_pacing.py)
             if self._stopping:
                 now = time.monotonic()
                 if now >= delivery.shutdown_deadline:
@@ -232,13 +238,12 @@ class BatchPipeline:
                 fresh = len(queue) + 1
             fresh -= 1
             if type(item) is FlushRequest:
+                # Resolved once every batch cut so far is settled (and the spool drained:
+                # delivered means delivered), without the worker waiting for it.
                 self._export_pending()
-                delivery.settle()
-                if delivery.backlog:
-                    # Delivered means delivered: the flush waits for the spool to drain.
-                    self._waiting_flushes.append(item)
-                else:
-                    self._resolve(item)
+                delivery.pump()
+                self._waiting_flushes.append((delivery.cut, item))
+                self._resolve_ready()
                 continue
             events.bytes_out += item[QUEUED_SIZE]  # type: ignore[index]
             # Taken and in flight in one move; a step that drops it counts the drop inside
@@ -274,7 +279,10 @@ class BatchPipeline:
             self._pending_bytes += len(fragment)
             if len(self._pending) >= self._batch_size:
                 self._export_pending()
-        self._export_pending()
+        if delivery.in_flight is None or self._stopping:
+            self._export_pending()
+        # Else the partial batch stays open: it is cut when full, or when the sender is free
+        # (its end wakes the worker); small held batches would compress worse.
 
     def _export_pending(self) -> None:
         fragments = self._pending
@@ -290,12 +298,19 @@ class BatchPipeline:
             delivery.account(ExportResult(0, len(fragments), "internal_error"), len(fragments))
             return
         delivery.deliver(payload, len(fragments))
+        if self._waiting_flushes:
+            self._resolve_ready()  # a long drain must not hold back a flush already delivered
 
     def _replay(self) -> None:
         if self._delivery.replay():
-            waiting, self._waiting_flushes = self._waiting_flushes, []
-            for request in waiting:
-                self._resolve(request)
+            self._resolve_ready()
+
+    def _resolve_ready(self) -> None:
+        """Resolve the flushes whose batches are all settled, oldest first."""
+        waiting = self._waiting_flushes
+        delivery = self._delivery
+        while waiting and not delivery.backlog and delivery.oldest_unsettled() > waiting[0][0]:
+            self._resolve(waiting.pop(0)[1])
 
     def _wait_time(self) -> float:
         delivery = self._delivery
@@ -307,6 +322,7 @@ class BatchPipeline:
         return self._schedule_delay
 
     def _resolve(self, request: FlushRequest) -> None:
+        self._pacer.flushes_done += 1
         if request.abandoned:
             request.done.set()
             return
@@ -315,14 +331,14 @@ class BatchPipeline:
         self._lost_at_last_flush = lost
         request.done.set()
 
-    def _discard_queue(self, reason: str, *, pending: bool = True) -> None:
+    def _discard_queue(self, reason: DropReason, *, pending: bool = True) -> None:
         """Count what can no longer be sent; release anyone waiting on a flush."""
         stats = self._stats
         delivery = self._delivery
         if pending and delivery.in_flight is not None and self._sender.finished:
             delivery.settle()  # it ended while the worker was failing: count what it says
         waiting, self._waiting_flushes = self._waiting_flushes, []
-        for request in waiting:
+        for _, request in waiting:
             request.done.set()  # not ok: the spool still holds events
         dropped = 0
         while True:
@@ -335,16 +351,19 @@ class BatchPipeline:
                 continue
             stats.begin()
             stats.taken += 1
-            stats.drop(reason)  # type: ignore[arg-type]
+            stats.drop(reason)
             stats.end()
             dropped += 1
+        if pending:
+            dropped += sum(flight.count for flight in delivery.held)
+            delivery.release_held(reason)
         if pending and self._pending:
             count = len(self._pending)
             self._pending = []
             self._pending_bytes = 0
             stats.begin()
             stats.in_flight -= count
-            stats.drop(reason, count)  # type: ignore[arg-type]
+            stats.drop(reason, count)
             stats.end()
             dropped += count
         if dropped:

@@ -103,21 +103,22 @@ def test_a_full_queue_drops_and_counts_without_blocking_the_caller() -> None:
     client = collector.client(max_queue_size=100, max_export_batch_size=10, schedule_delay=0.01)
     client.milestone("first")
     assert collector.entered.wait(timeout=5)  # the worker is stuck exporting "first"
-    # The worker takes one more batch of 10 out of the queue, encodes it, and waits for the
-    # batch in flight to end before sending it.
+    # The worker takes one more batch of 10 out of the queue, encodes it, and holds it behind
+    # the batch in flight: held events count towards the bound like queued ones.
     for index in range(10):
         client.milestone(f"b{index}")
     assert wait_until(lambda: client.stats()["queued"] == 0)
     results = [client.milestone(f"m{index}") for index in range(250)]
     accepted = sum(result is not None for result in results)
     stats = client.stats()
-    assert accepted == 100
-    assert stats["dropped"]["queue_full"] == 150
-    assert stats["queued"] == 100
+    assert accepted == 90
+    assert stats["dropped"]["queue_full"] == 160
+    # 100 waiting in memory (queued, or held by the worker), "first" in the sender's hands.
+    assert stats["queued"] + stats["in_flight"] == 101
     collector.open.set()
     assert client.flush(timeout=10) is False  # events were lost since the last flush
     client.shutdown()
-    assert client.stats()["sent"] == 111
+    assert client.stats()["sent"] == 101
     assert client.flush(timeout=1) is False  # a closed client delivers nothing more
 
 
@@ -148,10 +149,13 @@ def test_the_queue_is_bounded_by_the_memory_its_events_hold() -> None:
     stats = client.stats()
     assert None not in small
     accepted = sum(result is not None for result in big)
-    assert 10 <= accepted < 20  # 200 KB / ~10 KB, less what the 50 small ones hold
+    # ~200 KB / ~10 KB, less what the small ones hold; more when the worker compresses some of
+    # them into a held batch meanwhile (a held event counts its compressed size), but the
+    # count bound (10,000) is never what stops them.
+    assert 10 <= accepted < 100
     assert stats["dropped"]["queue_full"] == 100 - accepted
-    assert stats["queued"] == 50 + accepted  # the queue still takes nothing beyond its bound
-    assert client.milestone("still_too_much", properties={"n": 1}) is None
+    # The queue and the held batches take nothing beyond the bound ("first" is in flight).
+    assert stats["queued"] + stats["in_flight"] == 1 + 10 + 50 + accepted
     collector.open.set()
     client.shutdown(timeout=10)
     assert client.stats()["sent"] == 1 + 10 + 50 + accepted

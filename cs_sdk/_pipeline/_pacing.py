@@ -1,0 +1,95 @@
+"""When the worker takes the GIL: not while the application records back to back, unless
+the queue needs it.
+
+On a GIL build the worker and the application's threads take turns, whatever the number of
+cores. Every event the worker enriches and encodes (10-20 µs on a loaded 2-core machine,
+bench/burst.py) is time a recording thread waits for the GIL, where the recording call itself
+costs 1.5-10 µs: keeping up with a burst as it happens would make each call of the burst
+several times dearer. The queue is there to absorb bursts, so (decision, issue 15):
+
+* **back off** while events arrive back to back (at least ``_HOT_RATE`` events/s since the
+  previous look, taken at most ``_STALE`` s ago) and what waits in memory (queued, and held in
+  encoded batches) is below half of both bounds (``max_queue_size``, ``max_queue_bytes``),
+  no flush is waiting and no shutdown has begun: the worker sleeps in ``_PAUSE`` steps, the
+  GIL released and nothing asked of the recording thread;
+* **work in slices** otherwise, releasing the GIL every ``YIELD_EVERY`` events so that a
+  waiting application thread waits at most that long (~1 ms);
+* **catch up** from three quarters of a bound on: no deliberate yields (the interpreter's
+  switch interval still shares the GIL), since a call a few µs slower is better than an event
+  dropped as ``queue_full``.
+
+Nothing here is ever a reason to lose an event: backing off only lets the queue grow to half
+its bounds, where the worker works again. ``tests/pipeline/test_burst.py`` checks the books
+and the bounds during bursts; bench/burst.py measures the caller's cost (paced vs burst).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from .._stats import Stats
+    from ._queue import EventQueue
+
+YIELD_EVERY: Final = 64  # events between two looks (and GIL releases) while working
+_PAUSE: Final = 0.002  # one back-off step: long against a call, short against a burst
+_HOT_RATE: Final = 20_000.0  # events/s: faster than this is a burst, not a request rate
+_STALE: Final = 0.05  # an older look says nothing about the rate now
+_MAX_BACK_OFF: Final = 5.0  # a hang guard: never wait longer in one go
+
+
+class Pacer:
+    """Decides, every ``YIELD_EVERY`` events, whether the worker yields, backs off or goes on."""
+
+    def __init__(self, events: EventQueue, stats: Stats, max_size: int, max_bytes: int) -> None:
+        self._events = events
+        self._stats = stats
+        self._half = (max_size // 2, max_bytes // 2)
+        self._three_quarters = (max_size * 3 // 4, max_bytes * 3 // 4)
+        self._last_intake = 0
+        self._last_look = 0.0
+        self.stopping = False
+        # Flushes resolved by the worker: one put in since (EventQueue.marks) is waiting for
+        # the worker, so no back-off. Two flushes marked at the same instant may count as
+        # one (`marks += 1` from two threads): then the counts never match again, and the
+        # worker never backs off, which is the safe side.
+        self.flushes_done = 0
+
+    def _intake(self) -> int:
+        # Events ever queued (less the ones discarded): the worker moves events from the
+        # queue to `taken`, so only the callers change this sum.
+        return self._stats.taken + len(self._events.items)
+
+    def _hot(self) -> bool:
+        now = time.monotonic()
+        intake = self._intake()
+        elapsed = now - self._last_look
+        arrived = intake - self._last_intake
+        self._last_look, self._last_intake = now, intake
+        return elapsed <= _STALE and arrived >= _HOT_RATE * elapsed
+
+    def _below(self, marks: tuple[int, int]) -> bool:
+        events, nbytes = self._events.waiting()
+        return events < marks[0] and nbytes < marks[1]
+
+    def look(self) -> None:
+        """Between two slices of work: back off, yield, or (near a bound) go straight on."""
+        if not self._below(self._three_quarters):
+            return  # catch up
+        if self._may_back_off() and self._hot():
+            give_up_at = time.monotonic() + _MAX_BACK_OFF
+            while True:
+                time.sleep(_PAUSE)
+                if not self._may_back_off() or not self._hot():
+                    return
+                if time.monotonic() >= give_up_at:
+                    break
+        time.sleep(0)  # let a waiting application thread take the GIL
+
+    def _may_back_off(self) -> bool:
+        return (
+            not self.stopping
+            and self._events.marks == self.flushes_done
+            and self._below(self._half)
+        )
