@@ -32,6 +32,7 @@ from ._ids import MAX_ID_LENGTH, normalize_id
 from ._names import MAX_NAME_LENGTH
 from ._spans import current_otel_context, otel_context_var, span_ids_in
 from ._validate import (
+    ATTRIBUTES_BYTES,
     MAX_DEPTH,
     MAX_LIST_ITEMS,
     MAX_PROPERTIES,
@@ -135,6 +136,7 @@ def accelerated_calls(
         record_bytes=RECORD_BYTES,
         value_bytes=VALUE_BYTES,
         typed_bytes=TYPED_EVENT_BYTES,
+        attributes_bytes=ATTRIBUTES_BYTES,
     )
     kind = type(client)
     return {

@@ -44,7 +44,7 @@ from ._redaction import redact_feedback
 from ._responses import Responses
 from ._spans import NO_SPAN, current_otel_context, span_ids_in
 from ._stats import Stats
-from ._validate import RECORD_BYTES, check_properties_sized
+from ._validate import ATTRIBUTES_BYTES, RECORD_BYTES, check_properties_sized
 from .events._builtin_rules import MILESTONE
 from .events._schema import SchemaRef
 
@@ -290,6 +290,8 @@ class Client(RecordingCalls, ClientLifecycle):
         time_ns = _time_ns() if timestamp is None else _timestamp_ns(timestamp)
         # Every byte the event holds counts against max_queue_bytes, its ids included.
         size += len(name) + len(user_id or "") + len(account_id or "") + len(session_id or "")
+        if attributes is not None:
+            size += ATTRIBUTES_BYTES
         # The commit point: from here on the event counts as recorded (stats' books).
         seq = self._next_seq()
         try:

@@ -57,6 +57,7 @@ typedef struct {
     long long record_bytes;
     long long value_bytes;
     long long typed_bytes; /* a typed event's instance beyond its values (_validate.py) */
+    long long attributes_bytes; /* an attributes dict (feedback, outcome), _validate.py */
 } Recorder;
 
 enum { ATTR_KIND, ATTR_SCORE, ATTR_COMMENT, ATTR_PROMPT_ID, ATTR_AREA, ATTR_VALUE, ATTR_UNIT,
@@ -150,21 +151,21 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
     PyObject *normalize_id, *converters;
     Py_ssize_t max_name, max_id, max_string, max_properties, max_items;
     int max_depth;
-    long long record_bytes, value_bytes, typed_bytes;
+    long long record_bytes, value_bytes, typed_bytes, attributes_bytes;
     static char *kwlist[] = {
         "client", "slow", "slow_outcome", "slow_feedback", "slow_track", "schema",
         "outcome_schema", "feedback_schema", "event_type", "feedback_scores",
         "attribute_names", "fallbacks", "identity_var", "otel_context", "span_ids", "time_ns",
         "normalize_id", "converters",
         "max_name", "max_id", "max_string", "max_properties", "max_items", "max_depth",
-        "record_bytes", "value_bytes", "typed_bytes", NULL};
+        "record_bytes", "value_bytes", "typed_bytes", "attributes_bytes", NULL};
     if (!PyArg_ParseTupleAndKeywords(
-            args, kwds, "$OOOOOOOOOOOOOOOOOOnnnnniLLL", kwlist, &client, &slow, &slow_outcome,
+            args, kwds, "$OOOOOOOOOOOOOOOOOOnnnnniLLLL", kwlist, &client, &slow, &slow_outcome,
             &slow_feedback, &slow_track, &schema, &outcome_schema, &feedback_schema,
             &event_type, &feedback_scores, &attribute_names, &fallbacks, &identity_var,
             &otel_context, &span_ids, &time_ns, &normalize_id, &converters, &max_name, &max_id,
             &max_string, &max_properties, &max_items, &max_depth, &record_bytes, &value_bytes,
-            &typed_bytes))
+            &typed_bytes, &attributes_bytes))
         return -1;
     if (!PyContextVar_CheckExact(identity_var)) {
         PyErr_SetString(PyExc_TypeError, "identity_var must be a ContextVar");
@@ -211,6 +212,7 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
     self->record_bytes = record_bytes;
     self->value_bytes = value_bytes;
     self->typed_bytes = typed_bytes;
+    self->attributes_bytes = attributes_bytes;
     return 0;
 }
 
@@ -846,6 +848,8 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
         size += PyUnicode_GET_LENGTH(account_id);
     if (PyUnicode_Check(session_id))
         size += PyUnicode_GET_LENGTH(session_id);
+    if (event->attributes != Py_None)
+        size += self->attributes_bytes;
     PyObject *bytes = PyLong_FromLongLong(self->record_bytes + size);
     PyObject *queued = bytes == NULL ? NULL : PyTuple_New(13);
     if (queued == NULL) {

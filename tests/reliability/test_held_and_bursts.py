@@ -194,9 +194,7 @@ def test_shutdown_with_the_collector_down_counts_every_held_event() -> None:
     assert stats["dropped_total"] == 5_000 and stats["sent"] == 0
 
 
-# Not yet feedback and outcome: their estimate (Python and C paths alike) leaves out the
-# attributes dict (~485 bytes held against ~320 counted for a feedback with a comment).
-@pytest.mark.parametrize("shape", ["flat", "list", "nested", "typed"])
+@pytest.mark.parametrize("shape", TYPICAL)
 def test_the_byte_bound_counts_at_least_what_queued_events_hold(shape: str) -> None:
     gate = threading.Event()
     entered = threading.Event()
