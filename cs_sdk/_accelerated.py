@@ -1,5 +1,5 @@
-"""The optional C accelerator (``_speedups.c``): ``Client.milestone()`` fitted to a client,
-and the protobuf writer's loop over flat dicts.
+"""The optional C accelerators: ``Client.milestone()`` fitted to a client (``_speedups.c``),
+and the export worker's protobuf writer of attribute and body values (``_encoder_speedups.c``).
 
 Built by ``pip install`` where a C compiler is available on CPython; elsewhere, or with
 ``speedups=False`` / ``CS_SDK_SPEEDUPS=false``, the pure-Python method runs. Both build the
@@ -24,23 +24,25 @@ from ._validate import MAX_PROPERTIES, MAX_STRING_LENGTH, RECORD_BYTES, VALUE_BY
 from .events._builtin import MILESTONE
 
 
-def _load() -> ModuleType | None:
+def _load(name: str) -> ModuleType | None:
     try:
         # By name: a compiled extension has no source for import-linter to read, and
         # "from . import _speedups" would read as an import of the cs_sdk package (the top
-        # layer). It imports nothing of ours.
-        return importlib.import_module(f"{__package__}._speedups")
+        # layer). Neither extension imports anything of ours.
+        return importlib.import_module(f"{__package__}.{name}")
     except ImportError:  # not built: no compiler at install time, or not CPython
         return None
 
 
-_speedups = _load()
+_speedups = _load("_speedups")
 AVAILABLE = _speedups is not None
 
-encode_pairs: Callable[[dict[str, Any], bytes], bytes | None] | None = (
-    _speedups.encode_pairs if _speedups is not None else None
+_encoder_speedups = _load("_encoder_speedups")
+encode_pairs: Callable[[dict[str, Any], bytes, int], bytes | None] | None = (
+    _encoder_speedups.encode_pairs if _encoder_speedups is not None else None
 )
-"""``_Writer.pairs`` in C for flat dicts of scalars (None: not built), see _protobuf.py."""
+"""``_Writer.pairs`` in C (None: not built), see _protobuf_values.py: dicts of scalars, and of
+lists, tuples and dicts of them; anything else is handed back (None) to the Python writer."""
 
 
 def accelerated_milestone(

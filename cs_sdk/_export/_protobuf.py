@@ -101,6 +101,11 @@ class ProtobufEncoder:
         self._event_id_fields = self._writer.key_fields(EVENT_ID, b"\x32")
         self._heads: dict[tuple[str, SchemaRef], bytes] = {}
 
+    @property
+    def fallbacks(self) -> int:
+        """How many dicts the C value writer handed back to the Python one (0 without C)."""
+        return self._writer.fallbacks
+
     def encode_record(self, record: OtlpLogRecord) -> bytes:
         """One serialized LogRecord message (no tag or length: ``encode_request`` adds them)."""
         parts: list[bytes] = []

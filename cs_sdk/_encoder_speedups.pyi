@@ -1,0 +1,3 @@
+from typing import Any
+
+def encode_pairs(values: dict[str, Any], tag: bytes, depth: int, /) -> bytes | None: ...
