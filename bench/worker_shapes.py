@@ -130,9 +130,7 @@ def _worker_pass(shape: str, n: int, speedups: bool) -> Callable[[], object]:
 
 
 def worker_costs(n: int, repeat: int) -> dict[str, dict[str, float]]:
-    cases = {
-        (shape, c): _worker_pass(shape, n, c == "C") for shape in SHAPES for c in ("C", "py")
-    }
+    cases = {(shape, c): _worker_pass(shape, n, c == "C") for shape in SHAPES for c in ("C", "py")}
     samples: dict[tuple[str, str], list[float]] = {key: [] for key in cases}
     for fn in cases.values():
         fn()

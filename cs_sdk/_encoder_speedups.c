@@ -10,8 +10,8 @@
  * None, bytes, and lists, tuples and dicts of those, nested up to FAST_DEPTH levels. Anything
  * else (a subclass such as an IntEnum or a StrEnum member, an int outside int64, a string
  * with lone surrogates, a non-str key, deeper nesting, another type) makes it return None
- * without judging, and the Python writer writes the whole dict. tests/export/
- * test_encoder_speedups.py checks both byte for byte on random nested values.
+ * without judging, and the Python writer writes the whole dict. tests/test_encoder_speedups.py
+ * checks both byte for byte on random nested values.
  *
  * Two passes: the first measures every value and keeps the payload size of each container
  * in pre-order; the second writes into one bytes object of the exact size, reading the sizes

@@ -1,0 +1,397 @@
+"""The export worker's C value writer (``_encoder_speedups.c``) writes exactly what the
+pure-Python writer writes, and the worker really uses it for the events people send.
+
+hypothesis feeds both writers the same random nested values: lists, tuples and dicts inside
+one another, every scalar kind (unicode, lone surrogates, ints past int64, NaN and
+infinities, bytes), subclasses the C writer does not take, empty containers and nesting past
+its depth limit. Where the C writer declines (None), the Python writer writes the dict; either
+way the bytes must be the same. CI sets ``CS_SDK_REQUIRE_SPEEDUPS=1`` so that an extension
+that failed to build fails these tests instead of skipping them.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from google.protobuf import json_format
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValueList
+
+import cs_sdk
+from cs_sdk import _accelerated
+from cs_sdk._export._encoding import make_encoder
+from cs_sdk._export._json import JsonEncoder
+from cs_sdk._export._mapping import build_scope, to_otlp
+from cs_sdk._export._protobuf import ProtobufEncoder
+from cs_sdk._export._protobuf_values import _MAX_DEPTH, _Writer
+from cs_sdk._record import QUEUED_SIZE, EventRecord, QueuedEvent
+from cs_sdk.collector import LocalCollector
+from cs_sdk.events._builtin import MILESTONE
+
+pytestmark = pytest.mark.skipif(
+    _accelerated.encode_pairs is None and not os.environ.get("CS_SDK_REQUIRE_SPEEDUPS"),
+    reason="the C accelerator is not built here (no compiler, or not CPython)",
+)
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The C writer's own depth limit (FAST_DEPTH in _encoder_speedups.c): deeper goes to Python.
+FAST_DEPTH = 16
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+class Area(str, enum.Enum):
+    REPORTS = "reports"
+
+
+def c_encode(values: dict[str, Any], tag: bytes, depth: int) -> bytes | None:
+    encode = _accelerated.encode_pairs
+    assert encode is not None
+    return encode(values, tag, depth)
+
+
+def written(values: dict[str, Any], tag: bytes, depth: int, *, accelerated: bool) -> bytes:
+    """What ``_Writer.pairs`` appends for ``values``, with or without the C writer."""
+    writer = _Writer(_accelerated.encode_pairs if accelerated else None)
+    parts: list[bytes] = []
+    writer.pairs(values, tag, parts, depth)
+    return b"".join(parts)
+
+
+# -- random values ------------------------------------------------------------------------
+
+texts = st.one_of(
+    st.text(max_size=20),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=100, max_size=300),  # 2-byte lengths
+    st.sampled_from(["", "\ud800", "a\udfffb", "é", "😀", "\x00"]),  # surrogates, NUL
+)
+ints = st.one_of(
+    st.integers(-(2**63), 2**63 - 1),
+    st.sampled_from([0, 127, 128, 16383, 16384, -1, 2**63 - 1, -(2**63)]),
+    st.integers(min_value=2**63, max_value=2**80),  # past int64: written as digits
+    st.integers(max_value=-(2**63) - 1, min_value=-(2**80)),
+)
+floats = st.one_of(st.floats(), st.sampled_from([math.nan, math.inf, -math.inf, -0.0]))
+plain_scalars = st.one_of(texts, ints, floats, st.booleans(), st.none(), st.binary(max_size=200))
+# Kinds the C writer hands back to Python: subclasses, bytearray, other objects.
+odd_scalars = st.sampled_from([Level.HIGH, Area.REPORTS, bytearray(b"ab"), memoryview(b"cd")])
+keys = st.one_of(st.text(max_size=12), st.sampled_from(["", "tags", "filters", "\udc80"]))
+
+
+def nested(scalars: st.SearchStrategy[Any], max_leaves: int = 30) -> st.SearchStrategy[Any]:
+    return st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=5),
+            st.lists(inner, max_size=5).map(tuple),
+            st.dictionaries(keys, inner, max_size=5),
+        ),
+        max_leaves=max_leaves,
+    )
+
+
+def deep(depth: int, leaf: Any, kinds: str) -> Any:
+    """``leaf`` inside ``depth`` containers, cycling through ``kinds`` (l list, t tuple, d dict)."""
+    value = leaf
+    for level in range(depth):
+        kind = kinds[level % len(kinds)]
+        value = [value] if kind == "l" else (value,) if kind == "t" else {"k": value}
+    return value
+
+
+deep_values = st.builds(
+    deep, st.integers(0, _MAX_DEPTH + 3), plain_scalars, st.sampled_from(["l", "t", "d", "ldt"])
+)
+any_values = st.one_of(nested(plain_scalars), nested(st.one_of(plain_scalars, odd_scalars)))
+dicts = st.dictionaries(keys, st.one_of(any_values, deep_values), max_size=10)
+tags = st.sampled_from([b"\x0a", b"\x32"])
+depths = st.one_of(st.sampled_from([0, 1]), st.integers(0, _MAX_DEPTH + 2))
+
+
+@SETTINGS
+@given(values=dicts, tag=tags, depth=depths)
+def test_c_and_python_writers_write_the_same_bytes(
+    values: dict[str, Any], tag: bytes, depth: int
+) -> None:
+    python = written(values, tag, depth, accelerated=False)
+    assert written(values, tag, depth, accelerated=True) == python
+    direct = c_encode(values, tag, depth)
+    assert direct is None or direct == python
+
+
+# Values the C writer must take itself: exact built-in types, valid UTF-8, int64, shallow.
+safe_texts = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
+safe_scalars = st.one_of(
+    safe_texts, st.integers(-(2**63), 2**63 - 1), floats, st.booleans(), st.none(), st.binary()
+)
+safe_values = st.recursive(
+    safe_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=5),
+        st.lists(inner, max_size=5).map(tuple),
+        st.dictionaries(safe_texts, inner, max_size=5),
+    ),
+    max_leaves=40,
+)
+
+
+@SETTINGS
+@given(
+    values=st.dictionaries(safe_texts, safe_values, max_size=10),
+    tag=tags,
+    depth=st.sampled_from([0, 1]),
+)
+def test_the_c_writer_takes_every_plain_nested_value_and_it_parses_back(
+    values: dict[str, Any], tag: bytes, depth: int
+) -> None:
+    encoded = c_encode(values, tag, depth)
+    assert encoded is not None
+    assert encoded == written(values, tag, depth, accelerated=False)
+    # As a body (tag 0x0a inside a KeyValueList), protobuf reads back the values themselves.
+    body = c_encode(values, b"\x0a", 1)
+    assert body is not None
+    parsed = KeyValueList.FromString(body)
+    assert [kv.key for kv in parsed.values] == list(values)
+    assert [plain(kv.value) for kv in parsed.values] == [canonical(v) for v in values.values()]
+
+
+def plain(value: AnyValue) -> Any:
+    kind = value.WhichOneof("value")
+    if kind is None:
+        return None
+    if kind == "array_value":
+        return [plain(item) for item in value.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: plain(kv.value) for kv in value.kvlist_value.values}
+    found = getattr(value, kind)
+    return "nan" if isinstance(found, float) and math.isnan(found) else found
+
+
+def canonical(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [canonical(item) for item in value]
+    if isinstance(value, dict):
+        return {key: canonical(item) for key, item in value.items()}
+    return "nan" if isinstance(value, float) and math.isnan(value) else value
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (Level.HIGH, "an IntEnum"),
+        (Area.REPORTS, "a str enum"),
+        (2**64, "an int past int64"),
+        ("\ud800", "a lone surrogate"),
+        (bytearray(b"x"), "a bytearray"),
+        (object(), "another object"),
+        (deep(FAST_DEPTH + 1, 1, "l"), "nesting past FAST_DEPTH"),
+        ([{"k": [Level.HIGH]}], "an IntEnum deep inside"),
+    ],
+)
+def test_the_c_writer_hands_back_what_it_does_not_take(value: Any, reason: str) -> None:
+    assert c_encode({"a": value}, b"\x32", 0) is None, reason
+    assert c_encode({1: "x"}, b"\x32", 0) is None  # type: ignore[dict-item]
+    assert c_encode(_Mapping(), b"\x32", 0) is None  # type: ignore[arg-type]
+
+
+class _Mapping(dict[str, Any]):
+    """A dict subclass: it may override items(), so Python reads it."""
+
+
+def test_a_self_containing_list_is_handed_back_not_followed_forever() -> None:
+    looped: list[Any] = ["x"]
+    looped.append(looped)
+    assert c_encode({"a": looped}, b"\x32", 0) is None
+    assert written({"a": looped}, b"\x32", 0, accelerated=True) == written(
+        {"a": looped}, b"\x32", 0, accelerated=False
+    )
+
+
+def test_wrong_arguments_raise_type_error() -> None:
+    encode = _accelerated.encode_pairs
+    assert encode is not None
+    for args in [({}, b"\x32"), ({}, b"\x32\x0a", 0), ({}, "2", 0), ({}, b"\x32", "0")]:
+        with pytest.raises(TypeError):
+            encode(*args)
+
+
+# -- whole records and the JSON exporter -------------------------------------------------
+
+_SCOPE = build_scope({"service.name": "test"}, "1.0")
+
+
+def record_with(body: dict[str, Any], attributes: dict[str, Any] | None) -> EventRecord:
+    return EventRecord("0" * 32, 1, MILESTONE, "m", body, attributes, "u1", None, None, 0, 0, 0)
+
+
+# protobuf's JSON parser stops at 100 messages deep (a dict level is three of them).
+json_deep_values = st.builds(
+    deep, st.integers(0, FAST_DEPTH + 2), plain_scalars, st.sampled_from(["l", "t", "d", "ldt"])
+)
+json_dicts = st.dictionaries(keys, st.one_of(any_values, json_deep_values), max_size=10)
+
+
+@SETTINGS
+@given(body=json_dicts, attributes=st.none() | st.dictionaries(keys, any_values, max_size=4))
+def test_records_encode_the_same_with_and_without_c_and_json_says_the_same(
+    body: dict[str, Any], attributes: dict[str, Any] | None
+) -> None:
+    fast = make_encoder("http/protobuf", _SCOPE, accelerated=True)
+    slow = make_encoder("http/protobuf", _SCOPE, accelerated=False)
+    record = record_with(body, attributes)
+    fragment = fast.encode_event(record)
+    assert fragment == slow.encode_event(record)
+    request = ExportLogsServiceRequest.FromString(fast.encode_request([fragment]))
+    # The JSON exporter does not use the C writer: its body describes the same request (no
+    # trace ids here, the one field OTLP/JSON writes differently from protobuf's JSON).
+    json_encoder = JsonEncoder(_SCOPE)
+    json_body = json_encoder.encode_request([json_encoder.encode_record(to_otlp(record))])
+    parsed = json_format.Parse(json_body, ExportLogsServiceRequest())
+    assert canonical_request(parsed) == canonical_request(request)
+
+
+def canonical_request(request: ExportLogsServiceRequest) -> bytes:
+    """NaN payloads aside (JSON writes every NaN as "NaN"), the serialised request."""
+    for resource in request.resource_logs:
+        for scope in resource.scope_logs:
+            for log in scope.log_records:
+                _canonical_nans(log.body)
+                for kv in log.attributes:
+                    _canonical_nans(kv.value)
+    return bytes(request.SerializeToString(deterministic=True))
+
+
+def _canonical_nans(value: AnyValue) -> None:
+    kind = value.WhichOneof("value")
+    if kind == "double_value" and math.isnan(value.double_value):
+        value.double_value = math.nan
+    elif kind == "array_value":
+        for item in value.array_value.values:
+            _canonical_nans(item)
+    elif kind == "kvlist_value":
+        for kv in value.kvlist_value.values:
+            _canonical_nans(kv.value)
+
+
+# -- the shapes people send --------------------------------------------------------------
+
+
+class ReportCreated(cs_sdk.Event, name="report.created", version="1.0.0"):
+    plan: str
+    pages: int
+    ratio: float
+    first: bool
+    tags: list[str]
+    filters: dict[str, str]
+
+
+FLAT = {"plan": "team", "pages": 3, "ratio": 0.25, "first": True, "note": None}
+SHAPES: dict[str, Any] = {
+    "flat": lambda c: c.milestone("report_created", properties=FLAT),
+    "list": lambda c: c.milestone("report_created", properties={**FLAT, "tags": ["a", "b"]}),
+    "tuple": lambda c: c.milestone("report_created", properties={**FLAT, "tags": ("a", "b")}),
+    "nested": lambda c: c.milestone(
+        "report_created", properties={**FLAT, "filters": {"region": "eu", "days": 30}}
+    ),
+    "typed": lambda c: c.track(
+        ReportCreated(plan="team", pages=3, ratio=0.5, first=False, tags=["a"], filters={"k": "v"})
+    ),
+    "feedback": lambda c: c.feedback("nps", score=9, comment="mail ana@example.com"),
+    "outcome": lambda c: c.outcome("renewal", value=1200.0, unit="usd", properties=FLAT),
+}
+
+
+@pytest.fixture
+def collector() -> Iterator[LocalCollector]:
+    with LocalCollector() as running:
+        yield running
+
+
+@pytest.mark.parametrize("in_pilot", [False, True], ids=["no_pilot", "in_pilot"])
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_every_typical_shape_is_written_by_the_c_writer(
+    shape: str, in_pilot: bool, collector: LocalCollector
+) -> None:
+    """No dict of a typical event goes down the Python writer: a renamed attribute or a new
+    kind of value that quietly made the worker several times slower would fail here. A pilot
+    member's events carry two list attributes (cs.pilot.ids, cs.pilot.cohorts)."""
+    client = cs_sdk.Client(environ={}, endpoint=collector.endpoint)
+    encoder = client._pipeline._encoder  # type: ignore[attr-defined]
+    assert isinstance(encoder, ProtobufEncoder)
+    try:
+        if in_pilot:
+            assert client.pilots.enroll("u1", "new-editor", cohort="beta") is not None
+        with cs_sdk.identify(user_id="u1", account_id="acme"):  # user, account: attributes
+            for _ in range(3):
+                assert SHAPES[shape](client) is not None
+        assert client.flush(timeout=10)
+    finally:
+        assert client.shutdown(timeout=10)
+    sent = 3 + in_pilot  # the enrolment is an event too
+    assert len(collector.records) == sent
+    assert client.stats()["sent"] == sent
+    if in_pilot:
+        assert collector.records[-1].attributes["cs.pilot.ids"] == ["new-editor"]
+    assert encoder.fallbacks == 0
+
+
+def test_fallbacks_are_counted_when_the_c_writer_declines() -> None:
+    encoder = ProtobufEncoder(_SCOPE)
+    encoder.encode_event(record_with({"level": Level.HIGH}, None))
+    assert encoder.fallbacks == 1
+    assert ProtobufEncoder(_SCOPE, accelerated=False).fallbacks == 0
+
+
+def test_the_collector_reads_nested_values_as_they_were_recorded(
+    collector: LocalCollector,
+) -> None:
+    client = cs_sdk.Client(environ={}, endpoint=collector.endpoint)
+    properties = {
+        "tags": ["beta", "mobile"],
+        "pair": (1, 2.5),
+        "filters": {"region": "eu", "range": {"days": 30, "archived": False}, "ids": []},
+        "empty": {},
+        "text": "héllo 😀",
+    }
+    client.milestone("searched", properties=properties)
+    assert client.shutdown(timeout=10)
+    (record,) = collector.records
+    assert record.body == {**properties, "pair": [1, 2.5]}
+    assert client._pipeline._encoder.fallbacks == 0  # type: ignore[attr-defined]
+
+
+def queued_as(shape: str) -> QueuedEvent:
+    from cs_sdk._client import NullPipeline
+
+    events: list[QueuedEvent] = []
+
+    class ListPipeline(NullPipeline):
+        def submit(self, queued: QueuedEvent) -> bool:
+            events.append(queued)
+            return True
+
+    client = cs_sdk.Client(environ={}, _pipeline_factory=lambda *a: ListPipeline())
+    try:
+        SHAPES[shape](client)
+    finally:
+        client.shutdown(0)
+    return events[0]
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_each_shape_is_byte_identical_with_and_without_c(shape: str) -> None:
+    record = EventRecord(*queued_as(shape)[:QUEUED_SIZE])
+    record.resolve_typed_body()
+    fast = make_encoder("http/protobuf", _SCOPE, accelerated=True)
+    slow = make_encoder("http/protobuf", _SCOPE, accelerated=False)
+    assert fast.encode_event(record) == slow.encode_event(record)
+    assert isinstance(fast, ProtobufEncoder) and fast.fallbacks == 0
