@@ -44,6 +44,11 @@ encode_pairs: Callable[[dict[str, Any], bytes, int], bytes | None] | None = (
 """``_Writer.pairs`` in C (None: not built), see _protobuf_values.py: dicts of scalars, and of
 lists, tuples and dicts of them; anything else is handed back (None) to the Python writer."""
 
+encode_log_record: Callable[..., bytes | None] | None = (
+    _encoder_speedups.encode_log_record if _encoder_speedups is not None else None
+)
+"""The LogRecord of ``ProtobufEncoder.encode_event`` in one C call (None: not built)."""
+
 
 def accelerated_milestone(
     client: Any, slow: Callable[..., str | None]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import math
 import os
+import struct
 from collections.abc import Iterator
 from typing import Any
 
@@ -229,10 +230,6 @@ def test_wrong_arguments_raise_type_error() -> None:
 _SCOPE = build_scope({"service.name": "test"}, "1.0")
 
 
-def record_with(body: dict[str, Any], attributes: dict[str, Any] | None) -> EventRecord:
-    return EventRecord("0" * 32, 1, MILESTONE, "m", body, attributes, "u1", None, None, 0, 0, 0)
-
-
 # protobuf's JSON parser stops at 100 messages deep (a dict level is three of them).
 json_deep_values = st.builds(
     deep, st.integers(0, FAST_DEPTH + 2), plain_scalars, st.sampled_from(["l", "t", "d", "ldt"])
@@ -240,19 +237,54 @@ json_deep_values = st.builds(
 json_dicts = st.dictionaries(keys, st.one_of(any_values, json_deep_values), max_size=10)
 
 
+def record_with(
+    body: Any,
+    attributes: dict[str, Any] | None,
+    *,
+    time_unix_nano: int = 1,
+    ids: tuple[int, int, int] = (0, 0, 0),
+    who: tuple[str | None, str | None, str | None] = ("u1", None, None),
+    pilots: tuple[tuple[str, str | None], ...] = (),
+    name: str = "m",
+) -> EventRecord:
+    record = EventRecord("0" * 32, time_unix_nano, MILESTONE, name, body, attributes, *who, *ids)
+    record.pilots = pilots
+    return record
+
+
+optional_ids = st.none() | st.sampled_from(["u1", "", "é" * 50, "acme"])
+records = st.builds(
+    record_with,
+    body=st.one_of(json_dicts, st.none(), any_values),
+    attributes=st.none() | st.dictionaries(keys, any_values, max_size=4),
+    time_unix_nano=st.one_of(st.just(0), st.integers(0, 2**64 - 1)),
+    ids=st.tuples(
+        st.one_of(st.just(0), st.integers(1, 2**128 - 1)),
+        st.one_of(st.just(0), st.integers(1, 2**64 - 1)),
+        st.one_of(st.just(0), st.integers(1, 2**32 - 1)),
+    ),
+    who=st.tuples(optional_ids, optional_ids, optional_ids),
+    pilots=st.lists(
+        st.tuples(st.text(max_size=8), st.none() | st.text(max_size=8)), max_size=3
+    ).map(tuple),
+    name=st.text(max_size=10),
+)
+
+
 @SETTINGS
-@given(body=json_dicts, attributes=st.none() | st.dictionaries(keys, any_values, max_size=4))
-def test_records_encode_the_same_with_and_without_c_and_json_says_the_same(
-    body: dict[str, Any], attributes: dict[str, Any] | None
+@given(record=records)
+def test_whole_records_encode_the_same_with_and_without_c_and_json_says_the_same(
+    record: EventRecord,
 ) -> None:
     fast = make_encoder("http/protobuf", _SCOPE, accelerated=True)
     slow = make_encoder("http/protobuf", _SCOPE, accelerated=False)
-    record = record_with(body, attributes)
     fragment = fast.encode_event(record)
     assert fragment == slow.encode_event(record)
+    assert fragment == slow.encode_record(to_otlp(record))
+    if record.trace_id or record.span_id or not isinstance(record.body, (dict, type(None))):
+        return  # OTLP/JSON writes the ids as hex, which protobuf's JSON parser cannot read
     request = ExportLogsServiceRequest.FromString(fast.encode_request([fragment]))
-    # The JSON exporter does not use the C writer: its body describes the same request (no
-    # trace ids here, the one field OTLP/JSON writes differently from protobuf's JSON).
+    # The JSON exporter does not use the C writer: its body describes the same request.
     json_encoder = JsonEncoder(_SCOPE)
     json_body = json_encoder.encode_request([json_encoder.encode_record(to_otlp(record))])
     parsed = json_format.Parse(json_body, ExportLogsServiceRequest())
@@ -346,8 +378,10 @@ def test_every_typical_shape_is_written_by_the_c_writer(
 
 def test_fallbacks_are_counted_when_the_c_writer_declines() -> None:
     encoder = ProtobufEncoder(_SCOPE)
-    encoder.encode_event(record_with({"level": Level.HIGH}, None))
-    assert encoder.fallbacks == 1
+    record = record_with({"level": Level.HIGH}, None)
+    slow = ProtobufEncoder(_SCOPE, accelerated=False)
+    assert encoder.encode_event(record) == slow.encode_event(record)
+    assert encoder.fallbacks > 0
     assert ProtobufEncoder(_SCOPE, accelerated=False).fallbacks == 0
 
 
@@ -395,3 +429,37 @@ def test_each_shape_is_byte_identical_with_and_without_c(shape: str) -> None:
     slow = make_encoder("http/protobuf", _SCOPE, accelerated=False)
     assert fast.encode_event(record) == slow.encode_event(record)
     assert isinstance(fast, ProtobufEncoder) and fast.fallbacks == 0
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        record_with({"a": 1}, None, time_unix_nano=-1),
+        record_with({"a": 1}, None, time_unix_nano=2**64),
+        record_with({"a": 1}, None, ids=(0, 0, 2**32)),
+        record_with({"a": 1}, None, ids=(2**128, 0, 0)),
+    ],
+    ids=["negative_time", "time_past_64_bits", "flags_past_32_bits", "trace_id_past_128_bits"],
+)
+def test_out_of_range_fields_fail_the_same_way_with_and_without_c(record: EventRecord) -> None:
+    """The worker drops such a record as an internal error; C must not write it instead."""
+    errors = []
+    for accelerated in (True, False):
+        with pytest.raises((OverflowError, struct.error)) as raised:
+            make_encoder("http/protobuf", _SCOPE, accelerated=accelerated).encode_event(record)
+        errors.append(type(raised.value))
+    assert errors[0] is errors[1]
+
+
+def test_the_record_writer_rejects_wrong_arguments() -> None:
+    encode = _accelerated.encode_log_record
+    assert encode is not None
+    good: list[Any] = [1, b"", None, b"", {}, 0, b"", b"", b""]
+    assert (
+        encode(*good) == b"\x09\x01\x00\x00\x00\x00\x00\x00\x00\x59\x01\x00\x00\x00\x00\x00\x00\x00"
+    )
+    for index, wrong in [(1, "x"), (3, None), (4, None), (8, bytearray())]:
+        with pytest.raises(TypeError):
+            encode(*good[:index], wrong, *good[index + 1 :])
+    with pytest.raises(TypeError):
+        encode(*good[:8])
