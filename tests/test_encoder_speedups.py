@@ -12,9 +12,11 @@ that failed to build fails these tests instead of skipping them.
 from __future__ import annotations
 
 import enum
+import gc
 import math
 import os
 import struct
+import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
@@ -463,3 +465,28 @@ def test_the_record_writer_rejects_wrong_arguments() -> None:
             encode(*good[:index], wrong, *good[index + 1 :])
     with pytest.raises(TypeError):
         encode(*good[:8])
+
+
+def test_the_c_writers_do_not_leak_memory() -> None:
+    """Every path: written, handed back (an enum deep inside), and a container list long
+    enough that the sizes spill from the stack to the heap."""
+    encoder = ProtobufEncoder(_SCOPE)
+    records = [
+        record_with({**FLAT, "tags": ["a", "b"], "filters": {"k": {"x": [1, 2.5]}}}, {"a": 1}),
+        record_with({"deep": [{"k": [Level.HIGH]}]}, None),
+        record_with({f"k{i}": [i] for i in range(100)}, {"t": tuple([[]] * 50)}),
+    ]
+    spilling = {f"k{i}": [i] for i in range(100)}
+    for record in records * 100:
+        encoder.encode_event(record)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for _ in range(3000):
+        for record in records:
+            encoder.encode_event(record)
+        c_encode(spilling, b"\x32", 0)
+    gc.collect()
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert grown < 64 * 1024  # a leak of one object per call would be >= 9,000 objects
