@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import signal
 import socket
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +18,9 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
 
+import cs_sdk
 from cs_sdk.cli import main
-from cs_sdk.collector import SqliteStore
+from cs_sdk.collector import LocalCollector, SqliteStore
 
 TIMEOUT = 10.0
 
@@ -212,3 +214,34 @@ def test_an_impossible_port_is_a_usage_error(port: str, capsys: pytest.CaptureFi
         main(["collector", "--port", port])
     assert exit_info.value.code == 2
     assert "--port" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["report", "tail"])
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path, command: str) -> None:
+    """`cs-sdk report ... | head -1`: once the reader is gone the command ends quietly, with
+    no BrokenPipe traceback, whether the closed pipe shows in a write or at the last flush."""
+    db = tmp_path / "events.db"
+    with LocalCollector(db=str(db)) as collector:
+        client = cs_sdk.Client(endpoint=collector.endpoint, service_name="pipe")
+        client.milestone("shown_in_a_pipe", user_id="u1")
+        assert client.shutdown(timeout=30)
+        assert collector.wait_for(1, timeout=30)
+    argv = {
+        "report": ["report", "--db", str(db), "--format", "json"],
+        "tail": ["tail", "--db", str(db), "--last", "1"],  # follows until its pipe closes
+    }[command]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "cs_sdk.cli", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the reader is gone before the command writes its first line
+    try:
+        code = child.wait(timeout=60)  # a hang guard
+        err = child.stderr.read()
+    finally:
+        child.kill()
+        child.stderr.close()
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+    assert code in (0, 141)

@@ -13,6 +13,7 @@ parser to the subparsers and sets ``run``, a function ``(args) -> int`` (the exi
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import _collector_cmd, _demo_cmd, _report_cmd, _schemas_cmd, _tail_cmd
@@ -34,6 +35,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``cs-sdk`` with ``argv`` (default: the process arguments); returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    return int(args.run(args))
+    try:
+        try:
+            parser = build_parser()
+            args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+            return int(args.run(args))
+        finally:  # also after --help's SystemExit: a closed pipe is caught here, not at exit
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`cs-sdk tail | head`): that is how a pipeline ends, not an
+        # error. Point stdout at /dev/null so the interpreter's final flush is quiet too,
+        # and exit as a process killed by SIGPIPE would (128 + 13), as shell tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141
