@@ -152,7 +152,7 @@ class _Writer:
         # map) in one C call.
         self._flat = flat
         # Dicts the C writer handed back to this one: zero for every typical event shape
-        # (tests/test_encoder_speedups.py), so a change that sends them all down the
+        # (tests/test_encoder_shapes.py), so a change that sends them all down the
         # slow path shows here rather than only as lost throughput.
         self.fallbacks = 0
         # tag -> key -> _KeyFields. Keys repeat from record to record but are user data, so
