@@ -1,11 +1,14 @@
 """python -m bench [--quick] [--events N] [--calls N] [--requests N] [--sdk NAMES] [--json PATH]
 
 Runs every SDK through every scenario, each in a fresh subprocess against a loopback sink
-served from this process, then prints one table and writes it to bench/RESULTS.md.
+served from this process: the flat event's scenarios (caller cost, burst, host impact,
+collector down, black hole), then each event shape paced and in a 100k burst and the
+realistic mix (bench/_shapes.py), then the cold start (bench/_coldstart_peers.py). Prints the
+tables and writes them into their block of bench/RESULTS.md (the realistic mix first).
 The host-impact scenario also runs a baseline with no SDK (``none``). Then the parts that also
 run alone: the event-loop lag (``bench.loop_lag``) and the budgets behind the tests' hang
 guards (``bench.budgets``), unless ``--no-parts``.
-A full run takes ~6 minutes on 2 cores, ``--quick`` about one.
+A full run takes ~15 minutes on 2 cores, ``--quick`` about two.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import _report
-from ._measure import calibrate_slice
+from . import _coldstart_peers, _report, _shape_report
+from ._host import calibrate_slice
 from ._peers import BASELINE
+from ._sections import replace_section
+from ._shapes import SHAPES
 from ._sink import BlackHole, Sink, closed_port_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +59,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="runs with the sink up per SDK, median taken (default 3, host 5; quick 1)",
     )
     parser.add_argument(
+        "--shape-repeat", type=int, help="runs per SDK of each event shape (default 1)"
+    )
+    parser.add_argument(
         "--sdk", default=",".join(_report.SDKS), help="comma-separated subset of SDKs"
     )
     parser.add_argument(
@@ -64,6 +72,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="PATH",
         default=str(ROOT / "bench" / "RESULTS.md"),
         help="where to write the Markdown report ('' to skip)",
+    )
+    parser.add_argument(
+        "--render",
+        metavar="PATH",
+        help="measure nothing: write the report from a run saved with --json PATH",
     )
     parser.add_argument(
         "--no-parts",
@@ -158,6 +171,16 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
         "host_threads": 4,
         "slices": 10,
         "slice_us": 100,
+        # The shapes: paced calls and a burst per shape and SDK (the issue's 100k burst);
+        # one run each, to keep a full run near 15 minutes on 2 cores.
+        "shape_calls": args.calls or (500 if quick else 3_000),
+        "shape_events": args.events or (10_000 if quick else 100_000),
+        "shape_repeat": args.shape_repeat or 1,
+        # cs_sdk's shapes interleaved in one process: calls per shape.
+        "interleaved_calls": args.calls or (1_000 if quick else 10_000),
+        "cold_repeat": args.repeat or (2 if quick else 5),
+        # The mix held with the collector down; quick: fewer, the peers' recording is slow.
+        "down_mix": args.events or (5_000 if quick else 50_000),
     }
 
 
@@ -177,50 +200,81 @@ def merge_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+def steps(sdks: list[str], p: dict[str, Any]) -> list[dict[str, Any]]:
+    """The child runs, in order: {"key" (in the results), "scenario", "sdks" (in turn),
+    "repeat", "where" (up: the sink; down: a closed port; hang: the black hole), "spec"}."""
+    plan: list[dict[str, Any]] = []
+
+    def add(key: str, where: str, repeat: int, events: int, order: list[str], **spec: Any) -> None:
+        scenario = spec.pop("scenario", key)
+        spec["events"] = events
+        plan.append(
+            dict(key=key, scenario=scenario, where=where, repeat=repeat, sdks=order, spec=spec)
+        )
+
+    add("latency", "up", p["repeat"], p["calls"], sdks)
+    add("throughput", "up", p["repeat"], p["events"], sdks)
+    if p["requests"]:
+        # The host baseline takes its turn first in every repetition, like one more SDK.
+        host = {k: p[k] for k in ("slices", "slice_iters")}
+        host |= {"rate": p["host_rate"], "threads": p["host_threads"], "warm": p["host_warm"]}
+        add("host", "up", p["host_repeat"], p["requests"], [BASELINE, *sdks], host=host)
+    add("down", "down", 1, p["down"], sdks)
+    add("hang", "hang", 1, p["hang"], sdks)
+    if p["trace"]:
+        add("down-trace", "down", 1, p["down"], sdks)
+    # The shapes (bench/_shapes.py): cs_sdk's own ratios to the flat event, every shape in
+    # one process; then each shape paced and in a burst, every SDK; then the realistic mix
+    # held with the collector down (memory per held event; no shutdown, timed above).
+    ours = [s for s in sdks if s.startswith("cs_sdk")]
+    if ours:
+        add("shapes-interleaved", "up", 1, p["interleaved_calls"], ours)
+    for shape in SHAPES:
+        add(
+            f"shape-{shape}",
+            "up",
+            p["shape_repeat"],
+            p["shape_events"],
+            sdks,
+            scenario="shape",
+            shape=shape,
+            calls=p["shape_calls"],
+        )
+    add(
+        "down-mix",
+        "down",
+        1,
+        p["down_mix"],
+        sdks,
+        scenario="down",
+        shape="mix",
+        shutdown_limit=None,
+    )
+    return plan
+
+
 def run_all(
     sink: Sink, black_hole: BlackHole, sdks: list[str], p: dict[str, Any], notes: list[str]
 ) -> _report.Results:
     """Every scenario for every SDK; repetitions interleave the SDKs so drift spreads evenly."""
-    scenarios = ["latency", "throughput"] + (["host"] if p["requests"] else []) + ["down", "hang"]
-    scenarios += ["down-trace"] if p["trace"] else []
-    counts = {
-        "latency": p["calls"],
-        "throughput": p["events"],
-        "host": p["requests"],
-        "hang": p["hang"],
-    }
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {sdk: {} for sdk in [*sdks, BASELINE]}
     failed: set[str] = set()  # skipped SDKs are not run again
-    for scenario in scenarios:
-        up = scenario in ("latency", "throughput", "host")
-        # The host baseline takes its turn first in every repetition, like one more SDK.
-        order = [BASELINE, *sdks] if scenario == "host" else sdks
-        repeat = p["host_repeat"] if scenario == "host" else p["repeat"] if up else 1
-        for rep in range(repeat):
-            for sdk in order:
+    for step in steps(sdks, p):
+        key, up = step["key"], step["where"] == "up"
+        for rep in range(step["repeat"]):
+            for sdk in step["sdks"]:
                 if sdk in failed:
                     continue
+                urls = {"up": sink.url, "hang": black_hole.url}
                 spec = {
                     "sdk": sdk,
-                    "scenario": scenario,
-                    "url": sink.url
-                    if up
-                    else black_hole.url
-                    if scenario == "hang"
-                    else closed_port_url(),
-                    "events": counts.get(scenario, p["down"]),  # requests, for host
+                    "scenario": step["scenario"],
+                    "url": urls.get(step["where"]) or closed_port_url(),
                     "pace_ms": p["pace_ms"],
                     "delivery_timeout": p["timeout"],
                     "shutdown_limit": p["limit"],
+                    **step["spec"],
                 }
-                if scenario == "host":
-                    spec["host"] = {
-                        "rate": p["host_rate"],
-                        "threads": p["host_threads"],
-                        "warm": p["host_warm"],
-                        "slices": p["slices"],
-                        "slice_iters": p["slice_iters"],
-                    }
                 sink.reset()
                 t0 = time.monotonic()
                 cpu0 = cpu_seconds()
@@ -232,18 +286,16 @@ def run_all(
                     notes.append(f"{sdk} skipped: {result['skipped']}")
                     failed.add(sdk)
                 elif "error" in result:
-                    log(f"[{scenario}] {sdk}: ERROR {result['error']}\n{result.get('stderr', '')}")
-                    notes.append(f"{sdk} {scenario}: error: {result['error']}")
+                    log(f"[{key}] {sdk}: ERROR {result['error']}\n{result.get('stderr', '')}")
+                    notes.append(f"{sdk} {key}: error: {result['error']}")
                 else:
-                    log(f"[{scenario:>10} #{rep + 1}] {sdk:<8} {took:5.1f} s")
+                    log(f"[{key:>18} #{rep + 1}] {sdk:<9} {took:5.1f} s")
                     seen = sink.snapshot()
                     if up and (seen["unexpected"] or seen["errors"]):
-                        note = (
-                            f"{sdk} {scenario}: sink saw unexpected requests {seen['unexpected']}"
-                        )
+                        note = f"{sdk} {key}: sink saw unexpected requests {seen['unexpected']}"
                         log(note)
                         notes.append(note)
-                runs[sdk].setdefault(scenario, []).append(result)
+                runs[sdk].setdefault(key, []).append(result)
     host_foreign = [r["foreign_cpu_cores"] for by in runs.values() for r in by.get("host", [])]
     if host_foreign and max(host_foreign) > 0.1:
         # Open-loop latency on 2 cores is what other processes disturb most.
@@ -277,8 +329,23 @@ def add_host_overhead(results: _report.Results, sdks: list[str]) -> None:
             )
 
 
-def main(argv: list[str]) -> int:
-    args = parse_args(argv)
+def code_version() -> str:
+    """The commit measured (and whether the work tree differed from it), for the report."""
+
+    def git(*words: str) -> str:
+        proc = subprocess.run(["git", *words], cwd=ROOT, capture_output=True, text=True)
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "unknown (not a git checkout)"
+    branch = git("rev-parse", "--abbrev-ref", "HEAD")
+    dirty = " with uncommitted changes" if git("status", "--porcelain", "--", "cs_sdk") else ""
+    return f"{branch} at {commit}{dirty}"
+
+
+def measure(args: argparse.Namespace, argv: list[str]) -> tuple[dict[str, Any], _report.Results]:
+    """Every run: (meta, including the plan and the notes, results)."""
     p = plan(args)
     # Once per benchmark, before anything else runs: every host run does the same work.
     p["slice_iters"] = calibrate_slice(p["slice_us"] * 1000) if p["requests"] else 0
@@ -288,6 +355,9 @@ def main(argv: list[str]) -> int:
     cpu_before = cpu_seconds()
     with Sink() as sink, BlackHole() as black_hole:
         results = run_all(sink, black_hole, sdks, p, notes)
+        cold = _coldstart_peers.measure(sdks, sink.url, p["cold_repeat"], child_env(), log)
+    for sdk, figures in cold.items():
+        results[sdk]["coldstart"] = figures
 
     # Everything here is CPU-bound on a small machine: anything else running skews it.
     foreign = foreign_cores(cpu_before, time.monotonic() - started)
@@ -295,34 +365,51 @@ def main(argv: list[str]) -> int:
         note = f"machine not idle: other processes used {foreign:.2f} cores on average"
         log(f"warning: {note}; the numbers are noisier than usual")
         notes.append(note)
-    table_rows = _report.rows(p["limit"], p["down"], p["trace"], host=bool(p["requests"]))
     meta = {
         "command": " ".join(["python -m bench", *map(shlex.quote, argv)]),
         "date": _report.now(),
+        "code": code_version(),
         "machine": _report.machine(),
         "versions": _report.versions(),
         "plan": p,
+        "notes": notes,
         "foreign_cpu_cores": round(foreign, 2),
         "wall_s": round(time.monotonic() - started, 1),
     }
-    text = _report.table(results, table_rows)
-    print(text)
+    return meta, results
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    if args.render:
+        saved = json.loads(Path(args.render).read_text())
+        meta, results = saved["meta"], saved["results"]
+    else:
+        meta, results = measure(args, argv)
+    p = meta["plan"]
+    table_rows = _report.rows(p["limit"], p["down"], p["trace"], host=bool(p["requests"]))
+    shapes = _shape_report.section(results, p)
+    print(shapes)
+    print()
+    print(_report.table(results, table_rows))
     print(_report.LEGEND)
     baseline = _report.host_baseline(results)
     if baseline:
         print(baseline)
     sys.stdout.flush()
     if args.results:
-        document = _report.markdown(results, table_rows, meta, p, notes)
-        Path(args.results).write_text(document)
+        shape_parts = (shapes, _shape_report.method(p))
+        document = _report.markdown(results, table_rows, meta, p, meta["notes"], shape_parts)
+        # Its own block: the sections other parts and people write stay as they are.
+        replace_section(Path(args.results), "peers", document, at_top=True)
         log(f"wrote {args.results} ({meta['wall_s']} s)")
-    if args.json:
+    if args.json and not args.render:
         payload = json.dumps({"meta": meta, "results": results}, indent=2)
         if args.json == "-":
             print(payload)
         else:
             Path(args.json).write_text(payload)
-    if not args.no_parts:
+    if not args.no_parts and not args.render:
         # Figures of cs_sdk alone, each printed and written into its own section of RESULTS.md.
         from . import budgets, loop_lag
 

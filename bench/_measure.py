@@ -3,13 +3,15 @@
     python -m bench._measure SPEC_JSON RESULT_PATH
 
 SPEC_JSON: {"sdk", "scenario", "url", "events", "pace_ms", "delivery_timeout", "shutdown_limit"}
-and, for ``host``, {"host": {"rate", "threads", "warm", "slices", "slice_iters"}}.
+and, for ``host``, {"host": {"rate", "threads", "warm", "slices", "slice_iters"}}; for
+``shape`` (and optionally ``down``), {"shape"} (bench/_shapes.py) and, for ``shape``, {"calls"}.
 
 Scenarios: ``latency`` (caller cost per call, sink up), ``throughput`` (burst, then wait for
 delivery, sink up), ``host`` (request latency of a simulated handler that records events,
 sink up; sdk ``none`` is its baseline), ``down`` (memory and shutdown with nothing listening)
-``down-trace`` (the same burst under tracemalloc, for the Python-heap peak only) and ``hang``
-(shutdown with a black-hole endpoint).
+``down-trace`` (the same burst under tracemalloc, for the Python-heap peak only), ``hang``
+(shutdown with a black-hole endpoint), ``shape`` (one shape's paced caller cost, then its
+burst, sink up) and ``shapes-interleaved`` (every shape's paced cost, batches taking turns).
 
 The result is one JSON object written to RESULT_PATH. The process then ends with ``os._exit``:
 the SDKs register atexit hooks (flush/join) that, against a dead endpoint, can block for
@@ -22,7 +24,6 @@ import gc
 import json
 import logging
 import os
-import random
 import statistics
 import sys
 import threading
@@ -31,8 +32,12 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from ._peers import ADAPTERS, USERS, Adapter, LogCounter, properties
+from ._host import scenario_host
+from ._peers import ADAPTERS, Adapter, LogCounter
+from ._shapes import calls
 from ._sink import fetch_stats
+
+Call = Callable[[int], object]  # records event number i of one shape (bench/_shapes.py)
 
 BATCH = 100  # calls per timed batch: perf_counter_ns costs ~50 ns, a call a few µs
 WARMUP = 1_000
@@ -82,9 +87,9 @@ def reset_peak_rss() -> bool:
     return True
 
 
-def record_burst(record: Callable[[str, dict[str, Any]], object], start: int, n: int) -> None:
+def record_burst(call: Call, start: int, n: int) -> None:
     for i in range(start, start + n):
-        record(USERS[i % 1000], properties(i))
+        call(i)
 
 
 def wait_delivered(
@@ -105,18 +110,17 @@ def wait_delivered(
     return stats
 
 
-def scenario_latency(sdk: Adapter, url: str, calls: int, pace: float) -> dict[str, Any]:
-    record_burst(sdk.record, 0, WARMUP)
+def scenario_latency(sdk: Adapter, call: Call, n_calls: int, pace: float) -> dict[str, Any]:
+    record_burst(call, 0, WARMUP)
     bounded(lambda: sdk.flush(30.0), 30.0)
     dropped_before = sdk.dropped()
-    record = sdk.record
     per_call_ns: list[float] = []
     perf = time.perf_counter_ns
-    for b in range(max(2, calls // BATCH)):  # two batches at least, for the quantiles
+    for b in range(max(2, n_calls // BATCH)):  # two batches at least, for the quantiles
         start = WARMUP + b * BATCH
         t0 = perf()
         for i in range(start, start + BATCH):
-            record(USERS[i % 1000], properties(i))
+            call(i)
         per_call_ns.append((perf() - t0) / BATCH)
         # The pause lets the background sender keep up, as it would under an application's
         # event rate, so the calls measure the normal path rather than the queue-full one.
@@ -137,15 +141,18 @@ def scenario_latency(sdk: Adapter, url: str, calls: int, pace: float) -> dict[st
     }
 
 
-def scenario_throughput(sdk: Adapter, url: str, events: int, timeout: float) -> dict[str, Any]:
-    """``timeout``: seconds from the first call until the sink must have everything."""
+def scenario_throughput(
+    sdk: Adapter, call: Call, url: str, events: int, timeout: float, sent_before: int = 0
+) -> dict[str, Any]:
+    """``timeout``: seconds from the first call until the sink must have everything;
+    ``sent_before``: events this process recorded earlier (a shape's paced run)."""
     # Warm up so the connection is open and lazy imports are done, then wait until the sink
     # has the warm-up events so they cannot be mistaken for timed ones.
-    record_burst(sdk.record, 0, WARMUP)
+    record_burst(call, 0, WARMUP)
     bounded(lambda: sdk.flush(30.0), 30.0)
     warmup_flushed = threading.Event()
     warmup_flushed.set()
-    base = wait_delivered(url, WARMUP, time.monotonic() + 30.0, warmup_flushed)
+    base = wait_delivered(url, sent_before + WARMUP, time.monotonic() + 30.0, warmup_flushed)
     dropped_before = sdk.dropped()
 
     flushed = threading.Event()
@@ -154,7 +161,7 @@ def scenario_throughput(sdk: Adapter, url: str, events: int, timeout: float) -> 
     rss0 = proc_status("VmRSS")
     cpu0 = time.process_time()
     t0 = time.monotonic_ns()
-    record_burst(sdk.record, WARMUP, events)
+    record_burst(call, WARMUP, events)
     t_recorded = time.monotonic_ns()
     deadline = time.monotonic() + timeout - (t_recorded - t0) / 1e9
 
@@ -190,146 +197,48 @@ def scenario_throughput(sdk: Adapter, url: str, events: int, timeout: float) -> 
     }
 
 
-def busy(iterations: int) -> int:
-    """The host handler's CPU work: a pure-Python integer loop (no allocation but small ints,
-    so it triggers no garbage collection of its own)."""
-    acc = 0
-    for i in range(iterations):
-        acc = (acc * 31 + i) & 0xFFFFFF
-    return acc
-
-
-def calibrate_slice(slice_ns: int = 100_000, trials: int = 25) -> int:
-    """Iterations of ``busy`` that take ``slice_ns`` here, from the fastest of ``trials``
-    timings of ~10 ms each after a warm-up (the fastest: the one least disturbed by anything
-    else on the machine). Called once by the parent; every run gets the result."""
-    n = 20_000
-    busy(n)
-    fastest = min(_timed(busy, n) for _ in range(trials))
-    return max(1, round(slice_ns * n / fastest))
-
-
-def _timed(fn: Callable[[int], object], arg: int) -> int:
-    t0 = time.perf_counter_ns()
-    fn(arg)
-    return time.perf_counter_ns() - t0
-
-
-HOST_SEED = 4321  # the arrival schedule: the same in every run, for every SDK
-HOST_WARMUP_EVENTS = 200
-
-
-def _quantile(sorted_ns: list[int], q: float) -> float:
-    """Inclusive quantile (linear interpolation) of sorted values, in ms."""
-    pos = q * (len(sorted_ns) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(sorted_ns) - 1)
-    return (sorted_ns[lo] + (sorted_ns[hi] - sorted_ns[lo]) * (pos - lo)) / 1e6
-
-
-def scenario_host(sdk: Adapter, requests: int, host: dict[str, Any]) -> dict[str, Any]:
-    """Open-loop request latency of a handler that does ``slices`` slices of CPU work with one
-    ``record`` after each. ``warm`` untimed requests come first (steady state: the sender has
-    started batching); the ``requests`` after them are the measured ones."""
-    rate, threads, warm = host["rate"], host["threads"], host["warm"]
-    slices, iters = host["slices"], host["slice_iters"]
-    record = sdk.record
+def scenario_interleaved(
+    sdk: Adapter, by_shape: dict[str, Call], n_calls: int, pace: float
+) -> dict[str, Any]:
+    """Every shape's paced cost in one process, batches of the shapes taking turns: their
+    ratios to ``flat`` see the same machine at the same moments (the within-2x check)."""
+    for call in by_shape.values():
+        record_burst(call, 0, WARMUP // 4)
+    bounded(lambda: sdk.flush(30.0), 30.0)
+    per_call_ns: dict[str, list[float]] = {shape: [] for shape in by_shape}
     perf = time.perf_counter_ns
-
-    def handle(k: int) -> None:
-        base = k * slices
-        for j in range(slices):
-            busy(iters)
-            i = base + j
-            record(USERS[i % 1000], properties(i))
-
-    def work(_: int) -> None:
-        for _ in range(slices):
-            busy(iters)
-
-    # The calibrated work as this process runs it, with nothing recorded: the fastest of 21.
-    work_ns = min(_timed(work, 0) for _ in range(21))
-
-    # Open the connection and finish lazy imports, with events numbered after the timed ones.
-    total = warm + requests
-    record_burst(sdk.record, total * slices, HOST_WARMUP_EVENTS)
-    bounded(lambda: sdk.flush(10.0), 10.0)
-
-    rng = random.Random(HOST_SEED)
-    arrivals: list[int] = []  # ns after t0: a Poisson process at ``rate``
-    t = 0.0
-    for _ in range(total):
-        t += rng.expovariate(rate)
-        arrivals.append(round(t * 1e9))
-    latency_ns: list[int | None] = [None] * total
-    lock = threading.Lock()
-    next_request = [0]
-
-    def serve() -> None:
-        sleep = time.sleep
-        while True:
-            with lock:
-                k = next_request[0]
-                if k >= total:
-                    return
-                next_request[0] = k + 1
-            due = t0 + arrivals[k]
-            wait = due - perf()
-            if wait > 0:
-                sleep(wait / 1e9)
-            handle(k)
-            latency_ns[k] = perf() - due
-
-    gc.collect()
-    dropped_before = sdk.dropped()
-    workers = [
-        threading.Thread(target=serve, name=f"bench-handler-{n}", daemon=True)
-        for n in range(threads)
-    ]
-    cpu0 = time.process_time()
-    t0 = perf() + 20_000_000  # 20 ms for the threads to start
-    for worker in workers:
-        worker.start()
-    deadline = time.monotonic() + arrivals[-1] / 1e9 + 60.0
-    for worker in workers:
-        worker.join(max(0.0, deadline - time.monotonic()))
-    elapsed = (perf() - t0) / 1e9
-    cpu = time.process_time() - cpu0
-    done = sorted(v for v in latency_ns[warm:] if v is not None)
-    if len(done) < requests:
-        raise RuntimeError(f"host: {requests - len(done)} requests unfinished after 60 s")
+    for b in range(max(2, n_calls // BATCH)):
+        start = WARMUP + b * BATCH
+        for shape, call in by_shape.items():
+            t0 = perf()
+            for i in range(start, start + BATCH):
+                call(i)
+            per_call_ns[shape].append((perf() - t0) / BATCH)
+            time.sleep(pace)
+    medians = {shape: statistics.median(ns) / 1000 for shape, ns in per_call_ns.items()}
     return {
-        "requests": requests,
-        "warm_requests": warm,
-        "events": total * slices,
-        "rate_per_s": rate,
-        "handler_threads": threads,
-        "work_ms": work_ns / 1e6,
-        "p50_ms": _quantile(done, 0.50),
-        "p90_ms": _quantile(done, 0.90),
-        "p99_ms": _quantile(done, 0.99),
-        "max_ms": done[-1] / 1e6,
-        "mean_ms": statistics.fmean(done) / 1e6,
-        "elapsed_s": elapsed,
-        "scheduled_s": arrivals[-1] / 1e9,
-        # Every thread of the process (handlers and the SDK's sender) over the whole schedule.
-        "cpu_ms_per_request": 1e3 * cpu / total,
-        "dropped_during": sdk.dropped() - dropped_before,
+        "calls_per_shape": len(per_call_ns["flat"]) * BATCH,
+        "us_median": medians,
+        "vs_flat": {shape: us / medians["flat"] for shape, us in medians.items()},
+        "dropped_during": sdk.dropped(),
     }
 
 
-def scenario_down(sdk: Adapter, events: int, shutdown_limit: float) -> dict[str, Any]:
+def scenario_down(
+    sdk: Adapter, call: Call, events: int, shutdown_limit: float | None
+) -> dict[str, Any]:
+    """``shutdown_limit`` None: no shutdown (the memory figures only)."""
     gc.collect()
     hwm_reset = reset_peak_rss()
     rss0 = proc_status("VmRSS")
     # Without the reset the baseline is the earlier peak: growth is then a lower bound.
     baseline = rss0 if hwm_reset else max(rss0, proc_status("VmHWM"))
-    record_burst(sdk.record, 0, events)
+    record_burst(call, 0, events)
     time.sleep(1.0)  # let the sender threads try, fail and settle into their retry loops
     hwm1 = proc_status("VmHWM")
     rss1 = proc_status("VmRSS")
     dropped = sdk.dropped()
-    shutdown_s = bounded(sdk.shutdown, shutdown_limit)
+    shutdown_s = None if shutdown_limit is None else bounded(sdk.shutdown, shutdown_limit)
     hwm2 = proc_status("VmHWM")
     return {
         "events": events,
@@ -342,28 +251,61 @@ def scenario_down(sdk: Adapter, events: int, shutdown_limit: float) -> dict[str,
     }
 
 
-def scenario_hang(sdk: Adapter, events: int, shutdown_limit: float) -> dict[str, Any]:
+def scenario_hang(sdk: Adapter, call: Call, events: int, shutdown_limit: float) -> dict[str, Any]:
     """``events`` recorded against a black hole (connections accepted, never answered), then
     the SDK's shutdown: how long a stuck collector can hold the host's exit."""
-    record_burst(sdk.record, 0, events)
+    record_burst(call, 0, events)
     time.sleep(1.0)  # the first send is hanging by now
     return {"events": events, "shutdown_s": bounded(sdk.shutdown, shutdown_limit)}
 
 
-def scenario_down_trace(sdk: Adapter, events: int) -> dict[str, Any]:
+def scenario_down_trace(sdk: Adapter, call: Call, events: int) -> dict[str, Any]:
     import tracemalloc
 
     gc.collect()
     tracemalloc.start()
-    record_burst(sdk.record, 0, events)
+    record_burst(call, 0, events)
     time.sleep(1.0)
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return {"events": events, "tracemalloc_peak_bytes": peak}
+    return {"events": events, "tracemalloc_peak_bytes": peak, "dropped_reported": sdk.dropped()}
+
+
+def run(sdk: Adapter, scenario: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """One scenario's figures. The main table's scenarios record the flat event, the shape
+    ones (``shape``, ``down`` with a ``shape``) the spec's shape."""
+    url, events, pace = spec["url"], spec["events"], spec["pace_ms"] / 1000
+    if scenario == "shapes-interleaved":
+        return scenario_interleaved(sdk, calls(sdk), events, pace)
+    shape = spec.get("shape", "flat")
+    call = calls(sdk, [shape])[shape]
+    if scenario == "latency":
+        return scenario_latency(sdk, call, events, pace)
+    if scenario == "throughput":
+        return scenario_throughput(sdk, call, url, events, spec["delivery_timeout"])
+    if scenario == "shape":  # paced, then the 100k burst, in one process
+        paced = scenario_latency(sdk, call, spec["calls"], pace)
+        sent = WARMUP + paced["calls"]
+        timeout = spec["delivery_timeout"]
+        return paced | scenario_throughput(sdk, call, url, events, timeout, sent_before=sent)
+    if scenario == "host":
+
+        def warm_up(start: int, n: int) -> None:
+            record_burst(call, start, n)
+            bounded(lambda: sdk.flush(10.0), 10.0)
+
+        return scenario_host(sdk, warm_up, events, spec["host"])
+    if scenario == "down":  # no shutdown_limit: the memory figures only
+        return scenario_down(sdk, call, events, spec.get("shutdown_limit"))
+    if scenario == "hang":
+        return scenario_hang(sdk, call, events, spec["shutdown_limit"])
+    if scenario == "down-trace":
+        return scenario_down_trace(sdk, call, events)
+    raise SystemExit(f"unknown scenario {scenario!r}")
 
 
 def main(spec: dict[str, Any]) -> dict[str, Any]:
-    sdk_name, scenario, url, events = spec["sdk"], spec["scenario"], spec["url"], spec["events"]
+    sdk_name, scenario, url = spec["sdk"], spec["scenario"], spec["url"]
     logs = LogCounter()
     logging.getLogger().addHandler(logs)
 
@@ -381,20 +323,7 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
         "rss_init_bytes": proc_status("VmRSS"),
         "rss_import_init_growth": proc_status("VmRSS") - rss_import0,
     }
-    if scenario == "latency":
-        result.update(scenario_latency(sdk, url, events, spec["pace_ms"] / 1000))
-    elif scenario == "throughput":
-        result.update(scenario_throughput(sdk, url, events, spec["delivery_timeout"]))
-    elif scenario == "host":
-        result.update(scenario_host(sdk, events, spec["host"]))
-    elif scenario == "down":
-        result.update(scenario_down(sdk, events, spec["shutdown_limit"]))
-    elif scenario == "hang":
-        result.update(scenario_hang(sdk, events, spec["shutdown_limit"]))
-    elif scenario == "down-trace":
-        result.update(scenario_down_trace(sdk, events))
-    else:
-        raise SystemExit(f"unknown scenario {scenario!r}")
+    result.update(run(sdk, scenario, spec))
     result["log_warnings"] = dict(logs.by_logger)
     result["info"] = sdk.info()
     return result

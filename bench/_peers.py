@@ -79,6 +79,9 @@ class Adapter:
     name: ClassVar[str]
     distributions: ClassVar[tuple[str, ...]]  # for the versions in the report
     record: Callable[[str, dict[str, Any]], object]  # (user_id, properties) -> whatever
+    # (user_id, event name, properties): the peers' call for the shapes they have no API
+    # of their own for (feedback, outcomes; bench/_shapes.py). cs_sdk has one for each.
+    send: Callable[[str, str, dict[str, Any]], object]
 
     def __init__(self, url: str, logs: LogCounter) -> None:
         self.url = url
@@ -113,6 +116,7 @@ class CsSdk(Adapter):
         self.client = cs_sdk.Client(service_name="bench", endpoint=url, speedups=self.speedups)
         milestone = self.client.milestone
         self.record = lambda user_id, props: milestone(EVENT, user_id=user_id, properties=props)
+        self.send = lambda user_id, name, props: milestone(name, user_id=user_id, properties=props)
 
     def flush(self, timeout: float) -> None:
         self.client.flush(timeout=timeout)
@@ -147,6 +151,7 @@ class Segment(Adapter):
         self.client = Client("bench-write-key", host=url)
         track = self.client.track
         self.record = lambda user_id, props: track(user_id, EVENT, props)
+        self.send = lambda user_id, name, props: track(user_id, name, props)
 
     def flush(self, timeout: float) -> None:
         self.client.flush()  # queue.join(): no timeout of its own; the caller bounds it
@@ -169,6 +174,9 @@ class PostHog(Adapter):
         self.client = Posthog("phc_bench", host=url)
         capture = self.client.capture
         self.record = lambda user_id, props: capture(EVENT, distinct_id=user_id, properties=props)
+        self.send = lambda user_id, name, props: capture(
+            name, distinct_id=user_id, properties=props
+        )
 
     def flush(self, timeout: float) -> None:
         self.client.flush(timeout_seconds=timeout)
@@ -207,6 +215,11 @@ class Otel(Adapter):
             severity_number=info,
             attributes={"user.id": user_id, **props},
         )
+        self.send = lambda user_id, name, props: emit(
+            event_name=name,
+            severity_number=info,
+            attributes={"user.id": user_id, **props},
+        )
 
     def _count_drops(self, processor: Any) -> list[int] | None:
         """Count queue-full drops by wrapping the processor's (private) drop metric: the SDK
@@ -236,6 +249,38 @@ class Otel(Adapter):
         self.provider.shutdown()
 
 
+class Amplitude(Adapter):
+    name = "amplitude"
+    distributions = ("amplitude-analytics",)
+
+    def __init__(self, url: str, logs: LogCounter) -> None:
+        super().__init__(url, logs)
+        from amplitude import Amplitude as Client
+        from amplitude import BaseEvent, Config
+
+        # Defaults: batches of 200 or every 10 s, posted as JSON (no gzip) to
+        # <server_url> by a pool of up to 16 threads, one urllib connection per request.
+        # Its buffer has no bound for new events (MAX_BUFFER_CAPACITY, 20,000, only stops
+        # retries), so it never drops at record time. server_url is the HTTP V2 API's path.
+        self.client = Client("bench-api-key", Config(server_url=f"{url}/2/httpapi"))
+        track = self.client.track
+        self.record = lambda user_id, props: track(
+            BaseEvent(event_type=EVENT, user_id=user_id, event_properties=props)
+        )
+        self.send = lambda user_id, name, props: track(
+            BaseEvent(event_type=name, user_id=user_id, event_properties=props)
+        )
+
+    def flush(self, timeout: float) -> None:
+        # flush() hands the buffer to the worker pool and returns a future per destination.
+        for future in self.client.flush():
+            if future is not None:
+                future.result(timeout)
+
+    def shutdown(self) -> None:
+        self.client.shutdown()
+
+
 class NoSdk(Adapter):
     """The baseline of the host-impact scenario: no SDK loaded, ``record`` does nothing (the
     caller still builds the property dict, as with every SDK)."""
@@ -246,6 +291,7 @@ class NoSdk(Adapter):
     def __init__(self, url: str, logs: LogCounter) -> None:
         super().__init__(url, logs)
         self.record = lambda user_id, props: None
+        self.send = lambda user_id, name, props: None
 
     def flush(self, timeout: float) -> None:
         pass
@@ -256,5 +302,5 @@ class NoSdk(Adapter):
 
 BASELINE = NoSdk.name
 ADAPTERS: dict[str, type[Adapter]] = {
-    a.name: a for a in (CsSdk, CsSdkPurePython, Segment, PostHog, Otel, NoSdk)
+    a.name: a for a in (CsSdk, CsSdkPurePython, Segment, PostHog, Otel, Amplitude, NoSdk)
 }

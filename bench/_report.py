@@ -11,7 +11,7 @@ from importlib import metadata
 from typing import Any
 
 # cs_sdk_py: cs_sdk without its C accelerator, as installs without a compiler run it.
-SDKS = ("cs_sdk", "cs_sdk_py", "segment", "posthog", "otel")
+SDKS = ("cs_sdk", "cs_sdk_py", "segment", "posthog", "otel", "amplitude")
 PEERS = SDKS[2:]
 BASELINE = "none"  # the host-impact run without an SDK (bench._peers.NoSdk)
 DISTRIBUTIONS = (
@@ -20,6 +20,7 @@ DISTRIBUTIONS = (
     "posthog",
     "opentelemetry-sdk",
     "opentelemetry-exporter-otlp-proto-http",
+    "amplitude-analytics",
     "opentelemetry-proto",
     "protobuf",
     "requests",
@@ -180,15 +181,23 @@ def _ratio(row: Row, ours: float | None, peer: float | None, peer_unbounded: boo
     return f"{ratio:,.1f}x"
 
 
-def table(results: Results, table_rows: list[Row]) -> str:
-    """A Markdown table; it reads as well in a terminal as in RESULTS.md."""
-    header = ["metric", *SDKS, *(f"vs {peer}" for peer in PEERS)]
+def table(
+    results: Results,
+    table_rows: list[Row],
+    extra: tuple[str, Callable[[Row], str]] | None = None,
+    first: str = "metric",
+) -> str:
+    """A Markdown table; it reads as well in a terminal as in RESULTS.md. ``extra``: one more
+    column, (header, the cell for a row); ``first``: the first column's header."""
+    header = [first, *SDKS, *(f"vs {peer}" for peer in PEERS)]
+    header += [extra[0]] if extra else []
     lines = [header]
     for row in table_rows:
         cells = {sdk: _cell(row, _result(results, sdk, row.scenario)) for sdk in SDKS}
         ours = cells["cs_sdk"][1]
         ratios = [_ratio(row, ours, cells[p][1], cells[p][2]) for p in PEERS]
-        lines.append([row.label, *(cells[sdk][0] for sdk in SDKS), *ratios])
+        line = [row.label, *(cells[sdk][0] for sdk in SDKS), *ratios]
+        lines.append(line + ([extra[1](row)] if extra else []))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
 
     def fmt(line: list[str]) -> str:
@@ -337,6 +346,9 @@ CONFIG = """\
 - **otel**: OTLP protobuf, no compression, `POST /v1/logs`; `BatchLogRecordProcessor`
   queue 2048 (drops the *oldest* record; logs only the first drop), batches of 512 or
   every 1 s.
+- **amplitude**: JSON, no gzip, `POST /2/httpapi` (HTTP V2 API); batches of 200 or every
+  10 s, sent by a pool of up to 16 threads, a new connection (urllib) per request; its
+  buffer has no bound for new events (never drops at record time; retries stop at 20,000).
 
 Reading the burst numbers: while the caller records flat out, a peer's single sender
 thread gets the GIL back only at the 5 ms switch interval after each socket operation, so
@@ -352,18 +364,27 @@ def markdown(
     meta: dict[str, Any],
     plan: dict[str, Any],
     notes: list[str],
+    shapes: tuple[str, str] = ("", ""),
 ) -> str:
+    """The whole cs_sdk-vs-peers section; ``shapes``: (the realistic mix and the shapes'
+    tables, put first; how they were measured, put after the main method)."""
     m = meta["machine"]
     version_list = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
     parts = [
         "# cs_sdk vs peers: benchmark results",
         "",
         f"- Command: `{meta['command']}`",
-        f"- Date: {meta['date']}",
+        f"- Date: {meta['date']}; code measured: {meta.get('code', 'not recorded')}",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['os']}, "
         f"{m['implementation']} {m['python']}",
         f"- Versions: {version_list}",
+        f"- Wall time of the run: {meta['wall_s'] / 60:.1f} min; other processes used "
+        f"{meta.get('foreign_cpu_cores', 0):.2f} of the {m['cores']} cores on average",
         "",
+    ]
+    if shapes[0]:
+        parts += [shapes[0], "", "## The flat event (8 scalar properties), every scenario", ""]
+    parts += [
         table(results, table_rows),
         "",
         LEGEND,
@@ -379,5 +400,6 @@ def markdown(
     if notes:
         parts += ["## Notes from this run", "", *(f"- {note}" for note in notes), ""]
     host_runs = f" ({plan['host_repeat']} for host impact)" if host else ""
-    parts += [METHOD.format(host=host, host_runs=host_runs, **plan), CONFIG]
+    parts += [METHOD.format(host=host, host_runs=host_runs, **plan)]
+    parts += [shapes[1], CONFIG] if shapes[1] else [CONFIG]
     return "\n".join(parts)

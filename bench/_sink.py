@@ -1,4 +1,4 @@
-"""A loopback HTTP/1.1 sink that speaks just enough of Segment, PostHog and OTLP/HTTP.
+"""A loopback HTTP/1.1 sink that speaks just enough of Segment, PostHog, Amplitude and OTLP/HTTP.
 
 It counts events (not requests) and the raw bytes each client puts on the wire, and answers
 each client with what it expects, so every SDK runs its success path. It is written on raw
@@ -32,6 +32,7 @@ RECV_SIZE = 256 * 1024
 
 _SEGMENT_OK = b'{"success":true}'
 _POSTHOG_OK = b'{"status":1}'
+_AMPLITUDE_OK = b'{"code":200}'
 _REASONS = {200: b"OK", 400: b"Bad Request", 404: b"Not Found", 413: b"Payload Too Large"}
 
 
@@ -76,6 +77,8 @@ def count_events(path: str, content_type: str, body: bytes) -> tuple[int, str, b
         else:
             count = 1  # a single-event capture
         return count, "application/json", _POSTHOG_OK
+    if path.startswith("/2/httpapi"):  # Amplitude's HTTP V2 API
+        return len(json.loads(body)["events"]), "application/json", _AMPLITUDE_OK
     raise UnknownPath(path)
 
 

@@ -24,17 +24,51 @@ def test_the_encoding_benchmark_runs_and_finds_the_encoders_byte_identical(
     assert "byte-identical" in capsys.readouterr().out
 
 
-def test_the_side_by_side_benchmark_runs_every_scenario_for_cs_sdk(tmp_path: Path) -> None:
+def test_the_side_by_side_benchmark_runs_every_scenario_and_shape_for_cs_sdk(
+    tmp_path: Path,
+) -> None:
+    from bench import _shape_report
+    from bench._shapes import SHAPES
+
     raw = tmp_path / "bench.json"
+    report = tmp_path / "RESULTS.md"
+    # A section written by hand (and one by another part) must survive the rewrite.
+    report.write_text(
+        "<!-- loop-lag -->\nlag figures\n<!-- /loop-lag -->\n\n## Written by hand\n\nkept\n"
+    )
     command = [sys.executable, "-m", "bench", "--sdk", "cs_sdk", "--events", "300"]
-    command += ["--calls", "200", "--requests", "10", "--repeat", "1", "--results", ""]
+    command += ["--calls", "200", "--requests", "10", "--repeat", "1", "--results", str(report)]
     command += ["--json", str(raw), "--no-parts"]
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=120)
-    results = json.loads(raw.read_text())["results"]["cs_sdk"]
+    # A hang guard only (the run takes well under a minute on an idle machine).
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=600)
+    document = json.loads(raw.read_text())
+    results = document["results"]["cs_sdk"]
     assert results["throughput"]["delivered"] == 300
     assert results["latency"]["calls"] == 200
     assert results["host"]["dropped_during"] == 0
     assert results["down"]["shutdown_s"] is not None
+
+    # Every shape, paced and in a burst: all delivered, nothing dropped, the books balanced.
+    for shape in SHAPES:
+        run = results[f"shape-{shape}"]
+        assert run["calls"] == 200 and run["dropped_during"] == 0, shape
+        assert (run["delivered"], run["dropped_reported"]) == (300, 0), shape
+    interleaved = results["shapes-interleaved"]
+    assert set(interleaved["vs_flat"]) == set(SHAPES) and interleaved["vs_flat"]["flat"] == 1
+    assert interleaved["dropped_during"] == 0
+    assert results["down-mix"]["dropped_reported"] == 0  # the mix held with the collector down
+    assert results["coldstart"]["import_ms"] > 0 and "first_event_ms" in results["coldstart"]
+
+    # The realistic mix leads the report, its targets are judged, the rest of the file stays.
+    text = report.read_text()
+    assert text.startswith("<!-- peers -->\n# cs_sdk vs peers")
+    assert text.index("realistic mix: caller µs/call, paced") < text.index("caller µs/call, median")
+    assert "### Issue 15's targets in this run" in text
+    assert "lag figures" in text and "## Written by hand\n\nkept" in text
+    assert text.count("<!-- peers -->") == 1
+    lines = _shape_report.targets(document["results"])
+    assert any("nothing lost in any shape's burst" in line for line in lines)
+    assert all(line.startswith(("- met:", "- **not met**:")) for line in lines)
 
 
 def test_the_loop_lag_benchmark_runs_with_and_without_the_sdk(
@@ -61,3 +95,34 @@ def test_the_budgets_benchmark_prints_the_figures_the_hang_guards_stand_for(
     assert budgets.main(["--repeat", "1", "--results", ""]) == 0
     out = capsys.readouterr().out
     assert "mixed contact details" in out and "with nothing listening" in out
+
+
+def test_each_benchmark_shape_records_the_event_it_claims_and_the_mix_keeps_its_weights() -> None:
+    from collections import Counter
+
+    from bench import _shapes
+    from bench._peers import CsSdk, LogCounter
+    from cs_sdk.testing import capture
+
+    sdk = CsSdk("http://127.0.0.1:9", LogCounter())  # never sends: capture() holds the events
+    try:
+        by_shape = _shapes.calls(sdk)
+        with capture(sdk.client) as events:
+            for shape in ("flat", "list", "nested", "typed", "feedback", "outcome"):
+                by_shape[shape](7)
+            by_shape["feedback"](3)  # event 7's answer is the one in eight without a comment
+        flat, listed, nested, typed, silent, result, answer = events
+        assert flat.name == typed.name == _shapes.EVENT and flat.user_id == "user-0007"
+        assert len(flat.properties) == 8 and flat.properties["rows"] == 7
+        assert listed.properties["tags"] == list(_shapes._TAG_PAIRS[7])
+        assert set(nested.properties["filters"]) == {"region", "since_days", "archived"}
+        assert typed.schema_name == _shapes.EVENT and typed.properties == flat.properties
+        assert (silent.name, silent.score, silent.comment) == ("nps", 7, None)
+        assert (answer.score, answer.comment) == (3, _shapes.nps(3)[1]) and answer.comment
+        assert result.name == _shapes.OUTCOME_EVENT
+        assert sdk.client.stats()["dropped_total"] == 0
+    finally:
+        sdk.client.shutdown(timeout=0.1)
+    # Every 100 consecutive events of the mix hold each shape in its stated proportion.
+    assert Counter(_shapes._SCHEDULE) == Counter(_shapes.WEIGHTS)
+    assert sum(_shapes.WEIGHTS.values()) == 100
