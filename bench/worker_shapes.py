@@ -37,7 +37,7 @@ from ._peers import EVENT, USERS, properties
 from ._sink import fetch_stats
 
 
-class Report(cs_sdk.Event, name="report.created", version="1.0.0"):
+class Report(cs_sdk.Event, name="bench.worker_shapes.report", version="1.0.0"):
     """The flat eight-property event as a typed event."""
 
     plan: str

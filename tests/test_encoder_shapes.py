@@ -32,7 +32,7 @@ pytestmark = pytest.mark.skipif(
 _SCOPE = build_scope({"service.name": "test"}, "1.0")
 
 
-class ReportCreated(cs_sdk.Event, name="report.created", version="1.0.0"):
+class ReportCreated(cs_sdk.Event, name="test.encoder_shapes.report", version="1.0.0"):
     plan: str
     pages: int
     ratio: float
