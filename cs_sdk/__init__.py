@@ -9,6 +9,8 @@ with cs_sdk.identify(user_id="u1", account_id="acme"):
 cs_sdk.flush()
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._api import (
     aflush,
     ashutdown,
@@ -28,8 +30,6 @@ from ._api import (
     stats,
     track,
 )
-from ._client import Client
-from ._config import Config
 from ._context import Identity, identify
 from ._errors import (
     ConfigError,
@@ -41,8 +41,13 @@ from ._errors import (
 )
 from ._record import EventRecord
 from ._version import __version__
-from .events import Event, registry
-from .state import Answer, FeedbackSummary
+from .events import registry
+
+if TYPE_CHECKING:
+    from ._client import Client
+    from ._config import Config
+    from .events._base import Event
+    from .state import Answer, FeedbackSummary
 
 __all__ = [
     "Answer",
@@ -79,3 +84,31 @@ __all__ = [
     "stats",
     "track",
 ]
+
+
+# Loaded when first named (PEP 562), not by `import cs_sdk`: the client and everything it
+# wires (pipeline, exporter, state stores, pilots, prompts, the OpenTelemetry API) load with
+# init() or `cs_sdk.Client`, and Event (pydantic, ~50 ms) when an application declares
+# events. tests/test_cold_start.py keeps `import cs_sdk` free of them.
+_LAZY = {
+    "Client": "._client",
+    "Config": "._config",
+    "Event": ".events",
+    "Answer": ".state",
+    "FeedbackSummary": ".state",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

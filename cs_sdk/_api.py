@@ -13,22 +13,24 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from ._client import Client, PipelineFactory
-from ._config import strict_from_environ
 from ._context import set_strict_scopes
 from ._errors import ConfigError
 from ._log import warn_once
-from ._options import ClientOptions
-from ._pilots import Pilots
-from ._prompts import Prompts
-from ._responses import Responses
 from ._stats import Stats, StatsSnapshot
-from .events._base import Event
-from .state import Answer
 
+# The client and its parts are imported by init() (and the no-op client's parts when first
+# read), not here: `import cs_sdk` stays a few milliseconds (tests/test_cold_start.py).
 if TYPE_CHECKING:
     import httpx
     from typing_extensions import Unpack
+
+    from ._client import Client, PipelineFactory
+    from ._options import ClientOptions
+    from ._pilots import Pilots
+    from ._prompts import Prompts
+    from ._responses import Responses
+    from ._uninitialised import Parts
+    from .events._base import Event
 
 
 def _not_initialised(call: str) -> None:
@@ -46,49 +48,11 @@ def _not_initialised(call: str) -> None:
         "nothing was recorded. Call cs_sdk.init(service_name=..., endpoint=...) once at "
         "start-up, before recording."
     )
+    from ._config import strict_from_environ  # here: `import cs_sdk` does not need _config
+
     if strict_from_environ():
         raise ConfigError(message)
     warn_once("not-initialised", "cs_sdk: %s", message)
-
-
-class _UninitialisedPilots(Pilots):
-    """``cs_sdk.pilots`` before ``init()``: says it did nothing instead of pretending."""
-
-    def enroll(
-        self, user_id: str | None = None, pilot_id: str | None = None, *args: Any, **kw: Any
-    ) -> None:
-        _NoopClient._stats.drop("not_initialized")
-        _not_initialised("pilots.enroll()")
-        return None
-
-
-class _UninitialisedPrompts(Prompts):
-    """``cs_sdk.prompts`` before ``init()``: no prompt, and one line saying why."""
-
-    def next_for(self, user_id: str | None = None, *, account_id: str | None = None) -> None:
-        _not_initialised("prompts.next_for()")
-        return None
-
-    def shown(
-        self, prompt_id: str, user_id: str | None = None, *, account_id: str | None = None
-    ) -> bool:
-        _NoopClient._stats.drop("not_initialized")
-        _not_initialised("prompts.shown()")
-        return False
-
-    def dismissed(
-        self, prompt_id: str, user_id: str | None = None, *, account_id: str | None = None
-    ) -> None:
-        _NoopClient._stats.drop("not_initialized")
-        _not_initialised("prompts.dismissed()")
-
-
-class _UninitialisedResponses(Responses):
-    """``cs_sdk.responses`` before ``init()``: no answers, and one line saying why."""
-
-    def for_user(self, user_id: str, *, limit: int = 20) -> list[Answer]:
-        _not_initialised("responses.for_user()")
-        return []
 
 
 class _NoopClient:
@@ -97,13 +61,34 @@ class _NoopClient:
     delivered without a client)."""
 
     _stats = Stats()
-    pilots: Pilots = _UninitialisedPilots.noop()
-    prompts: Prompts = _UninitialisedPrompts.noop()
-    responses: Responses = _UninitialisedResponses.noop()
+    _parts: Parts | None = None
 
     def _refused(self, call: str) -> None:
         self._stats.drop("not_initialized")
         _not_initialised(call)
+
+    def _uninitialised(self) -> Parts:
+        parts = self._parts
+        if parts is None:
+            from ._uninitialised import uninitialised_parts
+
+            with _lock:
+                parts = self._parts
+                if parts is None:
+                    parts = self._parts = uninitialised_parts(self._refused, _not_initialised)
+        return parts
+
+    @property
+    def pilots(self) -> Pilots:
+        return self._uninitialised().pilots
+
+    @property
+    def prompts(self) -> Prompts:
+        return self._uninitialised().prompts
+
+    @property
+    def responses(self) -> Responses:
+        return self._uninitialised().responses
 
     def milestone(self, *args: Any, **kwargs: Any) -> str | None:
         self._refused("milestone()")
@@ -169,6 +154,8 @@ def init(
     holds) first.
     """
     global _client
+    from ._client import Client
+
     client = Client(
         http_client=http_client,
         meter_provider=meter_provider,
@@ -180,7 +167,7 @@ def init(
     with _lock:
         previous, _client = _client, client
         set_strict_scopes(client.config.strict)
-    if isinstance(previous, Client):
+    if not isinstance(previous, _NoopClient):
         previous.shutdown(timeout=previous.config.shutdown_timeout)
     return client
 
@@ -188,7 +175,7 @@ def init(
 def get_client() -> Client | None:
     """The global client, or ``None`` before ``init()``."""
     current = _client
-    return current if isinstance(current, Client) else None
+    return None if isinstance(current, _NoopClient) else current
 
 
 def _set_client(client: Client | None) -> Client | None:
@@ -197,7 +184,7 @@ def _set_client(client: Client | None) -> Client | None:
     with _lock:
         previous, _client = _client, (client if client is not None else _NOOP)
         set_strict_scopes(client is not None and client.config.strict)
-    return previous if isinstance(previous, Client) else None
+    return None if isinstance(previous, _NoopClient) else previous
 
 
 def milestone(
@@ -358,9 +345,9 @@ class _GlobalAttribute:
         return f"<cs_sdk.{self._name} of the global client>"
 
 
-pilots = cast(Pilots, _GlobalAttribute("pilots"))
+pilots = cast("Pilots", _GlobalAttribute("pilots"))
 """The global client's pilot memberships: ``cs_sdk.pilots.enroll("u1", "new-dashboard")``."""
-prompts = cast(Prompts, _GlobalAttribute("prompts"))
+prompts = cast("Prompts", _GlobalAttribute("prompts"))
 """The global client's feedback prompts: ``cs_sdk.prompts.next_for("u1")``."""
-responses = cast(Responses, _GlobalAttribute("responses"))
+responses = cast("Responses", _GlobalAttribute("responses"))
 """The global client's answers to feedback: ``cs_sdk.responses.for_user("u1")``."""

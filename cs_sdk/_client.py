@@ -16,9 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from ._accelerated import accelerated_milestone
+from ._accelerated import accelerated_calls
 
 # NullPipeline and PipelineFactory are re-exported: testing and _api import them from here.
 from ._client_assembly import NullPipeline as NullPipeline
@@ -28,7 +26,6 @@ from ._client_assembly import sdk_version as _sdk_version
 from ._client_lifecycle import ClientLifecycle, live_clients
 from ._client_recording import RecordingCalls
 from ._config import Config, resolve, shown_url
-from ._context import NO_SPAN, current_otel_context, span_ids_in
 from ._context import _current as _identity_var
 from ._errors import InvalidEventError
 from ._ids import MAX_ID_LENGTH
@@ -45,12 +42,14 @@ from ._prompts import Prompts
 from ._record import QueuedEvent
 from ._redaction import redact_feedback
 from ._responses import Responses
+from ._spans import NO_SPAN, current_otel_context, span_ids_in
 from ._stats import Stats
 from ._validate import RECORD_BYTES, check_properties_sized
-from .events._base import SchemaRef
-from .events._builtin import MILESTONE
+from .events._builtin_rules import MILESTONE
+from .events._schema import SchemaRef
 
 if TYPE_CHECKING:
+    import httpx
     from typing_extensions import Unpack
 
 # Names that passed the name rule before; a set lookup instead of the pattern match.
@@ -183,11 +182,11 @@ class Client(RecordingCalls, ClientLifecycle):
                 "network unencrypted. Use https.",
                 shown_url(self.config.logs_endpoint),
             )
-        if self.config.speedups and not self._disabled and type(self).milestone is Client.milestone:
-            fast = accelerated_milestone(self, Client.milestone)
-            if fast is not None:
-                # An instance attribute shadows the method: callers get the C function directly.
-                vars(self)["milestone"] = fast
+        if self.config.speedups and not self._disabled:
+            fast = accelerated_calls(self, Client, self._stats.fallbacks)
+            # Instance attributes shadow the methods: callers get the C functions directly.
+            vars(self).update(fast)
+            self._stats.accelerated = tuple(fast)
         live_clients.add(self)
 
     def _set_watched(self, names: frozenset[str]) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._config import Config
 from ._errors import ConfigError
@@ -21,6 +19,9 @@ from ._processors import ProcessorChain
 from ._record import QueuedEvent
 from ._stats import Stats
 from ._version import __version__
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["NullPipeline", "Pipeline", "PipelineFactory", "default_pipeline", "sdk_version"]
 

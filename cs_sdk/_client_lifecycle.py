@@ -3,7 +3,6 @@ hooks (after a fork, at exit) that reach every live client."""
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import os
 import time
@@ -92,10 +91,14 @@ class ClientLifecycle:
 
     async def aflush(self, timeout: float = 5.0) -> bool:
         """:meth:`flush` without blocking the event loop."""
+        import asyncio  # loaded already by the loop that awaits this; not by `import cs_sdk`
+
         return await asyncio.to_thread(self.flush, timeout)
 
     async def ashutdown(self, timeout: float = 5.0) -> bool:
         """:meth:`shutdown` without blocking the event loop."""
+        import asyncio
+
         return await asyncio.to_thread(self.shutdown, timeout)
 
     def stats(self) -> StatsSnapshot:

@@ -23,6 +23,7 @@ from ._record import EventRecord
 from ._stats import Stats
 from ._validate import (
     MAX_STRING_LENGTH,
+    TYPED_EVENT_BYTES,
     check_id,
     check_number,
     check_properties_sized,
@@ -30,8 +31,8 @@ from ._validate import (
     estimated_bytes,
 )
 from ._values import Unconvertible
-from .events._base import Event, SchemaRef
-from .events._builtin import (
+from .events import is_event
+from .events._builtin_rules import (
     FEEDBACK,
     FEEDBACK_RESPONSE,
     OUTCOME,
@@ -40,6 +41,10 @@ from .events._builtin import (
     response_attributes,
     response_rule,
 )
+from .events._schema import SchemaRef
+
+if TYPE_CHECKING:
+    from .events._base import Event
 
 __all__ = ["RecordingCalls"]
 
@@ -185,7 +190,7 @@ class RecordingCalls:
         if self._disabled:
             return None
         try:
-            if not isinstance(event, Event):
+            if not is_event(event):
                 raise InvalidEventError("event", "must be an instance of a cs_sdk.Event subclass")
             cls = type(event)
             if not cls.is_declared():
@@ -193,7 +198,7 @@ class RecordingCalls:
                     "event", f"{cls.__qualname__} must be declared with name= and version="
                 )
             schema = cls.__cs_schema__
-            size = estimated_bytes(event.__dict__)
+            size = TYPED_EVENT_BYTES + estimated_bytes(event.__dict__)
             return self._emit(
                 schema, schema.name, event, None, user_id, account_id, session_id, timestamp, size
             )

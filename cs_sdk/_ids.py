@@ -17,8 +17,8 @@ small (they count towards ``max_queue_bytes``) and matches what the state stores
 
 from __future__ import annotations
 
+import sys
 from typing import Final
-from uuid import UUID
 
 from ._errors import InvalidEventError
 
@@ -38,12 +38,13 @@ def normalize_id(value: object) -> object:
         return value
     if kind is int:
         return str(value)
-    if kind is UUID:
-        return str(value)
     if isinstance(value, str):
         return str.__str__(value)
-    if isinstance(value, UUID):  # a subclass: its canonical form, not its own __str__
-        return UUID.__str__(value)
+    # A UUID exists only once its module was imported: looked up, so that `import cs_sdk`
+    # does not import uuid (and platform) for the rare id that is one.
+    uuid = sys.modules.get("uuid")
+    if uuid is not None and isinstance(value, uuid.UUID):
+        return uuid.UUID.__str__(value)  # a subclass too: the canonical form, not its __str__
     return value
 
 

@@ -8,12 +8,12 @@ hot path pays nothing. Only the stable ``opentelemetry.metrics`` API is used.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
-
-from opentelemetry import metrics
-from opentelemetry.metrics import CallbackOptions, Observation
+from typing import TYPE_CHECKING, Any
 
 from ._stats import StatsSnapshot
+
+if TYPE_CHECKING:
+    from opentelemetry.metrics import CallbackOptions, Observation
 
 _COUNTERS = {
     "recorded": "Events accepted by a recording call",
@@ -28,6 +28,11 @@ def register_stats_metrics(
     stats: Callable[[], StatsSnapshot], version: str, meter_provider: Any = None
 ) -> None:
     """Expose ``stats()`` as ``cs_sdk.events.*`` counters and a ``cs_sdk.queue.size`` gauge."""
+    # Imported here, by the client that asks for metrics (on its caller's thread; the
+    # callbacks, which run on the reader's thread, find it loaded), not by every init().
+    from opentelemetry import metrics
+    from opentelemetry.metrics import Observation
+
     provider = meter_provider or metrics.get_meter_provider()
     meter = provider.get_meter("cs_sdk", version)
 

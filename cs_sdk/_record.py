@@ -11,9 +11,13 @@ tags, redaction, ``before_send``, OTLP mapping, encoding) happens there.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .events._base import Event, SchemaRef
+from .events import is_event
+from .events._schema import SchemaRef
+
+if TYPE_CHECKING:
+    from .events._base import Event
 
 # (event_id, time_unix_nano, schema, name, body, attributes, user_id, account_id, session_id,
 #  trace_id, span_id, trace_flags, size): EventRecord's parameters, in order, then the
@@ -75,7 +79,7 @@ class EventRecord:
     def resolve_typed_body(self) -> None:
         """Serialise a typed event's model into name, body and first-class attributes."""
         body = self.body
-        if isinstance(body, Event):
+        if is_event(body):
             self.name, self.body, extra = body.wire_fields()
             if extra:
                 self.attributes = {**extra, **(self.attributes or {})}

@@ -29,7 +29,7 @@ from ._errors import InvalidEventError
 from ._log import logger, warn_once
 from ._prompts._args import as_id, valid_ids
 from ._record import EventRecord
-from .events._base import Event
+from .events import is_event
 from .state import (
     Answer,
     FeedbackSummary,
@@ -107,7 +107,7 @@ class Responses:
         """The ``responses`` step: an answer without ``user_id=`` goes to the feedback's user."""
         if record.schema.name != _RESPONSE or record.user_id is not None:
             return record
-        if isinstance(record.body, Event):
+        if is_event(record.body):
             # track(FeedbackResponse(...)): this step runs before the "typed" one (so that
             # the opt-out step sees the customer), and resolving is idempotent.
             record.resolve_typed_body()

@@ -1,18 +1,22 @@
 /*
- * cs_sdk._speedups: the recording hot path of Client.milestone() in C.
+ * cs_sdk._speedups: the recording hot path of the client in C.
  *
  * Optional: without a compiler, or on another Python implementation, the package runs the
- * same logic in pure Python (Client.milestone in _client.py, the reference). This file only
- * takes the common case: a str name, a flat dict of scalar properties, string ids or none,
- * no explicit timestamp. Anything else, including every invalid input, goes to the Python
- * method with the same arguments, so errors, drops, counters and strict mode behave exactly
- * as there. The fast path has no side effect before its commit point (the sequence number),
- * so handing over before it is always safe.
+ * same logic in pure Python (Client.milestone in _client.py, outcome/feedback/track in
+ * _client_recording.py: the reference). This file only takes the common cases: a valid name,
+ * properties that are an exact dict of scalars, lists/tuples and small nested dicts of those,
+ * values _values.py converts by their exact type (datetime, Decimal, UUID...), ids that are
+ * strings, ints or UUIDs, a timestamp in seconds or none, a declared typed event. Anything
+ * else, including every invalid input, goes to the Python method with the same arguments, so
+ * errors, drops, counters and strict mode behave exactly as there; each such hand-over is
+ * counted by its reason in the client's stats (stats()["debug"]["fallbacks"]), so a fast
+ * path that stops applying is seen, not only felt. The fast path has no side effect before
+ * its commit point (the sequence number), so handing over before it is always safe.
  *
  * What it builds is what Client._emit builds: the QueuedEvent tuple of _record.py, handed to
  * client._submit. Per-client state that changes at run time (_submit, _opted_out, _id_high,
- * _next_seq) is read from the client's __dict__ on every call, so testing.capture(), opt_out()
- * and a fork are seen at once.
+ * _next_seq, _watched) is read from the client's __dict__ on every call, so
+ * testing.capture(), opt_out() and a fork are seen at once.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -24,23 +28,56 @@ typedef struct {
     PyObject *client;       /* the Client */
     PyObject *client_dict;  /* its __dict__ */
     PyObject *slow;         /* Client.milestone, the pure-Python reference (unbound) */
-    PyObject *schema;       /* the milestone SchemaRef */
-    PyObject *identity_var; /* ContextVar[Identity] */
-    PyObject *otel_context; /* () -> Context, or the ContextVar holding it; falsy when empty */
-    PyObject *span_ids;     /* (context) -> (trace_id, span_id, trace_flags) */
-    PyObject *time_ns;      /* time.time_ns */
+    PyObject *slow_outcome; /* ... and Client.outcome, .feedback, .track */
+    PyObject *slow_feedback;
+    PyObject *slow_track;
+    PyObject *schema; /* the milestone SchemaRef */
+    PyObject *outcome_schema;
+    PyObject *feedback_schema;
+    PyObject *event_type;      /* cs_sdk.Event, or the name of its module until it is loaded */
+    PyObject *feedback_scores; /* events._builtin.FEEDBACK_SCORES: kind -> (low, high) | None */
+    PyObject *attribute_names; /* (kind, score, comment, prompt id, area, value, unit) keys */
+    PyObject *fallbacks;       /* {reason: count}, the client's Stats.fallbacks */
+    PyObject *identity_var;    /* ContextVar[Identity] */
+    PyObject *otel_context;    /* () -> Context, or the ContextVar holding it; falsy when empty */
+    PyObject *span_ids;        /* (context) -> (trace_id, span_id, trace_flags) */
+    PyObject *time_ns;         /* time.time_ns */
+    PyObject *normalize_id;    /* _ids.normalize_id: an int or a UUID as its string */
+    PyObject *converters;      /* _values._BY_TYPE: exact type -> conversion (datetime...) */
     Py_ssize_t max_name;
     Py_ssize_t max_id; /* the id rule's bound (_ids.py); anything else goes to Python */
     Py_ssize_t max_string;
     Py_ssize_t max_properties;
+    Py_ssize_t max_items; /* items of a nested list (_validate.py) */
+    int max_depth;        /* nesting of property values (_validate.MAX_DEPTH) */
     long long record_bytes;
     long long value_bytes;
+    long long typed_bytes; /* a typed event's instance beyond its values (_validate.py) */
 } Recorder;
 
+enum { ATTR_KIND, ATTR_SCORE, ATTR_COMMENT, ATTR_PROMPT_ID, ATTR_AREA, ATTR_VALUE, ATTR_UNIT,
+       ATTR_COUNT };
+
 static PyObject *str_user_id, *str_account_id, *str_session_id, *str_properties, *str_timestamp;
+static PyObject *str_value, *str_unit, *str_score, *str_comment, *str_prompt_id, *str_area;
 static PyObject *str_submit, *str_opted_out, *str_id_high, *str_next_seq, *str_internal_error;
-static PyObject *str_watched;
+static PyObject *str_watched, *str_cs_schema;
 static PyObject *zero;
+
+/* Why a call went to the Python method (the keys of stats()["debug"]["fallbacks"]). */
+static PyObject *why_arguments;    /* positional arguments other than the one expected */
+static PyObject *why_keyword;      /* a keyword this file does not know (keyword_unknown) */
+static PyObject *why_invalid;      /* a name, id, score... the Python method refuses */
+static PyObject *why_timestamp;    /* a datetime timestamp */
+static PyObject *why_properties;   /* properties that are not an exact dict */
+static PyObject *why_value;        /* a value _values.py converts, or a subclass */
+static PyObject *why_deep;         /* nested deeper than the validator allows */
+static PyObject *why_watched;      /* a milestone a prompt waits for */
+static PyObject *why_prompt;       /* feedback answering a prompt */
+static PyObject *why_long_comment; /* a comment to cut (_feedback_text.py) */
+static PyObject *why_opted_out;    /* the user opted out: the Python method counts it */
+static PyObject *why_state;        /* the client's attributes are not what this file expects */
+static PyObject *why_error;        /* an exception before the commit point */
 
 static int
 Recorder_traverse(Recorder *self, visitproc visit, void *arg)
@@ -48,11 +85,22 @@ Recorder_traverse(Recorder *self, visitproc visit, void *arg)
     Py_VISIT(self->client);
     Py_VISIT(self->client_dict);
     Py_VISIT(self->slow);
+    Py_VISIT(self->slow_outcome);
+    Py_VISIT(self->slow_feedback);
+    Py_VISIT(self->slow_track);
     Py_VISIT(self->schema);
+    Py_VISIT(self->outcome_schema);
+    Py_VISIT(self->feedback_schema);
+    Py_VISIT(self->event_type);
+    Py_VISIT(self->feedback_scores);
+    Py_VISIT(self->attribute_names);
+    Py_VISIT(self->fallbacks);
     Py_VISIT(self->identity_var);
     Py_VISIT(self->otel_context);
     Py_VISIT(self->span_ids);
     Py_VISIT(self->time_ns);
+    Py_VISIT(self->normalize_id);
+    Py_VISIT(self->converters);
     return 0;
 }
 
@@ -62,11 +110,22 @@ Recorder_clear(Recorder *self)
     Py_CLEAR(self->client);
     Py_CLEAR(self->client_dict);
     Py_CLEAR(self->slow);
+    Py_CLEAR(self->slow_outcome);
+    Py_CLEAR(self->slow_feedback);
+    Py_CLEAR(self->slow_track);
     Py_CLEAR(self->schema);
+    Py_CLEAR(self->outcome_schema);
+    Py_CLEAR(self->feedback_schema);
+    Py_CLEAR(self->event_type);
+    Py_CLEAR(self->feedback_scores);
+    Py_CLEAR(self->attribute_names);
+    Py_CLEAR(self->fallbacks);
     Py_CLEAR(self->identity_var);
     Py_CLEAR(self->otel_context);
     Py_CLEAR(self->span_ids);
     Py_CLEAR(self->time_ns);
+    Py_CLEAR(self->normalize_id);
+    Py_CLEAR(self->converters);
     return 0;
 }
 
@@ -81,19 +140,39 @@ Recorder_dealloc(Recorder *self)
 static int
 Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
 {
-    PyObject *client, *slow, *schema, *identity_var, *otel_context, *span_ids, *time_ns;
-    Py_ssize_t max_name, max_id, max_string, max_properties;
-    long long record_bytes, value_bytes;
-    static char *kwlist[] = {"client", "slow", "schema", "identity_var", "otel_context",
-                             "span_ids", "time_ns", "max_name", "max_id", "max_string",
-                             "max_properties", "record_bytes", "value_bytes", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOOOnnnnLL", kwlist, &client, &slow,
-                                     &schema, &identity_var, &otel_context, &span_ids,
-                                     &time_ns, &max_name, &max_id, &max_string,
-                                     &max_properties, &record_bytes, &value_bytes))
+    PyObject *client, *slow, *slow_outcome, *slow_feedback, *slow_track, *schema;
+    PyObject *outcome_schema, *feedback_schema, *event_type, *feedback_scores;
+    PyObject *attribute_names, *fallbacks, *identity_var, *otel_context, *span_ids, *time_ns;
+    PyObject *normalize_id, *converters;
+    Py_ssize_t max_name, max_id, max_string, max_properties, max_items;
+    int max_depth;
+    long long record_bytes, value_bytes, typed_bytes;
+    static char *kwlist[] = {
+        "client", "slow", "slow_outcome", "slow_feedback", "slow_track", "schema",
+        "outcome_schema", "feedback_schema", "event_type", "feedback_scores",
+        "attribute_names", "fallbacks", "identity_var", "otel_context", "span_ids", "time_ns",
+        "normalize_id", "converters",
+        "max_name", "max_id", "max_string", "max_properties", "max_items", "max_depth",
+        "record_bytes", "value_bytes", "typed_bytes", NULL};
+    if (!PyArg_ParseTupleAndKeywords(
+            args, kwds, "$OOOOOOOOOOOOOOOOOOnnnnniLLL", kwlist, &client, &slow, &slow_outcome,
+            &slow_feedback, &slow_track, &schema, &outcome_schema, &feedback_schema,
+            &event_type, &feedback_scores, &attribute_names, &fallbacks, &identity_var,
+            &otel_context, &span_ids, &time_ns, &normalize_id, &converters, &max_name, &max_id,
+            &max_string, &max_properties, &max_items, &max_depth, &record_bytes, &value_bytes,
+            &typed_bytes))
         return -1;
     if (!PyContextVar_CheckExact(identity_var)) {
         PyErr_SetString(PyExc_TypeError, "identity_var must be a ContextVar");
+        return -1;
+    }
+    if (!(PyType_Check(event_type) || PyUnicode_CheckExact(event_type)) ||
+        !PyDict_CheckExact(feedback_scores) ||
+        !PyDict_CheckExact(converters) ||
+        !PyDict_CheckExact(fallbacks) || !PyTuple_CheckExact(attribute_names) ||
+        PyTuple_GET_SIZE(attribute_names) != ATTR_COUNT || !PyTuple_Check(schema) ||
+        !PyTuple_Check(outcome_schema) || !PyTuple_Check(feedback_schema)) {
+        PyErr_SetString(PyExc_TypeError, "Recorder: an argument of the wrong type");
         return -1;
     }
     PyObject *client_dict = PyObject_GenericGetDict(client, NULL);
@@ -103,17 +182,31 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
     self->client = Py_NewRef(client);
     self->client_dict = client_dict;
     self->slow = Py_NewRef(slow);
+    self->slow_outcome = Py_NewRef(slow_outcome);
+    self->slow_feedback = Py_NewRef(slow_feedback);
+    self->slow_track = Py_NewRef(slow_track);
     self->schema = Py_NewRef(schema);
+    self->outcome_schema = Py_NewRef(outcome_schema);
+    self->feedback_schema = Py_NewRef(feedback_schema);
+    self->event_type = Py_NewRef(event_type);
+    self->feedback_scores = Py_NewRef(feedback_scores);
+    self->attribute_names = Py_NewRef(attribute_names);
+    self->fallbacks = Py_NewRef(fallbacks);
     self->identity_var = Py_NewRef(identity_var);
     self->otel_context = Py_NewRef(otel_context);
     self->span_ids = Py_NewRef(span_ids);
     self->time_ns = Py_NewRef(time_ns);
+    self->normalize_id = Py_NewRef(normalize_id);
+    self->converters = Py_NewRef(converters);
     self->max_name = max_name;
     self->max_id = max_id;
     self->max_string = max_string;
     self->max_properties = max_properties;
+    self->max_items = max_items;
+    self->max_depth = max_depth;
     self->record_bytes = record_bytes;
     self->value_bytes = value_bytes;
+    self->typed_bytes = typed_bytes;
     return 0;
 }
 
@@ -133,15 +226,34 @@ count_unreported(Recorder *self, Py_ssize_t committed)
     PyErr_Clear();
 }
 
-/* The pure-Python method with the caller's arguments, exactly as they came. */
+/* One more hand-over for `reason` in the client's books. Best effort: a count that cannot be
+ * made (out of memory) is not worth failing the call for. */
+static void
+count_fallback(Recorder *self, PyObject *reason)
+{
+    PyObject *count = PyDict_GetItemWithError(self->fallbacks, reason); /* borrowed */
+    long before = count != NULL && PyLong_CheckExact(count) ? PyLong_AsLong(count) : 0;
+    PyObject *bumped = before < 0 ? NULL : PyLong_FromLong(before + 1);
+    if (bumped != NULL) {
+        (void)PyDict_SetItem(self->fallbacks, reason, bumped);
+        Py_DECREF(bumped);
+    }
+    PyErr_Clear();
+}
+
+/* The pure-Python method `slow` with the caller's arguments, exactly as they came, after
+ * counting why (`reason`). */
 static PyObject *
-call_slow(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+call_slow(Recorder *self, PyObject *slow, PyObject *reason, PyObject *const *args,
+          size_t nargsf, PyObject *kwnames)
 {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
     Py_ssize_t total = nargs + nkw;
     PyObject *small[16];
     PyObject **stack = small;
+    if (reason != NULL)
+        count_fallback(self, reason);
     if (total + 1 > 16) {
         stack = PyMem_Malloc((total + 1) * sizeof(PyObject *));
         if (stack == NULL)
@@ -150,7 +262,7 @@ call_slow(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *kwname
     stack[0] = self->client;
     for (Py_ssize_t i = 0; i < total; i++)
         stack[i + 1] = args[i];
-    PyObject *result = PyObject_Vectorcall(self->slow, stack, nargs + 1, kwnames);
+    PyObject *result = PyObject_Vectorcall(slow, stack, nargs + 1, kwnames);
     if (stack != small)
         PyMem_Free(stack);
     if (result == NULL && (PyErr_ExceptionMatches(PyExc_RecursionError) ||
@@ -164,6 +276,35 @@ call_slow(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *kwname
     return result;
 }
 
+/* The keyword arguments of a call into `slots`, by the position of their name in `names`
+ * (NULL-terminated). 0 when a name is not there (the Python method decides: a TypeError, or
+ * a keyword this file was not taught). */
+static int
+parse_keywords(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+               PyObject **const names[], PyObject **slots)
+{
+    if (kwnames == NULL)
+        return 1;
+    Py_ssize_t nkw = PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *kw = PyTuple_GET_ITEM(kwnames, i);
+        int found = -1;
+        /* Keyword names from call sites are interned: identity is the usual match. */
+        for (int k = 0; names[k] != NULL && found < 0; k++)
+            if (kw == *names[k])
+                found = k;
+        for (int k = 0; names[k] != NULL && found < 0; k++) /* built at run time: `**kwargs` */
+            if (PyUnicode_Check(kw) && PyUnicode_Compare(kw, *names[k]) == 0)
+                found = k;
+        if (found < 0 || slots[found] != NULL) {
+            PyErr_Clear();
+            return 0;
+        }
+        slots[found] = args[nargs + i];
+    }
+    return 1;
+}
+
 /* A user, account or session id given explicitly: NULL/None (take the scope's), a non-empty
  * exact str within the id rule's bound (kept), or anything else (0: the Python method applies
  * the id rule of _ids.py: an int or a UUID converted, the rest refused). */
@@ -174,6 +315,17 @@ plain_id(PyObject *value, Py_ssize_t max_id)
         return 1;
     return PyUnicode_CheckExact(value) && PyUnicode_GET_LENGTH(value) > 0 &&
            PyUnicode_GET_LENGTH(value) <= max_id;
+}
+
+/* `check_id` of _validate.py (prompt ids, areas, units): None/absent, or a non-empty exact
+ * str of at most `max_name` characters. */
+static inline int
+plain_short(PyObject *value, Py_ssize_t max_name)
+{
+    if (value == NULL || value == Py_None)
+        return 1;
+    return PyUnicode_CheckExact(value) && PyUnicode_GET_LENGTH(value) > 0 &&
+           PyUnicode_GET_LENGTH(value) <= max_name;
 }
 
 /* The name rule of _names.py, ^[a-z][a-z0-9_]*([.-][a-z0-9_]+)*$ within max_name characters:
@@ -200,51 +352,314 @@ plain_name(PyObject *name, Py_ssize_t max_name)
     return !after_separator;
 }
 
-/* A validated copy of a flat dict of scalars and its estimated bytes, or NULL without an
- * error set when the Python validator has to look (nested values, subclasses, bad values).
- * The copy is made first and checked, so nothing can change what was checked. */
-static PyObject *
-copy_flat_properties(Recorder *self, PyObject *properties, long long *size)
+/* -- property values: _check_mapping / _check_nested / _check_item of _validate.py -------- */
+
+/* Each check below returns 1 (accepted: a new reference in *out, the estimate added to
+ * *size), 0 (the Python validator has to look: *why says why, nothing set) or -1 (an
+ * exception, out of memory). They mirror the Python functions line by line, depth included,
+ * and only take exact builtin types: a subclass, a value _values.py converts or one that
+ * breaks a rule goes to Python, which converts, drops or raises. No Python code runs while a
+ * value is checked except finalizers during an allocation, so copies are made first and the
+ * copies checked: nothing the caller (or a finalizer) changes afterwards reaches the queue. */
+
+static int check_nested(Recorder *, PyObject *, int, PyObject **, long long *, PyObject **);
+
+/* A scalar of a mapping's or a list's value: 1 kept (with its estimate over the slot, the
+ * string's characters), 0 not a scalar, -1 a scalar that breaks a rule (*why set). */
+static inline int
+check_scalar(Recorder *self, PyObject *value, long long *chars, PyObject **why)
 {
-    PyObject *copy = PyDict_Copy(properties);
-    if (copy == NULL) {
-        PyErr_Clear();
-        return NULL;
+    if (PyUnicode_CheckExact(value)) {
+        Py_ssize_t length = PyUnicode_GET_LENGTH(value);
+        if (length > self->max_string) {
+            *why = why_invalid;
+            return -1;
+        }
+        *chars = length;
+        return 1;
     }
+    *chars = 0;
+    if (PyLong_CheckExact(value)) {
+        int overflow;
+        (void)PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (overflow) {
+            *why = why_invalid; /* outside int64 */
+            return -1;
+        }
+        return 1;
+    }
+    if (PyFloat_CheckExact(value)) {
+        if (!isfinite(PyFloat_AS_DOUBLE(value))) {
+            *why = why_invalid;
+            return -1;
+        }
+        return 1;
+    }
+    return value == Py_None || PyBool_Check(value);
+}
+
+/* _check_mapping: a validated copy of an exact dict at `depth`, and in *size the estimate the
+ * Python validator gives it there: a slot per key, the characters of its strings and the
+ * estimate of each nested value (`keys_counted`: plus the characters of the keys and a slot
+ * for the dict itself, as estimated_bytes does for a nested dict). */
+static int
+check_mapping(Recorder *self, PyObject *source, int depth, int keys_counted, PyObject **out,
+              long long *size, PyObject **why)
+{
+    PyObject *copy = PyDict_Copy(source);
+    if (copy == NULL)
+        return -1;
+    long long total = keys_counted ? self->value_bytes : 0;
     Py_ssize_t pos = 0;
     PyObject *key, *value;
-    long long chars = 0;
     while (PyDict_Next(copy, &pos, &key, &value)) {
-        if (!PyUnicode_CheckExact(key))
-            goto other;
+        if (!PyUnicode_CheckExact(key)) {
+            *why = PyUnicode_Check(key) ? why_value : why_invalid;
+            goto handover;
+        }
         Py_ssize_t key_length = PyUnicode_GET_LENGTH(key);
-        if (key_length == 0 || key_length > self->max_name)
-            goto other;
-        if (PyUnicode_CheckExact(value)) {
-            Py_ssize_t length = PyUnicode_GET_LENGTH(value);
-            if (length > self->max_string)
-                goto other;
-            chars += length;
+        if (key_length == 0 || key_length > self->max_name) {
+            *why = why_invalid;
+            goto handover;
         }
-        else if (PyLong_CheckExact(value)) {
-            int overflow;
-            (void)PyLong_AsLongLongAndOverflow(value, &overflow);
-            if (overflow)
-                goto other; /* outside int64 */
+        long long chars;
+        int scalar = check_scalar(self, value, &chars, why);
+        if (scalar < 0)
+            goto handover;
+        if (keys_counted) /* estimated_bytes of the copy: key characters and a boxed value */
+            total += key_length + self->value_bytes + chars;
+        else /* _check_mapping's own size: a slot per key and the string's characters */
+            total += self->value_bytes + chars;
+        if (scalar)
+            continue;
+        PyObject *checked;
+        long long nested = 0;
+        int ok = check_nested(self, value, depth, &checked, &nested, why);
+        if (ok == 0)
+            goto handover;
+        if (ok < 0)
+            goto error;
+        /* Replacing the value of a key that is there does not resize the dict: allowed while
+         * iterating, as in the Python validator. */
+        int set = PyDict_SetItem(copy, key, checked);
+        Py_DECREF(checked);
+        if (set < 0)
+            goto error;
+        /* The slot above was the boxed value's; a nested value's estimate replaces it in
+         * estimated_bytes, and comes on top of the slot in _check_mapping's size. */
+        total += keys_counted ? nested - self->value_bytes : nested;
+    }
+    *out = copy;
+    *size += total;
+    return 1;
+handover:
+    Py_DECREF(copy);
+    return 0;
+error:
+    Py_DECREF(copy);
+    return -1;
+}
+
+/* _check_item: a list's item (no depth check of its own for scalars and bytes). */
+static int
+check_item(Recorder *self, PyObject *value, int depth, PyObject **out, long long *size,
+           PyObject **why)
+{
+    long long chars;
+    int scalar = check_scalar(self, value, &chars, why);
+    if (scalar < 0)
+        return 0;
+    if (scalar) {
+        *out = Py_NewRef(value);
+        *size += self->value_bytes + chars;
+        return 1;
+    }
+    if (PyBytes_CheckExact(value)) {
+        if (PyBytes_GET_SIZE(value) > self->max_string) {
+            *why = why_invalid;
+            return 0;
         }
-        else if (PyFloat_CheckExact(value)) {
-            if (!isfinite(PyFloat_AS_DOUBLE(value)))
-                goto other;
+        *out = Py_NewRef(value);
+        *size += self->value_bytes + PyBytes_GET_SIZE(value);
+        return 1;
+    }
+    return check_nested(self, value, depth, out, size, why);
+}
+
+/* _check_nested: a dict, a list or a tuple (sent as a list) at `depth`, with in *size its
+ * estimated_bytes. Bytes too, as the Python validator takes them through _values.py (the
+ * same object, its length checked). */
+static int
+check_nested(Recorder *self, PyObject *value, int depth, PyObject **out, long long *size,
+             PyObject **why)
+{
+    if (depth >= self->max_depth) {
+        *why = why_deep;
+        return 0;
+    }
+    if (PyDict_CheckExact(value)) {
+        if (PyDict_GET_SIZE(value) > self->max_properties) {
+            *why = why_invalid;
+            return 0;
         }
-        else if (value != Py_None && !PyBool_Check(value)) {
-            goto other;
+        return check_mapping(self, value, depth + 1, 1, out, size, why);
+    }
+    if (PyList_CheckExact(value) || PyTuple_CheckExact(value)) {
+        Py_ssize_t count = Py_SIZE(value);
+        if (count > self->max_items) {
+            *why = why_invalid;
+            return 0;
+        }
+        /* A copy first (a list's items, a tuple's), then its items checked in place. */
+        PyObject *copy = PyList_CheckExact(value) ? PyList_GetSlice(value, 0, count)
+                                                  : PySequence_List(value);
+        if (copy == NULL)
+            return -1;
+        long long total = self->value_bytes;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(copy); i++) {
+            PyObject *item = PyList_GET_ITEM(copy, i), *checked;
+            int ok = check_item(self, item, depth + 1, &checked, &total, why);
+            if (ok <= 0) {
+                Py_DECREF(copy);
+                return ok;
+            }
+            PyList_SetItem(copy, i, checked); /* steals checked, releases the item */
+        }
+        *out = copy;
+        *size += total;
+        return 1;
+    }
+    if (PyBytes_CheckExact(value)) {
+        if (PyBytes_GET_SIZE(value) > self->max_string) {
+            *why = why_invalid;
+            return 0;
+        }
+        *out = Py_NewRef(value);
+        *size += self->value_bytes + PyBytes_GET_SIZE(value);
+        return 1;
+    }
+    /* datetime, date, time, Decimal, UUID, bytearray, memoryview (exact types): converted by
+     * the function _values.py has for the type, then checked as a list's item is. An Enum, a
+     * set, a subclass or anything else: the one conversion rule, in _values.py, which
+     * converts, drops or refuses. */
+    PyObject *convert = PyDict_GetItemWithError(self->converters, (PyObject *)Py_TYPE(value));
+    if (convert == NULL) {
+        if (PyErr_Occurred())
+            return -1;
+        *why = why_value;
+        return 0;
+    }
+    PyObject *converted = PyObject_CallOneArg(convert, value);
+    if (converted == NULL)
+        return -1; /* an Exception: the Python method meets it again, and counts it */
+    int ok = check_item(self, converted, depth + 1, out, size, why);
+    Py_DECREF(converted);
+    return ok;
+}
+
+/* check_properties_sized: the validated copy of `properties` (None for none or empty) and its
+ * estimated bytes; 0 with *why when the Python validator has to look. */
+static int
+check_properties(Recorder *self, PyObject *properties, PyObject **body, long long *size,
+                 PyObject **why)
+{
+    if (properties == NULL || properties == Py_None) {
+        *body = Py_NewRef(Py_None);
+        return 1;
+    }
+    if (!PyDict_CheckExact(properties)) {
+        *why = why_properties;
+        return 0;
+    }
+    if (PyDict_GET_SIZE(properties) > self->max_properties) {
+        *why = why_invalid;
+        return 0;
+    }
+    if (PyDict_GET_SIZE(properties) == 0) {
+        *body = Py_NewRef(Py_None);
+        return 1;
+    }
+    int ok = check_mapping(self, properties, 1, 0, body, size, why);
+    if (ok < 0 && PyErr_ExceptionMatches(PyExc_Exception)) {
+        PyErr_Clear(); /* out of memory, say: the Python method meets it and handles it */
+        *why = why_error;
+        return 0;
+    }
+    return ok;
+}
+
+/* estimated_bytes of _validate.py for any value, as track() applies it to a typed event's
+ * fields (already validated by pydantic): 0 with *why past `depth` levels, where the Python
+ * function decides (it recurses until the interpreter's limit). */
+static int
+estimate(Recorder *self, PyObject *value, int depth, long long *size, PyObject **why)
+{
+    if (depth > 64) {
+        *why = why_deep;
+        return 0;
+    }
+    if (PyUnicode_CheckExact(value)) {
+        *size += self->value_bytes + PyUnicode_GET_LENGTH(value);
+    }
+    else if (PyDict_CheckExact(value)) {
+        *size += self->value_bytes;
+        Py_ssize_t pos = 0;
+        PyObject *key, *item;
+        while (PyDict_Next(value, &pos, &key, &item)) {
+            /* A typed event's dict field may have int keys (pydantic): a boxed value each. */
+            *size += PyUnicode_CheckExact(key) ? PyUnicode_GET_LENGTH(key) : self->value_bytes;
+            if (!estimate(self, item, depth + 1, size, why))
+                return 0;
         }
     }
-    *size = self->value_bytes * PyDict_GET_SIZE(copy) + chars;
-    return copy;
-other:
-    Py_DECREF(copy);
-    return NULL;
+    else if (PyList_CheckExact(value)) {
+        *size += self->value_bytes;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(value); i++)
+            if (!estimate(self, PyList_GET_ITEM(value, i), depth + 1, size, why))
+                return 0;
+    }
+    else if (PyBytes_CheckExact(value)) {
+        *size += self->value_bytes + PyBytes_GET_SIZE(value);
+    }
+    else {
+        *size += self->value_bytes;
+    }
+    return 1;
+}
+
+/* _timestamp_ns of _client.py for seconds since the epoch (an exact int or float); 0 with
+ * *why for anything else (a datetime: Python converts it; a bad value: Python refuses). */
+static int
+timestamp_ns(PyObject *timestamp, PyObject **out, PyObject **why)
+{
+    /* The last OTLP time, 2**64 - 1 ns, in seconds as Python computes it (a double). */
+    const double max_seconds = 18446744073709551615.0 / 1e9;
+    if (PyLong_CheckExact(timestamp)) {
+        int overflow;
+        long long seconds = PyLong_AsLongLongAndOverflow(timestamp, &overflow);
+        if (overflow || seconds < 0 || (double)seconds >= max_seconds) {
+            *why = why_invalid;
+            return 0;
+        }
+        *out = PyLong_FromUnsignedLongLong((unsigned long long)seconds * 1000000000ULL);
+        return *out == NULL ? -1 : 1;
+    }
+    if (PyFloat_CheckExact(timestamp)) {
+        double seconds = PyFloat_AS_DOUBLE(timestamp);
+        if (!(seconds >= 0 && seconds < max_seconds)) { /* NaN fails too */
+            *why = why_invalid;
+            return 0;
+        }
+        double ns = seconds * 1e9; /* int(value * 1_000_000_000): the same double, truncated */
+        if (ns >= 18446744073709551616.0) {
+            *why = why_invalid;
+            return 0;
+        }
+        *out = PyLong_FromDouble(ns);
+        return *out == NULL ? -1 : 1;
+    }
+    *why = why_timestamp; /* a datetime (or something Python refuses) */
+    return 0;
 }
 
 static const char HEX[] = "0123456789abcdef";
@@ -294,60 +709,37 @@ internal_error(Recorder *self)
     Py_RETURN_NONE;
 }
 
+/* What every recording call hands to emit(). */
+typedef struct {
+    PyObject *schema;
+    PyObject *name;
+    PyObject *body;       /* borrowed; the validated copy, a typed event or None */
+    PyObject *attributes; /* borrowed; a dict or None */
+    PyObject *user_id, *account_id, *session_id, *timestamp; /* as passed: NULL when absent */
+    long long size;       /* estimated bytes of body and attributes */
+} Emitted;
+
+/* Client._emit: ids from the scope, the opt-out check, the active span, the commit point,
+ * the queued tuple, the submit. Returns the call's result, or NULL: with an exception to
+ * raise, or without one and with *why set when the Python method has to run instead (only
+ * ever before the commit point). */
 static PyObject *
-Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+emit_plain(Recorder *self, Emitted *event, PyObject **why)
 {
-    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    PyObject *user_id = NULL, *account_id = NULL, *session_id = NULL;
-    PyObject *properties = NULL, *timestamp = NULL;
-    if (self->client == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "Recorder.__init__ was not called");
-        return NULL;
-    }
-    if (nargs != 1)
-        return call_slow(self, args, nargsf, kwnames);
-    if (kwnames != NULL) {
-        Py_ssize_t nkw = PyTuple_GET_SIZE(kwnames);
-        for (Py_ssize_t i = 0; i < nkw; i++) {
-            PyObject *kw = PyTuple_GET_ITEM(kwnames, i);
-            PyObject *value = args[nargs + i];
-            /* Keyword names from call sites are interned: identity is the usual match. */
-            if (kw == str_user_id)
-                user_id = value;
-            else if (kw == str_account_id)
-                account_id = value;
-            else if (kw == str_session_id)
-                session_id = value;
-            else if (kw == str_properties)
-                properties = value;
-            else if (kw == str_timestamp)
-                timestamp = value;
-            else
-                return call_slow(self, args, nargsf, kwnames);
-        }
-    }
-    PyObject *name = args[0];
-    if (!PyUnicode_CheckExact(name) || !plain_name(name, self->max_name))
-        return call_slow(self, args, nargsf, kwnames);
-    /* A milestone some prompt depends on (client._watched): the Python method also tells the
-     * prompt engine at once, so next_for() agrees immediately. Rare by nature. */
-    PyObject *watched = client_attribute(self, str_watched);
-    if (watched == NULL && PyErr_Occurred())
-        return NULL;
-    if (watched != NULL && PyAnySet_Check(watched) && PySet_GET_SIZE(watched) > 0) {
-        int hit = PySet_Contains(watched, name);
-        if (hit < 0)
+    PyObject *user_id = event->user_id, *account_id = event->account_id;
+    PyObject *session_id = event->session_id, *timestamp = event->timestamp;
+    PyObject *now = NULL; /* the time, converted before anything is counted */
+    if (timestamp != NULL && timestamp != Py_None) {
+        int ok = timestamp_ns(timestamp, &now, why);
+        if (ok < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_Exception))
+                return NULL;
             PyErr_Clear();
-        if (hit != 0)
-            return call_slow(self, args, nargsf, kwnames);
+            *why = why_error;
+        }
+        if (ok <= 0)
+            return NULL;
     }
-    if ((timestamp != NULL && timestamp != Py_None) || !plain_id(user_id, self->max_id) ||
-        !plain_id(account_id, self->max_id) || !plain_id(session_id, self->max_id))
-        return call_slow(self, args, nargsf, kwnames);
-    if (properties != NULL && properties != Py_None &&
-        (!PyDict_CheckExact(properties) ||
-         PyDict_GET_SIZE(properties) > self->max_properties))
-        return call_slow(self, args, nargsf, kwnames);
 
     /* Strong references: the calls below can run Python code (a finalizer during an
      * allocation, another thread at a switch) that replaces these attributes. */
@@ -356,43 +748,46 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
     PyObject *id_high = opted_out ? client_attribute(self, str_id_high) : NULL;
     PyObject *next_seq = id_high ? client_attribute(self, str_next_seq) : NULL;
     if (next_seq == NULL || !PyAnySet_Check(opted_out) || !PyLong_CheckExact(id_high)) {
+        Py_XDECREF(now);
         if (PyErr_Occurred())
             return NULL;
-        return call_slow(self, args, nargsf, kwnames);
+        *why = why_state;
+        return NULL;
     }
     unsigned long long high = PyLong_AsUnsignedLongLong(id_high);
     if (high == (unsigned long long)-1 && PyErr_Occurred()) {
         PyErr_Clear();
-        return call_slow(self, args, nargsf, kwnames);
+        Py_XDECREF(now);
+        *why = why_state;
+        return NULL;
     }
     Py_INCREF(submit);
     Py_INCREF(opted_out);
     Py_INCREF(next_seq);
 
-    PyObject *identity = NULL, *body = NULL, *trace = NULL, *span = NULL, *flags = NULL;
+    PyObject *identity = NULL, *trace = NULL, *span = NULL, *flags = NULL;
     PyObject *span_ids = NULL, *id = NULL, *result = NULL;
-    long long size = 0;
+    long long size = event->size;
     int committed = 0;
     if (PyContextVar_Get(self->identity_var, NULL, &identity) < 0 || identity == NULL)
         goto done;
-    if (!PyTuple_Check(identity) || PyTuple_GET_SIZE(identity) != 3)
+    if (!PyTuple_Check(identity) || PyTuple_GET_SIZE(identity) != 3) {
+        *why = why_state;
         goto done;
+    }
     if (user_id == NULL || user_id == Py_None)
         user_id = PyTuple_GET_ITEM(identity, 0);
     if (account_id == NULL || account_id == Py_None)
         account_id = PyTuple_GET_ITEM(identity, 1);
     if (session_id == NULL || session_id == Py_None)
         session_id = PyTuple_GET_ITEM(identity, 2);
-    if (PySet_GET_SIZE(opted_out) > 0 && PySet_Contains(opted_out, user_id) != 0)
-        goto done; /* opted out (counted by the Python method), or an error */
-
-    if (properties != NULL && properties != Py_None && PyDict_GET_SIZE(properties) > 0) {
-        body = copy_flat_properties(self, properties, &size);
-        if (body == NULL)
+    if (PySet_GET_SIZE(opted_out) > 0) {
+        int out = PySet_Contains(opted_out, user_id);
+        if (out != 0) { /* opted out (counted by the Python method), or an error */
+            if (out > 0)
+                *why = why_opted_out;
             goto done;
-    }
-    else {
-        body = Py_NewRef(Py_None);
+        }
     }
 
     PyObject *context = NULL;
@@ -423,6 +818,8 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
     else {
         trace = span = flags = zero;
     }
+    if (now == NULL && (now = PyObject_CallNoArgs(self->time_ns)) == NULL)
+        goto done;
 
     /* Commit point: from here on the event counts as recorded, and a failure is the Python
      * method's internal error rather than a reason to hand over. */
@@ -437,9 +834,8 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
     id = event_id(high, low);
     if (id == NULL)
         goto done;
-    PyObject *now = PyObject_CallNoArgs(self->time_ns);
     /* Every byte the event holds counts against max_queue_bytes, its ids included. */
-    size += PyUnicode_GET_LENGTH(name);
+    size += PyUnicode_GET_LENGTH(event->name);
     if (PyUnicode_Check(user_id))
         size += PyUnicode_GET_LENGTH(user_id);
     if (PyUnicode_Check(account_id))
@@ -447,20 +843,18 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
     if (PyUnicode_Check(session_id))
         size += PyUnicode_GET_LENGTH(session_id);
     PyObject *bytes = PyLong_FromLongLong(self->record_bytes + size);
-    PyObject *queued = PyTuple_New(13);
-    if (now == NULL || bytes == NULL || queued == NULL) {
-        Py_XDECREF(now);
+    PyObject *queued = bytes == NULL ? NULL : PyTuple_New(13);
+    if (queued == NULL) {
         Py_XDECREF(bytes);
-        Py_XDECREF(queued);
         goto done;
     }
     PyTuple_SET_ITEM(queued, 0, Py_NewRef(id));
     PyTuple_SET_ITEM(queued, 1, now);
-    PyTuple_SET_ITEM(queued, 2, Py_NewRef(self->schema));
-    PyTuple_SET_ITEM(queued, 3, Py_NewRef(name));
-    PyTuple_SET_ITEM(queued, 4, body);
-    body = NULL; /* the tuple owns it */
-    PyTuple_SET_ITEM(queued, 5, Py_NewRef(Py_None));
+    now = NULL; /* the tuple owns it */
+    PyTuple_SET_ITEM(queued, 2, Py_NewRef(event->schema));
+    PyTuple_SET_ITEM(queued, 3, Py_NewRef(event->name));
+    PyTuple_SET_ITEM(queued, 4, Py_NewRef(event->body));
+    PyTuple_SET_ITEM(queued, 5, Py_NewRef(event->attributes));
     PyTuple_SET_ITEM(queued, 6, Py_NewRef(user_id));
     PyTuple_SET_ITEM(queued, 7, Py_NewRef(account_id));
     PyTuple_SET_ITEM(queued, 8, Py_NewRef(session_id));
@@ -476,8 +870,8 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
         result = Py_NewRef(ok ? id : Py_None);
 
 done:
+    Py_XDECREF(now);
     Py_XDECREF(identity);
-    Py_XDECREF(body);
     Py_XDECREF(span_ids);
     Py_XDECREF(id);
     Py_DECREF(submit);
@@ -491,14 +885,402 @@ done:
         if (!PyErr_ExceptionMatches(PyExc_Exception))
             return NULL;
         PyErr_Clear(); /* the Python method meets the same error and handles it its way */
+        *why = why_error;
     }
-    return call_slow(self, args, nargsf, kwnames);
+    else if (*why == NULL) {
+        *why = why_state;
+    }
+    return NULL;
+}
+
+/* emit_plain, after the id rule of _ids.py: an id that is not a plain string (an int, a
+ * UUID, a str subclass) is normalised by the Python function, and handed over when it is
+ * still not one (the Python method raises or drops it, with its error). */
+static PyObject *
+emit(Recorder *self, Emitted *event, PyObject **why)
+{
+    PyObject **ids[3] = {&event->user_id, &event->account_id, &event->session_id};
+    PyObject *owned[3] = {NULL, NULL, NULL};
+    PyObject *result = NULL;
+    for (int i = 0; i < 3; i++) {
+        if (plain_id(*ids[i], self->max_id))
+            continue;
+        owned[i] = PyObject_CallOneArg(self->normalize_id, *ids[i]);
+        if (owned[i] == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_Exception)) {
+                PyErr_Clear();
+                *why = why_error;
+            }
+            goto done;
+        }
+        if (!plain_id(owned[i], self->max_id)) {
+            *why = why_invalid;
+            goto done;
+        }
+        *ids[i] = owned[i];
+    }
+    result = emit_plain(self, event, why);
+done:
+    for (int i = 0; i < 3; i++)
+        Py_XDECREF(owned[i]);
+    return result;
+}
+
+/* The end of every accelerated call: emit's result, or the Python method after it. */
+static inline PyObject *
+finish(Recorder *self, PyObject *result, PyObject *why, PyObject *slow, PyObject *const *args,
+       size_t nargsf, PyObject *kwnames)
+{
+    if (result != NULL || PyErr_Occurred())
+        return result;
+    return call_slow(self, slow, why, args, nargsf, kwnames);
+}
+
+/* An exception before the commit point (out of memory, say): the Python method meets the
+ * same condition and handles it its way (an internal error, counted); anything that is not
+ * an Exception (KeyboardInterrupt) goes up. */
+static PyObject *
+recover(Recorder *self, PyObject *slow, PyObject *const *args, size_t nargsf,
+        PyObject *kwnames)
+{
+    if (!PyErr_ExceptionMatches(PyExc_Exception))
+        return NULL;
+    PyErr_Clear();
+    return call_slow(self, slow, why_error, args, nargsf, kwnames);
+}
+
+static int
+ready(Recorder *self)
+{
+    if (self->client != NULL)
+        return 1;
+    PyErr_SetString(PyExc_RuntimeError, "Recorder.__init__ was not called");
+    return 0;
+}
+
+static PyObject **const MILESTONE_KEYWORDS[] = {&str_user_id, &str_account_id, &str_session_id,
+                                                &str_properties, &str_timestamp, NULL};
+
+static PyObject *
+Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyObject *kw[5] = {NULL, NULL, NULL, NULL, NULL};
+    PyObject *why = NULL, *slow = self->slow;
+    if (!ready(self))
+        return NULL;
+    if (nargs != 1)
+        return call_slow(self, slow, why_arguments, args, nargsf, kwnames);
+    if (!parse_keywords(args, nargs, kwnames, MILESTONE_KEYWORDS, kw))
+        return call_slow(self, slow, why_keyword, args, nargsf, kwnames);
+    PyObject *name = args[0];
+    if (!PyUnicode_CheckExact(name) || !plain_name(name, self->max_name))
+        return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
+    /* A milestone some prompt depends on (client._watched): the Python method also tells the
+     * prompt engine at once, so next_for() agrees immediately. Rare by nature. */
+    PyObject *watched = client_attribute(self, str_watched);
+    if (watched == NULL && PyErr_Occurred())
+        return recover(self, slow, args, nargsf, kwnames);
+    if (watched != NULL && PyAnySet_Check(watched) && PySet_GET_SIZE(watched) > 0) {
+        int hit = PySet_Contains(watched, name);
+        if (hit < 0)
+            PyErr_Clear();
+        if (hit != 0)
+            return call_slow(self, slow, why_watched, args, nargsf, kwnames);
+    }
+    Emitted event = {self->schema, name, NULL, Py_None, kw[0], kw[1], kw[2], kw[4], 0};
+    int ok = check_properties(self, kw[3], &event.body, &event.size, &why);
+    if (ok <= 0)
+        return ok < 0 ? NULL : call_slow(self, slow, why, args, nargsf, kwnames);
+    PyObject *result = emit(self, &event, &why);
+    Py_DECREF(event.body);
+    return finish(self, result, why, slow, args, nargsf, kwnames);
+}
+
+static PyObject **const OUTCOME_KEYWORDS[] = {
+    &str_user_id, &str_account_id, &str_session_id, &str_properties, &str_timestamp,
+    &str_value,   &str_unit,       NULL};
+
+static PyObject *
+Recorder_outcome(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyObject *kw[7] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    PyObject *why = NULL, *slow = self->slow_outcome;
+    if (!ready(self))
+        return NULL;
+    if (nargs != 1)
+        return call_slow(self, slow, why_arguments, args, nargsf, kwnames);
+    if (!parse_keywords(args, nargs, kwnames, OUTCOME_KEYWORDS, kw))
+        return call_slow(self, slow, why_keyword, args, nargsf, kwnames);
+    PyObject *name = args[0], *value = kw[5], *unit = kw[6], *number = NULL;
+    if (!PyUnicode_CheckExact(name) || !plain_name(name, self->max_name) ||
+        !plain_short(unit, self->max_name))
+        return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
+    /* check_number: an exact int or a finite float, sent as a float. */
+    if (value != NULL && value != Py_None) {
+        double real;
+        if (PyFloat_CheckExact(value))
+            real = PyFloat_AS_DOUBLE(value);
+        else if (PyLong_CheckExact(value))
+            real = PyLong_AsDouble(value); /* OverflowError beyond the largest double */
+        else
+            return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
+        if (real == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
+        }
+        if (!isfinite(real))
+            return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
+        number = PyFloat_CheckExact(value) ? Py_NewRef(value) : PyFloat_FromDouble(real);
+        if (number == NULL)
+            return recover(self, slow, args, nargsf, kwnames);
+    }
+    PyObject *attributes = Py_None;
+    if (number != NULL || (unit != NULL && unit != Py_None)) {
+        attributes = PyDict_New();
+        if (attributes == NULL ||
+            (number != NULL &&
+             PyDict_SetItem(attributes, PyTuple_GET_ITEM(self->attribute_names, ATTR_VALUE),
+                            number) < 0) ||
+            (unit != NULL && unit != Py_None &&
+             PyDict_SetItem(attributes, PyTuple_GET_ITEM(self->attribute_names, ATTR_UNIT),
+                            unit) < 0)) {
+            Py_XDECREF(attributes);
+            Py_XDECREF(number);
+            return recover(self, slow, args, nargsf, kwnames);
+        }
+    }
+    else {
+        Py_INCREF(attributes);
+    }
+    Py_XDECREF(number);
+    Emitted event = {self->outcome_schema, name, NULL, attributes, kw[0], kw[1], kw[2], kw[4], 0};
+    PyObject *result = NULL;
+    int ok = check_properties(self, kw[3], &event.body, &event.size, &why);
+    if (ok > 0) {
+        result = emit(self, &event, &why);
+        Py_DECREF(event.body);
+    }
+    Py_DECREF(attributes);
+    if (ok < 0)
+        return NULL;
+    return finish(self, result, why, slow, args, nargsf, kwnames);
+}
+
+static PyObject **const FEEDBACK_KEYWORDS[] = {
+    &str_user_id, &str_account_id, &str_session_id, &str_properties,
+    &str_timestamp, &str_score, &str_comment, &str_prompt_id, &str_area, NULL};
+
+/* feedback_rule of events/_builtin.py: 1 when the feedback is valid. */
+static int
+valid_feedback(Recorder *self, PyObject *kind, PyObject *score, PyObject *comment)
+{
+    if (!PyUnicode_CheckExact(kind))
+        return 0;
+    PyObject *bounds = PyDict_GetItemWithError(self->feedback_scores, kind); /* borrowed */
+    if (bounds == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (bounds == Py_None) { /* text: a comment with something besides whitespace */
+        if ((score != NULL && score != Py_None) || comment == NULL ||
+            !PyUnicode_CheckExact(comment))
+            return 0;
+        Py_ssize_t length = PyUnicode_GET_LENGTH(comment);
+        int kind_of = PyUnicode_KIND(comment);
+        const void *data = PyUnicode_DATA(comment);
+        for (Py_ssize_t i = 0; i < length; i++)
+            if (!Py_UNICODE_ISSPACE(PyUnicode_READ(kind_of, data, i)))
+                return 1;
+        return 0;
+    }
+    if (score == NULL || !PyLong_CheckExact(score) || !PyTuple_CheckExact(bounds) ||
+        PyTuple_GET_SIZE(bounds) != 2)
+        return 0;
+    int overflow;
+    long long value = PyLong_AsLongLongAndOverflow(score, &overflow);
+    long long low = PyLong_AsLongLong(PyTuple_GET_ITEM(bounds, 0));
+    long long high = PyLong_AsLongLong(PyTuple_GET_ITEM(bounds, 1));
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return !overflow && low <= value && value <= high;
+}
+
+static PyObject *
+Recorder_feedback(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyObject *kw[9] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    PyObject *why = NULL, *slow = self->slow_feedback;
+    if (!ready(self))
+        return NULL;
+    if (nargs != 1)
+        return call_slow(self, slow, why_arguments, args, nargsf, kwnames);
+    if (!parse_keywords(args, nargs, kwnames, FEEDBACK_KEYWORDS, kw))
+        return call_slow(self, slow, why_keyword, args, nargsf, kwnames);
+    PyObject *kind = args[0], *score = kw[5], *comment = kw[6];
+    PyObject *prompt_id = kw[7], *area = kw[8];
+    if (comment == Py_None)
+        comment = NULL;
+    if (!valid_feedback(self, kind, score, comment) || !plain_short(area, self->max_name) ||
+        !plain_short(prompt_id, self->max_name) ||
+        (comment != NULL && !PyUnicode_CheckExact(comment)))
+        return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
+    /* An answer to a prompt is checked against the configuration and remembered by the
+     * prompt engine (Python); a comment too long is cut and counted (Python). */
+    if (prompt_id != NULL && prompt_id != Py_None)
+        return call_slow(self, slow, why_prompt, args, nargsf, kwnames);
+    if (comment != NULL && PyUnicode_GET_LENGTH(comment) > self->max_string)
+        return call_slow(self, slow, why_long_comment, args, nargsf, kwnames);
+    /* feedback_attributes: kind, score, comment, prompt id, area, in this order. */
+    PyObject *names = self->attribute_names;
+    PyObject *attributes = PyDict_New();
+    if (attributes == NULL ||
+        PyDict_SetItem(attributes, PyTuple_GET_ITEM(names, ATTR_KIND), kind) < 0 ||
+        (score != NULL && score != Py_None &&
+         PyDict_SetItem(attributes, PyTuple_GET_ITEM(names, ATTR_SCORE), score) < 0) ||
+        (comment != NULL &&
+         PyDict_SetItem(attributes, PyTuple_GET_ITEM(names, ATTR_COMMENT), comment) < 0) ||
+        (area != NULL && area != Py_None &&
+         PyDict_SetItem(attributes, PyTuple_GET_ITEM(names, ATTR_AREA), area) < 0)) {
+        Py_XDECREF(attributes);
+        return recover(self, slow, args, nargsf, kwnames);
+    }
+    Emitted event = {self->feedback_schema, kind, NULL, attributes, kw[0], kw[1], kw[2], kw[4], 0};
+    PyObject *result = NULL;
+    int ok = check_properties(self, kw[3], &event.body, &event.size, &why);
+    if (ok > 0) {
+        if (comment != NULL)
+            event.size += PyUnicode_GET_LENGTH(comment);
+        result = emit(self, &event, &why);
+        Py_DECREF(event.body);
+    }
+    Py_DECREF(attributes);
+    if (ok < 0)
+        return NULL;
+    return finish(self, result, why, slow, args, nargsf, kwnames);
+}
+
+static PyObject **const TRACK_KEYWORDS[] = {&str_user_id, &str_account_id, &str_session_id,
+                                            &str_timestamp, NULL};
+
+static PyObject *
+Recorder_track(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyObject *kw[4] = {NULL, NULL, NULL, NULL};
+    PyObject *why = NULL, *slow = self->slow_track;
+    if (!ready(self))
+        return NULL;
+    if (nargs != 1)
+        return call_slow(self, slow, why_arguments, args, nargsf, kwnames);
+    if (!parse_keywords(args, nargs, kwnames, TRACK_KEYWORDS, kw))
+        return call_slow(self, slow, why_keyword, args, nargsf, kwnames);
+    PyObject *event = args[0];
+    /* cs_sdk.Event comes with pydantic, which init() does not load: until its module is in
+     * sys.modules no instance can exist, so the call is an invalid one (Python says why). */
+    if (!PyType_Check(self->event_type)) {
+        PyObject *module = PyImport_GetModule(self->event_type);
+        if (module == NULL) {
+            if (PyErr_Occurred())
+                return recover(self, slow, args, nargsf, kwnames);
+            return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
+        }
+        PyObject *cls = PyObject_GetAttrString(module, "Event");
+        Py_DECREF(module);
+        if (cls == NULL || !PyType_Check(cls)) {  /* a module still being imported */
+            Py_XDECREF(cls);
+            PyErr_Clear();
+            return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
+        }
+        Py_SETREF(self->event_type, cls);
+    }
+    /* isinstance(event, Event) and type(event).is_declared(): a real subclass (an ABC's
+     * registered virtual subclass goes to Python) with __cs_schema__ in its own __dict__. */
+    if (!PyObject_TypeCheck(event, (PyTypeObject *)self->event_type))
+        return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
+    PyObject *type_dict = Py_TYPE(event)->tp_dict;
+    PyObject *schema = type_dict == NULL
+                           ? NULL
+                           : PyDict_GetItemWithError(type_dict, str_cs_schema); /* borrowed */
+    if (schema == NULL) {
+        if (PyErr_Occurred())
+            return recover(self, slow, args, nargsf, kwnames);
+        return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
+    }
+    if (!PyTuple_Check(schema) || PyTuple_GET_SIZE(schema) != 2 ||
+        !PyUnicode_Check(PyTuple_GET_ITEM(schema, 0)))
+        return call_slow(self, slow, why_state, args, nargsf, kwnames);
+    Py_INCREF(schema);
+    /* TYPED_EVENT_BYTES + estimated_bytes(event.__dict__): the instance, and the fields as
+     * pydantic validated them. */
+    PyObject *fields = PyObject_GenericGetDict(event, NULL);
+    if (fields == NULL) {
+        Py_DECREF(schema);
+        return recover(self, slow, args, nargsf, kwnames);
+    }
+    Emitted emitted = {schema, PyTuple_GET_ITEM(schema, 0), event, Py_None,
+                       kw[0],  kw[1],                       kw[2], kw[3], self->typed_bytes};
+    PyObject *result = NULL;
+    if (estimate(self, fields, 0, &emitted.size, &why))
+        result = emit(self, &emitted, &why);
+    Py_DECREF(fields);
+    Py_DECREF(schema);
+    return finish(self, result, why, slow, args, nargsf, kwnames);
+}
+
+static int intern(PyObject **slot, const char *text);
+
+/* The keywords of outcome/feedback/track, the typed events' schema attribute, and the
+ * fallback reasons. */
+static int
+intern_recorder_names(void)
+{
+    struct {
+        PyObject **slot;
+        const char *text;
+    } names[] = {
+        {&str_value, "value"},
+        {&str_unit, "unit"},
+        {&str_score, "score"},
+        {&str_comment, "comment"},
+        {&str_prompt_id, "prompt_id"},
+        {&str_area, "area"},
+        {&str_cs_schema, "__cs_schema__"},
+        {&why_arguments, "arguments"},
+        {&why_keyword, "keyword_unknown"},
+        {&why_invalid, "invalid"},
+        {&why_timestamp, "timestamp_datetime"},
+        {&why_properties, "properties_not_dict"},
+        {&why_value, "value_to_convert"},
+        {&why_deep, "nested_too_deep"},
+        {&why_watched, "watched_milestone"},
+        {&why_prompt, "prompt_answer"},
+        {&why_long_comment, "comment_truncated"},
+        {&why_opted_out, "opted_out"},
+        {&why_state, "client_state"},
+        {&why_error, "error"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (intern(names[i].slot, names[i].text) < 0)
+            return -1;
+    return 0;
 }
 
 static PyMethodDef Recorder_methods[] = {
     {"milestone", (PyCFunction)(void (*)(void))Recorder_milestone,
      METH_FASTCALL | METH_KEYWORDS,
      "Client.milestone(), accelerated: the same arguments, the same result."},
+    {"outcome", (PyCFunction)(void (*)(void))Recorder_outcome, METH_FASTCALL | METH_KEYWORDS,
+     "Client.outcome(), accelerated: the same arguments, the same result."},
+    {"feedback", (PyCFunction)(void (*)(void))Recorder_feedback,
+     METH_FASTCALL | METH_KEYWORDS,
+     "Client.feedback(), accelerated: the same arguments, the same result."},
+    {"track", (PyCFunction)(void (*)(void))Recorder_track, METH_FASTCALL | METH_KEYWORDS,
+     "Client.track(), accelerated: the same arguments, the same result."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -540,7 +1322,7 @@ PyInit__speedups(void)
         intern(&str_opted_out, "_opted_out") < 0 || intern(&str_id_high, "_id_high") < 0 ||
         intern(&str_next_seq, "_next_seq") < 0 ||
         intern(&str_internal_error, "_internal_error") < 0 ||
-        intern(&str_watched, "_watched") < 0)
+        intern(&str_watched, "_watched") < 0 || intern_recorder_names() < 0)
         return NULL;
     zero = PyLong_FromLong(0);
     if (zero == NULL || PyType_Ready(&RecorderType) < 0)

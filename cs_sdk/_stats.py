@@ -80,6 +80,13 @@ COUNTERS: Final[tuple[str, ...]] = (
 _SNAPSHOT_TRIES: Final = 2_000
 
 
+class DebugSnapshot(TypedDict):
+    """``stats()["debug"]``: whether the fast path is on, for the SDK's own diagnosis."""
+
+    accelerated: list[str]  # the recording calls the C accelerator runs (_accelerated.py)
+    fallbacks: dict[str, int]  # calls it handed to the Python method, by reason
+
+
 class StatsSnapshot(TypedDict):
     """What :meth:`cs_sdk.Client.stats` returns."""
 
@@ -101,6 +108,7 @@ class StatsSnapshot(TypedDict):
     refused: dict[str, int]
     refused_total: int
     warnings: dict[str, int]  # recorded in spite of a problem, by NoteReason
+    debug: DebugSnapshot
 
 
 class Counter:
@@ -152,6 +160,11 @@ class Stats:
         self.in_flight = 0  # taken, not yet delivered, dropped or on disk
         self.spool_pending = 0  # this process's events on disk now
         self.notes: dict[str, Counter] = {reason: Counter() for reason in NOTE_REASONS}
+        # The C accelerator's calls (set by the client) and, bumped by the C code itself
+        # under the GIL, the calls it handed to the Python method by reason: a fast path that
+        # stops applying (a new keyword, a renamed attribute) shows here, not only as cost.
+        self.accelerated: tuple[str, ...] = ()
+        self.fallbacks: dict[str, int] = {}
         register_for_fork(self)
 
     def refuse(self, reason: str) -> None:
@@ -264,4 +277,5 @@ class Stats:
             refused=refused,
             refused_total=sum(refused.values()),
             warnings={reason: counter.value for reason, counter in self.notes.items()},
+            debug=DebugSnapshot(accelerated=list(self.accelerated), fallbacks=dict(self.fallbacks)),
         )

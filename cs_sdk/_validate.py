@@ -23,6 +23,7 @@ MAX_NAME_LENGTH = 256
 MAX_STRING_LENGTH = 65_536
 MAX_PROPERTIES = 256
 MAX_DEPTH = 8
+MAX_LIST_ITEMS = MAX_PROPERTIES * 16
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 
@@ -82,6 +83,11 @@ def check_number(field: str, value: object) -> float | None:
 # against tracemalloc for the benchmark's 8-property event: ~1 KB estimated, ~0.8 KB held.
 RECORD_BYTES = 256
 VALUE_BYTES = 96
+# A typed event is queued as its pydantic instance, which holds more than its field values:
+# the object itself, its __dict__ and the set of fields set. Measured with tracemalloc:
+# 520 B held for one int field (193 B estimated from the values alone), 1,120 B for eight
+# (914 B); without it a burst of typed events outgrew max_queue_bytes (bench/RESULTS.md).
+TYPED_EVENT_BYTES = 320
 
 
 def check_properties_sized(
@@ -120,16 +126,23 @@ def check_properties_sized(
 
 
 def estimated_bytes(value: Any) -> int:
-    """The memory estimate of an already validated value (nested properties, comments)."""
+    """The memory estimate of an already validated value (nested properties, comments, a
+    typed event's fields). Mirrored by ``estimate`` in _speedups.c."""
     kind = type(value)
-    if kind is str:
+    if kind is str or kind is bytes:
         return VALUE_BYTES + len(value)
     if kind is dict:
-        return VALUE_BYTES + sum(len(k) + estimated_bytes(v) for k, v in value.items())
+        size = VALUE_BYTES
+        for key, item in value.items():
+            # A typed event's dict field may have int keys (pydantic): a boxed value each.
+            size += len(key) if type(key) is str else VALUE_BYTES
+            size += VALUE_BYTES + len(item) if type(item) is str else estimated_bytes(item)
+        return size
     if kind is list:
-        return VALUE_BYTES + sum(estimated_bytes(item) for item in value)
-    if kind is bytes:
-        return VALUE_BYTES + len(value)
+        size = VALUE_BYTES
+        for item in value:
+            size += VALUE_BYTES + len(item) if type(item) is str else estimated_bytes(item)
+        return size
     return VALUE_BYTES
 
 
@@ -205,8 +218,8 @@ def _check_nested(value: Any, field: str, depth: int, on_drop: OnDrop | None = N
             raise InvalidEventError(field, f"must have at most {MAX_PROPERTIES} keys")
         return _check_mapping(value, field, depth + 1, False, on_drop)[0]
     if isinstance(value, (list, tuple)):
-        if len(value) > MAX_PROPERTIES * 16:
-            raise InvalidEventError(field, f"must have at most {MAX_PROPERTIES * 16} items")
+        if len(value) > MAX_LIST_ITEMS:
+            raise InvalidEventError(field, f"must have at most {MAX_LIST_ITEMS} items")
         # An item that cannot be converted drops the list's key (in the enclosing dict).
         return [
             _check_item(item, f"{field}[{index}]", depth + 1, on_drop)

@@ -14,24 +14,21 @@ import enum
 import gc
 import math
 import os
-import re
 import tracemalloc
 import uuid
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from _differential import ListPipeline, Pair, comparable, nothing, outcome, wire
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
 
 import cs_sdk
-from cs_sdk import InvalidEventError, _accelerated, _shapes
-from cs_sdk._client import NullPipeline
-from cs_sdk._export._encoding import make_encoder
-from cs_sdk._export._mapping import build_scope
-from cs_sdk._record import QUEUED_SIZE, EventRecord, QueuedEvent
+from cs_sdk import _accelerated, _shapes
+from cs_sdk._record import QueuedEvent
 
 pytestmark = pytest.mark.skipif(
     not _accelerated.AVAILABLE and not os.environ.get("CS_SDK_REQUIRE_SPEEDUPS"),
@@ -43,64 +40,11 @@ def test_the_accelerator_is_built_where_ci_requires_it() -> None:
     assert _accelerated.AVAILABLE
 
 
-class ListPipeline(NullPipeline):
-    """Keeps every queued event; ``accept`` decides what ``submit`` answers."""
-
-    def __init__(self) -> None:
-        self.events: list[QueuedEvent] = []
-        self.accept: Callable[[QueuedEvent], bool] = lambda queued: True
-
-    def submit(self, queued: QueuedEvent) -> bool:
-        self.events.append(queued)
-        return self.accept(queued)
-
-
-class Pair:
-    """A C client and a Python client, each with its own list of queued events."""
-
-    def __init__(self, **options: Any) -> None:
-        self.pipelines: list[ListPipeline] = []
-        self.fast = self._client(speedups=True, **options)
-        self.slow = self._client(speedups=False, **options)
-        assert self.fast._accelerated and not self.slow._accelerated
-
-    def _client(self, **options: Any) -> cs_sdk.Client:
-        pipeline = ListPipeline()
-        self.pipelines.append(pipeline)
-        return cs_sdk.Client(
-            service_name="test", environ={}, _pipeline_factory=lambda *a: pipeline, **options
-        )
-
-    def close(self) -> None:
-        self.fast.shutdown(0)
-        self.slow.shutdown(0)
-
-
 @pytest.fixture
 def pair() -> Iterator[Pair]:
     made = Pair()
     yield made
     made.close()
-
-
-def outcome(call: Callable[[], str | None]) -> tuple[Any, ...]:
-    try:
-        result = call()
-    except InvalidEventError as error:
-        return ("raised", type(error), error.field, error.rule)
-    except TypeError as error:
-        return ("raised", TypeError, str(error))
-    if result is None:
-        return ("none",)
-    assert re.fullmatch(r"[0-9a-f]{32}", result), result
-    return ("id",)
-
-
-def comparable(queued: QueuedEvent) -> tuple[Any, ...]:
-    """A queued event without its id and time, with the types of its properties."""
-    body = queued[4]
-    types = [type(v) for v in body.values()] if isinstance(body, dict) else None
-    return (*queued[2:], types)
 
 
 class Color(str, enum.Enum):
@@ -235,8 +179,8 @@ def test_c_and_python_return_raise_queue_and_count_the_same(
     tracer = TracerProvider().get_tracer("test")
     try:
         with (
-            cs_sdk.identify(**scope) if scope else _nothing(),
-            tracer.start_as_current_span("request") if in_span else _nothing(),
+            cs_sdk.identify(**scope) if scope else nothing(),
+            tracer.start_as_current_span("request") if in_span else nothing(),
         ):
             results = []
             for client in (pair.fast, pair.slow):
@@ -255,30 +199,6 @@ def test_c_and_python_return_raise_queue_and_count_the_same(
         assert fast_stats["properties_dropped"] == slow_stats["properties_dropped"]
     finally:
         pair.close()
-
-
-_SCOPE = build_scope({}, "test")
-_ENCODERS = (
-    make_encoder("http/protobuf", _SCOPE, accelerated=True),
-    make_encoder("http/protobuf", _SCOPE, accelerated=False),
-    make_encoder("http/json", _SCOPE),
-)
-
-
-def wire(queued: QueuedEvent) -> list[bytes]:
-    """The bytes each encoder puts on the wire for a queued event (id and time fixed)."""
-    record = EventRecord("0" * 32, 0, *queued[2:QUEUED_SIZE])
-    encoded = [encoder.encode_event(record) for encoder in _ENCODERS]
-    assert encoded[0] == encoded[1]  # the C writer and the Python writer
-    return encoded
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def test_a_typical_milestone_is_queued_as_the_python_method_queues_it(pair: Pair) -> None:
@@ -412,7 +332,7 @@ def test_recording_does_not_leak_memory(pair: Pair) -> None:
 def test_the_c_path_reads_opentelemetrys_context_variable_directly() -> None:
     from opentelemetry import context as otel_context
 
-    from cs_sdk._context import otel_context_var
+    from cs_sdk._spans import otel_context_var
 
     var = otel_context_var()
     assert var is not None  # the default runtime context: no Python call per event

@@ -37,7 +37,7 @@ from typing import Any
 
 from .._accelerated import encode_log_record, encode_pairs
 from .._record import EventRecord
-from ..events._base import SchemaRef
+from ..events._schema import SchemaRef
 from ._mapping import (
     EVENT_ID,
     EVENT_NAME,

@@ -15,12 +15,22 @@ Two bounds hold whatever the collector does (a broken or hostile one included):
   With an ``http_client=`` of the application's, the SDK cannot reach its sockets: an attempt
   is then bounded by httpx's per-read timeout only, and at shutdown the pipeline gives the
   batch up (spooled or counted) without cutting the request.
+
+httpx is imported here, and the client built, by ``init()`` on the caller's thread, never by
+``import cs_sdk`` and never on the worker or sender thread: an import on a background thread
+can break the application's own import of the same package when the two interleave (Python's
+per-module locks then hand one of them a partially initialised module;
+tests/test_cold_start.py races them).
 """
 
 from __future__ import annotations
 
 import contextlib
 import email.utils
+
+# The codec a host name goes through on connecting (socket.getaddrinfo): Python loads it at
+# the first connection, which is the sender thread's; loaded here by init() instead.
+import encodings.idna  # noqa: F401
 import socket
 import threading
 import time

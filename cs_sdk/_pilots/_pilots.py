@@ -19,13 +19,15 @@ once and the call does nothing (``strict=True`` raises :class:`~cs_sdk.InvalidEv
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .._log import logger, warn_once
-from .._prompts import PromptConfig
 from .._prompts._args import as_id, scoped_ids, valid_ids
 from .._prompts._seams import Clock, Recorder, utc_now
-from ..events._builtin import PilotEnrolled, PilotExited
 from ..state import Membership, MemoryStore, PilotPeriod, StateStore, TtlCache
+
+if TYPE_CHECKING:
+    from .._prompts import PromptConfig
 
 __all__ = ["Pilots"]
 
@@ -188,6 +190,9 @@ class Pilots:
             return None
         self._changed(user_id)
         if changed and self._recorder is not None:
+            # Here, not at the top: the models need pydantic, which `import cs_sdk` avoids.
+            from ..events._builtin import PilotEnrolled
+
             self._recorder.track(
                 PilotEnrolled(pilot_id=pilot_id, cohort=cohort),
                 user_id=user_id,
@@ -227,6 +232,8 @@ class Pilots:
             return False
         self._changed(user_id)
         if self._recorder is not None:
+            from ..events._builtin import PilotExited  # pydantic, on first use
+
             self._recorder.track(
                 PilotExited(pilot_id=pilot_id, cohort=removed.cohort, reason=reason),
                 user_id=user_id,

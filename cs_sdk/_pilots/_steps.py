@@ -19,7 +19,7 @@ from .._log import logger, warn_once
 from .._processors import Processor
 from .._prompts import Prompts
 from .._record import EventRecord
-from ..events._base import Event
+from ..events import is_event
 from ..state import StateStore, TtlCache
 from ._pilots import Pilots
 
@@ -64,7 +64,7 @@ class PromptHistoryStep:
             return record
         try:
             body = record.body
-            if body is not None and type(body) is not dict and isinstance(body, Event):
+            if body is not None and type(body) is not dict and is_event(body):
                 # track(Milestone(...)) / track(Feedback(...)): the name and the prompt id
                 # are only known once the model is serialised (the "typed" step would do it
                 # next; doing it here is the same, idempotent work).

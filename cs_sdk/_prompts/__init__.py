@@ -9,22 +9,28 @@
 See docs/pilots.md for the document a pilot manager writes.
 """
 
-from ._config import (
-    GlobalThrottle,
-    PilotSpec,
-    PromptConfig,
-    PromptSpec,
-    RoutingSpec,
-    SuccessMetric,
-    Targeting,
-    TeamSpec,
-    Throttle,
-    load_config,
-    parse_config,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ._engine import Prompts
 from ._rules import Prompt, rollout_bucket
 from ._source import FileSource, StaticSource, UrlSource
+
+if TYPE_CHECKING:
+    from ._config import (
+        GlobalThrottle,
+        PilotSpec,
+        PromptConfig,
+        PromptSpec,
+        RoutingSpec,
+        SuccessMetric,
+        Targeting,
+        TeamSpec,
+        Throttle,
+        load_config,
+        parse_config,
+    )
 
 __all__ = [
     "FileSource",
@@ -45,3 +51,35 @@ __all__ = [
     "parse_config",
     "rollout_bucket",
 ]
+
+# The document's models are pydantic's: loaded when first named (PEP 562), so that
+# `import cs_sdk` and a client without prompts= never import pydantic.
+_CONFIG_NAMES = frozenset(
+    (
+        "GlobalThrottle",
+        "PilotSpec",
+        "PromptConfig",
+        "PromptSpec",
+        "RoutingSpec",
+        "SuccessMetric",
+        "Targeting",
+        "TeamSpec",
+        "Throttle",
+        "load_config",
+        "parse_config",
+    )
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _CONFIG_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import _config
+
+    value = getattr(_config, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from ..events._builtin import FeedbackKind
+from ..events._builtin_rules import FeedbackKind
 
 Format = Literal["json", "toml", "yaml"]
 

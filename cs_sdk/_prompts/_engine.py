@@ -19,16 +19,16 @@ instead), and a store outage is logged once and means no prompt.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .._context import current_identity
 from .._fork import register_for_fork
 from .._log import logger, warn_once
-from ..events._builtin import PromptDismissed, PromptShown
 from ..state import MemoryStore, PromptHistory, ShowRules, StateStore, TtlCache
 from ._args import as_id, scoped_ids, valid_ids
-from ._config import PromptConfig
 from ._recent import RecentMilestones
 from ._rules import (
     CompiledConfig,
@@ -43,7 +43,21 @@ from ._rules import (
 from ._seams import Clock, Recorder, utc_now
 from ._source import ConfigSource, StaticSource
 
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
+    from ._config import PromptConfig
+
+
 __all__ = ["Clock", "Prompts", "Recorder", "utc_now"]
+
+
+def _is_document(value: object) -> TypeIs[PromptConfig]:
+    """``isinstance(value, PromptConfig)`` without importing pydantic to answer "no": a
+    document exists only once its module (``_document.py``) was imported."""
+    document = sys.modules.get(__name__.rpartition(".")[0] + "._document")
+    return document is not None and isinstance(value, document.PromptConfig)
+
 
 # How long this process remembers writing an answer. An event reaches the worker within
 # seconds (past this, its repeat is one harmless store write); short enough that a prompt
@@ -77,7 +91,7 @@ class Prompts:
         enabled: bool = True,
         strict: bool = False,
     ) -> None:
-        if source is None or isinstance(source, PromptConfig):
+        if source is None or _is_document(source):
             source = StaticSource(source)
         self._store = store
         self._source: ConfigSource = source
@@ -286,6 +300,9 @@ class Prompts:
             logger.debug("shown failed", exc_info=True)
             return False
         if won and self._recorder is not None:
+            # Here, not at the top: the models need pydantic, which `import cs_sdk` avoids.
+            from ..events._builtin import PromptShown
+
             kind = target.prompt.kind if target is not None else None
             self._recorder.track(
                 PromptShown(prompt_id=prompt_id, kind=kind),
@@ -316,6 +333,8 @@ class Prompts:
             logger.debug("dismissed failed", exc_info=True)
             return
         if self._recorder is not None:
+            from ..events._builtin import PromptDismissed  # pydantic, on first use
+
             self._recorder.track(
                 PromptDismissed(prompt_id=prompt_id),
                 user_id=user_id,

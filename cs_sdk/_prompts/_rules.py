@@ -21,10 +21,13 @@ import datetime as _dt
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from ..events._builtin import FeedbackKind
+from ..events._builtin_rules import FeedbackKind
 from ..state import ShowRules, UserState
-from ._config import PromptConfig, PromptSpec
+
+if TYPE_CHECKING:  # the compiled rules are plain dataclasses: no pydantic at run time
+    from ._config import PromptConfig, PromptSpec
 
 __all__ = [
     "CompiledConfig",

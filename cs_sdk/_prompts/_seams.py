@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ..events._base import Event
+if TYPE_CHECKING:
+    from ..events._base import Event
 
 __all__ = ["Clock", "Recorder", "utc_now"]
 

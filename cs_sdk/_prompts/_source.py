@@ -25,18 +25,22 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
-
-import httpx
 
 from .._config import shown_url
 from .._errors import PromptConfigError
 from .._fork import register_for_fork
 from .._http_log import sdk_request
 from .._log import logger, warn_once
-from ._config import PromptConfig, format_of, load_config, parse_config
-from ._fetch import FetchFailed, bounded_get
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._config import PromptConfig
+
+# The document's models (pydantic) and the URL fetcher (httpx) are imported by the sources
+# that need them, when they are built or first load: not by `import cs_sdk` or init().
 
 __all__ = ["ConfigSource", "FileSource", "StaticSource", "UrlSource"]
 
@@ -121,6 +125,8 @@ class FileSource:
         Raises:
             PromptConfigError: the file is missing or invalid.
         """
+        from ._config import load_config
+
         with self._lock:
             signature = self._stat()
             document = load_config(self.path)
@@ -165,6 +171,8 @@ class FileSource:
             return False
         # Remembered even when the new version is bad, so it is parsed and logged once.
         self._signature = signature
+        from ._config import load_config
+
         try:
             document = load_config(self.path)
         except PromptConfigError as error:
@@ -200,6 +208,10 @@ class UrlSource:
         timeout: float = 5.0,
         http_client: httpx.Client | None = None,
     ) -> None:
+        # Imported here, on the caller's thread: the poller thread then finds them loaded (an
+        # import on a background thread can wait on the application's own imports).
+        from . import _config, _fetch  # noqa: F401
+
         self.url = url
         self._shown_url = shown_url(url)  # credentials may sit in user info or query
         self._interval = interval
@@ -278,6 +290,9 @@ class UrlSource:
             self._lock.release()
 
     def _fetch(self) -> bool:
+        from ._config import format_of, parse_config  # loaded by __init__
+        from ._fetch import FetchFailed, bounded_get
+
         headers = {"Accept": "application/json, application/toml, application/yaml;q=0.9"}
         if self._etag is not None:
             headers["If-None-Match"] = self._etag
@@ -339,6 +354,8 @@ class UrlSource:
 
 
 def _new_client(timeout: float) -> httpx.Client:
+    import httpx
+
     # No kept-alive connections: each poll (every 30 s) connects afresh, so the deadline's
     # watchdog always holds the socket it may have to shut down (see _fetch.py).
     return httpx.Client(

@@ -84,7 +84,11 @@ def _loads(text: Any, default: Any) -> Any:
 def record_of(row: sqlite3.Row) -> ReceivedRecord:
     """A stored row as the record the collector printed when it arrived."""
     attributes = _loads(row["attributes"], {})
-    resource = _loads(row["resource"], {})
+    text = row["resource"]
+    names = row.keys()  # a Row's `in` looks at its values, not its column names
+    if text is None and "shared_resource" in names:
+        text = row["shared_resource"]  # stored once per request (see collector/_schema.py)
+    resource = _loads(text, {})
     return ReceivedRecord(
         resource=resource if isinstance(resource, dict) else {},
         scope_name="",
@@ -105,8 +109,21 @@ class _Reader:
     def __init__(self, db: sqlite3.Connection, args: argparse.Namespace) -> None:
         self._db = db
         where, self._values = _filters(args)
-        self._query = f"SELECT * FROM events WHERE id > ?{where} ORDER BY id LIMIT {_PAGE}"
-        self._last_query = f"SELECT * FROM events WHERE id <= ?{where} ORDER BY id DESC LIMIT ?"
+        shared = db.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'resources'"
+        ).fetchone()[0]
+        # A file no current collector has opened yet has no resources table (read-only
+        # here, tail does not migrate it): its rows carry their own resource.
+        columns = (
+            "events.*, (SELECT resource FROM resources WHERE resources.id = "
+            "events.resource_id) AS shared_resource"
+            if shared
+            else "*"
+        )
+        self._query = f"SELECT {columns} FROM events WHERE id > ?{where} ORDER BY id LIMIT {_PAGE}"
+        self._last_query = (
+            f"SELECT {columns} FROM events WHERE id <= ?{where} ORDER BY id DESC LIMIT ?"
+        )
 
     def newest_id(self) -> int:
         row = self._db.execute("SELECT max(id) FROM events").fetchone()

@@ -6,11 +6,11 @@
         print(row["id"], row["event_name"], row["name"], row["user_id"])
     store.close()
 
-JSON columns (``body``, ``attributes``, ``resource``, ``pilot_ids``, ``pilot_cohorts``) hold
-bytes as ``{"$base64": "..."}`` and non-finite floats as strings (``"nan"``), since JSON has
-neither. Readers such as ``cs-sdk tail`` and ``cs-sdk report`` query this table directly
-(WAL lets them read while the collector writes). ``event_pilots`` holds one row per (event,
-pilot) with its cohort, indexed by pilot, for "events of pilot p" without scanning JSON.
+JSON columns (``body``, ``attributes``, ``pilot_ids``, ``pilot_cohorts``, and the
+``resources`` table's ``resource``) hold bytes as ``{"$base64": "..."}`` and non-finite floats
+as strings (``"nan"``), since JSON has neither. Readers such as ``cs-sdk tail`` and
+``cs-sdk report`` query these tables directly (WAL lets them read while the collector
+writes); the tables, their indexes and the migration of an older file are in ``_schema``.
 
 Mapped columns take a sender's attribute values, which may be of any wire type: each column
 takes its own type or NULL (a list as ``user_id``, a text score, an id longer than
@@ -31,67 +31,20 @@ from pathlib import Path
 from typing import Any
 
 from ._decode import ReceivedRecord
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    received_at REAL NOT NULL,
-    event_id TEXT,
-    event_name TEXT,
-    name TEXT,
-    schema_name TEXT,
-    schema_version TEXT,
-    time_unix_nano INTEGER,
-    user_id TEXT,
-    account_id TEXT,
-    session_id TEXT,
-    trace_id TEXT,
-    span_id TEXT,
-    service_name TEXT,
-    pilot_ids TEXT,
-    pilot_cohorts TEXT,
-    feedback_kind TEXT,
-    feedback_score INTEGER,
-    feedback_comment TEXT,
-    prompt_id TEXT,
-    product_area TEXT,
-    outcome_value REAL,
-    outcome_unit TEXT,
-    body TEXT,
-    attributes TEXT,
-    resource TEXT
-);
-CREATE INDEX IF NOT EXISTS events_event_name ON events (event_name);
-CREATE INDEX IF NOT EXISTS events_user_id ON events (user_id);
-CREATE INDEX IF NOT EXISTS events_account_id ON events (account_id);
-CREATE INDEX IF NOT EXISTS events_time ON events (time_unix_nano);
--- Each index costs every insert (~20% of it each). These are the ones the report's and
--- tail's queries look up by (event name, user, account, time); an event-id index and an
--- (event_name, time) index were maintained once and used by no query: dropped, in
--- databases an earlier collector wrote too.
-DROP INDEX IF EXISTS events_event_id;
-DROP INDEX IF EXISTS events_name_time;
-CREATE TABLE IF NOT EXISTS event_pilots (
-    event_rowid INTEGER NOT NULL,
-    pilot_id TEXT NOT NULL,
-    cohort TEXT
-);
-CREATE INDEX IF NOT EXISTS event_pilots_pilot ON event_pilots (pilot_id, event_rowid);
-"""
-
-_COLUMNS = (
-    "received_at", "event_id", "event_name", "name", "schema_name", "schema_version",
-    "time_unix_nano", "user_id", "account_id", "session_id", "trace_id", "span_id",
-    "service_name", "pilot_ids", "pilot_cohorts", "feedback_kind", "feedback_score",
-    "feedback_comment", "prompt_id", "product_area", "outcome_value", "outcome_unit",
-    "body", "attributes", "resource",
-)  # fmt: skip
-
-
-_INSERT = (
-    f"INSERT INTO events (id, {','.join(_COLUMNS)}) VALUES ({','.join('?' * (len(_COLUMNS) + 1))})"
+from ._schema import (
+    CORE,
+    JOIN_RESOURCE,
+    OPTIONAL,
+    RESOURCE_SQL,
+    SHARED_RESOURCE,
+    insert_rows,
+    prepare,
 )
+
 _INSERT_PILOT = "INSERT INTO event_pilots (event_rowid, pilot_id, cohort) VALUES (?, ?, ?)"
+_CORE_LENGTH = len(CORE)
+_RESOURCE_SLOT = CORE.index("resource_id")
+_RESOURCE_CACHE = 256  # distinct resources remembered (a collector sees a handful)
 
 
 def _jsonable(value: Any) -> Any:
@@ -182,10 +135,10 @@ def _strings(value: Any) -> list[str]:
 _LONG_TEXT = 1 << 20  # a comment or a schema name, not an id
 
 
-def _row(
-    record: ReceivedRecord, received_at: float, max_id: int, resource_json: str | None
-) -> list[Any]:
-    """The values of ``_INSERT`` after the id (slot 0, filled in under the lock)."""
+def _row(record: ReceivedRecord, received_at: float, max_id: int, service: str | None) -> list[Any]:
+    """The values of the ``CORE`` columns, or of ``CORE + OPTIONAL`` when the event has any
+    of the ``OPTIONAL`` ones; slot 0 (the id) and the last (the resource) are filled in under
+    the lock."""
     # Straight-line, the common case (absent, or a str of id length) inline, absent fields
     # skipped: this runs for every event (it was a quarter of the collector's time).
     get = record.attributes.get
@@ -201,20 +154,10 @@ def _row(
     user = v if v is None or (type(v) is str and len(v) <= max_id) else _text(v, max_id)
     v = get("cs.account.id")
     account = v if v is None or (type(v) is str and len(v) <= max_id) else _text(v, max_id)
-    v = get("session.id")
-    session = v if v is None or (type(v) is str and len(v) <= max_id) else _text(v, max_id)
     event_name = record.event_name
     time_unix_nano = record.time_unix_nano
-    pilots = get("cs.pilot.ids")
-    cohorts = get("cs.pilot.cohorts")
-    kind, score = get("cs.feedback.kind"), get("cs.feedback.score")
-    comment = get("cs.feedback.comment")
-    prompt, area = get("cs.prompt.id"), get("cs.product.area")
-    value, unit = get("cs.outcome.value"), get("cs.outcome.unit")
-    feedback = kind is not None or score is not None or comment is not None
-    outcome = value is not None
     body = record.body
-    return [
+    row = [
         None,
         received_at,
         event_id,
@@ -225,10 +168,39 @@ def _row(
         time_unix_nano if time_unix_nano < 2**63 else None,
         user,
         account,
+        service,
+        None if body is None else to_json(body),
+        to_json(record.attributes),
+        None,
+    ]
+    v = get("session.id")
+    session = v if v is None or (type(v) is str and len(v) <= max_id) else _text(v, max_id)
+    pilots = get("cs.pilot.ids")
+    cohorts = get("cs.pilot.cohorts")
+    kind, score = get("cs.feedback.kind"), get("cs.feedback.score")
+    comment = get("cs.feedback.comment")
+    prompt, area = get("cs.prompt.id"), get("cs.product.area")
+    value, unit = get("cs.outcome.value"), get("cs.outcome.unit")
+    if (
+        session is None
+        and not record.trace_id
+        and not record.span_id
+        and pilots is None
+        and cohorts is None
+        and kind is None
+        and score is None
+        and comment is None
+        and prompt is None
+        and area is None
+        and value is None
+    ):
+        return row  # the usual event: CORE only
+    feedback = kind is not None or score is not None or comment is not None
+    outcome = value is not None
+    row += [
         session,
         record.trace_id or None,
         record.span_id or None,
-        _text(record.service_name, max_id),
         to_json(_strings(pilots) or None) if pilots is not None else None,
         to_json(_strings(cohorts) or None) if cohorts is not None else None,
         _text(kind, max_id) if feedback else None,
@@ -238,10 +210,8 @@ def _row(
         _text(area, max_id) if area is not None else None,
         _real(value) if outcome else None,
         _text(unit, max_id) if outcome else None,
-        None if body is None else to_json(body),
-        to_json(record.attributes),
-        resource_json,
     ]
+    return row
 
 
 def _open_private(path: Path) -> None:
@@ -283,7 +253,11 @@ class SqliteStore:
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        # A page cache larger than SQLite's 2 MB default: the index and the table's last
+        # pages stay in memory while a million-row file grows.
+        self._db.execute("PRAGMA cache_size=-32768")
+        prepare(self._db)
+        self._resources: dict[str, int] = {}
 
     def add(self, records: Iterable[ReceivedRecord]) -> int:
         """Store records, one transaction per ``chunk`` rows; returns how many.
@@ -295,20 +269,33 @@ class SqliteStore:
         records = list(records)
         for start in range(0, len(records), self._chunk):
             part = records[start : start + self._chunk]
-            rows = []
+            core: list[list[Any]] = []
+            full: list[list[Any]] = []
+            rows: list[list[Any]] = []
+            runs: list[tuple[int, str]] = []  # (first row, resource JSON): a request's share
             resource: Any = None
-            resource_json = None
+            service: str | None = None
+            max_id = self._max_id
             for record in part:
-                if record.resource is not resource:  # shared by a request's records
+                if record.resource is not resource or not runs:
                     resource = record.resource
-                    resource_json = to_json(resource)
-                rows.append(_row(record, now, self._max_id, resource_json))
+                    runs.append((len(rows), to_json(resource) or "{}"))
+                    service = _text(record.service_name, max_id)
+                row = _row(record, now, max_id, service)
+                rows.append(row)
+                (core if len(row) == _CORE_LENGTH else full).append(row)
             with self._lock, self._db:
                 self._db.execute("BEGIN IMMEDIATE")
                 first = self._next_id()
                 for i, row in enumerate(rows):
                     row[0] = first + i
-                self._db.executemany(_INSERT, rows)
+                for n, (begin, text) in enumerate(runs):
+                    end = runs[n + 1][0] if n + 1 < len(runs) else len(rows)
+                    resource_id = self._resource_id(text)
+                    for row in rows[begin:end]:
+                        row[_RESOURCE_SLOT] = resource_id
+                insert_rows(self._db, CORE, core)
+                insert_rows(self._db, CORE + OPTIONAL, full)
                 pilots = [
                     (first + i, pilot, cohorts[n] if n < len(cohorts) else None)
                     for i, record in enumerate(part)
@@ -319,6 +306,19 @@ class SqliteStore:
                 if pilots:
                     self._db.executemany(_INSERT_PILOT, pilots)
         return len(records)
+
+    def _resource_id(self, text: str) -> int:
+        # Under the lock, in the transaction. Rows of ``resources`` are never changed or
+        # deleted, so a remembered id stays right even when another process writes too.
+        found = self._resources.get(text)
+        if found is None:
+            insert, select = RESOURCE_SQL
+            self._db.execute(insert, (text,))
+            found = int(self._db.execute(select, (text,)).fetchone()[0])
+            if len(self._resources) >= _RESOURCE_CACHE:
+                self._resources.clear()
+            self._resources[text] = found
+        return found
 
     def _next_id(self) -> int:
         # Ids given explicitly, so that event_pilots can point at them; under the lock and
@@ -338,12 +338,17 @@ class SqliteStore:
         (column name -> value); ``limit=-1`` for all. Page with the last row's ``id``."""
         with self._lock:
             cursor = self._db.execute(
-                "SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
+                f"SELECT events.*, {SHARED_RESOURCE} FROM events {JOIN_RESOURCE} "
+                "WHERE events.id > ? ORDER BY events.id LIMIT ?",
+                (after_id, limit),
             )
             names = [column[0] for column in cursor.description]
             rows = cursor.fetchall()
         for row in rows:
-            yield dict(zip(names, row, strict=True))
+            event = dict(zip(names, row, strict=True))
+            shared = event.pop("shared_resource")
+            event["resource"] = event["resource"] if event["resource"] is not None else shared
+            yield event
 
     def rows(self) -> list[dict[str, Any]]:
         """Every stored event, in arrival order."""

@@ -10,125 +10,20 @@ and the SDK serialises it on its worker thread, after ``track()`` has returned.
 
 from __future__ import annotations
 
-import inspect
-import re
-import threading
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from .._errors import SchemaConflictError, SchemaError
+from .._errors import SchemaError
 from .._names import NAME_PATTERN
 
+# The registry and SchemaRef live in _schema.py (no pydantic), re-exported here.
+from ._schema import RESERVED_PREFIX, VERSION_PATTERN, EventRegistry, SchemaRef, registry
+
+__all__ = ["RESERVED_PREFIX", "Event", "EventRegistry", "SchemaRef", "registry"]
+
 _NAME = NAME_PATTERN  # the one name rule (cs_sdk/_names.py), also for milestones and outcomes
-_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-RESERVED_PREFIX = "cs."
-
-
-class SchemaRef(NamedTuple):
-    """The identity of an event schema on the wire: its name and semantic version.
-
-    A tuple of two strings rather than a dataclass: queued events refer to it, and a tuple
-    holding only strings and numbers is one the garbage collector stops tracking, so a
-    queue of 100,000 events adds nothing to the work of a full collection.
-    """
-
-    name: str
-    version: str
-
-    @property
-    def major(self) -> int:
-        return int(self.version.split(".", 1)[0])
-
-
-def _location(cls: type) -> str:
-    try:
-        file = inspect.getsourcefile(cls) or "<unknown>"
-        line = inspect.getsourcelines(cls)[1]
-        return f"{cls.__module__}.{cls.__qualname__} ({file}:{line})"
-    except (OSError, TypeError):
-        return f"{cls.__module__}.{cls.__qualname__}"
-
-
-class EventRegistry:
-    """Every declared event schema, by name and version. Thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._schemas: dict[tuple[str, str], type[Event]] = {}
-
-    def register(self, cls: type[Event]) -> None:
-        """Add ``cls``; a *different* class with the same name and version is an error.
-
-        The one exception is a class re-declared at module level under the same module and
-        qualified name: a module reload or a notebook cell run again. The new class replaces
-        the old. A class declared inside a function (``<locals>`` in its qualified name) is a
-        new class on every call, so a second one while the first is registered is a conflict,
-        as for any other pair of classes.
-        """
-        ref = cls.__cs_schema__
-        key = (ref.name, ref.version)
-        with self._lock:
-            existing = self._schemas.get(key)
-            if existing is not None and existing is not cls:
-                redeclared = (existing.__module__, existing.__qualname__) == (
-                    cls.__module__,
-                    cls.__qualname__,
-                )
-                if not redeclared or "<locals>" in cls.__qualname__:
-                    hint = (
-                        " (a class declared in a function is a new class on every call: "
-                        "declare it once at module level, or registry.unregister() the "
-                        "earlier one first)"
-                        if redeclared
-                        else ""
-                    )
-                    raise SchemaConflictError(
-                        f"event {ref.name!r} version {ref.version} is declared twice: "
-                        f"by {_location(existing)} and by {_location(cls)}{hint}"
-                    )
-            self._schemas[key] = cls
-
-    def get(self, name: str, version: str | None = None) -> type[Event] | None:
-        """The class for ``name`` at ``version``, or at its highest version when omitted."""
-        with self._lock:
-            if version is not None:
-                return self._schemas.get((name, version))
-            versions = [
-                (_version_key(v), cls) for (n, v), cls in self._schemas.items() if n == name
-            ]
-        return max(versions, key=lambda item: item[0])[1] if versions else None
-
-    def versions(self, name: str) -> list[str]:
-        """Every registered version of ``name``, lowest first."""
-        with self._lock:
-            found = [v for (n, v) in self._schemas if n == name]
-        return sorted(found, key=_version_key)
-
-    def __iter__(self) -> Iterator[type[Event]]:
-        with self._lock:
-            items = sorted(self._schemas.items(), key=lambda kv: (kv[0][0], _version_key(kv[0][1])))
-        return iter([cls for _, cls in items])
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._schemas)
-
-    def unregister(self, cls: type[Event]) -> None:
-        """Remove ``cls`` (for tests that declare throwaway events)."""
-        ref = cls.__cs_schema__
-        with self._lock:
-            if self._schemas.get((ref.name, ref.version)) is cls:
-                del self._schemas[(ref.name, ref.version)]
-
-
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
-
-
-registry = EventRegistry()
-"""The process-wide registry every :class:`Event` subclass joins when it is declared."""
+_VERSION = VERSION_PATTERN
 
 
 if TYPE_CHECKING:  # the type checker sees pydantic's (private) metaclass by its name

@@ -2,49 +2,69 @@
 
 ``milestone()``, ``outcome()`` and ``feedback()`` build their records directly for speed;
 these models define the same events for ``track()``, JSON Schema export and validation, and
-:func:`feedback_rule` is the single statement of the feedback score ranges both paths use.
+:func:`feedback_rule` (``_builtin_rules.py``, without pydantic) is the single statement of
+the feedback score ranges both paths use.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from pydantic import ConfigDict, Field, model_validator
 
 from .. import _attributes as attr
-from ._base import Event, SchemaRef, registry
+from ._base import Event, registry
 
-FeedbackKind = Literal["nps", "csat", "ces", "rating", "thumbs", "text"]
+# The identities and rules the recording calls check without pydantic, re-exported here
+# next to the models that state them too.
+from ._builtin_rules import (
+    FEEDBACK,
+    FEEDBACK_ATTRIBUTES,
+    FEEDBACK_RESPONSE,
+    FEEDBACK_SCORES,
+    MILESTONE,
+    OUTCOME,
+    RESPONSE_ATTRIBUTES,
+    RESPONSE_STATUSES,
+    FeedbackKind,
+    ResponseStatus,
+    feedback_attributes,
+    feedback_rule,
+    response_attributes,
+    response_rule,
+)
+from ._schema import SchemaRef
 
-# kind -> inclusive score range, or None for comment-only feedback.
-FEEDBACK_SCORES: dict[str, tuple[int, int] | None] = {
-    "nps": (0, 10),
-    "csat": (1, 5),
-    "ces": (1, 7),
-    "rating": (1, 5),
-    "thumbs": (0, 1),
-    "text": None,
-}
+__all__ = [
+    "FEEDBACK",
+    "FEEDBACK_ATTRIBUTES",
+    "FEEDBACK_RESPONSE",
+    "FEEDBACK_SCORES",
+    "MILESTONE",
+    "OUTCOME",
+    "RESPONSE_ATTRIBUTES",
+    "RESPONSE_STATUSES",
+    "BuiltinEvent",
+    "Feedback",
+    "FeedbackKind",
+    "FeedbackResponse",
+    "Milestone",
+    "Outcome",
+    "PilotEnrolled",
+    "PilotExited",
+    "PromptDismissed",
+    "PromptShown",
+    "ResponseStatus",
+    "SchemaRef",
+    "feedback_attributes",
+    "feedback_rule",
+    "response_attributes",
+    "response_rule",
+    "wire_document",
+]
 
 NameField = Field(min_length=1, max_length=256)
 IdField = Field(default=None, min_length=1, max_length=256)
-
-
-def feedback_rule(kind: str, score: object, comment: object) -> tuple[str, str] | None:
-    """``(field, rule)`` broken by this feedback, or ``None`` when it is valid."""
-    if type(kind) is not str or kind not in FEEDBACK_SCORES:
-        return "kind", f"must be one of {', '.join(FEEDBACK_SCORES)}"
-    bounds = FEEDBACK_SCORES[kind]
-    if bounds is None:
-        if score is not None:
-            return "score", "must be omitted for 'text' feedback"
-        if not isinstance(comment, str) or not comment.strip():
-            return "comment", "is required for 'text' feedback"
-        return None
-    low, high = bounds
-    if type(score) is not int or not low <= score <= high:
-        return "score", f"must be an integer from {low} to {high} for {kind!r} feedback"
-    return None
 
 
 class BuiltinEvent(Event):
@@ -128,15 +148,6 @@ def _score_rules_schema() -> dict[str, Any]:
     return {"allOf": rules}
 
 
-FEEDBACK_ATTRIBUTES: dict[str, str] = {
-    "kind": attr.FEEDBACK_KIND,
-    "score": attr.FEEDBACK_SCORE,
-    "comment": attr.FEEDBACK_COMMENT,
-    "prompt_id": attr.PROMPT_ID,
-    "area": attr.PRODUCT_AREA,
-}
-
-
 class Feedback(BuiltinEvent, name="cs.feedback", version="1.0.0"):
     """What a customer says: a score (NPS, CSAT, CES, rating, thumbs) and/or a comment."""
 
@@ -158,22 +169,6 @@ class Feedback(BuiltinEvent, name="cs.feedback", version="1.0.0"):
         if broken is not None:
             raise ValueError(f"{broken[0]} {broken[1]}")
         return self
-
-
-def feedback_attributes(
-    kind: str, score: int | None, comment: str | None, prompt_id: str | None, area: str | None
-) -> dict[str, Any]:
-    """The first-class OTLP attributes of a feedback event (the fast path's copy of the table)."""
-    attributes: dict[str, Any] = {attr.FEEDBACK_KIND: kind}
-    if score is not None:
-        attributes[attr.FEEDBACK_SCORE] = score
-    if comment is not None:
-        attributes[attr.FEEDBACK_COMMENT] = comment
-    if prompt_id is not None:
-        attributes[attr.PROMPT_ID] = prompt_id
-    if area is not None:
-        attributes[attr.PRODUCT_AREA] = area
-    return attributes
 
 
 class PilotEnrolled(BuiltinEvent, name="cs.pilot.enrolled", version="1.0.0"):
@@ -223,32 +218,6 @@ class PromptDismissed(BuiltinEvent, name="cs.prompt.dismissed", version="1.0.0")
     prompt_id: str = NameField
 
 
-ResponseStatus = Literal["planned", "done", "declined"]
-RESPONSE_STATUSES: tuple[str, ...] = ("planned", "done", "declined")
-
-RESPONSE_ATTRIBUTES: dict[str, str] = {
-    "feedback_id": "cs.feedback.id",
-    "team": "cs.response.team",
-    "status": "cs.response.status",
-    "message": "cs.response.message",
-}
-
-
-def response_rule(
-    feedback_id: object, message: object, team: object, status: object
-) -> tuple[str, str] | None:
-    """``(field, rule)`` broken by an answer to feedback, or ``None`` when it is valid."""
-    if type(feedback_id) is not str or not feedback_id or len(feedback_id) > 256:
-        return "feedback_event_id", "must be the id feedback() returned (a non-empty string)"
-    if type(message) is not str or not message.strip() or len(message) > 65536:
-        return "message", "must be a non-empty string of at most 65536 characters"
-    if type(team) is not str or not team or len(team) > 256:
-        return "team", "must be a non-empty string of at most 256 characters"
-    if type(status) is not str or status not in RESPONSE_STATUSES:
-        return "status", f"must be one of {', '.join(RESPONSE_STATUSES)}"
-    return None
-
-
 class FeedbackResponse(BuiltinEvent, name="cs.feedback.response", version="1.0.0"):
     """A team's answer to one piece of feedback (``cs_sdk.respond``), for the customer to see.
 
@@ -272,16 +241,6 @@ class FeedbackResponse(BuiltinEvent, name="cs.feedback.response", version="1.0.0
         return self
 
 
-def response_attributes(feedback_id: str, message: str, team: str, status: str) -> dict[str, Any]:
-    """The OTLP attributes of a ``cs.feedback.response`` event (the client's copy)."""
-    return {
-        "cs.feedback.id": feedback_id,
-        "cs.response.team": team,
-        "cs.response.status": status,
-        "cs.response.message": message,
-    }
-
-
 def wire_document(event_name: str, version: str, attributes: dict[str, Any], body: Any) -> Any:
     """The document an arrived event stands for, to validate against its JSON Schema."""
     cls = registry.get(event_name, version)
@@ -291,7 +250,12 @@ def wire_document(event_name: str, version: str, attributes: dict[str, Any], bod
     return body if body is not None else {}
 
 
-MILESTONE: SchemaRef = Milestone.__cs_schema__
-OUTCOME: SchemaRef = Outcome.__cs_schema__
-FEEDBACK: SchemaRef = Feedback.__cs_schema__
-FEEDBACK_RESPONSE: SchemaRef = FeedbackResponse.__cs_schema__
+# The recording calls use the identities of _builtin_rules.py; the models must state the same.
+for _model, _ref in (
+    (Milestone, MILESTONE),
+    (Outcome, OUTCOME),
+    (Feedback, FEEDBACK),
+    (FeedbackResponse, FEEDBACK_RESPONSE),
+):
+    if _model.__cs_schema__ != _ref:  # pragma: no cover - a mistake in this file
+        raise AssertionError(f"{_model.__name__} is {_model.__cs_schema__}, recorded as {_ref}")

@@ -64,6 +64,7 @@ class Dialect:
     idiv_template: str  # format string with {a} and {b}
     regex_template: str  # format string with {text} and {pattern}; true when it matches
     unindexed_template: str = "{expr}"
+    materialized_keyword: str = ""
     suffix: str = ""
 
     def unindexed(self, expr: str) -> str:
@@ -74,6 +75,17 @@ class Dialect:
         the few feedback events through ``event_name``; ``+column`` is SQLite's documented
         way to rule an index out. ClickHouse has no such planner choice: unchanged."""
         return self.unindexed_template.format(expr=expr)
+
+    def materialized(self, name: str, body: str) -> str:
+        """The common table expression ``name AS (body)``, computed once into a table of its
+        own when it is joined with another set of events.
+
+        Without statistics (the collector keeps none) SQLite's planner takes a lookup of
+        one event name to find about ten rows, and may nest one such lookup inside another:
+        feedback x answers read 12,000 x 2,700 rows of a million-event store (150 s). Two
+        MATERIALIZED sides leave it one choice, a scan of one and an automatic index on the
+        other. ClickHouse joins by hashing the right side: unchanged."""
+        return f"{name} AS {self.materialized_keyword}({body})"
 
     def attr(self, key: str) -> str:
         """A string attribute without its own column; NULL when absent."""
@@ -114,6 +126,9 @@ SQLITE = Dialect(
     idiv_template="(({a}) / ({b}))",
     regex_template="cs_regexp({pattern}, {text})",
     unindexed_template="+{expr}",
+    # The keyword came with SQLite 3.35 (2021); older ones parse the statement without it
+    # (same figures, and the plan the planner picks).
+    materialized_keyword="MATERIALIZED " if sqlite3.sqlite_version_info >= (3, 35) else "",
 )
 
 

@@ -154,7 +154,7 @@ class Queries(FeedbackQueries):
             f"SELECT pa.cohort, o.oname, o.unit, COUNT(*), SUM(o.val) FROM pa JOIN "
             f"(SELECT {d.unindexed(d.account)} AS oacct, {d.name_col} AS oname, "
             f"COALESCE({d.outcome_unit}, '') AS unit, {d.outcome_value} AS val, "
-            f"{d.time_ns} AS ot FROM {d.table} WHERE {d.event} = 'cs.outcome') o "
+            f"{d.unindexed(d.time_ns)} AS ot FROM {d.table} WHERE {d.event} = 'cs.outcome') o "
             f"ON o.oacct = pa.acct WHERE o.ot >= pa.at0 "
             f"GROUP BY pa.cohort, o.oname, o.unit ORDER BY pa.cohort, o.oname, o.unit"
         )

@@ -35,7 +35,7 @@ class FeedbackQueries(QueryBase):
         sql = (
             f"WITH {self._participants()} SELECT p.cohort, sh.kind, COUNT(*) FROM p JOIN "
             f"(SELECT {d.unindexed(d.user)} AS shuid, COALESCE({d.kind}, '') AS kind, "
-            f"{d.time_ns} AS sht "
+            f"{d.unindexed(d.time_ns)} AS sht "
             f"FROM {d.table} WHERE {d.event} = 'cs.prompt.shown') sh ON sh.shuid = p.uid "
             f"WHERE sh.sht >= p.t0 GROUP BY p.cohort, sh.kind"
         )
@@ -144,10 +144,16 @@ class FeedbackQueries(QueryBase):
         )
         status = d.attr("cs.response.status")
         fid = d.attr("cs.feedback.id")
+        # Feedback joined with the answers: both sides computed once (Dialect.materialized).
+        answered = self._feedback(materialized=True)
+        answers = d.materialized(
+            "a",
+            f"SELECT {fid} AS afid, COALESCE({status}, '') AS status FROM {d.table} "
+            f"WHERE {d.event} = 'cs.feedback.response'",
+        )
         statuses = self._run(
-            f"WITH {ctes} SELECT r.team, a.status, COUNT(*) FROM r JOIN "
-            f"(SELECT {fid} AS afid, COALESCE({status}, '') AS status FROM {d.table} "
-            f"WHERE {d.event} = 'cs.feedback.response') a ON a.afid = r.feid "
+            f"WITH {self._participants()}, {answered}, {self._routed(q, params)}, {answers} "
+            f"SELECT r.team, a.status, COUNT(*) FROM r JOIN a ON a.afid = r.feid "
             f"GROUP BY r.team, a.status",
             params,
         )
@@ -158,16 +164,20 @@ class FeedbackQueries(QueryBase):
         feedback, the feedback's comment, kind, score)."""
         d = self.d
         params = self._params(q)
-        ctes = f"{self._participants()}, {self._feedback()}"
-        team = self._team(q, params)
-        sql = (
-            f"WITH {ctes} SELECT {team} AS team, a.rteam, a.status, a.message, a.ats - pf.ft, "
-            f"pf.comment, pf.kind, pf.score FROM pf JOIN "
-            f"(SELECT {d.attr('cs.feedback.id')} AS afid, "
+        # Feedback joined with the answers: both sides computed once (Dialect.materialized).
+        answers = d.materialized(
+            "a",
+            f"SELECT {d.attr('cs.feedback.id')} AS afid, "
             f"COALESCE({d.attr('cs.response.team')}, '') AS rteam, "
             f"COALESCE({d.attr('cs.response.status')}, '') AS status, "
             f"COALESCE({d.attr('cs.response.message')}, '') AS message, {d.time_ns} AS ats "
-            f"FROM {d.table} WHERE {d.event} = 'cs.feedback.response') a ON a.afid = pf.feid "
+            f"FROM {d.table} WHERE {d.event} = 'cs.feedback.response'",
+        )
+        ctes = f"{self._participants()}, {self._feedback(materialized=True)}, {answers}"
+        team = self._team(q, params)
+        sql = (
+            f"WITH {ctes} SELECT {team} AS team, a.rteam, a.status, a.message, a.ats - pf.ft, "
+            f"pf.comment, pf.kind, pf.score FROM pf JOIN a ON a.afid = pf.feid "
             f"ORDER BY a.ats DESC LIMIT {int(limit)}"
         )
         return self._run(sql, params)

@@ -76,23 +76,27 @@ class QueryBase:
             f"{d.param('pilot')} AND {d.user} IS NOT NULL GROUP BY {d.user})"
         )
 
-    def _feedback(self) -> str:
+    def _feedback(self, *, materialized: bool = False) -> str:
+        """The participants' feedback since their enrolment; ``materialized`` when the
+        statement joins it with other events (see ``Dialect.materialized``)."""
         d = self.d
-        return (
-            f"pf AS (SELECT p.cohort AS cohort, p.uid AS puid, fb.feid AS feid, fb.ft AS ft, "
+        body = (
+            f"SELECT p.cohort AS cohort, p.uid AS puid, fb.feid AS feid, fb.ft AS ft, "
             f"fb.kind AS kind, fb.score AS score, fb.comment AS comment, fb.area AS area, "
             f"fb.prompt AS prompt FROM p JOIN (SELECT {d.event_id} AS feid, "
-            f"{d.unindexed(d.user)} AS fuid, "
-            f"{d.time_ns} AS ft, {d.kind} AS kind, {d.score} AS score, {d.comment} AS comment, "
+            f"{d.unindexed(d.user)} AS fuid, {d.unindexed(d.time_ns)} AS ft, "
+            f"{d.kind} AS kind, {d.score} AS score, {d.comment} AS comment, "
             f"{d.area} AS area, {d.prompt} AS prompt FROM {d.table} "
-            f"WHERE {d.event} = 'cs.feedback') fb ON fb.fuid = p.uid WHERE fb.ft >= p.t0)"
+            f"WHERE {d.event} = 'cs.feedback') fb ON fb.fuid = p.uid WHERE fb.ft >= p.t0"
         )
+        return d.materialized("pf", body) if materialized else f"pf AS ({body})"
 
     def _success(self) -> str:
         d = self.d
         return (
             f"ps AS (SELECT p.uid AS suid, p.cohort AS scohort, MIN(s.st - p.t0) AS dt FROM p "
-            f"JOIN (SELECT {d.unindexed(d.user)} AS muid, {d.time_ns} AS st FROM {d.table} "
+            f"JOIN (SELECT {d.unindexed(d.user)} AS muid, {d.unindexed(d.time_ns)} AS st "
+            f"FROM {d.table} "
             f"WHERE {d.event} = 'cs.milestone' AND {d.name_col} = {d.param('success')}) s "
             f"ON s.muid = p.uid WHERE s.st >= p.t0 GROUP BY p.uid, p.cohort)"
         )

@@ -10,6 +10,8 @@ A client opens its store from the ``state=`` option; most applications never tou
 directly.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._answers import Answer, FeedbackSummary
 from ._base import (
     Membership,
@@ -23,8 +25,10 @@ from ._base import (
 from ._cache import TtlCache
 from ._memory import MemoryStore
 from ._open import open_store
-from ._redis import RedisStore
-from ._sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from ._redis import RedisStore
+    from ._sqlite import SqliteStore
 
 __all__ = [
     "Answer",
@@ -42,3 +46,23 @@ __all__ = [
     "Versions",
     "open_store",
 ]
+
+
+# Loaded when first named (PEP 562): the default memory store needs neither (open_store()
+# imports the one a state= URL names).
+_LAZY = {"RedisStore": "._redis", "SqliteStore": "._sqlite"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

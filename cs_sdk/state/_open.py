@@ -9,14 +9,13 @@ MemoryStore()
 
 from __future__ import annotations
 
-import sqlite3
-
 from .._config import shown_url
 from .._errors import ConfigError
 from ._base import StateStore
 from ._memory import MemoryStore
-from ._redis import RedisStore  # imports the redis package only when one is opened
-from ._sqlite import SqliteStore
+
+# The SQLite and Redis stores (sqlite3, the Redis scripts) are imported when one is opened:
+# the default state="memory" needs neither, and init() is part of every cold start.
 
 __all__ = ["open_store"]
 
@@ -44,6 +43,10 @@ def open_store(url: str) -> StateStore:
             raise ConfigError(
                 f"state={shown!r} needs a file path; use state='memory' for in-process state"
             )
+        import sqlite3
+
+        from ._sqlite import SqliteStore
+
         try:
             return SqliteStore(path)
         except (OSError, sqlite3.Error) as error:
@@ -56,6 +59,8 @@ def open_store(url: str) -> StateStore:
                 f"state={shown!r}: cannot open the SQLite state file {path!r}: {problem}"
             ) from error
     if url.startswith(("redis://", "rediss://", "unix://")):
+        from ._redis import RedisStore  # imports the redis package only when one is opened
+
         try:
             return RedisStore(url)
         except ValueError:

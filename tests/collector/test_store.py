@@ -132,26 +132,85 @@ def test_the_file_is_private_and_in_wal_mode_with_indexes(tmp_path: Path) -> Non
         }
     reader.close()
     store.close()
-    # The columns the report and tail look events up by; no other index slows inserts.
-    for column in ("event_name", "user_id", "account_id", "time_unix_nano"):
-        assert any(f"({column})" in sql for sql in indexed), column
-    assert len(indexed) == 5  # and event_pilots (pilot_id, event_rowid)
+    # Every report statement starts from an event name; no other index slows inserts
+    # (the resources' UNIQUE has an index of its own, without SQL).
+    assert any("events (event_name)" in sql for sql in indexed)
+    assert len(indexed) == 2  # and event_pilots (pilot_id, event_rowid)
 
 
-def test_indexes_no_query_uses_are_dropped_from_an_older_database(tmp_path: Path) -> None:
+# The table as the collector created it before ``resources`` (each row its own resource).
+OLDER_SCHEMA = """
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, received_at REAL NOT NULL, event_id TEXT,
+    event_name TEXT, name TEXT, schema_name TEXT, schema_version TEXT,
+    time_unix_nano INTEGER, user_id TEXT, account_id TEXT, session_id TEXT, trace_id TEXT,
+    span_id TEXT, service_name TEXT, pilot_ids TEXT, pilot_cohorts TEXT, feedback_kind TEXT,
+    feedback_score INTEGER, feedback_comment TEXT, prompt_id TEXT, product_area TEXT,
+    outcome_value REAL, outcome_unit TEXT, body TEXT, attributes TEXT, resource TEXT
+);
+CREATE INDEX events_event_name ON events (event_name);
+CREATE INDEX events_user_id ON events (user_id);
+CREATE INDEX events_account_id ON events (account_id);
+CREATE INDEX events_time ON events (time_unix_nano);
+CREATE INDEX events_event_id ON events (event_id);
+CREATE INDEX events_name_time ON events (event_name, time_unix_nano);
+CREATE TABLE event_pilots (event_rowid INTEGER NOT NULL, pilot_id TEXT NOT NULL, cohort TEXT);
+CREATE INDEX event_pilots_pilot ON event_pilots (pilot_id, event_rowid);
+INSERT INTO events (received_at, event_id, event_name, name, user_id, attributes, resource)
+VALUES (1.5, 'old-1', 'cs.milestone', 'signed_up', 'u0', '{}', '{"service.name": "old"}');
+"""
+
+
+def test_a_database_an_earlier_collector_wrote_is_migrated_and_keeps_its_rows(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "events.db"
-    SqliteStore(path).close()
     with contextlib.closing(sqlite3.connect(path)) as older:
-        older.execute("CREATE INDEX events_event_id ON events (event_id)")
-        older.execute("CREATE INDEX events_name_time ON events (event_name, time_unix_nano)")
-        older.commit()
+        older.executescript(OLDER_SCHEMA)
     store = SqliteStore(path)
     store.add([record(ATTRIBUTES)])
+    old, new = store.rows()
     store.close()
+    assert (old["event_id"], old["resource"], old["resource_id"]) == (
+        "old-1",
+        '{"service.name": "old"}',
+        None,
+    )
+    assert new["id"] == 2 and json.loads(new["resource"]) == RESOURCE
     with contextlib.closing(sqlite3.connect(path)) as reader:
         names = {row[0] for row in reader.execute("SELECT name FROM sqlite_master")}
+    # The indexes no query uses are gone; the report's stays.
+    assert names & {"events_user_id", "events_account_id", "events_time"} == set()
     assert "events_event_id" not in names and "events_name_time" not in names
     assert "events_event_name" in names
+    # An older collector can still append: its rows carry their own resource.
+    with contextlib.closing(sqlite3.connect(path)) as older:
+        older.execute(
+            "INSERT INTO events (received_at, event_id, resource) VALUES (2.0, 'old-2', '{}')"
+        )
+        older.commit()
+    again = SqliteStore(path)
+    again.add([record(ATTRIBUTES)])
+    assert [(row["event_id"], row["resource"] is not None) for row in again.rows()][2:] == [
+        ("old-2", True),
+        (ATTRIBUTES["cs.event.id"], True),
+    ]
+    again.close()
+
+
+def test_a_request_s_resource_is_stored_once(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "events.db")
+    store.add([record({"cs.event.id": f"e{n}"}) for n in range(50)])
+    store.add([record({"cs.event.id": "again"})])
+    rows = store.rows()
+    store.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "events.db")) as reader:
+        (resources,) = reader.execute("SELECT count(*) FROM resources").fetchone()
+        (inline,) = reader.execute(
+            "SELECT count(*) FROM events WHERE resource IS NOT NULL"
+        ).fetchone()
+    assert (resources, inline) == (1, 0)
+    assert {row["resource"] for row in rows} == {to_json(RESOURCE)}
 
 
 def test_iter_events_pages_by_id_and_a_reopened_store_appends(tmp_path: Path) -> None:
@@ -211,3 +270,27 @@ def test_json_columns_are_the_text_json_dumps_writes() -> None:
         "raw": {"$base64": "AP8="},
         "x": "inf",
     }
+
+
+def test_a_large_mixed_batch_is_stored_in_order_with_every_value(tmp_path: Path) -> None:
+    # Enough rows for the multi-row inserts and their remainder, plain events (the core
+    # columns) mixed with feedback (every column).
+    records = [
+        record({"cs.event.id": f"e{n}", "user.id": f"u{n}"}, trace_id="", span_id="")
+        if n % 3
+        else record(
+            {"cs.event.id": f"e{n}", "cs.feedback.kind": "nps", "cs.feedback.score": n % 11}
+        )
+        for n in range(1000)
+    ]
+    store = SqliteStore(tmp_path / "events.db")
+    assert store.add(records) == 1000
+    rows = store.rows()
+    store.close()
+    assert [row["id"] for row in rows] == list(range(1, 1001))
+    assert [row["event_id"] for row in rows] == [f"e{n}" for n in range(1000)]
+    assert [row["user_id"] for row in rows] == [f"u{n}" if n % 3 else None for n in range(1000)]
+    assert [(row["feedback_score"], row["trace_id"]) for row in rows] == [
+        (None, None) if n % 3 else (n % 11, TRACE_ID) for n in range(1000)
+    ]
+    assert {row["resource"] for row in rows} == {to_json(RESOURCE)}

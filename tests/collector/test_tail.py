@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import queue
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -170,3 +171,23 @@ def test_a_real_tail_process_follows_a_collector_process_and_stops_on_ctrl_c(
             if stream is not None:
                 stream.close()
         collector.kill()
+
+
+def test_the_service_comes_from_the_shared_resource_or_an_older_row_s_own(
+    stored: tuple[LocalCollector, Path], http: httpx.Client
+) -> None:
+    collector, db = stored
+    send(http, collector, event("new_row"))
+    # An older collector's row: its resource inline, no resource_id.
+    with sqlite3.connect(db) as older:
+        older.execute(
+            "INSERT INTO events (received_at, event_name, name, attributes, resource) "
+            "VALUES (1.0, 'cs.milestone', 'old_row', '{\"cs.event.name\": \"old_row\"}', "
+            '\'{"service.name": "legacy"}\')'
+        )
+    older.close()
+    tail = Tail("--db", str(db), "--last", "5")
+    new, old = tail.lines_when(2)
+    assert tail.finish() == 0
+    assert "  web  " in new and "new_row" in new
+    assert "  legacy  " in old and "old_row" in old

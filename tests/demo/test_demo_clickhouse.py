@@ -53,8 +53,12 @@ def copy_to_otel_logs(events_db: Path, session: Any) -> int:
     session.query(re.sub(r"%[qs]", lambda _m: next(values), DDL.read_text()))
     with sqlite3.connect(events_db) as conn:
         rows = conn.execute(
-            "SELECT time_unix_nano, event_name, service_name, attributes, resource "
-            "FROM events ORDER BY id"
+            # A row's resource: the shared one of its request, or (an older collector's
+            # rows) its own.
+            "SELECT time_unix_nano, event_name, service_name, attributes, "
+            "coalesce(resources.resource, events.resource) "
+            "FROM events LEFT JOIN resources ON resources.id = events.resource_id "
+            "ORDER BY events.id"
         ).fetchall()
     conn.close()
     for start in range(0, len(rows), INSERT_BATCH):
@@ -101,6 +105,10 @@ def compare(directory: Path) -> dict[str, Any]:
     chdb_session = session.Session(str(directory / "chdb"))
     try:
         copied = copy_to_otel_logs(demo.paths.events_db, chdb_session)
+        # Every copied row carries its resource, as the exporter writes it.
+        (with_resource,) = ChdbQuery(chdb_session)(
+            "SELECT count() FROM otel_logs WHERE ResourceAttributes['service.name'] != ''", {}
+        )[0]
         sqlite = open_sqlite(demo.paths.events_db)
         try:
             from_sqlite = build_report(sqlite, config=demo.paths.document).to_dict()
@@ -116,6 +124,7 @@ def compare(directory: Path) -> dict[str, Any]:
     return {
         "stored": demo.stored,
         "copied": copied,
+        "with_resource": int(with_resource),
         "events": from_sqlite["events"],
         "differences": differences(from_sqlite, from_clickhouse),
     }
@@ -136,6 +145,7 @@ def test_the_demo_report_is_the_same_from_sqlite_and_from_the_exporters_table(
     assert child.returncode == 0, child.stderr[-3000:]
     result = json.loads(child.stdout.splitlines()[-1])
     assert result["copied"] == result["stored"] == result["events"] > 5000
+    assert result["with_resource"] == result["copied"]
     assert result["differences"] == []
 
 

@@ -1,0 +1,109 @@
+"""Run the C accelerator and the pure-Python reference side by side (tests/test_speedups*.py).
+
+A ``Pair`` holds two clients over the same options, one with ``speedups=True`` and one
+without, each with its own list of queued events; the helpers reduce what each returned,
+raised, queued and would put on the wire to values that must be equal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import cs_sdk
+from cs_sdk import InvalidEventError
+from cs_sdk._client import NullPipeline
+from cs_sdk._export._encoding import make_encoder
+from cs_sdk._export._mapping import build_scope
+from cs_sdk._record import QUEUED_SIZE, EventRecord, QueuedEvent
+
+
+class ListPipeline(NullPipeline):
+    """Keeps every queued event; ``accept`` decides what ``submit`` answers."""
+
+    def __init__(self) -> None:
+        self.events: list[QueuedEvent] = []
+        self.accept: Callable[[QueuedEvent], bool] = lambda queued: True
+
+    def submit(self, queued: QueuedEvent) -> bool:
+        self.events.append(queued)
+        return self.accept(queued)
+
+
+class Pair:
+    """A C client and a Python client, each with its own list of queued events."""
+
+    def __init__(self, **options: Any) -> None:
+        self.pipelines: list[ListPipeline] = []
+        self.fast = self._client(speedups=True, **options)
+        self.slow = self._client(speedups=False, **options)
+        assert self.fast._accelerated and not self.slow._accelerated
+
+    def _client(self, **options: Any) -> cs_sdk.Client:
+        pipeline = ListPipeline()
+        self.pipelines.append(pipeline)
+        return cs_sdk.Client(
+            service_name="test", environ={}, _pipeline_factory=lambda *a: pipeline, **options
+        )
+
+    def close(self) -> None:
+        self.fast.shutdown(0)
+        self.slow.shutdown(0)
+
+
+def outcome(call: Callable[[], str | None]) -> tuple[Any, ...]:
+    """What a recording call did: returned an id, returned None, or raised (which error)."""
+    try:
+        result = call()
+    except InvalidEventError as error:
+        return ("raised", type(error), error.field, error.rule)
+    except TypeError as error:
+        return ("raised", TypeError, str(error))
+    if result is None:
+        return ("none",)
+    assert re.fullmatch(r"[0-9a-f]{32}", result), result
+    return ("id",)
+
+
+def value_types(value: Any) -> Any:
+    """The types in a value, all the way down (1 == 1.0 == True would hide a difference)."""
+    if isinstance(value, dict):
+        return {key: value_types(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [value_types(item) for item in value]
+    return type(value)
+
+
+def comparable(queued: QueuedEvent) -> tuple[Any, ...]:
+    """A queued event without its id and time, with the types of its properties."""
+    body = queued[4]
+    types = value_types(body) if isinstance(body, dict) else None
+    return (*queued[2:], types, value_types(queued[5]))
+
+
+_SCOPE = build_scope({}, "test")
+_ENCODERS = (
+    make_encoder("http/protobuf", _SCOPE, accelerated=True),
+    make_encoder("http/protobuf", _SCOPE, accelerated=False),
+    make_encoder("http/json", _SCOPE),
+)
+
+
+def wire(queued: QueuedEvent) -> list[bytes]:
+    """The bytes each encoder puts on the wire for a queued event (id and time fixed)."""
+    record = EventRecord("0" * 32, 0, *queued[2:QUEUED_SIZE])
+    record.resolve_typed_body()  # the worker's "typed" step, for track()
+    encoded = [encoder.encode_event(record) for encoder in _ENCODERS]
+    assert encoded[0] == encoded[1]  # the C writer and the Python writer
+    return encoded
+
+
+class nothing:
+    """A context manager that does nothing (an optional ``with``)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
