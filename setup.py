@@ -1,7 +1,8 @@
 """Build configuration beyond pyproject.toml: the optional C accelerator.
 
 ``cs_sdk._speedups`` (the recording hot path in C) is built where a C compiler is available
-on CPython. ``optional=True``: when it cannot be built the install still succeeds and the
+on CPython, and so is ``cs_sdk._encoder_speedups`` (the worker's protobuf value writer).
+``optional=True``: when it cannot be built the install still succeeds and the
 package runs its pure-Python implementation of the same code path. The same holds for
 ``cs_sdk.collector._wire_speedups``, the collector's OTLP protobuf decoder.
 """
@@ -13,6 +14,11 @@ from setuptools import Extension, setup
 extensions = []
 if sys.implementation.name == "cpython":
     extensions.append(Extension("cs_sdk._speedups", ["cs_sdk/_speedups.c"], optional=True))
+    # The export worker's protobuf writer of attribute and body values (nested ones included);
+    # without it the worker writes them in Python.
+    extensions.append(
+        Extension("cs_sdk._encoder_speedups", ["cs_sdk/_encoder_speedups.c"], optional=True)
+    )
     # The collector's protobuf decoder; without it the collector decodes in Python.
     extensions.append(
         Extension(

@@ -1,6 +1,6 @@
-"""The optional C accelerator (``_speedups.c``): the client's recording calls
-(``milestone``, ``outcome``, ``feedback``, ``track``) fitted to a client, and the protobuf
-writer's loop over flat dicts.
+"""The optional C accelerators: the client's recording calls (``milestone``, ``outcome``,
+``feedback``, ``track``) fitted to a client (``_speedups.c``), and the export worker's protobuf
+writer of records and their attribute and body values (``_encoder_speedups.c``).
 
 Built by ``pip install`` where a C compiler is available on CPython; elsewhere, or with
 ``speedups=False`` / ``CS_SDK_SPEEDUPS=false``, the pure-Python methods run. Both build the
@@ -46,23 +46,30 @@ from .events._builtin_rules import FEEDBACK, FEEDBACK_SCORES, MILESTONE, OUTCOME
 from .events._schema import EVENT_MODULE
 
 
-def _load() -> ModuleType | None:
+def _load(name: str) -> ModuleType | None:
     try:
         # By name: a compiled extension has no source for import-linter to read, and
         # "from . import _speedups" would read as an import of the cs_sdk package (the top
-        # layer). It imports nothing of ours.
-        return importlib.import_module(f"{__package__}._speedups")
+        # layer). Neither extension imports anything of ours.
+        return importlib.import_module(f"{__package__}.{name}")
     except ImportError:  # not built: no compiler at install time, or not CPython
         return None
 
 
-_speedups = _load()
+_speedups = _load("_speedups")
 AVAILABLE = _speedups is not None
 
-encode_pairs: Callable[[dict[str, Any], bytes], bytes | None] | None = (
-    _speedups.encode_pairs if _speedups is not None else None
+_encoder_speedups = _load("_encoder_speedups")
+encode_pairs: Callable[[dict[str, Any], bytes, int], bytes | None] | None = (
+    _encoder_speedups.encode_pairs if _encoder_speedups is not None else None
 )
-"""``_Writer.pairs`` in C for flat dicts of scalars (None: not built), see _protobuf.py."""
+"""``_Writer.pairs`` in C (None: not built), see _protobuf_values.py: dicts of scalars, and of
+lists, tuples and dicts of them; anything else is handed back (None) to the Python writer."""
+
+encode_log_record: Callable[..., bytes | None] | None = (
+    _encoder_speedups.encode_log_record if _encoder_speedups is not None else None
+)
+"""The LogRecord of ``ProtobufEncoder.encode_event`` in one C call (None: not built)."""
 
 
 # Why the C path hands a call to the Python method: the keys of stats()["debug"]["fallbacks"]

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .._accelerated import encode_pairs
+from .._accelerated import encode_log_record, encode_pairs
 from .._record import EventRecord
 from ..events._schema import SchemaRef
 from ._mapping import (
@@ -79,8 +79,11 @@ class ProtobufEncoder:
     content_type: str = "application/x-protobuf"
 
     def __init__(self, scope: OtlpScope, *, accelerated: bool = True) -> None:
-        # encode_pairs is read here, at construction, as tests expect (they set it to None).
-        self._writer = _Writer(encode_pairs if accelerated else None)
+        # encode_pairs is read here, at construction, as tests expect (they set it to None to
+        # keep the whole encoder in Python, encode_log_record included).
+        fast = accelerated and encode_pairs is not None
+        self._writer = _Writer(encode_pairs if fast else None)
+        self._record = encode_log_record if fast else None
         self._pairs = self._writer.pairs
         self._any_value = self._writer.any_value
         resource: list[bytes] = []
@@ -100,6 +103,11 @@ class ProtobufEncoder:
         # For encode_event: the event id's key, and the name + schema attributes by event.
         self._event_id_fields = self._writer.key_fields(EVENT_ID, b"\x32")
         self._heads: dict[tuple[str, SchemaRef], bytes] = {}
+
+    @property
+    def fallbacks(self) -> int:
+        """How many dicts the C value writer handed back to the Python one (0 without C)."""
+        return self._writer.fallbacks
 
     def encode_record(self, record: OtlpLogRecord) -> bytes:
         """One serialized LogRecord message (no tag or length: ``encode_request`` adds them)."""
@@ -140,6 +148,38 @@ class ProtobufEncoder:
             # A long id (before_send may change it), or an event attribute that would
             # replace a mapped one.
             return self.encode_record(to_otlp(record))
+        id_fields = self._event_id_fields
+        head = self._heads.get((name, schema)) or self._head(name, schema)
+        rest: dict[str, Any] = {}
+        add_who_and_pilots(record, rest)
+        if extra:
+            rest.update(extra)
+        trace_id, span_id = record.trace_id, record.span_id
+        trace = trace_id.to_bytes(16, "big") if trace_id else b""
+        span = span_id.to_bytes(8, "big") if span_id else b""
+        event_name = schema.name
+        name_field = (
+            (self._event_names.get(event_name) or self._event_name_field(event_name))
+            if event_name
+            else b""
+        )
+        id_prefix = id_fields.strings[len(data)] or id_fields.string(len(data))
+        if self._record is not None:
+            # The whole record in one C call; this method below stays the reference.
+            encoded = self._record(
+                record.time_unix_nano,
+                self._info,
+                record.body,
+                id_prefix + data + head,
+                rest,
+                record.trace_flags,
+                trace,
+                span,
+                name_field,
+            )
+            if encoded is not None:
+                return encoded
+            self._writer.fallbacks += 1
         parts: list[bytes] = []
         append = parts.append
         time_unix_nano = record.time_unix_nano
@@ -151,28 +191,16 @@ class ProtobufEncoder:
         if body:  # to_otlp sends an empty body as none
             self._body(body, parts)
         # Attributes, in to_otlp's order: the event id, then name and schema, then the rest.
-        id_fields = self._event_id_fields
-        append(id_fields.strings[len(data)] or id_fields.string(len(data)))
+        append(id_prefix)
         append(data)
-        append(self._heads.get((name, schema)) or self._head(name, schema))
-        rest: dict[str, Any] = {}
-        add_who_and_pilots(record, rest)
-        if extra:
-            rest.update(extra)
+        append(head)
         if rest:
             self._pairs(rest, b"\x32", parts, 0)
-        trace_id, span_id = record.trace_id, record.span_id
-        self._tail(
-            record.trace_flags,
-            trace_id.to_bytes(16, "big") if trace_id else b"",
-            span_id.to_bytes(8, "big") if span_id else b"",
-            parts,
-        )
+        self._tail(record.trace_flags, trace, span, parts)
         if stamp:
             append(b"\x59" + stamp)  # observed time: the same instant
-        event_name = schema.name
-        if event_name:
-            append(self._event_names.get(event_name) or self._event_name_field(event_name))
+        if name_field:
+            append(name_field)
         return b"".join(parts)
 
     def encode_request(self, fragments: Sequence[bytes]) -> bytes:

@@ -9,8 +9,9 @@ import struct
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-# The C writer of a flat dict of scalars (``cs_sdk._accelerated.encode_pairs``), or None.
-FlatEncoder = Callable[[dict[str, Any], bytes], "bytes | None"]
+# The C writer of a dict of values (``cs_sdk._accelerated.encode_pairs``), or None. It
+# returns None for a dict holding anything it does not write exactly as ``_Writer.pairs``.
+FlatEncoder = Callable[[dict[str, Any], bytes, int], "bytes | None"]
 
 _pack_double = struct.Struct("<d").pack
 _pack_fixed64 = struct.Struct("<Q").pack
@@ -144,11 +145,16 @@ class _KeyFields:
 class _Writer:
     """Serializes AnyValue trees; owns the per-key caches of one encoder."""
 
-    __slots__ = ("_budget", "_fields", "_flat")
+    __slots__ = ("_budget", "_fields", "_flat", "fallbacks")
 
     def __init__(self, flat: FlatEncoder | None) -> None:
-        # A flat dict of scalars (nearly every body and attribute map) in one C call.
+        # A dict of scalars, lists, tuples and small dicts (nearly every body and attribute
+        # map) in one C call.
         self._flat = flat
+        # Dicts the C writer handed back to this one: zero for every typical event shape
+        # (tests/test_encoder_shapes.py), so a change that sends them all down the
+        # slow path shows here rather than only as lost throughput.
+        self.fallbacks = 0
         # tag -> key -> _KeyFields. Keys repeat from record to record but are user data, so
         # unbounded in principle: a table is dropped wholesale when it grows too large.
         self._fields: dict[bytes, dict[str, _KeyFields]] = {b"\x0a": {}, b"\x32": {}}
@@ -177,10 +183,11 @@ class _Writer:
         """
         flat = self._flat
         if flat is not None:
-            encoded = flat(values, tag)  # type: ignore[arg-type]
+            encoded = flat(values, tag, depth)  # type: ignore[arg-type]
             if encoded is not None:
                 parts.append(encoded)
                 return
+            self.fallbacks += 1
         table = self._fields[tag]
         append = parts.append
         for key, value in values.items():

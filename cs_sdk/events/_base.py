@@ -110,4 +110,7 @@ class Event(BaseModel, metaclass=_EventMeta):
         Typed events send their fields as the body. Built-in events override this to put
         their first-class fields (pilot ids, prompt ids, scores) into attributes.
         """
-        return self.__cs_schema__.name, self.model_dump(mode="json"), {}
+        # model_dump(mode="json") is this call behind a keyword-only wrapper; called directly
+        # it costs the worker ~0.4 µs less per typed event, with the same defaults.
+        body = self.__pydantic_serializer__.to_python(self, mode="json")
+        return self.__cs_schema__.name, body, {}

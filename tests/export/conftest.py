@@ -1,5 +1,5 @@
-"""Every encoding test runs twice: with the protobuf writer's C loop (when it is built) and
-with the pure-Python one, which installs without a compiler run."""
+"""Every encoding test runs twice: with the protobuf writer's C parts (``_encoder_speedups``,
+when it is built) and with the pure-Python one, which installs without a compiler run."""
 
 from __future__ import annotations
 

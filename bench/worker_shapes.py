@@ -1,0 +1,269 @@
+"""python -m bench.worker_shapes [--events N] [--repeat N] [--burst N] [--profile SHAPE]
+
+Run from the repository root. What the export worker spends per event, for each shape of
+event applications send (``SHAPES``), with the C accelerator on and off in the same run:
+
+(a) worker CPU µs per event: the client's own processor chain (typed-event serialisation,
+    pilot tagging, redaction...) then ``encode_event``, on ``--events`` events recorded by a
+    real client into a list (median of ``--repeat`` interleaved runs);
+(b) delivered events/s: a ``--burst`` event back-to-back burst from a real client to the
+    loopback sink (``bench._sink``, in a child process so that it does not share the GIL),
+    from the first call until the sink has every event; lost events are reported.
+
+``--profile SHAPE`` prints a cProfile of (a) for one shape instead. A full run takes ~1-2 min.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import cs_sdk
+from cs_sdk._client import NullPipeline
+from cs_sdk._record import QUEUED_SIZE, EventRecord, QueuedEvent
+
+from ._peers import EVENT, USERS, properties
+from ._sink import fetch_stats
+
+
+class Report(cs_sdk.Event, name="bench.worker_shapes.report", version="1.0.0"):
+    """The flat eight-property event as a typed event."""
+
+    plan: str
+    report_type: str
+    source: str
+    pages: int
+    rows: int
+    duration_ms: float
+    score: float
+    first_time: bool
+
+
+_COMMENTS = (
+    "Export was slow on the big quarterly report",
+    "Love the new dashboard, but filters reset when I go back",
+    "ok",
+    "The PDF looked wrong on my phone",
+)
+
+
+def _typed(i: int) -> Report:
+    return Report(**properties(i))
+
+
+# shape -> (client, i) -> None: one call as an application would make it.
+SHAPES: dict[str, Callable[[cs_sdk.Client, int], object]] = {
+    "flat": lambda c, i: c.milestone(EVENT, user_id=USERS[i % 1000], properties=properties(i)),
+    "list": lambda c, i: c.milestone(
+        EVENT, user_id=USERS[i % 1000], properties={**properties(i), "tags": ["beta", "mobile"]}
+    ),
+    "tuple": lambda c, i: c.milestone(
+        EVENT, user_id=USERS[i % 1000], properties={**properties(i), "tags": ("beta", "mobile")}
+    ),
+    "nested": lambda c, i: c.milestone(
+        EVENT,
+        user_id=USERS[i % 1000],
+        properties={**properties(i), "filters": {"region": "eu", "days": 30, "archived": False}},
+    ),
+    "typed": lambda c, i: c.track(_typed(i), user_id=USERS[i % 1000]),
+    "feedback": lambda c, i: c.feedback(
+        "nps", score=i % 11, comment=_COMMENTS[i % 4], user_id=USERS[i % 1000]
+    ),
+    "outcome": lambda c, i: c.outcome(
+        "renewal", value=1200.0 + i, unit="usd", user_id=USERS[i % 1000]
+    ),
+}
+
+
+class _ListPipeline(NullPipeline):
+    def __init__(self) -> None:
+        self.events: list[QueuedEvent] = []
+
+    def submit(self, queued: QueuedEvent) -> bool:
+        self.events.append(queued)
+        return True
+
+
+def _recorded(shape: str, n: int, speedups: bool) -> tuple[cs_sdk.Client, list[QueuedEvent]]:
+    pipeline = _ListPipeline()
+    client = cs_sdk.Client(
+        service_name="bench",
+        environ={},
+        speedups=speedups,
+        _pipeline_factory=lambda *a: pipeline,
+    )
+    call = SHAPES[shape]
+    for i in range(n):
+        call(client, i)
+    return client, pipeline.events
+
+
+def _worker_pass(shape: str, n: int, speedups: bool) -> Callable[[], object]:
+    """One worker pass over ``n`` recorded events: the chain, then the encoder."""
+    from cs_sdk._export._encoding import make_encoder
+    from cs_sdk._export._mapping import build_scope
+
+    client, events = _recorded(shape, n, speedups)
+    chain = client.processors
+    encoder = make_encoder("http/protobuf", build_scope({}, "bench"), accelerated=speedups)
+
+    def run() -> None:
+        run_chain, encode = chain.run, encoder.encode_event
+        chain.refresh()
+        for item in events:
+            record = run_chain(EventRecord(*item[:QUEUED_SIZE]))
+            if record is not None:
+                encode(record)
+
+    return run
+
+
+def worker_costs(n: int, repeat: int) -> dict[str, dict[str, float]]:
+    cases = {(shape, c): _worker_pass(shape, n, c == "C") for shape in SHAPES for c in ("C", "py")}
+    samples: dict[tuple[str, str], list[float]] = {key: [] for key in cases}
+    for fn in cases.values():
+        fn()
+    for _ in range(repeat):
+        for key, fn in cases.items():
+            gc.collect()
+            # CPU time of this thread: the other processes of a loaded machine stay out of it.
+            t0 = time.thread_time_ns()
+            fn()
+            samples[key].append((time.thread_time_ns() - t0) / n / 1000)
+    out: dict[str, dict[str, float]] = {}
+    for (shape, c), values in samples.items():
+        out.setdefault(shape, {})[c] = statistics.median(values)
+    return out
+
+
+def profile(shape: str, n: int, speedups: bool) -> None:
+    fn = _worker_pass(shape, n, speedups)
+    fn()
+    profiler = cProfile.Profile()
+    profiler.runcall(fn)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
+
+
+_SINK = """
+import sys, time
+from bench._sink import Sink
+with Sink() as sink:
+    print(sink.url, flush=True)
+    sys.stdin.readline()
+"""
+
+
+def burst(shape: str, speedups: bool, events: int, url: str) -> dict[str, Any]:
+    client = cs_sdk.Client(service_name="bench", endpoint=url, environ={}, speedups=speedups)
+    call = SHAPES[shape]
+    try:
+        for i in range(min(events, 1000)):  # warm-up: connection open, lazy imports done
+            call(client, i)
+        client.flush(30.0)
+        base = fetch_stats(url)["events"]
+        gc.collect()
+        t0 = time.monotonic_ns()
+        cpu0 = time.thread_time()
+        process0 = time.process_time()
+        for i in range(events):
+            call(client, i)
+        caller_cpu = time.thread_time() - cpu0
+        recorded = time.monotonic_ns()
+        done = threading.Event()
+        threading.Thread(target=lambda: (client.flush(120.0), done.set()), daemon=True).start()
+        deadline = time.monotonic() + 120.0
+        stats = fetch_stats(url)
+        while stats["events"] - base < events and time.monotonic() < deadline:
+            if done.is_set() and client.stats()["in_flight"] == 0:
+                break  # flushed: what is missing was dropped (counted below)
+            time.sleep(0.02)
+            stats = fetch_stats(url)
+        done.wait(10.0)
+        cpu = time.process_time() - process0
+        delivered = stats["events"] - base
+        elapsed = (stats["last_ns"] - t0) / 1e9
+        return {
+            "delivered": delivered,
+            "lost": events - delivered,
+            "events_per_s": delivered / elapsed,
+            "caller_us": (recorded - t0) / events / 1000,
+            "caller_cpu_us": caller_cpu * 1e6 / events,
+            "process_cpu_us": cpu * 1e6 / max(delivered, 1),
+            "dropped": client.stats()["dropped_total"],
+        }
+    finally:
+        client.shutdown(5.0)
+
+
+def bursts(events: int, repeat: int) -> dict[str, dict[str, dict[str, Any]]]:
+    command = [sys.executable, "-c", _SINK]
+    with subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as sink:
+        assert sink.stdin is not None and sink.stdout is not None
+        try:
+            url = sink.stdout.readline().strip()
+            out: dict[str, dict[str, dict[str, Any]]] = {}
+            for _ in range(repeat):
+                for shape in SHAPES:
+                    for c in ("C", "py"):
+                        row = burst(shape, c == "C", events, url)
+                        best = out.setdefault(shape, {}).get(c)
+                        if best is None or row["events_per_s"] > best["events_per_s"]:
+                            out[shape][c] = row
+            return out
+        finally:
+            sink.stdin.close()  # the sink exits at the end of its input
+            sink.wait(10)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.worker_shapes")
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--burst", type=int, default=100_000)
+    parser.add_argument("--burst-repeat", type=int, default=1)
+    parser.add_argument("--profile", choices=sorted(SHAPES))
+    parser.add_argument("--python", action="store_true", help="profile without the C paths")
+    parser.add_argument("--json")
+    args = parser.parse_args(argv)
+    if args.profile:
+        profile(args.profile, args.events, not args.python)
+        return 0
+    costs = worker_costs(args.events, args.repeat)
+    print(f"worker CPU µs per event (chain + encode_event, median of {args.repeat})")
+    print(f"{'shape':10} {'C':>7} {'py':>7}")
+    for shape, row in costs.items():
+        print(f"{shape:10} {row['C']:7.2f} {row['py']:7.2f}")
+    results: dict[str, Any] = {"worker_us": costs}
+    if args.burst:
+        delivered = bursts(args.burst, args.burst_repeat)
+        results["burst"] = delivered
+        print(f"\n{args.burst}-event burst: delivered/s, caller µs/call, CPU µs/event (lost)")
+        for shape, row in delivered.items():
+            cells = "  ".join(
+                f"{c}: {r['events_per_s']:7.0f}/s {r['caller_us']:5.1f}µs "
+                f"cpu {r['process_cpu_us']:5.1f}µs ({r['lost']})"
+                for c, r in row.items()
+            )
+            print(f"{shape:10} {cells}")
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(results, file, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main(sys.argv[1:]))
