@@ -39,6 +39,7 @@ from ._errors import (
     SchemaConflictError,
     SchemaError,
 )
+from ._lazy import load_lazily
 from ._record import EventRecord
 from ._version import __version__
 from .events import registry
@@ -100,14 +101,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+    return load_lazily(__name__, _LAZY, globals(), name)
 
 
 def __dir__() -> list[str]:

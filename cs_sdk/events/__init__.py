@@ -9,10 +9,10 @@ that work on exports of them.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from typing import TYPE_CHECKING, Any, cast
 
+from .._lazy import load_lazily
 from ._builtin_rules import FEEDBACK_SCORES, FeedbackKind
 from ._schema import EVENT_MODULE, EventRegistry, SchemaRef
 from ._schema import registry as _registry
@@ -76,12 +76,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # once: later reads are plain attribute reads
-    return value
+    return load_lazily(__name__, _LAZY, globals(), name)
 
 
 def __dir__() -> list[str]:

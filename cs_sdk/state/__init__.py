@@ -12,6 +12,7 @@ directly.
 
 from typing import TYPE_CHECKING, Any
 
+from .._lazy import load_lazily
 from ._answers import Answer, FeedbackSummary
 from ._base import (
     Membership,
@@ -54,14 +55,7 @@ _LAZY = {"RedisStore": "._redis", "SqliteStore": "._sqlite"}
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+    return load_lazily(__name__, _LAZY, globals(), name)
 
 
 def __dir__() -> list[str]:
