@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,7 @@ def _report_statements(db: Path) -> Recorder:
 
 def _nested_event_loops(db: Path, sql: str, params: dict[str, Any]) -> list[str]:
     """The plan's loops over ``events`` that run inside another loop of the same SELECT."""
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         conn.create_function("cs_regexp", 2, lambda p, t: 0)
         plan = conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
     loops: dict[int, list[str]] = {}
@@ -95,7 +96,7 @@ def test_no_statement_of_the_report_loops_over_events_inside_another_loop(
     db = tmp_path / "events.db"
     _pilot_events.write(db, 60)
     if indexes == "earlier collector":
-        with sqlite3.connect(db) as conn:
+        with closing(sqlite3.connect(db)) as conn, conn:
             for statement in EARLIER_INDEXES:
                 conn.execute(statement)
     recorder = _report_statements(db)
