@@ -33,57 +33,24 @@ import cs_sdk
 from cs_sdk._client import NullPipeline
 from cs_sdk._record import QUEUED_SIZE, EventRecord, QueuedEvent
 
+from ._event_shapes import shape_calls
 from ._peers import EVENT, USERS, properties
+from ._shapes import SHAPES as BENCH_SHAPES
 from ._sink import fetch_stats
 
-
-class Report(cs_sdk.Event, name="bench.worker_shapes.report", version="1.0.0"):
-    """The flat eight-property event as a typed event."""
-
-    plan: str
-    report_type: str
-    source: str
-    pages: int
-    rows: int
-    duration_ms: float
-    score: float
-    first_time: bool
+# The bench's shapes (bench/_shapes.py, the mix included), plus a tuple of strings, which
+# the worker writes as it writes a list.
+SHAPES: tuple[str, ...] = (*BENCH_SHAPES, "tuple")
 
 
-_COMMENTS = (
-    "Export was slow on the big quarterly report",
-    "Love the new dashboard, but filters reset when I go back",
-    "ok",
-    "The PDF looked wrong on my phone",
-)
-
-
-def _typed(i: int) -> Report:
-    return Report(**properties(i))
-
-
-# shape -> (client, i) -> None: one call as an application would make it.
-SHAPES: dict[str, Callable[[cs_sdk.Client, int], object]] = {
-    "flat": lambda c, i: c.milestone(EVENT, user_id=USERS[i % 1000], properties=properties(i)),
-    "list": lambda c, i: c.milestone(
-        EVENT, user_id=USERS[i % 1000], properties={**properties(i), "tags": ["beta", "mobile"]}
-    ),
-    "tuple": lambda c, i: c.milestone(
+def _calls(client: cs_sdk.Client, shape: str) -> Callable[[int], object]:
+    """``record(i)``: event ``i`` of ``shape`` on ``client``, as an application would call."""
+    if shape != "tuple":
+        return shape_calls(client, [shape])[shape]
+    milestone = client.milestone
+    return lambda i: milestone(
         EVENT, user_id=USERS[i % 1000], properties={**properties(i), "tags": ("beta", "mobile")}
-    ),
-    "nested": lambda c, i: c.milestone(
-        EVENT,
-        user_id=USERS[i % 1000],
-        properties={**properties(i), "filters": {"region": "eu", "days": 30, "archived": False}},
-    ),
-    "typed": lambda c, i: c.track(_typed(i), user_id=USERS[i % 1000]),
-    "feedback": lambda c, i: c.feedback(
-        "nps", score=i % 11, comment=_COMMENTS[i % 4], user_id=USERS[i % 1000]
-    ),
-    "outcome": lambda c, i: c.outcome(
-        "renewal", value=1200.0 + i, unit="usd", user_id=USERS[i % 1000]
-    ),
-}
+    )
 
 
 class _ListPipeline(NullPipeline):
@@ -103,9 +70,9 @@ def _recorded(shape: str, n: int, speedups: bool) -> tuple[cs_sdk.Client, list[Q
         speedups=speedups,
         _pipeline_factory=lambda *a: pipeline,
     )
-    call = SHAPES[shape]
+    record = _calls(client, shape)
     for i in range(n):
-        call(client, i)
+        record(i)
     return client, pipeline.events
 
 
@@ -166,10 +133,10 @@ with Sink() as sink:
 
 def burst(shape: str, speedups: bool, events: int, url: str) -> dict[str, Any]:
     client = cs_sdk.Client(service_name="bench", endpoint=url, environ={}, speedups=speedups)
-    call = SHAPES[shape]
+    record = _calls(client, shape)
     try:
         for i in range(min(events, 1000)):  # warm-up: connection open, lazy imports done
-            call(client, i)
+            record(i)
         client.flush(30.0)
         base = fetch_stats(url)["events"]
         gc.collect()
@@ -177,7 +144,7 @@ def burst(shape: str, speedups: bool, events: int, url: str) -> dict[str, Any]:
         cpu0 = time.thread_time()
         process0 = time.process_time()
         for i in range(events):
-            call(client, i)
+            record(i)
         caller_cpu = time.thread_time() - cpu0
         recorded = time.monotonic_ns()
         done = threading.Event()
