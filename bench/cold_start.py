@@ -21,7 +21,8 @@ After the timed part each process flushes to the loopback sink of this process a
 down; ``delivered`` says whether its event arrived (a start that loses its event would not
 be a fair row). cs_sdk runs its C accelerator, as installed. Peers missing from the
 environment (the bench extra; ``amplitude-analytics`` is not in it) are skipped and listed.
-``measure()`` is what the report of ``python -m bench`` calls.
+``python -m bench``'s own cold-start rows come from ``bench/_coldstart_peers.py``; this
+script adds the process wall time and the modules each start loads.
 """
 
 from __future__ import annotations
@@ -32,14 +33,13 @@ import json
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from ._peers import EVENT, properties
+from ._sink import Sink
 
 # (module that must be installed, import statement, build + first event, flush + shutdown).
 # URL, PROPS and EVENT are defined before these run; each snippet is the SDK's documented
@@ -107,40 +107,6 @@ print("cold-start", (_t1 - _t0) * 1e3, (_t2 - _t1) * 1e3, _m1 - _m0, _m2 - _m0)
 """
 
 
-class _Requests:
-    """Counts the POSTs the sink receives per path prefix (one process runs at a time)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.posts = 0
-
-    def take(self) -> int:
-        with self.lock:
-            count, self.posts = self.posts, 0
-        return count
-
-
-def _sink(requests: _Requests) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # every SDK's ingest path: 200 and an empty JSON body
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            with requests.lock:
-                requests.posts += 1
-            body = b'{"code": 200, "status": "Ok"}' if "/2/" in self.path else b"{}"
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, name="cold-start-sink", daemon=True).start()
-    return server
-
-
 def _run(code: str, timeout: float = 120.0) -> tuple[float, str]:
     start = time.perf_counter()
     done = subprocess.run(
@@ -168,36 +134,30 @@ def available(names: Sequence[str]) -> tuple[list[str], list[str]]:
 def measure(repeat: int = 11, sdks: Sequence[str] = tuple(SDKS)) -> dict[str, Any]:
     """Medians over ``repeat`` rounds of fresh processes; see the module docstring."""
     names, missing = available(sdks)
-    requests = _Requests()
-    server = _sink(requests)
-    url = f"http://127.0.0.1:{server.server_address[1]}"
     samples: dict[str, dict[str, list[float]]] = {
         name: {"process_ms": [], "import_ms": [], "init_event_ms": []} for name in names
     }
     bare: list[float] = []
     delivered = {name: True for name in names}
     modules: dict[str, list[int]] = {}
-    try:
+    with Sink() as sink:  # the bench's loopback sink: it reads every SDK's format
         for _ in range(repeat):
             bare.append(_run("pass")[0])
             for name in names:
                 _, imports, first, done = SDKS[name]
                 samples[name]["process_ms"].append(_run(imports)[0])
                 code = _CHILD.format(
-                    imports=imports, url=url, event=EVENT, props=properties(1), first=first,
-                    done=done,
+                    imports=imports, url=sink.url, event=EVENT, props=properties(1),
+                    first=first, done=done,
                 )  # fmt: skip
-                requests.take()
+                sink.reset()
                 _, out = _run(code)
                 line = next(x for x in out.splitlines() if x.startswith("cold-start "))
                 imported, started, *loaded = (float(x) for x in line.split()[1:])
                 samples[name]["import_ms"].append(imported)
                 samples[name]["init_event_ms"].append(started)
                 modules[name] = [int(n) for n in loaded]
-                delivered[name] = delivered[name] and requests.take() > 0
-    finally:
-        server.shutdown()
-        server.server_close()
+                delivered[name] = delivered[name] and sink.snapshot()["events"] > 0
     results: dict[str, Any] = {"bare_process_ms": statistics.median(bare)}
     for name in names:
         row = {key: statistics.median(values) for key, values in samples[name].items()}
