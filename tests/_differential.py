@@ -7,7 +7,9 @@ raised, queued and would put on the wire to values that must be equal.
 
 from __future__ import annotations
 
+import gc
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -107,3 +109,37 @@ class nothing:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def race_with_meddler(
+    client: cs_sdk.Client, record: Callable[[int], object], calls_per_thread: int
+) -> list[int]:
+    """Three threads call ``record(index)`` for ``calls_per_thread`` indexes while another
+    swaps the client's pipeline, opts ``u3`` out and in, and collects garbage; returns how
+    many calls each recording thread saw accepted (a truthy result)."""
+    stop = threading.Event()
+    accepted: list[int] = []
+
+    def recording() -> None:
+        accepted.append(sum(1 for index in range(calls_per_thread) if record(index)))
+
+    def meddle() -> None:
+        pipelines = [ListPipeline(), ListPipeline()]
+        flip = 0
+        while not stop.is_set():
+            client._swap_pipeline(pipelines[flip])
+            flip ^= 1
+            client.opt_out("u3")
+            client.opt_in("u3")
+            gc.collect(0)
+
+    meddler = threading.Thread(target=meddle)
+    recorders = [threading.Thread(target=recording) for _ in range(3)]
+    meddler.start()
+    for thread in recorders:
+        thread.start()
+    for thread in recorders:
+        thread.join(timeout=120)  # a hang guard
+    stop.set()
+    meddler.join(timeout=10)
+    return accepted

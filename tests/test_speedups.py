@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
-from _differential import ListPipeline, Pair, comparable, nothing, outcome, wire
+from _differential import Pair, comparable, nothing, outcome, race_with_meddler, wire
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
@@ -353,41 +353,14 @@ def test_speedups_off_keeps_the_protobuf_writer_in_python_too() -> None:
 def test_concurrent_recording_while_the_client_changes_under_it() -> None:
     """Threads record through the C path while another swaps the pipeline, opts users out
     and in, and collects garbage: nothing crashes, and every call is accounted for."""
-    import threading
-
     pair = Pair()
     client = pair.fast
-    stop = threading.Event()
     calls_per_thread = 20_000
-    results: list[int] = []
 
-    def record() -> None:
-        accepted = 0
-        for index in range(calls_per_thread):
-            user = f"u{index % 7}"
-            if client.milestone("m", user_id=user, properties={"i": index, "s": "x"}):
-                accepted += 1
-        results.append(accepted)
+    def record(index: int) -> object:
+        return client.milestone("m", user_id=f"u{index % 7}", properties={"i": index, "s": "x"})
 
-    def meddle() -> None:
-        pipelines = [ListPipeline(), ListPipeline()]
-        flip = 0
-        while not stop.is_set():
-            client._swap_pipeline(pipelines[flip])
-            flip ^= 1
-            client.opt_out("u3")
-            client.opt_in("u3")
-            gc.collect(0)
-
-    meddler = threading.Thread(target=meddle)
-    recorders = [threading.Thread(target=record) for _ in range(3)]
-    meddler.start()
-    for thread in recorders:
-        thread.start()
-    for thread in recorders:
-        thread.join(timeout=60)
-    stop.set()
-    meddler.join(timeout=10)
+    results = race_with_meddler(client, record, calls_per_thread)
     stats = client.stats()
     assert len(results) == 3
     assert stats["recorded"] == sum(results)

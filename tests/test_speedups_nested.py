@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
-from _differential import Pair, comparable, nothing, outcome, wire
+from _differential import Pair, comparable, nothing, outcome, race_with_meddler, wire
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
@@ -397,56 +397,26 @@ def test_concurrent_recording_of_every_shape_while_the_client_changes_under_it()
     """Threads record nested properties, outcomes, feedback and typed events through the C
     path while another swaps the pipeline, opts a user out and in, and collects garbage:
     nothing crashes, and every call is accounted for."""
-    import gc
-    import threading
-
-    from _differential import ListPipeline
-
     pair = Pair()
     client = pair.fast
-    stop = threading.Event()
     calls_per_thread = 4_000
-    accepted: list[int] = []
     event = Signup(
         plan="p", seats=1, tags=["a"], limits={}, counts={}, pair=(1, "a"), address=None,
         note=None,
     )  # fmt: skip
 
-    def record() -> None:
-        kept = 0
-        for index in range(calls_per_thread):
-            user = f"u{index % 7}"
-            shape = index % 4
-            if shape == 0:
-                got = client.milestone("m", user_id=user, properties={"t": [index, "x"]})
-            elif shape == 1:
-                got = client.outcome("o", value=index, user_id=user, properties={"d": {"i": 1}})
-            elif shape == 2:
-                got = client.feedback("nps", score=index % 11, comment="c", user_id=user)
-            else:
-                got = client.track(event, user_id=user)
-            kept += got is not None
-        accepted.append(kept)
+    def record(index: int) -> object:
+        user = f"u{index % 7}"
+        shape = index % 4
+        if shape == 0:
+            return client.milestone("m", user_id=user, properties={"t": [index, "x"]})
+        if shape == 1:
+            return client.outcome("o", value=index, user_id=user, properties={"d": {"i": 1}})
+        if shape == 2:
+            return client.feedback("nps", score=index % 11, comment="c", user_id=user)
+        return client.track(event, user_id=user)
 
-    def meddle() -> None:
-        pipelines = [ListPipeline(), ListPipeline()]
-        flip = 0
-        while not stop.is_set():
-            client._swap_pipeline(pipelines[flip])
-            flip ^= 1
-            client.opt_out("u3")
-            client.opt_in("u3")
-            gc.collect(0)
-
-    meddler = threading.Thread(target=meddle)
-    recorders = [threading.Thread(target=record) for _ in range(3)]
-    meddler.start()
-    for thread in recorders:
-        thread.start()
-    for thread in recorders:
-        thread.join(timeout=120)
-    stop.set()
-    meddler.join(timeout=10)
+    accepted = race_with_meddler(client, record, calls_per_thread)
     stats = client.stats()
     pair.close()
     assert len(accepted) == 3
