@@ -153,7 +153,10 @@ def burst(shape: str, speedups: bool, events: int, url: str) -> dict[str, Any]:
         stats = fetch_stats(url)
         while stats["events"] - base < events and time.monotonic() < deadline:
             if done.is_set() and client.stats()["in_flight"] == 0:
-                break  # flushed: what is missing was dropped (counted below)
+                # Flushed: what is missing was dropped (counted below). The sink's counts are
+                # read again after the flush, since those read before it may predate it.
+                stats = fetch_stats(url)
+                break
             time.sleep(0.02)
             stats = fetch_stats(url)
         done.wait(10.0)
