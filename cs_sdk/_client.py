@@ -35,6 +35,7 @@ from ._metrics import register_stats_metrics
 from ._names import check_name
 from ._names import known as names_seen
 from ._options import ClientOptions
+from ._pipeline._queue import EventQueue
 from ._pilots import Pilots
 from ._pilots import assemble as assemble_pilots
 from ._processors import ProcessorChain, Step, resolve_typed_body
@@ -183,7 +184,9 @@ class Client(RecordingCalls, ClientLifecycle):
                 shown_url(self.config.logs_endpoint),
             )
         if self.config.speedups and not self._disabled:
-            fast = accelerated_calls(self, Client, self._stats.fallbacks)
+            fast = accelerated_calls(
+                self, Client, self._stats.fallbacks, queue_submit=EventQueue.submit
+            )
             # Instance attributes shadow the methods: callers get the C functions directly.
             vars(self).update(fast)
             self._stats.accelerated = tuple(fast)
