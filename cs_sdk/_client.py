@@ -35,9 +35,9 @@ from ._metrics import register_stats_metrics
 from ._names import check_name
 from ._names import known as names_seen
 from ._options import ClientOptions
-from ._pipeline._queue import EventQueue
 from ._pilots import Pilots
 from ._pilots import assemble as assemble_pilots
+from ._pipeline._queue import EventQueue
 from ._processors import ProcessorChain, Step, resolve_typed_body
 from ._prompts import Prompts
 from ._record import QueuedEvent
