@@ -48,6 +48,8 @@ typedef struct {
     PyObject *sequence;        /* ... and the itertools.count behind it (None: call next_seq) */
     PyObject *queue_submit;    /* EventQueue.submit (the function): see queue_submit() */
     PyObject *deque_append;    /* collections.deque.append */
+    PyObject *id_high;         /* the client's _id_high last seen, and ... */
+    char high_hex[16];         /* ... the first 16 hex digits of every event id it makes */
     Py_ssize_t max_name;
     Py_ssize_t max_id; /* the id rule's bound (_ids.py); anything else goes to Python */
     Py_ssize_t max_string;
@@ -143,6 +145,7 @@ Recorder_clear(Recorder *self)
     Py_CLEAR(self->sequence);
     Py_CLEAR(self->queue_submit);
     Py_CLEAR(self->deque_append);
+    Py_CLEAR(self->id_high);
     return 0;
 }
 
@@ -689,20 +692,18 @@ timestamp_ns(PyObject *timestamp, PyObject **out, PyObject **why)
 
 static const char HEX[] = "0123456789abcdef";
 
-/* 32 lowercase hex digits: hex(high << 64 | low)[2:] with the top bit of high set. */
+/* 32 lowercase hex digits: hex(high << 64 | low)[2:] with the top bit of high set, from
+ * high's 16 digits (formatted once per client, see emit_plain). */
 static PyObject *
-event_id(unsigned long long high, unsigned long long low)
+event_id(const char *high_hex, unsigned long long low)
 {
     PyObject *text = PyUnicode_New(32, 127);
     if (text == NULL)
         return NULL;
     Py_UCS1 *out = PyUnicode_1BYTE_DATA(text);
-    for (int i = 15; i >= 0; i--) {
-        out[i] = HEX[high & 15];
+    memcpy(out, high_hex, 16);
+    for (int i = 15; i >= 0; i--, low >>= 4)
         out[16 + i] = HEX[low & 15];
-        high >>= 4;
-        low >>= 4;
-    }
     return text;
 }
 
@@ -864,13 +865,20 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
         *why = why_state;
         return NULL;
     }
-    unsigned long long high = PyLong_AsUnsignedLongLong(id_high);
-    if (high == (unsigned long long)-1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        Py_XDECREF(now);
-        *why = why_state;
-        return NULL;
+    if (id_high != self->id_high) { /* a new client, or reseeded (a fork): format it once */
+        unsigned long long high = PyLong_AsUnsignedLongLong(id_high);
+        if (high == (unsigned long long)-1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            Py_XDECREF(now);
+            *why = why_state;
+            return NULL;
+        }
+        for (int i = 15; i >= 0; i--, high >>= 4)
+            self->high_hex[i] = HEX[high & 15];
+        Py_XSETREF(self->id_high, Py_NewRef(id_high));
     }
+    char high_hex[16]; /* this event's, whatever another thread does to the cache meanwhile */
+    memcpy(high_hex, self->high_hex, 16);
     Py_INCREF(submit);
     Py_INCREF(opted_out);
     Py_INCREF(next_seq);
@@ -945,7 +953,7 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
     Py_DECREF(seq);
     if (low == (unsigned long long)-1 && PyErr_Occurred())
         goto done;
-    id = event_id(high, low);
+    id = event_id(high_hex, low);
     if (id == NULL)
         goto done;
     /* Every byte the event holds counts against max_queue_bytes, its ids included. */
