@@ -1,4 +1,4 @@
-"""python -m bench.caller_hotloop [--calls N] [--repeat R] [--shapes a,b]
+"""python -m bench.caller_hotloop [--calls N] [--repeat R] [--shapes a,b] [--results PATH]
 
 Run from the repository root. The caller's own cost per recording call, per event shape
 (``bench/_shapes.py``), in a hot loop and without a worker: where the time of a call goes,
@@ -14,6 +14,7 @@ the fastest of ``--repeat`` loops of ``--calls`` calls, in one process:
 * ``queued, gc off``: the same with the collector disabled: the collector's share is the
   difference to ``queued``.
 
+The table goes to its own section of bench/RESULTS.md (``--results ''``: printed only).
 Every figure includes the bench's own work per call (building a fresh property dict, and for
 ``typed`` the pydantic model: ~1.4 µs of it), as a user's call would.
 """
@@ -22,13 +23,18 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ._event_shapes import SHAPES, shape_calls
+from ._sections import RESULTS, replace_section
+
+SECTION = "caller-hotloop"
 
 COLUMNS = ("discarded", "queued", "queued, gc off")
 
@@ -106,19 +112,37 @@ def measure(shapes: list[str], calls: int, repeat: int) -> dict[str, dict[str, f
     return results
 
 
+def report(results: dict[str, dict[str, float]], calls: int, repeat: int) -> str:
+    lines = [
+        "### The caller's cost in a hot loop, without the worker (bench/caller_hotloop.py)",
+        "",
+        f"µs per call, the fastest of {repeat} loops of {calls:,} calls; the columns are "
+        "explained in the module's docstring.",
+        "",
+        "| shape | " + " | ".join(COLUMNS) + " |",
+        "|---|" + "---:|" * len(COLUMNS),
+    ]
+    for shape, row in results.items():
+        lines.append(f"| {shape} | " + " | ".join(f"{row[c]:.2f}" for c in COLUMNS) + " |")
+    lines += [
+        "",
+        f"Measured with a load average of {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--shapes", default=",".join(SHAPES))
+    parser.add_argument("--results", default=str(RESULTS), help="'' to skip writing")
     args = parser.parse_args(argv)
     shapes = [s for s in args.shapes.split(",") if s]
-    results = measure(shapes, args.calls, args.repeat)
-    print(f"caller µs per call, hot loop, no worker (fastest of {args.repeat} x {args.calls:,})")
-    print("| shape | " + " | ".join(COLUMNS) + " |")
-    print("|---|" + "---:|" * len(COLUMNS))
-    for shape, row in results.items():
-        print(f"| {shape} | " + " | ".join(f"{row[c]:.2f}" for c in COLUMNS) + " |")
+    text = report(measure(shapes, args.calls, args.repeat), args.calls, args.repeat)
+    print(text)
+    if args.results:
+        replace_section(Path(args.results), SECTION, text)
     return 0
 
 

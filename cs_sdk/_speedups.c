@@ -14,7 +14,8 @@
  * its commit point (the sequence number), so handing over before it is always safe.
  *
  * What it builds is what Client._emit builds: the QueuedEvent tuple of _record.py, handed to
- * client._submit. Per-client state that changes at run time (_submit, _opted_out, _id_high,
+ * client._submit (when that is the default pipeline's EventQueue.submit, queue_submit() does
+ * its accepted case here, without the Python frame). Per-client state that changes at run time (_submit, _opted_out, _id_high,
  * _next_seq, _watched) is read from the client's __dict__ on every call, so
  * testing.capture(), opt_out() and a fork are seen at once.
  */
