@@ -40,6 +40,7 @@ from ._validate import (
     MAX_PROPERTIES,
     MAX_STRING_LENGTH,
     RECORD_BYTES,
+    SIZES,
     TYPED_EVENT_BYTES,
     VALUE_BYTES,
 )
@@ -60,6 +61,9 @@ def _load(name: str) -> ModuleType | None:
 
 _speedups = _load("_speedups")
 AVAILABLE = _speedups is not None
+if _speedups is not None:
+    # The byte estimate's constants (_validate.py): one rule, read by both paths.
+    _speedups.set_sizes(SIZES)
 
 _encoder_speedups = _load("_encoder_speedups")
 encode_pairs: Callable[[dict[str, Any], bytes, int], bytes | None] | None = (

@@ -32,9 +32,17 @@ shape_check: Callable[[tuple[str, ...]], ShapeCheck | None] = _checks.get
 """The generated checker for a dict with these keys, in this order, if there is one."""
 
 
-def note_valid_shape(valid: dict[str, Any], value_bytes: int, max_string: int) -> None:
+def note_valid_shape(
+    valid: dict[str, Any],
+    dict_bytes: tuple[int, ...],
+    str_bytes: int,
+    scalar_bytes: dict[type, int],
+    max_string: int,
+) -> None:
     """Called with a dict the general validator accepted: on the second sighting of a flat
-    shape of scalars, generate its checker."""
+    shape of scalars, generate its checker. Its estimate is the validator's (_validate.py):
+    the table of ``len(valid)`` keys (``dict_bytes``), each scalar's bytes by its type, and
+    each string's (``str_bytes`` and its characters: ASCII ones, others go to the validator)."""
     if len(_checks) >= MAX_SHAPES or not 0 < len(valid) <= MAX_SHAPE_KEYS:
         return
     keys = tuple(valid)
@@ -50,7 +58,10 @@ def note_valid_shape(valid: dict[str, Any], value_bytes: int, max_string: int) -
         _seen_once.add(shape)
         return
     _seen_once.discard(shape)
-    _checks[keys] = _generate(types, value_bytes, max_string)
+    fixed = dict_bytes[len(types)] + sum(
+        str_bytes if kind is str else scalar_bytes[kind] for kind in types
+    )
+    _checks[keys] = _generate(types, fixed, max_string)
 
 
 def clear() -> None:
@@ -67,7 +78,9 @@ _SCALARS: Final = frozenset((str, int, float, bool, type(None)))
 def _condition(index: int, kind: type, max_string: int) -> str:
     v = f"v{index}"
     if kind is str:
-        return f"type({v}) is str"  # lengths: bounded by their sum, below
+        # ASCII: one byte a character (a wider one is the validator's to size); lengths:
+        # bounded by their sum, below.
+        return f"type({v}) is str and {v}.isascii()"
     if kind is int:
         return f"type({v}) is int and {_INT64_MIN} <= {v} <= {_INT64_MAX}"
     if kind is float:
@@ -77,7 +90,7 @@ def _condition(index: int, kind: type, max_string: int) -> str:
     return f"{v} is None"
 
 
-def _generate(types: tuple[type, ...], value_bytes: int, max_string: int) -> ShapeCheck:
+def _generate(types: tuple[type, ...], fixed: int, max_string: int) -> ShapeCheck:
     names = ", ".join(f"v{i}" for i in range(len(types)))
     conditions = " and ".join(_condition(i, kind, max_string) for i, kind in enumerate(types))
     lengths = " + ".join(f"len(v{i})" for i, kind in enumerate(types) if kind is str)
@@ -85,7 +98,7 @@ def _generate(types: tuple[type, ...], value_bytes: int, max_string: int) -> Sha
         # Each string is at most max_string long if their sum is (a longer sum falls back
         # to the general validator, which looks at each string).
         conditions += f" and (chars := {lengths}) <= {max_string}"
-    total = f"{value_bytes * len(types)} + chars" if lengths else str(value_bytes * len(types))
+    total = f"{fixed} + chars" if lengths else str(fixed)
     source = "\n".join(
         [
             "def check(d):",

@@ -393,21 +393,52 @@ plain_name(PyObject *name, Py_ssize_t max_name)
 
 static int check_nested(Recorder *, PyObject *, int, PyObject **, long long *, PyObject **);
 
-/* A scalar of a mapping's or a list's value: 1 kept (with its estimate over the slot, the
- * string's characters), 0 not a scalar, -1 a scalar that breaks a rule (*why set). */
+/* The size rule of _validate.py (its SIZES, in that order): what each kind of value holds in
+ * memory, counted against max_queue_bytes. Set once per process by set_sizes(), which
+ * _accelerated.py calls with _validate.SIZES when it loads this module, before any Recorder. */
+static struct {
+    long long str, wide_str, integer, floating, bytes, list, item, value;
+    long long dict_header, dict_entry, empty_dict;
+    int set; /* until set_sizes(), every call goes to Python (client_state): no estimate of 0 */
+} sizes;
+
+/* dict_bytes of _validate.py: a dict of `keys` keys as a copy builds it. */
+static long long
+dict_bytes(Py_ssize_t keys)
+{
+    if (keys == 0)
+        return sizes.empty_dict;
+    long long slots = 8;
+    while (slots * 2 / 3 < keys)
+        slots *= 2;
+    long long index = slots <= 128 ? 1 : slots <= 32768 ? 2 : 4;
+    return sizes.dict_header + slots * index + (slots * 2 / 3) * sizes.dict_entry;
+}
+
+/* str_bytes of _validate.py: an exact str, by the width CPython stores it in. */
+static inline long long
+str_bytes(PyObject *value)
+{
+    Py_ssize_t length = PyUnicode_GET_LENGTH(value);
+    if (PyUnicode_IS_ASCII(value))
+        return sizes.str + length;
+    return sizes.wide_str + (long long)(length + 1) * PyUnicode_KIND(value);
+}
+
+/* A scalar of a mapping's or a list's value: 1 kept (with in *bytes its estimate, as
+ * estimated_bytes gives it), 0 not a scalar, -1 a scalar that breaks a rule (*why set). */
 static inline int
-check_scalar(Recorder *self, PyObject *value, long long *chars, PyObject **why)
+check_scalar(Recorder *self, PyObject *value, long long *bytes, PyObject **why)
 {
     if (PyUnicode_CheckExact(value)) {
-        Py_ssize_t length = PyUnicode_GET_LENGTH(value);
-        if (length > self->max_string) {
+        if (PyUnicode_GET_LENGTH(value) > self->max_string) {
             *why = why_invalid;
             return -1;
         }
-        *chars = length;
+        *bytes = str_bytes(value);
         return 1;
     }
-    *chars = 0;
+    *bytes = 0;
     if (PyLong_CheckExact(value)) {
         int overflow;
         (void)PyLong_AsLongLongAndOverflow(value, &overflow);
@@ -415,6 +446,7 @@ check_scalar(Recorder *self, PyObject *value, long long *chars, PyObject **why)
             *why = why_invalid; /* outside int64 */
             return -1;
         }
+        *bytes = sizes.integer;
         return 1;
     }
     if (PyFloat_CheckExact(value)) {
@@ -422,15 +454,16 @@ check_scalar(Recorder *self, PyObject *value, long long *chars, PyObject **why)
             *why = why_invalid;
             return -1;
         }
+        *bytes = sizes.floating;
         return 1;
     }
     return value == Py_None || PyBool_Check(value);
 }
 
 /* _check_mapping: a validated copy of an exact dict at `depth`, and in *size the estimate the
- * Python validator gives it there: a slot per key, the characters of its strings and the
- * estimate of each nested value (`keys_counted`: plus the characters of the keys and a slot
- * for the dict itself, as estimated_bytes does for a nested dict). */
+ * Python validator gives it there: the copy's table and each value's estimate
+ * (`keys_counted`: plus the characters of the keys, as estimated_bytes does for a nested
+ * dict). */
 static int
 check_mapping(Recorder *self, PyObject *source, int depth, int keys_counted, PyObject **out,
               long long *size, PyObject **why)
@@ -438,7 +471,7 @@ check_mapping(Recorder *self, PyObject *source, int depth, int keys_counted, PyO
     PyObject *copy = PyDict_Copy(source);
     if (copy == NULL)
         return -1;
-    long long total = keys_counted ? self->value_bytes : 0;
+    long long total = dict_bytes(PyDict_GET_SIZE(copy));
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     while (PyDict_Next(copy, &pos, &key, &value)) {
@@ -451,19 +484,18 @@ check_mapping(Recorder *self, PyObject *source, int depth, int keys_counted, PyO
             *why = why_invalid;
             goto handover;
         }
-        long long chars;
-        int scalar = check_scalar(self, value, &chars, why);
+        if (keys_counted)
+            total += key_length;
+        long long bytes;
+        int scalar = check_scalar(self, value, &bytes, why);
         if (scalar < 0)
             goto handover;
-        if (keys_counted) /* estimated_bytes of the copy: key characters and a boxed value */
-            total += key_length + self->value_bytes + chars;
-        else /* _check_mapping's own size: a slot per key and the string's characters */
-            total += self->value_bytes + chars;
-        if (scalar)
+        if (scalar) {
+            total += bytes;
             continue;
+        }
         PyObject *checked;
-        long long nested = 0;
-        int ok = check_nested(self, value, depth, &checked, &nested, why);
+        int ok = check_nested(self, value, depth, &checked, &total, why);
         if (ok == 0)
             goto handover;
         if (ok < 0)
@@ -474,9 +506,6 @@ check_mapping(Recorder *self, PyObject *source, int depth, int keys_counted, PyO
         Py_DECREF(checked);
         if (set < 0)
             goto error;
-        /* The slot above was the boxed value's; a nested value's estimate replaces it in
-         * estimated_bytes, and comes on top of the slot in _check_mapping's size. */
-        total += keys_counted ? nested - self->value_bytes : nested;
     }
     *out = copy;
     *size += total;
@@ -489,18 +518,19 @@ error:
     return -1;
 }
 
-/* _check_item: a list's item (no depth check of its own for scalars and bytes). */
+/* _check_item: a list's item (no depth check of its own for scalars and bytes), with in
+ * *size its estimated_bytes (the list counts its slots). */
 static int
 check_item(Recorder *self, PyObject *value, int depth, PyObject **out, long long *size,
            PyObject **why)
 {
-    long long chars;
-    int scalar = check_scalar(self, value, &chars, why);
+    long long bytes;
+    int scalar = check_scalar(self, value, &bytes, why);
     if (scalar < 0)
         return 0;
     if (scalar) {
         *out = Py_NewRef(value);
-        *size += self->value_bytes + chars;
+        *size += bytes;
         return 1;
     }
     if (PyBytes_CheckExact(value)) {
@@ -509,7 +539,7 @@ check_item(Recorder *self, PyObject *value, int depth, PyObject **out, long long
             return 0;
         }
         *out = Py_NewRef(value);
-        *size += self->value_bytes + PyBytes_GET_SIZE(value);
+        *size += sizes.bytes + PyBytes_GET_SIZE(value);
         return 1;
     }
     return check_nested(self, value, depth, out, size, why);
@@ -544,7 +574,7 @@ check_nested(Recorder *self, PyObject *value, int depth, PyObject **out, long lo
                                                   : PySequence_List(value);
         if (copy == NULL)
             return -1;
-        long long total = self->value_bytes;
+        long long total = sizes.list + sizes.item * PyList_GET_SIZE(copy);
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(copy); i++) {
             PyObject *item = PyList_GET_ITEM(copy, i), *checked;
             int ok = check_item(self, item, depth + 1, &checked, &total, why);
@@ -564,7 +594,7 @@ check_nested(Recorder *self, PyObject *value, int depth, PyObject **out, long lo
             return 0;
         }
         *out = Py_NewRef(value);
-        *size += self->value_bytes + PyBytes_GET_SIZE(value);
+        *size += sizes.bytes + PyBytes_GET_SIZE(value);
         return 1;
     }
     /* datetime, date, time, Decimal, UUID, bytearray, memoryview (exact types): converted by
@@ -592,6 +622,10 @@ static int
 check_properties(Recorder *self, PyObject *properties, PyObject **body, long long *size,
                  PyObject **why)
 {
+    if (!sizes.set) {
+        *why = why_state;
+        return 0;
+    }
     if (properties == NULL || properties == Py_None) {
         *body = Py_NewRef(Py_None);
         return 1;
@@ -623,37 +657,78 @@ check_properties(Recorder *self, PyObject *properties, PyObject **body, long lon
 static int
 estimate(Recorder *self, PyObject *value, int depth, long long *size, PyObject **why)
 {
+    if (!sizes.set) {
+        *why = why_state;
+        return 0;
+    }
     if (depth > 64) {
         *why = why_deep;
         return 0;
     }
     if (PyUnicode_CheckExact(value)) {
-        *size += self->value_bytes + PyUnicode_GET_LENGTH(value);
+        *size += str_bytes(value);
+    }
+    else if (PyLong_CheckExact(value)) {
+        *size += sizes.integer;
+    }
+    else if (PyFloat_CheckExact(value)) {
+        *size += sizes.floating;
+    }
+    else if (PyBool_Check(value) || value == Py_None) {
+        /* singletons: nothing of their own */
     }
     else if (PyDict_CheckExact(value)) {
-        *size += self->value_bytes;
+        *size += dict_bytes(PyDict_GET_SIZE(value));
         Py_ssize_t pos = 0;
         PyObject *key, *item;
         while (PyDict_Next(value, &pos, &key, &item)) {
             /* A typed event's dict field may have int keys (pydantic): a boxed value each. */
-            *size += PyUnicode_CheckExact(key) ? PyUnicode_GET_LENGTH(key) : self->value_bytes;
+            *size += PyUnicode_CheckExact(key) ? PyUnicode_GET_LENGTH(key) : sizes.value;
             if (!estimate(self, item, depth + 1, size, why))
                 return 0;
         }
     }
-    else if (PyList_CheckExact(value)) {
-        *size += self->value_bytes;
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(value); i++)
-            if (!estimate(self, PyList_GET_ITEM(value, i), depth + 1, size, why))
+    else if (PyList_CheckExact(value) || PyTuple_CheckExact(value)) {
+        Py_ssize_t count = Py_SIZE(value);
+        *size += sizes.list + sizes.item * count;
+        for (Py_ssize_t i = 0; i < count; i++) {
+            PyObject *item = PyList_CheckExact(value) ? PyList_GET_ITEM(value, i)
+                                                      : PyTuple_GET_ITEM(value, i);
+            if (!estimate(self, item, depth + 1, size, why))
                 return 0;
+        }
     }
     else if (PyBytes_CheckExact(value)) {
-        *size += self->value_bytes + PyBytes_GET_SIZE(value);
+        *size += sizes.bytes + PyBytes_GET_SIZE(value);
     }
     else {
-        *size += self->value_bytes;
+        *size += sizes.value;
     }
     return 1;
+}
+
+/* set_sizes(SIZES): the size rule's constants, from _validate.py. */
+static PyObject *
+set_sizes(PyObject *module, PyObject *arg)
+{
+    long long *fields[] = {&sizes.str,   &sizes.wide_str, &sizes.integer,     &sizes.floating,
+                           &sizes.bytes, &sizes.list,     &sizes.item,        &sizes.value,
+                           &sizes.dict_header, &sizes.dict_entry, &sizes.empty_dict};
+    const Py_ssize_t count = (Py_ssize_t)(sizeof(fields) / sizeof(fields[0]));
+    if (!PyTuple_CheckExact(arg) || PyTuple_GET_SIZE(arg) != count) {
+        PyErr_Format(PyExc_TypeError, "set_sizes takes a tuple of %zd ints", count);
+        return NULL;
+    }
+    long long values[sizeof(fields) / sizeof(fields[0])];
+    for (Py_ssize_t i = 0; i < count; i++) {
+        values[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(arg, i));
+        if (values[i] == -1 && PyErr_Occurred())
+            return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++)
+        *fields[i] = values[i];
+    sizes.set = 1;
+    Py_RETURN_NONE;
 }
 
 /* _timestamp_ns of _client.py for seconds since the epoch (an exact int or float); 0 with
@@ -1451,11 +1526,18 @@ static PyTypeObject RecorderType = {
     .tp_methods = Recorder_methods,
 };
 
+static PyMethodDef speedups_functions[] = {
+    {"set_sizes", set_sizes, METH_O,
+     "set_sizes(_validate.SIZES): the constants of the queue's byte estimate."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "cs_sdk._speedups",
     .m_doc = "The recording hot path in C (optional; see _speedups.c).",
     .m_size = -1,
+    .m_methods = speedups_functions,
 };
 
 static int

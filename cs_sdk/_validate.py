@@ -7,6 +7,7 @@ they are checked, so a caller mutating its dict afterwards cannot change a queue
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -77,22 +78,86 @@ def check_number(field: str, value: object) -> float | None:
         raise InvalidEventError(field, _RULE_FLOAT) from None
 
 
-# What a queued event holds in memory, estimated on the caller's thread so that the queue
-# can be bounded by bytes as well as by count: the record itself with its ids, then per
-# property a dict slot and a boxed value, plus the characters of every string. Measured
-# against tracemalloc for the benchmark's 8-property event: ~1 KB estimated, ~0.8 KB held.
-RECORD_BYTES = 256
+# What a queued event holds in memory, estimated on the caller's thread so that the queue can
+# be bounded by bytes as well as by count (max_queue_bytes). One rule, per kind of value, at
+# the size CPython gives an object of that kind (64-bit; tracemalloc, `python -m
+# bench.queued_memory` on 3.10, 3.11 and 3.13): the containers the validator copies (exact
+# tables), and each value as if the event alone held it (a string built for it, an int
+# computed for it), so the bound never counts less than events hold; the characters of keys
+# are counted, not their objects (literals, shared). _speedups.c reads the same constants
+# (SIZES, given to it before its first Recorder). Sizes differ between versions: 3.11 packs a
+# dict of str keys tighter, 3.12 dropped a pointer from every str.
+_STR_312 = sys.version_info >= (3, 12)
+_DICT_311 = sys.version_info >= (3, 11)
+STR_BYTES = 41 if _STR_312 else 49
+"""An ASCII str: its header and final NUL, plus one byte per character."""
+WIDE_STR_BYTES = 56 if _STR_312 else 72
+"""Any other str: its header, plus 1, 2 or 4 bytes per character and the NUL (its widest)."""
+INT_BYTES = 40  # an int64, three 30-bit digits, and the spare one an addition leaves
+FLOAT_BYTES = 24
+BYTES_BYTES = 33  # plus one per byte
+LIST_BYTES = 104  # the list, and the 6 spare slots a list built by appending may keep
+ITEM_BYTES = 9  # a list's slot, and its share of the spare ones (one in eight)
 VALUE_BYTES = 96
+"""A value of another kind (a typed event's datetime, UUID, Decimal field...)."""
+_DICT_HEADER = 97 if _DICT_311 else 105  # the dict and its keys object, GC header included
+_DICT_ENTRY = 16 if _DICT_311 else 24  # (hash,) key, value
+_EMPTY_DICT = 64  # a dict with no keys shares the empty keys object
+RECORD_BYTES = 144 + STR_BYTES + 32 + 40 + 9 + 48 + 40
+"""The queued tuple (13 items), its 32-character event id, its time, its slot in the queue,
+and a trace and a span id (a 128-bit and a 64-bit int) when recorded inside a span: counted
+for every event, since the C path's emit (not this rule's) knows whether there is one."""
 # A typed event is queued as its pydantic instance, which holds more than its field values:
-# the object itself, its __dict__ and the set of fields set. Measured with tracemalloc:
-# 520 B held for one int field (193 B estimated from the values alone), 1,120 B for eight
-# (914 B); without it a burst of typed events outgrew max_queue_bytes (bench/RESULTS.md).
-TYPED_EVENT_BYTES = 320
+# the object itself and the set of the fields set (728 B for 5 to 18 fields; 216 for fewer,
+# 2,264 up to 76: a class of more fields holds ~1.5 KB more than counted).
+TYPED_EVENT_BYTES = 96 + 728
+
+
+def dict_bytes(keys: int) -> int:
+    """A dict of ``keys`` str keys as ``dict.copy()`` builds it: the smallest table (a power
+    of two, at least 8) of which two thirds hold them, an index of 1 or 2 bytes per slot."""
+    if keys == 0:
+        return _EMPTY_DICT
+    slots = 8
+    while slots * 2 // 3 < keys:
+        slots *= 2
+    return (
+        _DICT_HEADER
+        + slots * (1 if slots <= 128 else 2 if slots <= 32768 else 4)
+        + (slots * 2 // 3) * _DICT_ENTRY
+    )
+
+
+def str_bytes(value: str) -> int:
+    """An exact str, by the width CPython stores it in."""
+    if value.isascii():
+        return STR_BYTES + len(value)
+    widest = ord(max(value))
+    width = 1 if widest < 256 else 2 if widest < 65536 else 4
+    return WIDE_STR_BYTES + (len(value) + 1) * width
+
+
 # A feedback's or outcome's first-class attributes are a dict of their own beside the
-# properties: its table and boxed values (the comment's characters are counted apart).
-# Measured with tracemalloc: ~485 B held for a feedback with a comment against ~320
-# estimated without it; ~510 B for an outcome against ~470 (~550 B on Python 3.10).
-ATTRIBUTES_BYTES = 320
+# properties: its table (up to 5 keys), a number and a comment's or unit's str object (its
+# characters are counted apart).
+ATTRIBUTES_BYTES = dict_bytes(5) + INT_BYTES + STR_BYTES
+_DICT_BYTES = tuple(dict_bytes(keys) for keys in range(MAX_PROPERTIES + 1))
+SIZES = (
+    STR_BYTES,
+    WIDE_STR_BYTES,
+    INT_BYTES,
+    FLOAT_BYTES,
+    BYTES_BYTES,
+    LIST_BYTES,
+    ITEM_BYTES,
+    VALUE_BYTES,
+    _DICT_HEADER,
+    _DICT_ENTRY,
+    _EMPTY_DICT,
+)
+"""The constants of the rule, in the order _speedups.c's set_sizes takes them."""
+SCALAR_BYTES: dict[type, int] = {int: INT_BYTES, float: FLOAT_BYTES, bool: 0, type(None): 0}
+"""A scalar's bytes by its type (a str's: str_bytes), for the shape checkers (_shapes.py)."""
 
 
 def check_properties_sized(
@@ -126,7 +191,7 @@ def check_properties_sized(
     valid, size = _check_mapping(value, field, 1, owned, on_drop)
     if not valid:  # every key dropped
         return None, 0
-    note_valid_shape(valid, VALUE_BYTES, MAX_STRING_LENGTH)
+    note_valid_shape(valid, _DICT_BYTES, STR_BYTES, SCALAR_BYTES, MAX_STRING_LENGTH)
     return valid, size
 
 
@@ -134,20 +199,29 @@ def estimated_bytes(value: Any) -> int:
     """The memory estimate of an already validated value (nested properties, comments, a
     typed event's fields). Mirrored by ``estimate`` in _speedups.c."""
     kind = type(value)
-    if kind is str or kind is bytes:
-        return VALUE_BYTES + len(value)
+    if kind is str:
+        return str_bytes(value)
+    if kind is int:
+        return INT_BYTES
+    if kind is float:
+        return FLOAT_BYTES
+    if kind is bool or value is None:
+        return 0
     if kind is dict:
-        size = VALUE_BYTES
+        keys = len(value)
+        size = _DICT_BYTES[keys] if keys <= MAX_PROPERTIES else dict_bytes(keys)
         for key, item in value.items():
             # A typed event's dict field may have int keys (pydantic): a boxed value each.
             size += len(key) if type(key) is str else VALUE_BYTES
-            size += VALUE_BYTES + len(item) if type(item) is str else estimated_bytes(item)
+            size += estimated_bytes(item)
         return size
-    if kind is list:
-        size = VALUE_BYTES
+    if kind is list or kind is tuple:  # a tuple: a typed event's field (validated: a list)
+        size = LIST_BYTES + ITEM_BYTES * len(value)
         for item in value:
-            size += VALUE_BYTES + len(item) if type(item) is str else estimated_bytes(item)
+            size += estimated_bytes(item)
         return size
+    if kind is bytes:
+        return BYTES_BYTES + len(value)
     return VALUE_BYTES
 
 
@@ -167,13 +241,17 @@ def _check_mapping(
     _max_string: int = MAX_STRING_LENGTH,
     _int_min: int = _INT64_MIN,
     _int_max: int = _INT64_MAX,
+    _str_bytes: int = STR_BYTES,
+    _int_bytes: int = INT_BYTES,
+    _float_bytes: int = FLOAT_BYTES,
 ) -> tuple[dict[str, Any], int]:
     # The common case, a flat dict of scalars, stays in this loop with no call per value.
     # The copy is made at C speed first (or was, by the caller: `owned`); only nested values
     # are replaced in it (assigning an existing key during iteration is allowed: the dict
     # does not change size).
     copy: dict[str, Any] = value if owned else dict(value)  # type: ignore[assignment]
-    size = VALUE_BYTES * _len(copy)
+    # The values' bytes (estimated_bytes's, inlined for scalars); the table's at the end.
+    size = 0
     subclassed_keys = False
     dropped: list[Any] | None = None
     for key, item in copy.items():
@@ -188,13 +266,15 @@ def _check_mapping(
             length = _len(item)
             if length > _max_string:
                 raise InvalidEventError(f"{field}.{key}", _RULE_STRING)
-            size += length
+            size += _str_bytes + length if item.isascii() else str_bytes(item)
         elif kind is _int:
             if not _int_min <= item <= _int_max:
                 raise InvalidEventError(f"{field}.{key}", _RULE_INT)
+            size += _int_bytes
         elif kind is _float:
             if item - item != 0.0:
                 raise InvalidEventError(f"{field}.{key}", _RULE_FLOAT)
+            size += _float_bytes
         elif item is not None and kind is not _bool:
             try:
                 item = copy[key] = _check_nested(item, f"{field}.{key}", depth, on_drop)
@@ -209,10 +289,9 @@ def _check_mapping(
     if dropped is not None:
         for key in dropped:
             del copy[key]
-            size -= VALUE_BYTES
     if subclassed_keys:
         copy = {str.__str__(key): item for key, item in copy.items()}
-    return copy, size
+    return copy, size + _DICT_BYTES[_len(copy)]
 
 
 def _check_nested(value: Any, field: str, depth: int, on_drop: OnDrop | None = None) -> Any:

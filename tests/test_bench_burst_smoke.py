@@ -1,4 +1,5 @@
-"""bench/burst.py and bench/held_memory.py still run (tiny sizes; nothing here is timed)."""
+"""bench/burst.py, bench/held_memory.py and bench/queued_memory.py still run (tiny sizes;
+nothing here is timed)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,15 @@ def test_the_held_memory_benchmark_runs_and_holds_every_event(tmp_path: Path) ->
     for mode in ("burst", "paced"):
         (run,) = samples[f"flat, {mode}"]
         assert run["held"] == 3200 and run["dropped"] == 0
+
+
+def test_the_queued_memory_benchmark_runs_and_counts_at_least_what_is_held(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bench import queued_memory
+
+    assert queued_memory.main(["--events", "500", "--shapes", "list,typed"]) == 0
+    out = capsys.readouterr().out
+    assert "| list |" in out and "| typed |" in out
+    run = queued_memory.measure("nested", 500)
+    assert run["estimated"] >= run["held"] > 0

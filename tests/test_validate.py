@@ -12,7 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cs_sdk import InvalidEventError, _shapes
-from cs_sdk._validate import MAX_STRING_LENGTH, VALUE_BYTES, check_properties_sized
+from cs_sdk._validate import (
+    FLOAT_BYTES,
+    INT_BYTES,
+    MAX_STRING_LENGTH,
+    STR_BYTES,
+    check_properties_sized,
+    dict_bytes,
+    str_bytes,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +79,9 @@ def test_a_shape_seen_twice_gets_a_checker_and_gives_the_same_copy_and_size() ->
     properties = {"plan": "team", "pages": 3, "ratio": 0.5, "first": True, "none": None}
     results = [check_properties_sized(properties) for _ in range(3)]
     assert _shapes.shape_check(tuple(properties)) is not None
-    expected = ({**properties}, 5 * VALUE_BYTES + len("team"))
+    # The table of 5 keys, a str, an int and a float (True and None: singletons).
+    size = dict_bytes(5) + STR_BYTES + len("team") + INT_BYTES + FLOAT_BYTES
+    expected = ({**properties}, size)
     assert results == [expected] * 3
     assert results[2][0] is not properties  # still a copy
 
@@ -83,7 +93,18 @@ def test_strings_too_long_together_fall_back_to_the_per_string_rule() -> None:
     check_properties_sized(shape)
     body, size = check_properties_sized({"a": half, "b": half})
     assert body == {"a": half, "b": half}
-    assert size == 2 * VALUE_BYTES + 2 * len(half)
+    assert size == dict_bytes(2) + 2 * (STR_BYTES + len(half))
+
+
+def test_a_wider_string_counts_the_bytes_python_stores_it_in() -> None:
+    shape = {"comment": "ascii", "n": 1}
+    for _ in range(3):  # a checker for the shape: a wide string still goes by its width
+        check_properties_sized(shape)
+    for text, width in (("café", 1), ("€uro", 2), ("🙂 ok", 4)):
+        body, size = check_properties_sized({"comment": text, "n": 1})
+        assert body == {"comment": text, "n": 1}
+        assert size == dict_bytes(2) + str_bytes(text) + INT_BYTES
+        assert str_bytes(text) > STR_BYTES + len(text) * width
 
 
 def test_non_finite_floats_and_big_ints_are_still_invalid_once_the_shape_is_known() -> None:
