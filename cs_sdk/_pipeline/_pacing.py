@@ -16,7 +16,17 @@ several times dearer. The queue is there to absorb bursts, so (decision, issue 1
   waiting application thread waits at most that long (~1 ms);
 * **catch up** from three quarters of a bound on: no deliberate yields (the interpreter's
   switch interval still shares the GIL), since a call a few µs slower is better than an event
-  dropped as ``queue_full``.
+  dropped as ``queue_full``;
+* **hold as they arrive** while the collector is not known to take batches (``taking``:
+  ``Delivery.taking``, no batch delivered whole in the last 2 s, or one failed or was retried
+  since): no back-off and no deliberate yields either. Its events will be held anyway, and
+  held encoded a batch costs 33-117 bytes an event where a queued event costs ~700 bytes of
+  Python objects, which pymalloc keeps as pages after the worker frees them (issue 15,
+  bench/held_memory.py: a 50k burst into a closed port, peak RSS ~680 -> ~580 B/event flat,
+  ~880 -> ~720 mix; with a sleep(0) every slice, the worker, which must then wait a whole
+  switch interval for the GIL, took too few events to matter). The caller pays for it only
+  during an outage (a burst's calls ~1.3-1.5x dearer), the worker a batch's encoding to
+  learn whether a collector it has not heard from lately is there.
 
 Nothing here is ever a reason to lose an event: backing off only lets the queue grow to half
 its bounds, where the worker works again. ``tests/pipeline/test_burst.py`` checks the books
@@ -26,6 +36,7 @@ and the bounds during bursts; bench/burst.py measures the caller's cost (paced v
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
@@ -42,8 +53,18 @@ _MAX_BACK_OFF: Final = 5.0  # a hang guard: never wait longer in one go
 class Pacer:
     """Decides, every ``YIELD_EVERY`` events, whether the worker yields, backs off or goes on."""
 
-    def __init__(self, events: EventQueue, stats: Stats, max_size: int, max_bytes: int) -> None:
+    def __init__(
+        self,
+        events: EventQueue,
+        stats: Stats,
+        max_size: int,
+        max_bytes: int,
+        taking: Callable[[], bool] = lambda: True,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._events = events
+        self._taking = taking  # the collector takes batches (Delivery.taking)
+        self._sleep = sleep
         self._stats = stats
         self._half = (max_size // 2, max_bytes // 2)
         self._three_quarters = (max_size * 3 // 4, max_bytes * 3 // 4)
@@ -77,15 +98,17 @@ class Pacer:
         """Between two slices of work: back off, yield, or (near a bound) go straight on."""
         if not self._below(self._three_quarters):
             return  # catch up
+        if not self._taking():
+            return  # hold them encoded as they arrive: no back-off, no deliberate yield
         if self._may_back_off() and self._hot():
             give_up_at = time.monotonic() + _MAX_BACK_OFF
             while True:
-                time.sleep(_PAUSE)
+                self._sleep(_PAUSE)
                 if not self._may_back_off() or not self._hot():
                     return
                 if time.monotonic() >= give_up_at:
                     break
-        time.sleep(0)  # let a waiting application thread take the GIL
+        self._sleep(0)  # let a waiting application thread take the GIL
 
     def _may_back_off(self) -> bool:
         return (
