@@ -26,13 +26,14 @@ def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
     return True
 
 
-def pacer_in_a_burst(taking: bool) -> list[float]:
+def pacer_in_a_burst(taking: bool, queued: int = 0) -> list[float]:
     """The sleeps the pacer asks for at one look in the middle of a burst (events arriving
-    far faster than any request rate, the queue far below its bounds)."""
+    far faster than any request rate), with ``queued`` of the 100,000 the queue may hold."""
     stats = Stats()
     events = EventQueue(
         stats, max_size=100_000, max_bytes=10**9, batch_size=2048, wake=threading.Event()
     )
+    events.held = queued  # as many events held in encoded batches: they count the same
     sleeps: list[float] = []
 
     def sleep(seconds: float) -> None:
@@ -51,6 +52,13 @@ def pacer_in_a_burst(taking: bool) -> list[float]:
 def test_the_worker_backs_off_in_a_burst_while_the_collector_takes_batches() -> None:
     sleeps = pacer_in_a_burst(taking=True)
     assert sleeps.count(_PAUSE) >= 3  # backed off while the burst lasted
+
+
+def test_the_worker_catches_up_without_yielding_from_half_of_a_bound() -> None:
+    # Between half and the bound a yield would cost the worker a whole switch interval:
+    # it would take ~5% of the GIL, and a burst the bounds have room for would lose events.
+    assert pacer_in_a_burst(taking=True, queued=49_999).count(_PAUSE) >= 3
+    assert pacer_in_a_burst(taking=True, queued=50_000) == []
 
 
 def test_the_worker_never_backs_off_nor_yields_while_the_collector_does_not_take_them() -> None:
