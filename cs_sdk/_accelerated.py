@@ -13,7 +13,9 @@ the caller's thread. Each hand-over is counted by its reason in
 from __future__ import annotations
 
 import importlib
+import itertools
 import time
+from collections import deque
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -97,13 +99,26 @@ ACCELERATED_CALLS: tuple[str, ...] = ("milestone", "outcome", "feedback", "track
 
 
 def accelerated_calls(
-    client: Any, base: type, fallbacks: dict[str, int]
+    client: Any,
+    base: type,
+    fallbacks: dict[str, int],
+    queue_submit: Callable[..., bool] | None = None,
 ) -> dict[str, Callable[..., str | None]]:
     """The C versions of ``client``'s recording calls, by name, each falling back to the
     unbound Python method of ``base`` and counting why in ``fallbacks``. Empty when the
-    accelerator is not built; a call that ``type(client)`` overrides keeps its own method."""
+    accelerator is not built; a call that ``type(client)`` overrides keeps its own method.
+
+    ``queue_submit``: the function ``EventQueue.submit`` (the reference), which the C path
+    runs itself when ``client._submit`` is that method of a queue (the default pipeline);
+    any other pipeline's ``submit`` is called."""
     if _speedups is None:
         return {}
+    # The client's sequence (Stats' "recorded" counter, an itertools.count's __next__): C
+    # advances the count itself while `client._next_seq` is still this very method.
+    next_seq = client._next_seq
+    sequence = getattr(next_seq, "__self__", None)
+    if type(sequence) is not itertools.count or next_seq != sequence.__next__:
+        sequence = None
     recorder = _speedups.Recorder(
         client=client,
         slow=base.milestone,  # type: ignore[attr-defined]
@@ -134,6 +149,10 @@ def accelerated_calls(
         time_ns=time.time_ns,
         normalize_id=normalize_id,
         converters=CONVERTERS,
+        next_seq=next_seq,
+        sequence=sequence,
+        queue_submit=queue_submit,
+        deque_append=deque.append,
         max_name=MAX_NAME_LENGTH,
         max_id=MAX_ID_LENGTH,
         max_string=MAX_STRING_LENGTH,

@@ -37,6 +37,7 @@ from ._names import known as names_seen
 from ._options import ClientOptions
 from ._pilots import Pilots
 from ._pilots import assemble as assemble_pilots
+from ._pipeline._queue import EventQueue
 from ._processors import ProcessorChain, Step, resolve_typed_body
 from ._prompts import Prompts
 from ._record import QueuedEvent
@@ -183,7 +184,9 @@ class Client(RecordingCalls, ClientLifecycle):
                 shown_url(self.config.logs_endpoint),
             )
         if self.config.speedups and not self._disabled:
-            fast = accelerated_calls(self, Client, self._stats.fallbacks)
+            fast = accelerated_calls(
+                self, Client, self._stats.fallbacks, queue_submit=EventQueue.submit
+            )
             # Instance attributes shadow the methods: callers get the C functions directly.
             vars(self).update(fast)
             self._stats.accelerated = tuple(fast)

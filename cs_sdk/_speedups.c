@@ -14,7 +14,8 @@
  * its commit point (the sequence number), so handing over before it is always safe.
  *
  * What it builds is what Client._emit builds: the QueuedEvent tuple of _record.py, handed to
- * client._submit. Per-client state that changes at run time (_submit, _opted_out, _id_high,
+ * client._submit (when that is the default pipeline's EventQueue.submit, queue_submit() does
+ * its accepted case here, without the Python frame). Per-client state that changes at run time (_submit, _opted_out, _id_high,
  * _next_seq, _watched) is read from the client's __dict__ on every call, so
  * testing.capture(), opt_out() and a fork are seen at once.
  */
@@ -44,6 +45,12 @@ typedef struct {
     PyObject *time_ns;         /* time.time_ns */
     PyObject *normalize_id;    /* _ids.normalize_id: an int or a UUID as its string */
     PyObject *converters;      /* _values._BY_TYPE: exact type -> conversion (datetime...) */
+    PyObject *next_seq;        /* the client's _next_seq as it was at init ... */
+    PyObject *sequence;        /* ... and the itertools.count behind it (None: call next_seq) */
+    PyObject *queue_submit;    /* EventQueue.submit (the function): see queue_submit() */
+    PyObject *deque_append;    /* collections.deque.append */
+    PyObject *id_high;         /* the client's _id_high last seen, and ... */
+    char high_hex[16];         /* ... the first 16 hex digits of every event id it makes */
     Py_ssize_t max_name;
     Py_ssize_t max_id; /* the id rule's bound (_ids.py); anything else goes to Python */
     Py_ssize_t max_string;
@@ -63,6 +70,10 @@ static PyObject *str_user_id, *str_account_id, *str_session_id, *str_properties,
 static PyObject *str_value, *str_unit, *str_score, *str_comment, *str_prompt_id, *str_area;
 static PyObject *str_submit, *str_opted_out, *str_id_high, *str_next_seq, *str_internal_error;
 static PyObject *str_watched, *str_cs_schema;
+/* The attributes of the pipeline's EventQueue (_pipeline/_queue.py) queue_submit() reads. */
+static PyObject *str_items, *str_held, *str_bytes_in, *str_bytes_out, *str_closed;
+static PyObject *str_max_size, *str_max_bytes, *str_batch_size, *str_wake, *str_flag, *str_set,
+    *str_is_set;
 static PyObject *zero;
 
 /* Why a call went to the Python method (the keys of stats()["debug"]["fallbacks"]). */
@@ -102,6 +113,10 @@ Recorder_traverse(Recorder *self, visitproc visit, void *arg)
     Py_VISIT(self->time_ns);
     Py_VISIT(self->normalize_id);
     Py_VISIT(self->converters);
+    Py_VISIT(self->next_seq);
+    Py_VISIT(self->sequence);
+    Py_VISIT(self->queue_submit);
+    Py_VISIT(self->deque_append);
     return 0;
 }
 
@@ -127,6 +142,11 @@ Recorder_clear(Recorder *self)
     Py_CLEAR(self->time_ns);
     Py_CLEAR(self->normalize_id);
     Py_CLEAR(self->converters);
+    Py_CLEAR(self->next_seq);
+    Py_CLEAR(self->sequence);
+    Py_CLEAR(self->queue_submit);
+    Py_CLEAR(self->deque_append);
+    Py_CLEAR(self->id_high);
     return 0;
 }
 
@@ -144,7 +164,7 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
     PyObject *client, *slow, *slow_outcome, *slow_feedback, *slow_track, *schema;
     PyObject *outcome_schema, *feedback_schema, *event_type, *feedback_scores;
     PyObject *attribute_names, *fallbacks, *identity_var, *otel_context, *span_ids, *time_ns;
-    PyObject *normalize_id, *converters;
+    PyObject *normalize_id, *converters, *next_seq, *sequence, *queue_submit, *deque_append;
     Py_ssize_t max_name, max_id, max_string, max_properties, max_items;
     int max_depth;
     long long record_bytes, value_bytes, typed_bytes, attributes_bytes;
@@ -152,14 +172,15 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
         "client", "slow", "slow_outcome", "slow_feedback", "slow_track", "schema",
         "outcome_schema", "feedback_schema", "event_type", "feedback_scores",
         "attribute_names", "fallbacks", "identity_var", "otel_context", "span_ids", "time_ns",
-        "normalize_id", "converters",
+        "normalize_id", "converters", "next_seq", "sequence", "queue_submit", "deque_append",
         "max_name", "max_id", "max_string", "max_properties", "max_items", "max_depth",
         "record_bytes", "value_bytes", "typed_bytes", "attributes_bytes", NULL};
     if (!PyArg_ParseTupleAndKeywords(
-            args, kwds, "$OOOOOOOOOOOOOOOOOOnnnnniLLLL", kwlist, &client, &slow, &slow_outcome,
-            &slow_feedback, &slow_track, &schema, &outcome_schema, &feedback_schema,
-            &event_type, &feedback_scores, &attribute_names, &fallbacks, &identity_var,
-            &otel_context, &span_ids, &time_ns, &normalize_id, &converters, &max_name, &max_id,
+            args, kwds, "$OOOOOOOOOOOOOOOOOOOOOOnnnnniLLLL", kwlist, &client, &slow,
+            &slow_outcome, &slow_feedback, &slow_track, &schema, &outcome_schema,
+            &feedback_schema, &event_type, &feedback_scores, &attribute_names, &fallbacks,
+            &identity_var, &otel_context, &span_ids, &time_ns, &normalize_id, &converters,
+            &next_seq, &sequence, &queue_submit, &deque_append, &max_name, &max_id,
             &max_string, &max_properties, &max_items, &max_depth, &record_bytes, &value_bytes,
             &typed_bytes, &attributes_bytes))
         return -1;
@@ -172,7 +193,9 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
         !PyDict_CheckExact(converters) ||
         !PyDict_CheckExact(fallbacks) || !PyTuple_CheckExact(attribute_names) ||
         PyTuple_GET_SIZE(attribute_names) != ATTR_COUNT || !PyTuple_Check(schema) ||
-        !PyTuple_Check(outcome_schema) || !PyTuple_Check(feedback_schema)) {
+        !PyTuple_Check(outcome_schema) || !PyTuple_Check(feedback_schema) ||
+        !(sequence == Py_None || PyIter_Check(sequence)) ||
+        !Py_IS_TYPE(deque_append, &PyMethodDescr_Type)) {
         PyErr_SetString(PyExc_TypeError, "Recorder: an argument of the wrong type");
         return -1;
     }
@@ -199,6 +222,10 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
     self->time_ns = Py_NewRef(time_ns);
     self->normalize_id = Py_NewRef(normalize_id);
     self->converters = Py_NewRef(converters);
+    self->next_seq = Py_NewRef(next_seq);
+    self->sequence = Py_NewRef(sequence);
+    self->queue_submit = Py_NewRef(queue_submit);
+    self->deque_append = Py_NewRef(deque_append);
     self->max_name = max_name;
     self->max_id = max_id;
     self->max_string = max_string;
@@ -666,20 +693,18 @@ timestamp_ns(PyObject *timestamp, PyObject **out, PyObject **why)
 
 static const char HEX[] = "0123456789abcdef";
 
-/* 32 lowercase hex digits: hex(high << 64 | low)[2:] with the top bit of high set. */
+/* 32 lowercase hex digits: hex(high << 64 | low)[2:] with the top bit of high set, from
+ * high's 16 digits (formatted once per client, see emit_plain). */
 static PyObject *
-event_id(unsigned long long high, unsigned long long low)
+event_id(const char *high_hex, unsigned long long low)
 {
     PyObject *text = PyUnicode_New(32, 127);
     if (text == NULL)
         return NULL;
     Py_UCS1 *out = PyUnicode_1BYTE_DATA(text);
-    for (int i = 15; i >= 0; i--) {
-        out[i] = HEX[high & 15];
+    memcpy(out, high_hex, 16);
+    for (int i = 15; i >= 0; i--, low >>= 4)
         out[16 + i] = HEX[low & 15];
-        high >>= 4;
-        low >>= 4;
-    }
     return text;
 }
 
@@ -709,6 +734,91 @@ internal_error(Recorder *self)
     }
     Py_DECREF(result);
     Py_RETURN_NONE;
+}
+
+/* An exact int attribute of an EventQueue that fits a long long, into *out; 0 otherwise. */
+static int
+queue_int(PyObject *attrs, PyObject *name, long long *out)
+{
+    PyObject *value = PyDict_GetItemWithError(attrs, name); /* borrowed */
+    if (value == NULL || !PyLong_CheckExact(value))
+        return 0;
+    int overflow;
+    *out = PyLong_AsLongLongAndOverflow(value, &overflow);
+    return !overflow && !(*out == -1 && PyErr_Occurred());
+}
+
+/* EventQueue.submit (_pipeline/_queue.py, the reference) without its Python frame, for the
+ * pipeline's own queue: the same bounds check, the append, the `bytes_in` account and the
+ * wake rule, in that order. Only the accepted case is taken here: a full or closed queue, or
+ * a queue whose attributes are not the ones this reads, is left to the Python method (0),
+ * which counts the drop and warns once. 1: queued; -1: an exception after the append (the
+ * Python method's `+=` failing the same way). Nothing here runs Python code while the
+ * numbers are read and written (the GIL is held throughout), which is what the Python
+ * method relies on too. */
+static int
+queue_submit(Recorder *self, PyObject *queue, PyObject *queued, long long size)
+{
+    PyObject *attrs = PyObject_GenericGetDict(queue, NULL);
+    if (attrs == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int result = 0;
+    long long held, max_size, bytes_in, bytes_out, max_bytes, batch_size;
+    PyObject *items = PyDict_GetItemWithError(attrs, str_items);       /* borrowed */
+    PyObject *closed = items ? PyDict_GetItemWithError(attrs, str_closed) : NULL;
+    PyObject *wake = closed ? PyDict_GetItemWithError(attrs, str_wake) : NULL;
+    if (wake == NULL || closed != Py_False ||
+        Py_TYPE(items) != PyDescr_TYPE(self->deque_append) ||
+        !queue_int(attrs, str_held, &held) || !queue_int(attrs, str_max_size, &max_size) ||
+        !queue_int(attrs, str_bytes_in, &bytes_in) ||
+        !queue_int(attrs, str_bytes_out, &bytes_out) ||
+        !queue_int(attrs, str_max_bytes, &max_bytes) ||
+        !queue_int(attrs, str_batch_size, &batch_size) || bytes_in > LLONG_MAX - size)
+        goto done; /* closed, or not what this expects: the Python method decides */
+    Py_ssize_t waiting = PyObject_Size(items);
+    if (waiting < 0 || waiting + held >= max_size || bytes_in - bytes_out >= max_bytes)
+        goto done; /* full: the Python method counts the drop */
+    PyObject *grown = PyLong_FromLongLong(bytes_in + size);
+    if (grown == NULL)
+        goto done;
+    Py_INCREF(items);
+    Py_INCREF(wake);
+    PyObject *pair[2] = {items, queued};
+    PyObject *appended = PyObject_Vectorcall(self->deque_append, pair, 2, NULL);
+    result = -1;
+    if (appended != NULL) {
+        Py_DECREF(appended);
+        if (PyDict_SetItem(attrs, str_bytes_in, grown) == 0)
+            result = 1;
+    }
+    Py_DECREF(grown);
+    /* The wake rule: a full batch waiting and the worker not yet woken. The flag of a
+     * threading.Event is read where it is (its `_flag`), else asked (`is_set()`). */
+    if (result == 1 && waiting + 1 >= batch_size) {
+        PyObject *wake_attrs = PyObject_GenericGetDict(wake, NULL);
+        PyObject *flag = wake_attrs ? PyDict_GetItemWithError(wake_attrs, str_flag) : NULL;
+        int is_set = flag != NULL && PyBool_Check(flag) ? flag == Py_True : -1;
+        Py_XDECREF(wake_attrs);
+        PyErr_Clear();
+        if (is_set < 0) {
+            PyObject *answer = PyObject_CallMethodNoArgs(wake, str_is_set);
+            is_set = answer == NULL ? -1 : PyObject_IsTrue(answer);
+            Py_XDECREF(answer);
+        }
+        PyObject *woken = is_set == 0 ? PyObject_CallMethodNoArgs(wake, str_set) : NULL;
+        Py_XDECREF(woken);
+        if (is_set < 0 || (is_set == 0 && woken == NULL))
+            result = -1;
+    }
+    Py_DECREF(items);
+    Py_DECREF(wake);
+done:
+    Py_DECREF(attrs);
+    if (result == 0)
+        PyErr_Clear();
+    return result;
 }
 
 /* What every recording call hands to emit(). */
@@ -756,13 +866,20 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
         *why = why_state;
         return NULL;
     }
-    unsigned long long high = PyLong_AsUnsignedLongLong(id_high);
-    if (high == (unsigned long long)-1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        Py_XDECREF(now);
-        *why = why_state;
-        return NULL;
+    if (id_high != self->id_high) { /* a new client, or reseeded (a fork): format it once */
+        unsigned long long high = PyLong_AsUnsignedLongLong(id_high);
+        if (high == (unsigned long long)-1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            Py_XDECREF(now);
+            *why = why_state;
+            return NULL;
+        }
+        for (int i = 15; i >= 0; i--, high >>= 4)
+            self->high_hex[i] = HEX[high & 15];
+        Py_XSETREF(self->id_high, Py_NewRef(id_high));
     }
+    char high_hex[16]; /* this event's, whatever another thread does to the cache meanwhile */
+    memcpy(high_hex, self->high_hex, 16);
     Py_INCREF(submit);
     Py_INCREF(opted_out);
     Py_INCREF(next_seq);
@@ -825,7 +942,11 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
 
     /* Commit point: from here on the event counts as recorded, and a failure is the Python
      * method's internal error rather than a reason to hand over. */
-    PyObject *seq = PyObject_CallNoArgs(next_seq);
+    /* The client's own counter (as at init): its __next__ straight, not through the
+     * method-wrapper's generic call. */
+    PyObject *seq = next_seq == self->next_seq && self->sequence != Py_None
+                        ? Py_TYPE(self->sequence)->tp_iternext(self->sequence)
+                        : PyObject_CallNoArgs(next_seq);
     if (seq == NULL)
         goto done; /* not counted: the Python method counts its own outcome */
     committed = 1;
@@ -833,7 +954,7 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
     Py_DECREF(seq);
     if (low == (unsigned long long)-1 && PyErr_Occurred())
         goto done;
-    id = event_id(high, low);
+    id = event_id(high_hex, low);
     if (id == NULL)
         goto done;
     /* Every byte the event holds counts against max_queue_bytes, its ids included. */
@@ -866,12 +987,24 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
     PyTuple_SET_ITEM(queued, 10, Py_NewRef(span));
     PyTuple_SET_ITEM(queued, 11, Py_NewRef(flags));
     PyTuple_SET_ITEM(queued, 12, bytes);
-    PyObject *accepted = PyObject_CallOneArg(submit, queued);
+    /* Nothing can point back at this tuple (the worker unpacks it, a capture keeps it in a
+     * list): it cannot be part of a cycle, so the collector need not visit it. With up to
+     * max_queue_size events waiting, that is a heap's worth of objects fewer to traverse
+     * in every collection during a burst (CPython untracks such tuples itself, but only
+     * once every element is untracked, which a body with a list never is). */
+    PyObject_GC_UnTrack(queued);
+    int ok = 0;
+    if (PyMethod_Check(submit) && PyMethod_GET_FUNCTION(submit) == self->queue_submit)
+        ok = queue_submit(self, PyMethod_GET_SELF(submit), queued, self->record_bytes + size);
+    if (ok == 0) { /* another pipeline (a capture), or the Python method's own case */
+        PyObject *accepted = PyObject_CallOneArg(submit, queued);
+        int taken = accepted == NULL ? -1 : PyObject_IsTrue(accepted);
+        Py_XDECREF(accepted);
+        ok = taken < 0 ? -1 : taken ? 1 : 2; /* 2: refused (full, closed) */
+    }
     Py_DECREF(queued);
-    int ok = accepted == NULL ? -1 : PyObject_IsTrue(accepted);
-    Py_XDECREF(accepted);
-    if (ok >= 0)
-        result = Py_NewRef(ok ? id : Py_None);
+    if (ok > 0)
+        result = Py_NewRef(ok == 1 ? id : Py_None);
 
 done:
     Py_XDECREF(now);
@@ -1274,6 +1407,22 @@ intern_recorder_names(void)
     return 0;
 }
 
+/* The EventQueue's attributes (and its threading.Event's) that queue_submit() reads. */
+static int
+intern_queue_names(void)
+{
+    return intern(&str_items, "items") < 0 || intern(&str_held, "held") < 0 ||
+                   intern(&str_bytes_in, "bytes_in") < 0 ||
+                   intern(&str_bytes_out, "bytes_out") < 0 || intern(&str_closed, "closed") < 0 ||
+                   intern(&str_max_size, "_max_size") < 0 ||
+                   intern(&str_max_bytes, "_max_bytes") < 0 ||
+                   intern(&str_batch_size, "_batch_size") < 0 || intern(&str_wake, "_wake") < 0 ||
+                   intern(&str_flag, "_flag") < 0 || intern(&str_set, "set") < 0 ||
+                   intern(&str_is_set, "is_set") < 0
+               ? -1
+               : 0;
+}
+
 static PyMethodDef Recorder_methods[] = {
     {"milestone", (PyCFunction)(void (*)(void))Recorder_milestone,
      METH_FASTCALL | METH_KEYWORDS,
@@ -1326,7 +1475,8 @@ PyInit__speedups(void)
         intern(&str_opted_out, "_opted_out") < 0 || intern(&str_id_high, "_id_high") < 0 ||
         intern(&str_next_seq, "_next_seq") < 0 ||
         intern(&str_internal_error, "_internal_error") < 0 ||
-        intern(&str_watched, "_watched") < 0 || intern_recorder_names() < 0)
+        intern(&str_watched, "_watched") < 0 || intern_queue_names() < 0 ||
+        intern_recorder_names() < 0)
         return NULL;
     zero = PyLong_FromLong(0);
     if (zero == NULL || PyType_Ready(&RecorderType) < 0)

@@ -1,4 +1,4 @@
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -24,6 +24,10 @@ class Recorder:
         time_ns: Callable[[], int],
         normalize_id: Callable[[object], object],
         converters: dict[type, Callable[[Any], Any]],
+        next_seq: Callable[[], int],
+        sequence: Iterator[int] | None,
+        queue_submit: Callable[..., bool] | None,
+        deque_append: Callable[..., None],
         max_name: int,
         max_id: int,
         max_string: int,
