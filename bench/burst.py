@@ -18,7 +18,10 @@ could not run, on a GIL build) and their sum's ratio to the paced figure (CPU ti
 other processes on a loaded machine do not move); delivered events/s (burst start to flush
 end); events lost (recorded and not delivered); peak RSS growth over the burst (``VmHWM``,
 reset before it) against ``max_queue_bytes``; the most events waiting at once in the queue
-and in memory (``queued`` + ``in_flight``, sampled).
+and in memory (``queued`` + ``in_flight``, sampled); the garbage collector's passes on the
+caller's thread during the burst (full ones, and the ms of all of them: a queued event is a
+GC-tracked tuple, so a long queue brings full collections, which run on the recording thread
+and are most of what a burst costs beyond the paced figure, see cs_sdk/_pipeline/_pacing.py).
 ``--json PATH`` writes every sample.
 """
 
@@ -40,7 +43,8 @@ from ._sink import Sink, fetch_stats
 RATIO_TARGET = 2.0
 HEADER = (
     "| shape | paced µs | burst µs | ratio | burst median µs | ratio | caller CPU µs "
-    "| SDK threads' CPU µs | CPU ratio | delivered/s | lost | peak RSS MB | most waiting |"
+    "| SDK threads' CPU µs | CPU ratio | delivered/s | lost | peak RSS MB | most waiting "
+    "| full GCs | GC ms |"
 )
 MB = 1024 * 1024
 
@@ -91,6 +95,21 @@ def measure(shape: str, url: str, events: int, paced: int, pace_ms: float) -> di
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    caller = threading.current_thread()
+    collections = [0, 0, 0]  # full collections, all collections, ns in them (caller's thread)
+    gc_started = [0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if threading.current_thread() is not caller:
+            return
+        if phase == "start":
+            gc_started[0] = clock()
+            return
+        collections[0] += info["generation"] == 2
+        collections[1] += 1
+        collections[2] += clock() - gc_started[0]
+
+    gc.callbacks.append(on_gc)
     blocks = []  # per call, of each block of 1,000 calls of the burst
     cpu0, thread0 = time.process_time(), time.thread_time()
     started = clock()
@@ -100,6 +119,7 @@ def measure(shape: str, url: str, events: int, paced: int, pace_ms: float) -> di
             record(i)
         blocks.append((clock() - block) / 1000)
     burst_ns = clock() - started
+    gc.callbacks.remove(on_gc)
     thread_s = time.thread_time() - thread0
     others_s = time.process_time() - cpu0 - thread_s
     flushed = client.flush(timeout=300)
@@ -130,6 +150,9 @@ def measure(shape: str, url: str, events: int, paced: int, pace_ms: float) -> di
         "peak_rss_bytes": peak,
         "max_queue_bytes": client.config.max_queue_bytes,
         "most_waiting": most[0],
+        "burst_full_gcs": collections[0],
+        "burst_gcs": collections[1],
+        "burst_gc_ms": collections[2] / 1e6,
     }
 
 
@@ -162,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"{args.events:,}-event burst; target ratio at most {RATIO_TARGET:g}; median of runs")
     print(HEADER)
-    print("|---|" + "---:|" * 12)
+    print("|---|" + "---:|" * 14)
     for shape, runs in samples.items():
 
         def med(key: str, runs: list[dict[str, Any]] = runs) -> float:
@@ -181,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             f"| {med('burst_block_median_us'):.2f} | {block_ratio:.2f} "
             f"| {med('burst_caller_cpu_us'):.2f} | {med('burst_sdk_cpu_us'):.2f} | {cpu_ratio:.2f} "
             f"| {med('delivered_per_s'):,.0f} | {med('lost'):,.0f} "
-            f"| {med('peak_rss_bytes') / MB:.1f} | {med('most_waiting'):,.0f} |"
+            f"| {med('peak_rss_bytes') / MB:.1f} | {med('most_waiting'):,.0f} "
+            f"| {med('burst_full_gcs'):.0f} | {med('burst_gc_ms'):.0f} |"
         )
     if args.json:
         with open(args.json, "w") as out:

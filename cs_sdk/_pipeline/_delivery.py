@@ -55,6 +55,9 @@ _PROBE_INITIAL: Final = 0.5
 _PROBE_MAX: Final = 30.0
 # How often a worker waiting for the batch in flight checks whether shutdown's time is up.
 _STOP_POLL: Final = 0.02
+# A delivery older than this says nothing about the collector now (a black hole, a
+# collector far too slow, or nothing sent yet): the worker stops backing off to find out.
+_KNOWN: Final = 2.0
 
 
 class Delivery(Replay):
@@ -97,6 +100,10 @@ class Delivery(Replay):
         self.stopping = False
         self.shutdown_deadline = math.inf
         self.spool_reserve = 0.0
+        # The collector refused or failed the last batch, or the one in flight was retried
+        # (set by the sender's thread): cleared when a batch is delivered whole.
+        self.refusing = False
+        self._delivered_at = -math.inf  # when a batch was last delivered whole
 
     # -- sending -------------------------------------------------------------------------
 
@@ -173,6 +180,14 @@ class Delivery(Replay):
             return flight.seq
         return self.held[0].seq if self.held else math.inf
 
+    def taking(self) -> bool:
+        """The collector is taking batches, as far as the worker knows now: a batch was
+        delivered whole less than ``_KNOWN`` s ago, none failed or was retried since, and the
+        spool's circuit is closed. The pacer backs off only then (``_pacing.py``)."""
+        if self.refusing or not self.healthy:
+            return False
+        return time.monotonic() - self._delivered_at < _KNOWN
+
     def _start(self, flight: Flight) -> None:
         budget = (
             self._export_timeout if self.spool is None else min(self._export_timeout, _SPOOL_AFTER)
@@ -185,6 +200,7 @@ class Delivery(Replay):
         self._sender.start(lambda: send(payload, count, deadline, on_retry=on_retry), count)
 
     def _count_retry(self) -> None:
+        self.refusing = True
         self._stats.count("retried")
 
     def _lose_or_spool(self, flight: Flight) -> None:
@@ -218,6 +234,9 @@ class Delivery(Replay):
                 return
         result = sender.wait()
         self.in_flight = None
+        self.refusing = result.delivered < flight.count
+        if not self.refusing:
+            self._delivered_at = time.monotonic()
         if flight.batch_id is not None:
             self._settle_replay(flight, result)
             return

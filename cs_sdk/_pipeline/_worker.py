@@ -88,7 +88,6 @@ class BatchPipeline:
             )
             self.submit = self._events.submit
         self._queue = self._events.items
-        self._pacer = Pacer(self._events, self._stats, self._max_queue_size, self._max_queue_bytes)
         self._interrupt = threading.Event()
         self._lifecycle_lock = threading.Lock()
         self._closed = False
@@ -107,6 +106,13 @@ class BatchPipeline:
             export_timeout=self._export_timeout,
             under_pressure=self._events.under_pressure,
             hold=self._events.hold,
+        )
+        self._pacer = Pacer(
+            self._events,
+            self._stats,
+            self._max_queue_size,
+            self._max_queue_bytes,
+            taking=self._delivery.taking,
         )
         self._thread = threading.Thread(target=self._run, name="cs_sdk.worker", daemon=True)
         self._thread.start()

@@ -192,3 +192,30 @@ def test_shutdown_with_the_collector_down_counts_every_held_event() -> None:
     assert unbalanced(stats) is None, unbalanced(stats)
     assert stats["queued"] == stats["in_flight"] == 0
     assert stats["dropped_total"] == 5_000 and stats["sent"] == 0
+
+
+def test_a_burst_into_a_collector_known_down_is_held_and_delivered_once_it_is_back() -> None:
+    # The worker does not back off while the collector refuses (cs_sdk/_pipeline/_pacing.py):
+    # it takes events during the burst itself, and the books must balance at every sample
+    # while events move from the queue to held batches.
+    burst = 20_000
+    with LocalCollector() as collector:
+        client = cs_sdk.Client(environ={}, endpoint=collector.endpoint, schedule_delay=0.05)
+        record: Any = shape_calls(client, ["mix"])["mix"]
+        collector.down()
+        record(0)
+        assert wait_until(lambda: client.stats()["retried"] > 0)  # the refusal is known
+        sampler = Sampler(client)
+        sampler.start()
+        ids = [record(i) for i in range(1, burst + 1)]
+        assert wait_until(lambda: client.stats()["queued"] == 0)  # all held, encoded
+        sampler.finish()
+        stats = client.stats()
+        assert stats["in_flight"] == burst + 1 and stats["dropped_total"] == 0
+        collector.up()
+        assert client.flush(timeout=120) is True
+        client.shutdown(timeout=10)
+        received = {record.event_id for record in collector.records}
+    assert None not in ids
+    assert set(ids) <= received
+    assert client.stats()["sent"] == burst + 1
