@@ -23,12 +23,14 @@ from ._record import EventRecord
 from ._stats import Stats
 from ._validate import (
     MAX_STRING_LENGTH,
+    STR_BYTES,
     TYPED_EVENT_BYTES,
     check_id,
     check_number,
     check_properties_sized,
     check_text,
     estimated_bytes,
+    str_bytes,
 )
 from ._values import Unconvertible
 from .events import is_event
@@ -159,8 +161,8 @@ class RecordingCalls:
                 if properties is None
                 else check_properties_sized(properties, "properties", self._drop_property)
             )
-            if comment is not None:
-                size += len(comment)
+            if comment is not None:  # its str object's header is in ATTRIBUTES_BYTES
+                size += str_bytes(comment) - STR_BYTES
             event_id = self._emit(
                 FEEDBACK, kind, body, attributes, user_id, account_id, session_id, timestamp, size
             )

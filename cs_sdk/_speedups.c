@@ -1365,8 +1365,8 @@ Recorder_feedback(Recorder *self, PyObject *const *args, size_t nargsf, PyObject
     PyObject *result = NULL;
     int ok = check_properties(self, kw[3], &event.body, &event.size, &why);
     if (ok > 0) {
-        if (comment != NULL)
-            event.size += PyUnicode_GET_LENGTH(comment);
+        if (comment != NULL) /* its str object's header is in ATTRIBUTES_BYTES */
+            event.size += str_bytes(comment) - sizes.str;
         result = emit(self, &event, &why);
         Py_DECREF(event.body);
     }

@@ -120,6 +120,17 @@ def fresh_typed(client: cs_sdk.Client) -> Callable[[int], object]:
     return record
 
 
+def fresh_comments(client: cs_sdk.Client) -> Callable[[int], object]:
+    """Feedback whose comment is built for each answer in a wide script (CPython stores such
+    a string 2 or 4 bytes per character): counted by its width, not its length."""
+
+    def record(i: int) -> object:
+        comment = f"{i}: " + ("Экспорт медленный 🙂 " if i % 2 else "エクスポートが遅い ") * 8
+        return client.feedback("nps", score=i % 11, comment=comment, user_id=f"user-{i:06d}")
+
+    return record
+
+
 def bench_shape(shape: str) -> Callable[[cs_sdk.Client], Callable[[int], object]]:
     return lambda client: shape_calls(client, [shape])[shape]
 
@@ -130,7 +141,7 @@ def test_the_byte_bound_counts_at_least_what_queued_events_hold(shape: str) -> N
     assert held <= counted, (held / EVENTS, counted / EVENTS)
 
 
-@pytest.mark.parametrize("make_record", [fresh_values, fresh_typed])
+@pytest.mark.parametrize("make_record", [fresh_values, fresh_typed, fresh_comments])
 def test_the_byte_bound_covers_values_built_for_each_event(
     make_record: Callable[[cs_sdk.Client], Callable[[int], object]],
 ) -> None:
