@@ -19,35 +19,16 @@ import argparse
 import gc
 import platform
 import sys
-import threading
 import tracemalloc
 from typing import Any
 
 from ._event_shapes import SHAPES, shape_calls
-
-KEPT_APART = ("*/cs_sdk/_responses.py", "*/cs_sdk/state/*")  # kept whether queued or not
+from ._held_worker import pipeline_heap, pipeline_snapshot, worker_held
 
 
 def measure(shape: str, events: int, top: int = 0) -> dict[str, Any]:
     """Estimated and held bytes per queued event of ``shape``."""
-    import cs_sdk
-
-    gate = threading.Event()
-    entered = threading.Event()
-
-    def hold_the_worker(record: Any) -> Any:
-        entered.set()
-        gate.wait(120)
-        return record
-
-    client = cs_sdk.Client(
-        environ={}, endpoint="http://127.0.0.1:9", before_send=hold_the_worker, schedule_delay=0.01
-    )
-    record = shape_calls(client, [shape])[shape]
-    try:
-        record(0)
-        if not entered.wait(30):
-            raise RuntimeError("the worker never took the first event")
+    with worker_held(lambda client: shape_calls(client, [shape])[shape]) as (client, record):
         for i in range(1, 200):  # warm: shape checkers, caches
             record(i)
         queue = client._pipeline._events
@@ -61,18 +42,14 @@ def measure(shape: str, events: int, top: int = 0) -> dict[str, Any]:
         finally:
             tracemalloc.stop()
         counted = queue.waiting()[1] - counted0
-        kept = snapshot.filter_traces([tracemalloc.Filter(False, path) for path in KEPT_APART])
-        held = sum(stat.size for stat in kept.statistics("filename"))
+        held = pipeline_heap(snapshot)
         lines = [
             f"    {stat.size / events:8.1f} B  {frame.filename}:{frame.lineno}"
-            for stat in kept.statistics("lineno")[:top]
+            for stat in pipeline_snapshot(snapshot).statistics("lineno")[:top]
             for frame in [stat.traceback[0]]
         ]
         queued = client.stats()["queued"]
         max_bytes, max_size = client.config.max_queue_bytes, client.config.max_queue_size
-    finally:
-        gate.set()
-        client.shutdown(timeout=1)
     if queued < events:
         raise RuntimeError(f"{shape}: only {queued} of {events} events stayed queued")
     return {

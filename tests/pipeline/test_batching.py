@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import gzip
 import threading
-import time
-from collections.abc import Callable
 
 import httpx
+from _waiting import wait_until
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
@@ -120,15 +119,6 @@ def test_a_full_queue_drops_and_counts_without_blocking_the_caller() -> None:
     client.shutdown()
     assert client.stats()["sent"] == 101
     assert client.flush(timeout=1) is False  # a closed client delivers nothing more
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def test_the_queue_is_bounded_by_the_memory_its_events_hold() -> None:

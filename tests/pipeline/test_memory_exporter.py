@@ -4,11 +4,10 @@ on its own, with the books checked after each."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from _books import assert_balanced
+from _waiting import wait_until
 
 import cs_sdk
 from cs_sdk._config import Config
@@ -38,13 +37,6 @@ def client_with(exporter: MemoryExporter, spool: Spool | None = None) -> cs_sdk.
         )
 
     return cs_sdk.Client(environ={}, _pipeline_factory=factory)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not condition():
-        time.sleep(0.01)
-    return condition()
 
 
 def test_delivered_batches_and_scripted_failures_land_in_the_books() -> None:

@@ -7,23 +7,14 @@ go through an injected seam, and the collector's state is the real local collect
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
+
+from _waiting import wait_until
 
 import cs_sdk
 from cs_sdk._pipeline._pacing import _PAUSE, Pacer
 from cs_sdk._pipeline._queue import EventQueue
 from cs_sdk._stats import Stats
 from cs_sdk.collector import LocalCollector
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout  # a hang guard, not a budget
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def pacer_in_a_burst(taking: bool, queued: int = 0) -> list[float]:

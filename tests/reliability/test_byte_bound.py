@@ -17,23 +17,11 @@ from _books import unbalanced
 
 import cs_sdk
 from bench._event_shapes import SHAPES, shape_calls
+from bench._held_worker import pipeline_heap, worker_held
 from bench._shapes import report_event_class
 from cs_sdk.collector import LocalCollector
 
 EVENTS = 2_000
-
-
-def pipeline_heap(snapshot: tracemalloc.Snapshot) -> int:
-    """Bytes allocated, less what the state store keeps of each feedback (answers to
-    prompts, bounded by its own ``max_feedback``): that is kept whether or not the event
-    waits in the queue."""
-    kept = snapshot.filter_traces(
-        [
-            tracemalloc.Filter(False, "*/cs_sdk/_responses.py"),
-            tracemalloc.Filter(False, "*/cs_sdk/state/*"),
-        ]
-    )
-    return sum(stat.size for stat in kept.statistics("filename"))
 
 
 def queued_with_the_worker_held(
@@ -42,21 +30,7 @@ def queued_with_the_worker_held(
     """(bytes held, bytes counted by the queue) for EVENTS events recorded while the worker
     waits inside ``before_send``, so that they all stay queued; the client (closed) and its
     stats() with the events still queued."""
-    gate = threading.Event()
-    entered = threading.Event()
-
-    def hold_the_worker(record: Any) -> Any:
-        entered.set()
-        gate.wait(60)
-        return record
-
-    client = cs_sdk.Client(
-        environ={}, endpoint="http://127.0.0.1:9", before_send=hold_the_worker, schedule_delay=0.01
-    )
-    record = make_record(client)
-    try:
-        record(0)
-        assert entered.wait(30)  # the worker is inside before_send: the rest stays queued
+    with worker_held(make_record, hold=60) as (client, record):
         events = client._pipeline._events  # type: ignore[attr-defined]
         counted0 = events.waiting()[1]
         gc.collect()
@@ -69,9 +43,6 @@ def queued_with_the_worker_held(
             tracemalloc.stop()
         counted = events.waiting()[1] - counted0
         stats = client.stats()
-    finally:
-        gate.set()
-        client.shutdown(timeout=1)
     assert stats["queued"] == EVENTS and stats["dropped_total"] == 0
     assert unbalanced(stats) is None, unbalanced(stats)
     return held, counted, client, stats

@@ -9,26 +9,17 @@ import gc
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from _books import unbalanced
+from _waiting import wait_until
 
 import cs_sdk
 from bench._event_shapes import shape_calls
 from cs_sdk.collector import FaultPlan, LocalCollector, Slow
 
 TYPICAL = ["flat", "list", "nested", "typed", "feedback", "outcome"]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout  # a hang guard, not a budget
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 class Sampler(threading.Thread):

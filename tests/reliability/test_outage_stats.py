@@ -5,25 +5,15 @@ a 404 that says which URL answered and what to pass instead."""
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from _books import assert_balanced
+from _waiting import wait_until
 
 import cs_sdk
 from cs_sdk._export._exporter import not_found_message
 from cs_sdk.collector import FaultPlan, LocalCollector, Status
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def test_during_an_outage_stats_show_the_retries_and_the_batch_in_flight() -> None:
