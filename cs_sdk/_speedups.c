@@ -472,6 +472,7 @@ check_mapping(Recorder *self, PyObject *source, int depth, int keys_counted, PyO
     if (copy == NULL)
         return -1;
     long long total = dict_bytes(PyDict_GET_SIZE(copy));
+    int holds_tracked = 0; /* a value the garbage collector follows */
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     while (PyDict_Next(copy, &pos, &key, &value)) {
@@ -492,6 +493,7 @@ check_mapping(Recorder *self, PyObject *source, int depth, int keys_counted, PyO
             goto handover;
         if (scalar) {
             total += bytes;
+            holds_tracked |= PyObject_GC_IsTracked(value);
             continue;
         }
         PyObject *checked;
@@ -500,6 +502,7 @@ check_mapping(Recorder *self, PyObject *source, int depth, int keys_counted, PyO
             goto handover;
         if (ok < 0)
             goto error;
+        holds_tracked |= PyObject_GC_IsTracked(checked);
         /* Replacing the value of a key that is there does not resize the dict: allowed while
          * iterating, as in the Python validator. */
         int set = PyDict_SetItem(copy, key, checked);
@@ -507,6 +510,14 @@ check_mapping(Recorder *self, PyObject *source, int depth, int keys_counted, PyO
         if (set < 0)
             goto error;
     }
+    /* CPython's own rule for dicts: one that holds nothing the collector follows can be
+     * left out of its walks (a dict built item by item starts so), and the dict itself
+     * goes back in if such a value is ever stored in it (a before_send hook). PyDict_Copy
+     * keeps the source's tracking instead, so every queued event's properties would cost
+     * each collection pass a visit (the caller's thread pays them during a burst). Lists are
+     * not untracked: nothing puts a list back when a container is appended to it. */
+    if (!holds_tracked && PyObject_GC_IsTracked(copy))
+        PyObject_GC_UnTrack(copy);
     *out = copy;
     *size += total;
     return 1;
