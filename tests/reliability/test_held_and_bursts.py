@@ -22,6 +22,20 @@ from cs_sdk.collector import FaultPlan, LocalCollector, Slow
 TYPICAL = ["flat", "list", "nested", "typed", "feedback", "outcome"]
 
 
+def all_delivered_once_back(
+    collector: LocalCollector, client: cs_sdk.Client, ids: list[str | None], recorded: int
+) -> None:
+    """The collector comes back: every held event (``recorded`` in all, ``ids`` among them)
+    reaches it at the next flush."""
+    collector.up()
+    assert client.flush(timeout=120) is True
+    client.shutdown(timeout=10)
+    received = {record.event_id for record in collector.records}
+    assert None not in ids
+    assert set(ids) <= received
+    assert client.stats()["sent"] == recorded
+
+
 class Sampler(threading.Thread):
     """Samples stats() until stopped: the books, and what waits in memory against a bound."""
 
@@ -86,13 +100,7 @@ def test_events_held_while_the_collector_is_down_cost_their_compressed_size(shap
         assert stats["in_flight"] == events and stats["dropped_total"] == 0
         # ~70 bytes each here (bench/held_memory.py); queued as Python objects: 600-1,500.
         assert held / events < 400, held / events
-        collector.up()
-        assert client.flush(timeout=120) is True
-        client.shutdown(timeout=10)
-        received = {record.event_id for record in collector.records}
-    assert None not in ids
-    assert set(ids) <= received
-    assert client.stats()["sent"] == events + 1
+        all_delivered_once_back(collector, client, ids, events + 1)
 
 
 @pytest.mark.parametrize("shape", TYPICAL)
@@ -203,10 +211,4 @@ def test_a_burst_into_a_collector_known_down_is_held_and_delivered_once_it_is_ba
         sampler.finish()
         stats = client.stats()
         assert stats["in_flight"] == burst + 1 and stats["dropped_total"] == 0
-        collector.up()
-        assert client.flush(timeout=120) is True
-        client.shutdown(timeout=10)
-        received = {record.event_id for record in collector.records}
-    assert None not in ids
-    assert set(ids) <= received
-    assert client.stats()["sent"] == burst + 1
+        all_delivered_once_back(collector, client, ids, burst + 1)
