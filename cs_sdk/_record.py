@@ -2,10 +2,11 @@
 
 On the caller's thread an event is a ``QueuedEvent``: a plain tuple of ``EventRecord``'s
 constructor arguments. Building a tuple is the cheapest thing Python can build (part of the
-caller's 5 µs budget), and a tuple holding only strings, numbers and flat dicts of those is
-untracked by the garbage collector at its first collection, so a long queue costs full
-collections nothing. The worker turns each into an ``EventRecord``
-just before the enrichment steps; everything expensive (typed-event serialisation, pilot
+caller's 5 µs budget). The C path leaves the tuple, and the property dicts it copied when
+they hold no list, out of the garbage collector's walks (_speedups.c), so a long queue of such
+events costs full collections nothing; on the Python path the collector untracks a tuple
+only once nothing in it is tracked. The worker turns each into an ``EventRecord`` just
+before the enrichment steps; everything expensive (typed-event serialisation, pilot
 tags, redaction, ``before_send``, OTLP mapping, encoding) happens there.
 """
 

@@ -19,8 +19,7 @@ is there to absorb bursts, so (decision, issue 15):
 * **catch up** from half of a bound on: no deliberate yields (the interpreter's switch
   interval still shares the GIL, ~40% of it to the worker in a burst). Catching up only from
   three quarters lost events in 100k bursts that the bounds had room for (list, typed:
-  hundreds to thousands dropped as ``queue_full`` in some runs, none from half; nested
-  still loses some: its byte estimate, ~1.6 KB an event, puts 100k of them past 128 MiB;
+  hundreds to thousands dropped as ``queue_full`` in some runs, none from half;
   bench/burst.py), and a call a few µs slower is better than an event lost;
 * **hold as they arrive** while the collector is not known to take batches (``taking``:
   ``Delivery.taking``, no batch delivered whole in the last 2 s, or one failed or was retried
@@ -34,9 +33,11 @@ is there to absorb bursts, so (decision, issue 15):
 
 What a burst costs the caller beyond its paced cost is mostly not the worker (the SDK's
 threads take 0.2-0.4 µs of CPU per call of a burst) but the garbage collector on the caller's
-own thread: each queued event is a GC-tracked tuple (it holds a dict), so a long queue
-brings full collections (2-4 in a 100k burst, 30-100 ms each); with ``gc`` disabled the
-burst/paced ratio is 0.8-1.3 for every shape (measured, issue 15).
+own thread, walking the queued events it still tracks: the C path leaves out the queued
+tuples and the copied dicts that hold no list, so a flat or nested burst runs no full
+collection, while an event with a list or a typed event (its pydantic instance) still brings
+2-4 of them in a 100k burst (bench/burst.py counts them; with ``gc`` disabled the
+burst/paced ratio is 0.8-1.3 for every shape, measured, issue 15).
 
 Nothing here is ever a reason to lose an event: backing off only lets the queue grow to half
 its bounds, where the worker catches up. ``tests/pipeline/test_pacing.py`` checks the

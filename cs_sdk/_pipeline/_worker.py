@@ -56,7 +56,7 @@ class BatchPipeline:
         max_export_batch_bytes: int,
         schedule_delay: float,
         export_timeout: float,
-        max_queue_bytes: int = 192 * 1024 * 1024,  # Config's default
+        max_queue_bytes: int,
         spool: Spool | None = None,
     ) -> None:
         self._stats = stats

@@ -29,6 +29,7 @@ def client_with(exporter: MemoryExporter, spool: Spool | None = None) -> cs_sdk.
             encoder=make_encoder("http/protobuf", build_scope({}, "test")),
             make_exporter=lambda interrupt: exporter,
             max_queue_size=1_000,
+            max_queue_bytes=config.max_queue_bytes,
             max_export_batch_size=10,
             max_export_batch_bytes=1 << 20,
             schedule_delay=60,
