@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +36,10 @@ HEAVY = {
     "dataclasses": "the client (its configuration)",
     "cs_sdk._client": "init() or cs_sdk.Client",
 }
-# What `import cs_sdk` costs next to a bare interpreter: ~2x here. A guard, not a budget.
-MAX_RATIO = 5.0
+# How many modules `import cs_sdk` adds to a bare interpreter: 37 on 3.12 (15 ours, the
+# standard library's logging, threading, typing, datetime and what they pull in). What the
+# import costs in time is measured, not asserted: `python -m bench.cold_start`.
+MAX_NEW_MODULES = 60
 HANG_GUARD = 120.0  # seconds for any one child process
 
 
@@ -87,17 +87,18 @@ def test_import_cs_sdk_loads_none_of_the_heavy_dependencies() -> None:
     assert loaded == {}
 
 
-def test_import_cs_sdk_costs_a_small_multiple_of_a_bare_interpreter() -> None:
-    bare: list[float] = []
-    sdk: list[float] = []
-    for _ in range(5):  # interleaved: the machine's load falls on both alike
-        for code, times in (("pass", bare), ("import cs_sdk", sdk)):
-            start = time.perf_counter()
-            done = _run(code)
-            times.append(time.perf_counter() - start)
-            assert done.returncode == 0, done.stderr
-    ratio = statistics.median(sdk) / statistics.median(bare)
-    assert ratio < MAX_RATIO, f"import cs_sdk took {ratio:.1f}x a bare interpreter"
+def test_import_cs_sdk_adds_few_modules_to_a_bare_interpreter() -> None:
+    added = _json_out(
+        """
+        import json, sys
+        before = set(sys.modules)
+        import cs_sdk
+        print(json.dumps(sorted(set(sys.modules) - before)))
+        """
+    )
+    ours = [name for name in added if name.split(".")[0] == "cs_sdk"]
+    print(f"import cs_sdk adds {len(added)} modules, {len(ours)} of them ours")
+    assert len(added) <= MAX_NEW_MODULES, added
 
 
 def test_every_public_name_resolves_and_loads_its_part_when_first_named() -> None:
