@@ -69,7 +69,7 @@ enum { ATTR_KIND, ATTR_SCORE, ATTR_COMMENT, ATTR_PROMPT_ID, ATTR_AREA, ATTR_VALU
 static PyObject *str_user_id, *str_account_id, *str_session_id, *str_properties, *str_timestamp;
 static PyObject *str_value, *str_unit, *str_score, *str_comment, *str_prompt_id, *str_area;
 static PyObject *str_submit, *str_opted_out, *str_id_high, *str_next_seq, *str_internal_error;
-static PyObject *str_watched, *str_cs_schema;
+static PyObject *str_watched, *str_cs_schema, *str_fields_set, *str_extra, *str_private;
 /* The attributes of the pipeline's EventQueue (_pipeline/_queue.py) queue_submit() reads. */
 static PyObject *str_items, *str_held, *str_bytes_in, *str_bytes_out, *str_closed;
 static PyObject *str_max_size, *str_max_bytes, *str_batch_size, *str_wake, *str_flag, *str_set,
@@ -514,8 +514,8 @@ check_mapping(Recorder *self, PyObject *source, int depth, int keys_counted, PyO
      * left out of its walks (a dict built item by item starts so), and the dict itself
      * goes back in if such a value is ever stored in it (a before_send hook). PyDict_Copy
      * keeps the source's tracking instead, so every queued event's properties would cost
-     * each collection pass a visit (the caller's thread pays them during a burst). Lists are
-     * not untracked: nothing puts a list back when a container is appended to it. */
+     * each collection pass a visit (the caller's thread pays them during a burst). A list of
+     * scalars is untracked by check_nested (its decision is written there). */
     if (!holds_tracked && PyObject_GC_IsTracked(copy))
         PyObject_GC_UnTrack(copy);
     *out = copy;
@@ -586,6 +586,7 @@ check_nested(Recorder *self, PyObject *value, int depth, PyObject **out, long lo
         if (copy == NULL)
             return -1;
         long long total = sizes.list + sizes.item * PyList_GET_SIZE(copy);
+        int holds_tracked = 0;
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(copy); i++) {
             PyObject *item = PyList_GET_ITEM(copy, i), *checked;
             int ok = check_item(self, item, depth + 1, &checked, &total, why);
@@ -593,8 +594,20 @@ check_nested(Recorder *self, PyObject *value, int depth, PyObject **out, long lo
                 Py_DECREF(copy);
                 return ok;
             }
+            holds_tracked |= PyObject_GC_IsTracked(checked);
             PyList_SetItem(copy, i, checked); /* steals checked, releases the item */
         }
+        /* Decision: the validated copy of a list of scalars is left out of the collector's
+         * walks, as CPython does for a tuple of scalars (and with it the dict that holds it,
+         * in check_mapping). Every queued event with a list would otherwise be two objects
+         * each collection pass visits, and a 100k burst of them brings full collections onto
+         * the recording thread (2.3x the paced cost, issue 15). The copy is ours and holds
+         * only strings, numbers and bools. The one cost: nothing puts a list back in the
+         * walks when a container is appended to it, so a reference cycle made through it
+         * later (by a before_send hook) would not be collected. Memory-safe: list_dealloc's
+         * untrack is a no-op for an untracked list. */
+        if (!holds_tracked)
+            PyObject_GC_UnTrack(copy);
         *out = copy;
         *size += total;
         return 1;
@@ -1387,6 +1400,51 @@ Recorder_feedback(Recorder *self, PyObject *const *args, size_t nargsf, PyObject
     return finish(self, result, why, slow, args, nargsf, kwnames);
 }
 
+/* Decision: a queued typed event is left out of the collector's walks when all it holds is
+ * scalars: its field values (its __dict__, which CPython already leaves out then), the names
+ * in __pydantic_fields_set__, and no extra or private attributes. Queued, the instance and
+ * that set are two objects every collection pass would visit: in a 100k burst they brought
+ * 3 full collections (290 ms) onto the recording thread (bench/burst.py, issue 15). An Event
+ * is frozen, so nothing is stored in it after validation; the one cost is a cycle made
+ * through it by force (object.__setattr__), which would not be collected. Memory-safe: the
+ * deallocation of an untracked instance or set untracks nothing twice (PyObject_GC_UnTrack
+ * checks). Only the C path does this; any doubt leaves the objects as they are. */
+static void
+untrack_typed(PyObject *event, PyObject *fields)
+{
+    if (PyObject_GC_IsTracked(fields) || !PyObject_GC_IsTracked(event))
+        return;
+    PyObject *names = PyObject_GetAttr(event, str_fields_set);
+    if (names == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    int plain = PySet_CheckExact(names);
+    PyObject *iterator = plain ? PyObject_GetIter(names) : NULL, *name;
+    while (iterator != NULL && plain && (name = PyIter_Next(iterator)) != NULL) {
+        plain = PyUnicode_CheckExact(name);
+        Py_DECREF(name);
+    }
+    Py_XDECREF(iterator);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        plain = 0;
+    }
+    PyObject *const checked[] = {str_extra, str_private};
+    for (size_t i = 0; plain && i < 2; i++) {
+        PyObject *value = PyObject_GetAttr(event, checked[i]);
+        if (value == NULL)
+            PyErr_Clear();
+        plain = value == Py_None;
+        Py_XDECREF(value);
+    }
+    if (plain) {
+        PyObject_GC_UnTrack(names);
+        PyObject_GC_UnTrack(event);
+    }
+    Py_DECREF(names);
+}
+
 static PyObject **const TRACK_KEYWORDS[] = {&str_user_id, &str_account_id, &str_session_id,
                                             &str_timestamp, NULL};
 
@@ -1448,8 +1506,11 @@ Recorder_track(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *k
     Emitted emitted = {schema, PyTuple_GET_ITEM(schema, 0), event, Py_None,
                        kw[0],  kw[1],                       kw[2], kw[3], self->typed_bytes};
     PyObject *result = NULL;
-    if (estimate(self, fields, 0, &emitted.size, &why))
+    if (estimate(self, fields, 0, &emitted.size, &why)) {
         result = emit(self, &emitted, &why);
+        if (result != NULL && result != Py_None)
+            untrack_typed(event, fields);
+    }
     Py_DECREF(fields);
     Py_DECREF(schema);
     return finish(self, result, why, slow, args, nargsf, kwnames);
@@ -1473,6 +1534,9 @@ intern_recorder_names(void)
         {&str_prompt_id, "prompt_id"},
         {&str_area, "area"},
         {&str_cs_schema, "__cs_schema__"},
+        {&str_fields_set, "__pydantic_fields_set__"},
+        {&str_extra, "__pydantic_extra__"},
+        {&str_private, "__pydantic_private__"},
         {&why_arguments, "arguments"},
         {&why_keyword, "keyword_unknown"},
         {&why_invalid, "invalid"},
