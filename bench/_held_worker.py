@@ -27,12 +27,13 @@ def pipeline_heap(snapshot: tracemalloc.Snapshot) -> int:
 
 @contextmanager
 def worker_held(
-    make_record: Callable[[Any], Callable[[int], object]], hold: float = 120.0
+    make_record: Callable[[Any], Callable[[int], object]], hold: float = 120.0, **options: Any
 ) -> Iterator[tuple[Any, Callable[[int], object]]]:
     """``(client, record)``: a client at its defaults (nothing listening at its endpoint)
     whose worker waits inside ``before_send`` on event 0, recorded here, so that what is
     recorded in the block stays queued. On exit the worker is let go (at the latest after
-    ``hold`` seconds) and the client shut down."""
+    ``hold`` seconds) and the client shut down. ``options``: more of the client's options
+    (``speedups=False``: the pure-Python path)."""
     import cs_sdk
 
     gate = threading.Event()
@@ -44,7 +45,11 @@ def worker_held(
         return record
 
     client = cs_sdk.Client(
-        environ={}, endpoint="http://127.0.0.1:9", before_send=hold_the_worker, schedule_delay=0.01
+        environ={},
+        endpoint="http://127.0.0.1:9",
+        before_send=hold_the_worker,
+        schedule_delay=0.01,
+        **options,
     )
     try:
         record = make_record(client)

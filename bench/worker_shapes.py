@@ -31,7 +31,7 @@ from typing import Any
 
 import cs_sdk
 from cs_sdk._client import NullPipeline
-from cs_sdk._record import QUEUED_SIZE, EventRecord, QueuedEvent
+from cs_sdk._record import QueuedEvent, record_of
 
 from ._event_shapes import shape_calls
 from ._peers import EVENT, USERS, properties
@@ -89,7 +89,7 @@ def _worker_pass(shape: str, n: int, speedups: bool) -> Callable[[], object]:
         run_chain, encode = chain.run, encoder.encode_event
         chain.refresh()
         for item in events:
-            record = run_chain(EventRecord(*item[:QUEUED_SIZE]))
+            record = run_chain(record_of(item))
             if record is not None:
                 encode(record)
 

@@ -23,8 +23,18 @@ if TYPE_CHECKING:
 # (event_id, time_unix_nano, schema, name, body, attributes, user_id, account_id, session_id,
 #  trace_id, span_id, trace_flags, size): EventRecord's parameters, in order, then the
 # estimated bytes the event holds, which only the queue's byte bound needs.
+#
+# The packed form (the C path, _speedups.c): the event's one top-level dict (its properties,
+# or feedback's and outcome's attributes) is not queued as a dict but as key, value pairs
+# after the 13 fields, its slot holding ``PACKED``. A dict costs its object and its table
+# (272 bytes for 8 entries, where the pairs cost 128 in the tuple), and with the collector
+# down most of a burst waits queued (issue 15, bench/held_profile.py). ``record_of`` is the
+# one rule that turns either form into an EventRecord; the Python path queues the plain form
+# (the reference: tests/_differential.py compares the two through ``record_of``).
 QueuedEvent = tuple[Any, ...]
-QUEUED_SIZE = 12  # the index of `size` in a QueuedEvent; EventRecord(*queued[:QUEUED_SIZE])
+QUEUED_SIZE = 12  # the index of `size` in a QueuedEvent
+QUEUED_FIELDS = 13  # a plain QueuedEvent's length; a packed one has its pairs after these
+PACKED = ...  # in the body's or the attributes' slot: that dict's pairs follow the fields
 
 
 class EventRecord:
@@ -90,3 +100,13 @@ class EventRecord:
             f"EventRecord({self.schema.name!r}, {self.name!r}, event_id={self.event_id!r}, "
             f"user_id={self.user_id!r}, account_id={self.account_id!r})"
         )
+
+
+def record_of(queued: QueuedEvent) -> EventRecord:
+    """The EventRecord of a queued event, plain or packed (see ``PACKED``)."""
+    if len(queued) == QUEUED_FIELDS:
+        return EventRecord(*queued[:QUEUED_SIZE])
+    pairs = iter(queued[QUEUED_FIELDS:])
+    fields = list(queued[:QUEUED_SIZE])
+    fields[4 if fields[4] is PACKED else 5] = dict(zip(pairs, pairs, strict=True))
+    return EventRecord(*fields)

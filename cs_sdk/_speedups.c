@@ -1066,8 +1066,24 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
         size += PyUnicode_GET_LENGTH(session_id);
     if (event->attributes != Py_None)
         size += self->attributes_bytes;
+    /* The packed form (_record.py, PACKED): the one dict the event holds at its top level,
+     * its validated properties or else the attributes feedback and outcome build, goes
+     * into the queued tuple as key, value pairs after its 13 fields, and its slot holds
+     * Ellipsis; the worker rebuilds the dict (record_of). A dict of n entries costs its
+     * object and table, 272 bytes for 8 where the pairs cost 128 in the tuple: with the
+     * collector down, most of a burst waits queued (the worker costs 2-4x the caller per
+     * event), so this is most of what an event held in a burst costs (issue 15,
+     * bench/held_profile.py). The dict is ours (a validated copy, or built for the event),
+     * so nothing else sees it go. */
+    PyObject *packed = PyDict_CheckExact(event->body) ? event->body
+                       : event->body == Py_None && PyDict_CheckExact(event->attributes)
+                           ? event->attributes
+                           : NULL;
+    Py_ssize_t pairs = packed == NULL ? 0 : PyDict_GET_SIZE(packed);
+    if (pairs == 0)
+        packed = NULL;
     PyObject *bytes = PyLong_FromLongLong(self->record_bytes + size);
-    PyObject *queued = bytes == NULL ? NULL : PyTuple_New(13);
+    PyObject *queued = bytes == NULL ? NULL : PyTuple_New(13 + 2 * pairs);
     if (queued == NULL) {
         Py_XDECREF(bytes);
         goto done;
@@ -1077,8 +1093,18 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
     now = NULL; /* the tuple owns it */
     PyTuple_SET_ITEM(queued, 2, Py_NewRef(event->schema));
     PyTuple_SET_ITEM(queued, 3, Py_NewRef(event->name));
-    PyTuple_SET_ITEM(queued, 4, Py_NewRef(event->body));
-    PyTuple_SET_ITEM(queued, 5, Py_NewRef(event->attributes));
+    PyTuple_SET_ITEM(queued, 4, Py_NewRef(packed == event->body ? Py_Ellipsis : event->body));
+    PyTuple_SET_ITEM(queued, 5,
+                     Py_NewRef(packed == event->attributes ? Py_Ellipsis : event->attributes));
+    if (packed != NULL) {
+        Py_ssize_t pos = 0, at = 13;
+        PyObject *key, *value;
+        /* No Python code runs in between (the GIL is held), so the dict cannot change. */
+        while (PyDict_Next(packed, &pos, &key, &value) && at < 13 + 2 * pairs) {
+            PyTuple_SET_ITEM(queued, at++, Py_NewRef(key));
+            PyTuple_SET_ITEM(queued, at++, Py_NewRef(value));
+        }
+    }
     PyTuple_SET_ITEM(queued, 6, Py_NewRef(user_id));
     PyTuple_SET_ITEM(queued, 7, Py_NewRef(account_id));
     PyTuple_SET_ITEM(queued, 8, Py_NewRef(session_id));

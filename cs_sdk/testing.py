@@ -36,7 +36,7 @@ from ._export._mapping import (
 )
 from ._export._otlp_types import OtlpLogRecord
 from ._processors import ProcessorChain
-from ._record import QUEUED_SIZE, EventRecord, QueuedEvent
+from ._record import QueuedEvent, record_of
 from ._stats import Stats
 
 __all__ = ["CapturedEvent", "CapturedEvents", "capture"]
@@ -137,7 +137,7 @@ class CapturePipeline(NullPipeline):
             stats.end()
 
     def _capture(self, queued: QueuedEvent) -> bool:
-        processed = self._chain.run(EventRecord(*queued[:QUEUED_SIZE]))
+        processed = self._chain.run(record_of(queued))
         if processed is None:
             return False
         self._sink.append(CapturedEvent.from_otlp(to_otlp(processed)))

@@ -18,7 +18,7 @@ from cs_sdk import InvalidEventError
 from cs_sdk._client import NullPipeline
 from cs_sdk._export._encoding import make_encoder
 from cs_sdk._export._mapping import build_scope
-from cs_sdk._record import QUEUED_SIZE, EventRecord, QueuedEvent
+from cs_sdk._record import QUEUED_FIELDS, QUEUED_SIZE, EventRecord, QueuedEvent, record_of
 
 
 class ListPipeline(NullPipeline):
@@ -77,8 +77,35 @@ def value_types(value: Any) -> Any:
     return type(value)
 
 
+def plain(queued: QueuedEvent) -> QueuedEvent:
+    """A queued event in the plain form the Python path queues (the C path packs its dict,
+    _record.py's PACKED), through the worker's own rule (``record_of``)."""
+    record = record_of(queued)
+    return (
+        *(getattr(record, field) for field in QUEUED_NAMES),
+        *queued[QUEUED_SIZE:QUEUED_FIELDS],
+    )
+
+
+QUEUED_NAMES = (
+    "event_id",
+    "time_unix_nano",
+    "schema",
+    "name",
+    "body",
+    "attributes",
+    "user_id",
+    "account_id",
+    "session_id",
+    "trace_id",
+    "span_id",
+    "trace_flags",
+)
+
+
 def comparable(queued: QueuedEvent) -> tuple[Any, ...]:
     """A queued event without its id and time, with the types of its properties."""
+    queued = plain(queued)
     body = queued[4]
     types = value_types(body) if isinstance(body, dict) else None
     return (*queued[2:], types, value_types(queued[5]))
@@ -94,7 +121,7 @@ _ENCODERS = (
 
 def wire(queued: QueuedEvent) -> list[bytes]:
     """The bytes each encoder puts on the wire for a queued event (id and time fixed)."""
-    record = EventRecord("0" * 32, 0, *queued[2:QUEUED_SIZE])
+    record = EventRecord("0" * 32, 0, *plain(queued)[2:QUEUED_SIZE])
     record.resolve_typed_body()  # the worker's "typed" step, for track()
     encoded = [encoder.encode_event(record) for encoder in _ENCODERS]
     assert encoded[0] == encoded[1]  # the C writer and the Python writer

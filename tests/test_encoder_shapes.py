@@ -21,7 +21,7 @@ from cs_sdk._client import NullPipeline
 from cs_sdk._export._encoding import make_encoder
 from cs_sdk._export._mapping import build_scope
 from cs_sdk._export._protobuf import ProtobufEncoder
-from cs_sdk._record import QUEUED_SIZE, EventRecord, QueuedEvent
+from cs_sdk._record import QueuedEvent, record_of
 from cs_sdk.collector import LocalCollector
 
 pytestmark = pytest.mark.skipif(
@@ -127,7 +127,7 @@ def queued_as(shape: str) -> QueuedEvent:
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_each_shape_is_byte_identical_with_and_without_c(shape: str) -> None:
-    record = EventRecord(*queued_as(shape)[:QUEUED_SIZE])
+    record = record_of(queued_as(shape))
     record.resolve_typed_body()
     fast = make_encoder("http/protobuf", _SCOPE, accelerated=True)
     slow = make_encoder("http/protobuf", _SCOPE, accelerated=False)

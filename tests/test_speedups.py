@@ -21,14 +21,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
-from _differential import Pair, comparable, nothing, outcome, race_with_meddler, wire
+from _differential import Pair, comparable, nothing, outcome, plain, race_with_meddler, wire
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
 
 import cs_sdk
 from cs_sdk import _accelerated, _shapes
-from cs_sdk._record import QueuedEvent
+from cs_sdk._record import PACKED, QUEUED_FIELDS, QueuedEvent
 
 pytestmark = pytest.mark.skipif(
     not _accelerated.AVAILABLE and not os.environ.get("CS_SDK_REQUIRE_SPEEDUPS"),
@@ -209,7 +209,11 @@ def test_a_typical_milestone_is_queued_as_the_python_method_queues_it(pair: Pair
     fast, slow = (p.events[0] for p in pair.pipelines)
     assert comparable(fast) == comparable(slow)
     assert fast[0] == fast_id and slow[0] == slow_id
-    assert fast[4] == props and fast[4] is not props  # a copy
+    # Packed (_record.py): the properties as pairs after the fields, rebuilt by the worker.
+    assert fast[4] is PACKED and fast[QUEUED_FIELDS:] == tuple(
+        kv for kv in props.items() for kv in kv
+    )
+    assert plain(fast)[4] == props and plain(fast)[4] is not props  # a copy
     assert fast[6:9] == ("u1", "acme", "s9")
     assert fast[12] == slow[12]  # the estimated bytes
     assert abs(fast[1] - slow[1]) < 10**9

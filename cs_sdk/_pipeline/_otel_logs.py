@@ -23,7 +23,7 @@ from typing import Any
 from .._export._mapping import to_otlp
 from .._log import logger, warn_once
 from .._processors import ProcessorChain
-from .._record import QUEUED_SIZE, EventRecord, QueuedEvent
+from .._record import QueuedEvent, record_of
 from .._stats import Stats
 
 __all__ = ["OtelLoggerPipeline"]
@@ -48,7 +48,7 @@ class OtelLoggerPipeline:
 
     def submit(self, queued: QueuedEvent) -> bool:
         try:
-            record = self._chain.run(EventRecord(*queued[:QUEUED_SIZE]))
+            record = self._chain.run(record_of(queued))
             if record is None:
                 return True  # dropped by a step, which counted it under its reason
             otlp = to_otlp(record)

@@ -20,7 +20,7 @@ from .._export._encoding import Encoder
 from .._export._exporter import Exporter, ExportResult
 from .._log import logger, warn_once
 from .._processors import ProcessorChain
-from .._record import QUEUED_SIZE, EventRecord, QueuedEvent
+from .._record import QUEUED_SIZE, QueuedEvent, record_of
 from .._stats import DropReason, Stats
 from ._delivery import Delivery
 from ._pacing import YIELD_EVERY, Pacer
@@ -258,7 +258,7 @@ class BatchPipeline:
             stats.taken += 1
             stats.in_flight += 1
             try:
-                record = chain_run(EventRecord(*item[:QUEUED_SIZE]))  # type: ignore[index]
+                record = chain_run(record_of(item))  # type: ignore[arg-type]
             except BaseException:
                 stats.drop("internal_error")
                 stats.in_flight -= 1

@@ -1,0 +1,185 @@
+"""The packed queued form (issue 15): the C path queues an event's one top-level dict as key,
+value pairs in the queued tuple (``cs_sdk/_record.py``, ``PACKED``), so that an event waiting
+in the queue (most of a burst while the collector is down) holds less memory; the worker
+rebuilds the dict. What users see must not change: the same records as the pure-Python path
+(the reference), every event delivered with its properties once the collector is back, and
+less memory per queued event than the plain form, measured in the same test. Nothing here is
+timed."""
+
+from __future__ import annotations
+
+import gc
+import os
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from _books import unbalanced
+from _differential import Pair, plain
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import cs_sdk
+from bench._event_shapes import shape_calls
+from bench._held_worker import pipeline_heap, worker_held
+from cs_sdk import _accelerated
+from cs_sdk._record import PACKED, QUEUED_FIELDS, QueuedEvent, record_of
+from cs_sdk.collector import LocalCollector
+
+pytestmark = pytest.mark.skipif(
+    not _accelerated.AVAILABLE and not os.environ.get("CS_SDK_REQUIRE_SPEEDUPS"),
+    reason="the C accelerator is not built here (no compiler, or not CPython)",
+)
+
+CALLS: dict[str, Callable[[cs_sdk.Client], object]] = {
+    "milestone": lambda client: client.milestone(
+        "report_created", user_id="u1", properties={"plan": "pro", "rows": 3, "ok": True}
+    ),
+    "feedback": lambda client: client.feedback("nps", user_id="u1", score=9, comment="fine"),
+    "outcome": lambda client: client.outcome("renewal", user_id="u1", value=12.5, unit="usd"),
+}
+
+
+@pytest.fixture
+def pair() -> Any:
+    made = Pair()
+    yield made
+    made.close()
+
+
+@pytest.mark.parametrize("call", sorted(CALLS))
+def test_the_c_path_packs_the_events_dict_and_the_worker_rebuilds_it(pair: Pair, call: str) -> None:
+    CALLS[call](pair.fast)
+    CALLS[call](pair.slow)
+    (fast,), (slow,) = (p.events for p in pair.pipelines)
+    slot = 4 if call == "milestone" else 5  # the properties; feedback's and outcome's attributes
+    assert fast[slot] is PACKED and slow[slot] is not PACKED
+    assert len(slow) == QUEUED_FIELDS
+    packed = dict(zip(fast[QUEUED_FIELDS::2], fast[QUEUED_FIELDS + 1 :: 2], strict=True))
+    assert len(fast) == QUEUED_FIELDS + 2 * len(slow[slot])
+    # Rebuilt as the Python path queues it: every field, the keys in the same order.
+    assert list(packed.items()) == list(slow[slot].items())
+    assert plain(fast)[2:] == slow[2:]
+    record = record_of(fast)
+    assert list(getattr(record, "body" if slot == 4 else "attributes").items()) == list(
+        slow[slot].items()
+    )
+
+
+def test_record_of_reads_the_plain_and_the_packed_form() -> None:
+    fields = ("id", 1, "schema", "name")
+    tail = ("u", "a", "s", 0, 0, 0, 99)
+    plain_form = (*fields, {"k": 1}, None, *tail)
+    packed_body = (*fields, PACKED, None, *tail, "k", 1, "j", [2])
+    packed_attributes = (*fields, None, PACKED, *tail, "x", "y")
+    assert record_of(plain_form).body == {"k": 1}
+    record = record_of(packed_body)
+    assert record.body == {"k": 1, "j": [2]} and record.attributes is None
+    assert record.user_id == "u" and record.trace_flags == 0
+    record = record_of(packed_attributes)
+    assert record.body is None and record.attributes == {"x": "y"}
+    with pytest.raises(ValueError):
+        record_of((*packed_attributes, "odd"))  # a key without its value: a bug, loudly
+
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+)
+values = st.one_of(
+    scalars,
+    st.lists(scalars, max_size=4),
+    st.dictionaries(st.text(min_size=1, max_size=8), scalars, max_size=4),
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(properties=st.dictionaries(st.text(min_size=1, max_size=12), values, max_size=12))
+def test_random_properties_arrive_at_the_worker_as_the_python_path_queues_them(
+    pair: Pair, properties: dict[str, Any]
+) -> None:
+    for pipeline in pair.pipelines:
+        pipeline.events.clear()
+    fast_id = pair.fast.milestone("m", properties=properties)
+    slow_id = pair.slow.milestone("m", properties=properties)
+    assert (fast_id is None) == (slow_id is None)
+    if fast_id is None:
+        return
+    (fast,), (slow,) = (p.events for p in pair.pipelines)
+    rebuilt, reference = record_of(fast).body, slow[4]
+    if reference is None:  # no properties: nothing to pack
+        assert rebuilt is None and len(fast) == QUEUED_FIELDS
+        return
+    assert isinstance(rebuilt, dict)
+    assert list(rebuilt.items()) == list(reference.items())
+    assert [type(v) for v in rebuilt.values()] == [type(v) for v in reference.values()]
+    assert plain(fast)[2:] == slow[2:]
+
+
+def queued_heap(shape: str, speedups: bool, events: int = 2_000) -> float:
+    """Heap bytes per event recorded while the worker is held (all of them stay queued)."""
+
+    def make(client: cs_sdk.Client) -> Callable[[int], object]:
+        return shape_calls(client, [shape])[shape]
+
+    with worker_held(make, hold=60, speedups=speedups) as (client, record):
+        for i in range(1, 200):  # warm: shape caches
+            record(i)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            for i in range(200, 200 + events):
+                record(i)
+            held = pipeline_heap(tracemalloc.take_snapshot())
+        finally:
+            tracemalloc.stop()
+        stats = client.stats()
+    assert stats["dropped_total"] == 0 and stats["queued"] >= events
+    return held / events
+
+
+@pytest.mark.parametrize("shape", ["flat", "list", "nested", "feedback", "outcome"])
+def test_a_queued_event_holds_less_packed_than_plain(shape: str) -> None:
+    # The same events, queued by the C path (packed) and by the Python path (plain): the
+    # pairs cost less than the dict they replace (its object and table), 20-50% of the whole
+    # queued event on 3.11 (bench/held_profile.py).
+    packed, plain_form = queued_heap(shape, True), queued_heap(shape, False)
+    assert packed < 0.85 * plain_form, (packed, plain_form)
+
+
+def test_events_held_packed_while_the_collector_is_down_all_arrive_intact() -> None:
+    events = 3_000
+    with LocalCollector() as collector:
+        client = cs_sdk.Client(environ={}, endpoint=collector.endpoint, schedule_delay=0.05)
+        client.milestone("warm")
+        assert client.flush(timeout=30) is True
+        collector.down()
+        sent: dict[str | None, dict[str, Any]] = {}
+        for i in range(events):
+            properties = {"plan": "pro", "rows": i, "score": i / 7, "tags": ["a", str(i)]}
+            sent[client.milestone("report_created", user_id=f"u{i % 5}", properties=properties)] = (
+                properties
+            )
+        stats = client.stats()
+        assert unbalanced(stats) is None, unbalanced(stats)
+        assert stats["dropped_total"] == 0
+        assert stats["queued"] + stats["in_flight"] == events
+        collector.up()
+        assert client.flush(timeout=120) is True
+        client.shutdown(timeout=10)
+        arrived = {r.event_id: r for r in collector.records if r.name == "report_created"}
+    assert None not in sent and set(arrived) == set(sent)
+    for event_id, properties in sent.items():
+        assert arrived[event_id].body == properties
+    assert client.stats()["sent"] == events + 1
+
+
+def test_a_queued_packed_event_is_left_out_of_the_collectors_walks(pair: Pair) -> None:
+    pair.fast.milestone("m", properties={"plan": "pro", "tags": ["a", "b"]})
+    (fast,) = pair.pipelines[0].events
+    queued: QueuedEvent = fast
+    assert not gc.is_tracked(queued)
