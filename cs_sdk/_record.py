@@ -12,6 +12,8 @@ tags, redaction, ``before_send``, OTLP mapping, encoding) happens there.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .events import is_event
@@ -102,11 +104,36 @@ class EventRecord:
         )
 
 
+def _unpack_pairs(queued: QueuedEvent) -> dict[Any, Any]:
+    """The packed dict, rebuilt from the pairs after the fields (the reference of the C
+    function ``_speedups.unpack_pairs``)."""
+    if len(queued) < QUEUED_FIELDS:
+        raise ValueError("not a queued event with key, value pairs")
+    pairs = iter(queued[QUEUED_FIELDS:])
+    return dict(zip(pairs, pairs, strict=True))
+
+
+def _load_unpack_pairs() -> Callable[[QueuedEvent], dict[Any, Any]]:
+    try:
+        # By name, as _accelerated.py loads it: an extension has no source to read.
+        speedups = importlib.import_module(f"{__package__}._speedups")
+    except ImportError:  # not built: only the C path packs, so nothing is packed either
+        return _unpack_pairs
+    unpack: Callable[[QueuedEvent], dict[Any, Any]] = speedups.unpack_pairs
+    return unpack
+
+
+unpack_pairs = _load_unpack_pairs()
+
+
 def record_of(queued: QueuedEvent) -> EventRecord:
     """The EventRecord of a queued event, plain or packed (see ``PACKED``)."""
-    if len(queued) == QUEUED_FIELDS:
-        return EventRecord(*queued[:QUEUED_SIZE])
-    pairs = iter(queued[QUEUED_FIELDS:])
-    fields = list(queued[:QUEUED_SIZE])
-    fields[4 if fields[4] is PACKED else 5] = dict(zip(pairs, pairs, strict=True))
-    return EventRecord(*fields)
+    q = queued
+    if len(q) == QUEUED_FIELDS:
+        return EventRecord(*q[:QUEUED_SIZE])
+    packed = unpack_pairs(q)
+    if q[4] is PACKED:
+        return EventRecord(
+            q[0], q[1], q[2], q[3], packed, q[5], q[6], q[7], q[8], q[9], q[10], q[11]
+        )
+    return EventRecord(q[0], q[1], q[2], q[3], q[4], packed, q[6], q[7], q[8], q[9], q[10], q[11])

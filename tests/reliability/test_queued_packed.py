@@ -9,6 +9,7 @@ timed."""
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import tracemalloc
 from collections.abc import Callable
@@ -24,7 +25,14 @@ import cs_sdk
 from bench._event_shapes import shape_calls
 from bench._held_worker import pipeline_heap, worker_held
 from cs_sdk import _accelerated
-from cs_sdk._record import PACKED, QUEUED_FIELDS, QueuedEvent, record_of
+from cs_sdk._record import (
+    PACKED,
+    QUEUED_FIELDS,
+    QueuedEvent,
+    _unpack_pairs,
+    record_of,
+    unpack_pairs,
+)
 from cs_sdk.collector import LocalCollector
 
 pytestmark = pytest.mark.skipif(
@@ -183,3 +191,29 @@ def test_a_queued_packed_event_is_left_out_of_the_collectors_walks(pair: Pair) -
     (fast,) = pair.pipelines[0].events
     queued: QueuedEvent = fast
     assert not gc.is_tracked(queued)
+
+
+@settings(max_examples=200)
+@given(
+    pairs=st.lists(st.tuples(st.text(max_size=6), values), max_size=20),
+    extra=st.sampled_from([(), ("odd",)]),
+)
+def test_the_c_unpacking_rebuilds_what_the_python_one_does(
+    pairs: list[tuple[str, Any]], extra: tuple[str, ...]
+) -> None:
+    queued = (*("field",) * QUEUED_FIELDS, *(item for pair in pairs for item in pair), *extra)
+    c_unpack = importlib.import_module("cs_sdk._speedups").unpack_pairs
+    if extra:  # a key without its value: both refuse it
+        with pytest.raises(ValueError):
+            _unpack_pairs(queued)
+        with pytest.raises(ValueError):
+            c_unpack(queued)
+        return
+    assert unpack_pairs is c_unpack  # the worker's rule uses the C function when built
+    rebuilt, reference = c_unpack(queued), _unpack_pairs(queued)
+    assert list(rebuilt.items()) == list(reference.items()) == list(dict(pairs).items())
+    for short in ((), ("field",) * (QUEUED_FIELDS - 1)):
+        with pytest.raises(ValueError):
+            c_unpack(short)
+        with pytest.raises(ValueError):
+            _unpack_pairs(short)
