@@ -1,13 +1,14 @@
 """The in-process forms of one recorded event.
 
 On the caller's thread an event is a ``QueuedEvent``: a plain tuple of ``EventRecord``'s
-constructor arguments. Building a tuple is the cheapest thing Python can build (part of the
-caller's 5 µs budget). The C path leaves the tuple, and the property dicts it copied when
-they hold no list, out of the garbage collector's walks (_speedups.c), so a long queue of such
-events costs full collections nothing; on the Python path the collector untracks a tuple
-only once nothing in it is tracked. The worker turns each into an ``EventRecord`` just
-before the enrichment steps; everything expensive (typed-event serialisation, pilot
-tags, redaction, ``before_send``, OTLP mapping, encoding) happens there.
+constructor arguments (the C path packs its dict into it: ``PACKED`` below). Building a
+tuple is the cheapest thing Python can build (part of the caller's 5 µs budget). The C path
+leaves the tuple, and the nested values it copied when they hold no list, out of the garbage
+collector's walks (_speedups.c), so a long queue of such events costs full collections
+nothing; on the Python path the collector untracks a tuple only once nothing in it is
+tracked. The worker turns each into an ``EventRecord`` (``record_of``) just before the
+enrichment steps; everything expensive (typed-event serialisation, pilot tags, redaction,
+``before_send``, OTLP mapping, encoding) happens there.
 """
 
 from __future__ import annotations
@@ -26,17 +27,17 @@ if TYPE_CHECKING:
 #  trace_id, span_id, trace_flags, size): EventRecord's parameters, in order, then the
 # estimated bytes the event holds, which only the queue's byte bound needs.
 #
-# The packed form (the C path, _speedups.c): the event's one top-level dict (its properties,
-# or feedback's and outcome's attributes) is not queued as a dict but as key, value pairs
-# after the 13 fields, its slot holding ``PACKED``. A dict costs its object and its table
-# (272 bytes for 8 entries, where the pairs cost 128 in the tuple), and with the collector
-# down most of a burst waits queued (issue 15, bench/held_profile.py). ``record_of`` is the
-# one rule that turns either form into an EventRecord; the Python path queues the plain form
-# (the reference: tests/_differential.py compares the two through ``record_of``).
+# The packed form (the C path, _speedups.c): an event's properties are not queued as a dict
+# but as key, value pairs after the 13 fields, the body's slot holding ``PACKED``. A dict
+# costs its object and its table (272 bytes for 8 entries, where the pairs cost 128 in the
+# tuple), and with the collector down most of a burst waits queued (issue 15,
+# bench/held_profile.py). ``record_of`` is the one rule that turns either form into an
+# EventRecord; the Python path queues the plain form (the reference: tests/_differential.py
+# compares the two through ``record_of``).
 QueuedEvent = tuple[Any, ...]
 QUEUED_SIZE = 12  # the index of `size` in a QueuedEvent
 QUEUED_FIELDS = 13  # a plain QueuedEvent's length; a packed one has its pairs after these
-PACKED = ...  # in the body's or the attributes' slot: that dict's pairs follow the fields
+PACKED = ...  # in the body's slot: the properties' pairs follow the fields
 
 
 class EventRecord:
@@ -131,9 +132,5 @@ def record_of(queued: QueuedEvent) -> EventRecord:
     q = queued
     if len(q) == QUEUED_FIELDS:
         return EventRecord(*q[:QUEUED_SIZE])
-    packed = unpack_pairs(q)
-    if q[4] is PACKED:
-        return EventRecord(
-            q[0], q[1], q[2], q[3], packed, q[5], q[6], q[7], q[8], q[9], q[10], q[11]
-        )
-    return EventRecord(q[0], q[1], q[2], q[3], q[4], packed, q[6], q[7], q[8], q[9], q[10], q[11])
+    body = unpack_pairs(q)  # q[4] is PACKED
+    return EventRecord(q[0], q[1], q[2], q[3], body, q[5], q[6], q[7], q[8], q[9], q[10], q[11])

@@ -460,10 +460,43 @@ check_scalar(Recorder *self, PyObject *value, long long *bytes, PyObject **why)
     return value == Py_None || PyBool_Check(value);
 }
 
+/* One entry of a mapping at `depth`, as _check_mapping checks it: 1 kept, with in *checked a
+ * new value to store in its place (NULL: the value stays as it is) and in *total its estimate
+ * (`keys_counted`: plus the characters of the key, as estimated_bytes does for a nested
+ * dict); 0 the Python validator has to look (*why set); -1 an exception. */
+static int
+check_entry(Recorder *self, PyObject *key, PyObject *value, int depth, int keys_counted,
+            PyObject **checked, long long *total, int *holds_tracked, PyObject **why)
+{
+    *checked = NULL;
+    if (!PyUnicode_CheckExact(key)) {
+        *why = PyUnicode_Check(key) ? why_value : why_invalid;
+        return 0;
+    }
+    Py_ssize_t key_length = PyUnicode_GET_LENGTH(key);
+    if (key_length == 0 || key_length > self->max_name) {
+        *why = why_invalid;
+        return 0;
+    }
+    if (keys_counted)
+        *total += key_length;
+    long long bytes;
+    int scalar = check_scalar(self, value, &bytes, why);
+    if (scalar < 0)
+        return 0;
+    if (scalar) {
+        *total += bytes;
+        *holds_tracked |= PyObject_GC_IsTracked(value);
+        return 1;
+    }
+    int ok = check_nested(self, value, depth, checked, total, why);
+    if (ok > 0)
+        *holds_tracked |= PyObject_GC_IsTracked(*checked);
+    return ok;
+}
+
 /* _check_mapping: a validated copy of an exact dict at `depth`, and in *size the estimate the
- * Python validator gives it there: the copy's table and each value's estimate
- * (`keys_counted`: plus the characters of the keys, as estimated_bytes does for a nested
- * dict). */
+ * Python validator gives it there: the copy's table and each value's estimate. */
 static int
 check_mapping(Recorder *self, PyObject *source, int depth, int keys_counted, PyObject **out,
               long long *size, PyObject **why)
@@ -476,33 +509,15 @@ check_mapping(Recorder *self, PyObject *source, int depth, int keys_counted, PyO
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     while (PyDict_Next(copy, &pos, &key, &value)) {
-        if (!PyUnicode_CheckExact(key)) {
-            *why = PyUnicode_Check(key) ? why_value : why_invalid;
-            goto handover;
-        }
-        Py_ssize_t key_length = PyUnicode_GET_LENGTH(key);
-        if (key_length == 0 || key_length > self->max_name) {
-            *why = why_invalid;
-            goto handover;
-        }
-        if (keys_counted)
-            total += key_length;
-        long long bytes;
-        int scalar = check_scalar(self, value, &bytes, why);
-        if (scalar < 0)
-            goto handover;
-        if (scalar) {
-            total += bytes;
-            holds_tracked |= PyObject_GC_IsTracked(value);
-            continue;
-        }
         PyObject *checked;
-        int ok = check_nested(self, value, depth, &checked, &total, why);
+        int ok = check_entry(self, key, value, depth, keys_counted, &checked, &total,
+                             &holds_tracked, why);
         if (ok == 0)
             goto handover;
         if (ok < 0)
             goto error;
-        holds_tracked |= PyObject_GC_IsTracked(checked);
+        if (checked == NULL)
+            continue;
         /* Replacing the value of a key that is there does not resize the dict: allowed while
          * iterating, as in the Python validator. */
         int set = PyDict_SetItem(copy, key, checked);
@@ -527,6 +542,50 @@ handover:
 error:
     Py_DECREF(copy);
     return -1;
+}
+
+/* The top-level properties as _check_mapping validates them, but as key, value pairs in the
+ * dict's order rather than a dict, in the queued tuple itself: a tuple of 13 empty slots (the
+ * event's fields, which emit_plain fills) and the pairs after them, the packed form
+ * (_record.py, PACKED). No dict is built on the caller's thread only to be taken apart (its
+ * table, its copy and its release cost more than the pairs). Empty slots are safe: the
+ * garbage collector's visit and the tuple's release skip them, and nothing else sees the
+ * tuple before emit_plain fills them. The estimate is the dict's, as the Python path queues
+ * it, so both paths count the same bytes. */
+static int
+check_pairs(Recorder *self, PyObject *source, PyObject **out, long long *size, PyObject **why)
+{
+    Py_ssize_t entries = PyDict_GET_SIZE(source), end = 13 + 2 * entries;
+    PyObject *queued = PyTuple_New(end);
+    if (queued == NULL)
+        return -1;
+    /* A snapshot first, as the copy above: a converter below runs Python code, which could
+     * change the application's dict. Nothing in this loop runs Python code. */
+    Py_ssize_t pos = 0, at = 13;
+    PyObject *key, *value;
+    while (at < end && PyDict_Next(source, &pos, &key, &value)) {
+        PyTuple_SET_ITEM(queued, at++, Py_NewRef(key));
+        PyTuple_SET_ITEM(queued, at++, Py_NewRef(value));
+    }
+    long long total = dict_bytes(entries);
+    int holds_tracked = 0; /* no use here: the queued tuple is left out of the walks whole */
+    for (at = 13; at < end; at += 2) {
+        PyObject *checked;
+        int ok = check_entry(self, PyTuple_GET_ITEM(queued, at), PyTuple_GET_ITEM(queued, at + 1),
+                             1, 0, &checked, &total, &holds_tracked, why);
+        if (ok <= 0) {
+            Py_DECREF(queued);
+            return ok;
+        }
+        if (checked != NULL) { /* the tuple is ours alone: its item is replaced in place */
+            PyObject *old = PyTuple_GET_ITEM(queued, at + 1);
+            PyTuple_SET_ITEM(queued, at + 1, checked);
+            Py_DECREF(old);
+        }
+    }
+    *out = queued;
+    *size += total;
+    return 1;
 }
 
 /* _check_item: a list's item (no depth check of its own for scalars and bytes), with in
@@ -640,8 +699,9 @@ check_nested(Recorder *self, PyObject *value, int depth, PyObject **out, long lo
     return ok;
 }
 
-/* check_properties_sized: the validated copy of `properties` (None for none or empty) and its
- * estimated bytes; 0 with *why when the Python validator has to look. */
+/* check_properties_sized: the validated `properties` as the queued tuple to be, holding them
+ * as key, value pairs (check_pairs; None for none or empty), and their estimated bytes; 0
+ * with *why when the Python validator has to look. */
 static int
 check_properties(Recorder *self, PyObject *properties, PyObject **body, long long *size,
                  PyObject **why)
@@ -666,7 +726,7 @@ check_properties(Recorder *self, PyObject *properties, PyObject **body, long lon
         *body = Py_NewRef(Py_None);
         return 1;
     }
-    int ok = check_mapping(self, properties, 1, 0, body, size, why);
+    int ok = check_pairs(self, properties, body, size, why);
     if (ok < 0 && PyErr_ExceptionMatches(PyExc_Exception)) {
         PyErr_Clear(); /* out of memory, say: the Python method meets it and handles it */
         *why = why_error;
@@ -1066,24 +1126,29 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
         size += PyUnicode_GET_LENGTH(session_id);
     if (event->attributes != Py_None)
         size += self->attributes_bytes;
-    /* The packed form (_record.py, PACKED): the one dict the event holds at its top level,
-     * its validated properties or else the attributes feedback and outcome build, goes
-     * into the queued tuple as key, value pairs after its 13 fields, and its slot holds
-     * Ellipsis; the worker rebuilds the dict (record_of). A dict of n entries costs its
-     * object and table, 272 bytes for 8 where the pairs cost 128 in the tuple: with the
-     * collector down, most of a burst waits queued (the worker costs 2-4x the caller per
-     * event), so this is most of what an event held in a burst costs (issue 15,
-     * bench/held_profile.py). The dict is ours (a validated copy, or built for the event),
-     * so nothing else sees it go. */
-    PyObject *packed = PyDict_CheckExact(event->body) ? event->body
-                       : event->body == Py_None && PyDict_CheckExact(event->attributes)
-                           ? event->attributes
-                           : NULL;
-    Py_ssize_t pairs = packed == NULL ? 0 : PyDict_GET_SIZE(packed);
-    if (pairs == 0)
-        packed = NULL;
+    /* The packed form (_record.py, PACKED): the validated properties go into the queued
+     * tuple as key, value pairs after its 13 fields, and the body's slot holds Ellipsis; the
+     * worker rebuilds the dict (record_of). A dict of n entries costs its object and table,
+     * 272 bytes for 8, where the pairs cost 128 in the tuple: with the collector down, most
+     * of a burst waits queued (the worker costs 2-4x the caller per event), so this is most
+     * of what an event held in a burst costs (issue 15, bench/held_profile.py). check_pairs
+     * built this tuple already, its 13 fields empty, so the caller's thread builds no dict
+     * and copies no pair. Other bodies (a typed event, none) and the attributes feedback and
+     * outcome build are queued as they are. */
+    int packed = PyTuple_CheckExact(event->body);
     PyObject *bytes = PyLong_FromLongLong(self->record_bytes + size);
-    PyObject *queued = bytes == NULL ? NULL : PyTuple_New(13 + 2 * pairs);
+    PyObject *queued = NULL;
+    if (bytes != NULL && packed && Py_REFCNT(event->body) == 1)
+        queued = Py_NewRef(event->body); /* ours alone (the caller's reference) */
+    else if (bytes != NULL && packed) { /* shared after all (never, today): a copy */
+        Py_ssize_t length = PyTuple_GET_SIZE(event->body);
+        queued = PyTuple_New(length);
+        for (Py_ssize_t at = 13; queued != NULL && at < length; at++)
+            PyTuple_SET_ITEM(queued, at, Py_NewRef(PyTuple_GET_ITEM(event->body, at)));
+    }
+    else if (bytes != NULL) {
+        queued = PyTuple_New(13);
+    }
     if (queued == NULL) {
         Py_XDECREF(bytes);
         goto done;
@@ -1093,18 +1158,8 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
     now = NULL; /* the tuple owns it */
     PyTuple_SET_ITEM(queued, 2, Py_NewRef(event->schema));
     PyTuple_SET_ITEM(queued, 3, Py_NewRef(event->name));
-    PyTuple_SET_ITEM(queued, 4, Py_NewRef(packed == event->body ? Py_Ellipsis : event->body));
-    PyTuple_SET_ITEM(queued, 5,
-                     Py_NewRef(packed == event->attributes ? Py_Ellipsis : event->attributes));
-    if (packed != NULL) {
-        Py_ssize_t pos = 0, at = 13;
-        PyObject *key, *value;
-        /* No Python code runs in between (the GIL is held), so the dict cannot change. */
-        while (PyDict_Next(packed, &pos, &key, &value) && at < 13 + 2 * pairs) {
-            PyTuple_SET_ITEM(queued, at++, Py_NewRef(key));
-            PyTuple_SET_ITEM(queued, at++, Py_NewRef(value));
-        }
-    }
+    PyTuple_SET_ITEM(queued, 4, Py_NewRef(packed ? Py_Ellipsis : event->body));
+    PyTuple_SET_ITEM(queued, 5, Py_NewRef(event->attributes));
     PyTuple_SET_ITEM(queued, 6, Py_NewRef(user_id));
     PyTuple_SET_ITEM(queued, 7, Py_NewRef(account_id));
     PyTuple_SET_ITEM(queued, 8, Py_NewRef(session_id));

@@ -5,7 +5,7 @@ One batch is in flight at a time (per endpoint, as the OTLP specification asks),
 in flight wait in ``held``, in order, as the compressed payloads they will be sent as: the
 worker never waits for the collector, so events do not pile up in the queue as Python
 objects while it is slow or down (a held event costs its share of a gzipped batch, 50-70
-bytes, where a queued one costs ~600-1,400 bytes of tuple, dict and strings; bench/held_memory.py).
+bytes, where a queued one costs ~350-1,400 bytes of tuple and values; bench/held_memory.py).
 Held batches count against the queue's bounds (``EventQueue.hold``): by events towards
 ``max_queue_size`` and by their exact size towards ``max_queue_bytes``. Their events are
 ``in_flight`` in the books. Without a spool a batch that fails is counted under its reason

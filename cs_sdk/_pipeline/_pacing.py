@@ -24,10 +24,12 @@ is there to absorb bursts, so (decision, issue 15):
 * **hold as they arrive** while the collector is not known to take batches (``taking``:
   ``Delivery.taking``, no batch delivered whole in the last 2 s, or one failed or was retried
   since): no back-off and no deliberate yields. Its events will be held anyway, and held
-  encoded in a batch an event costs 33-117 bytes where a queued one costs ~700 bytes of
-  Python objects, which pymalloc keeps as pages after the worker frees them (issue 15,
-  bench/held_memory.py: a 50k burst into a closed port, peak RSS ~670 -> ~580 B/event flat,
-  ~880 -> ~740 mix). The caller pays for it only during an outage (a burst's calls
+  encoded in a batch an event costs 33-117 bytes where a queued one costs ~350-700 bytes of
+  Python objects (packed, ``_record.py``), which pymalloc keeps as pages after the worker
+  frees them (issue 15, bench/held_memory.py: a 50k burst into a closed port, peak RSS ~670
+  -> ~580 B/event flat, ~880 -> ~740 mix). Even so, most of a burst is still queued when
+  it ends (the worker costs 2-4x the caller per event: bench/held_profile.py), so the
+  queued form sets the peak. The caller pays for it only during an outage (a burst's calls
   ~1.3-1.5x dearer), and the worker a batch's encoding to learn whether a collector it has
   not heard from lately is there.
 
