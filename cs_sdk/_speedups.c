@@ -24,6 +24,8 @@
 #include <math.h>
 #include <string.h>
 
+enum { SIZE_CACHE = 64 }; /* Recorder.sizes_made */
+
 typedef struct {
     PyObject_HEAD
     PyObject *client;       /* the Client */
@@ -51,6 +53,11 @@ typedef struct {
     PyObject *deque_append;    /* collections.deque.append */
     PyObject *id_high;         /* the client's _id_high last seen, and ... */
     char high_hex[16];         /* ... the first 16 hex digits of every event id it makes */
+    /* Queued size estimates made so far, by value modulo SIZE_CACHE: events of one kind
+     * mostly share a handful of them, and an int past 256 is a fresh object of 32 bytes
+     * that each queued event would hold (queued_size()). Ints are immutable: sharing one
+     * changes nothing but the memory. */
+    PyObject *sizes_made[SIZE_CACHE];
     Py_ssize_t max_name;
     Py_ssize_t max_id; /* the id rule's bound (_ids.py); anything else goes to Python */
     Py_ssize_t max_string;
@@ -147,6 +154,8 @@ Recorder_clear(Recorder *self)
     Py_CLEAR(self->queue_submit);
     Py_CLEAR(self->deque_append);
     Py_CLEAR(self->id_high);
+    for (int i = 0; i < SIZE_CACHE; i++)
+        Py_CLEAR(self->sizes_made[i]);
     return 0;
 }
 
@@ -980,6 +989,23 @@ done:
     return result;
 }
 
+/* The queued event's size estimate as an int (a new reference): the one made before for the
+ * same value when there is one (Recorder.sizes_made). */
+static PyObject *
+queued_size(Recorder *self, long long estimate)
+{
+    PyObject **slot = &self->sizes_made[(unsigned long long)estimate % SIZE_CACHE];
+    if (*slot != NULL) {
+        int overflow;
+        if (PyLong_AsLongLongAndOverflow(*slot, &overflow) == estimate && !overflow)
+            return Py_NewRef(*slot);
+    }
+    PyObject *made = PyLong_FromLongLong(estimate);
+    if (made != NULL)
+        Py_XSETREF(*slot, Py_NewRef(made));
+    return made;
+}
+
 /* What every recording call hands to emit(). */
 typedef struct {
     PyObject *schema;
@@ -1136,7 +1162,7 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
      * and copies no pair. Other bodies (a typed event, none) and the attributes feedback and
      * outcome build are queued as they are. */
     int packed = PyTuple_CheckExact(event->body);
-    PyObject *bytes = PyLong_FromLongLong(self->record_bytes + size);
+    PyObject *bytes = queued_size(self, self->record_bytes + size);
     PyObject *queued = NULL;
     if (bytes != NULL && packed && Py_REFCNT(event->body) == 1)
         queued = Py_NewRef(event->body); /* ours alone (the caller's reference) */
