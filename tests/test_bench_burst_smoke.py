@@ -1,5 +1,5 @@
-"""bench/burst.py, bench/held_memory.py and bench/queued_memory.py still run (tiny sizes;
-nothing here is timed)."""
+"""bench/burst.py, bench/held_memory.py, bench/held_profile.py and bench/queued_memory.py still
+run (tiny sizes; nothing here is timed)."""
 
 from __future__ import annotations
 
@@ -45,3 +45,13 @@ def test_the_queued_memory_benchmark_runs_and_counts_at_least_what_is_held(
     assert "| list |" in out and "| typed |" in out
     run = queued_memory.measure("nested", 500)
     assert run["estimated"] >= run["held"] > 0
+
+
+def test_the_held_profile_benchmark_runs_and_holds_every_event(tmp_path: Path) -> None:
+    from bench import held_profile
+
+    out = tmp_path / "profile.json"
+    assert held_profile.main(["--events", "2000", "--shapes", "flat", "--json", str(out)]) == 0
+    (run,) = json.loads(out.read_text())["samples"]["flat"]
+    assert run["held"] == 2200 and run["dropped"] == 0
+    assert 0 <= run["queued_share"] <= 1 and run["queued_B"] > 0
