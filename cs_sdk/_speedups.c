@@ -568,6 +568,10 @@ check_pairs(Recorder *self, PyObject *source, PyObject **out, long long *size, P
     PyObject *queued = PyTuple_New(end);
     if (queued == NULL)
         return -1;
+    /* Out of the collector's sight from the start (emit_plain's decision for the queued
+     * tuple, below): gc.get_objects() in a finalizer run by an allocation here cannot hand
+     * Python code a tuple with empty slots. */
+    PyObject_GC_UnTrack(queued);
     /* A snapshot first, as the copy above: a converter below runs Python code, which could
      * change the application's dict. Nothing in this loop runs Python code. */
     Py_ssize_t pos = 0, at = 13;

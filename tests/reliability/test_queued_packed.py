@@ -223,3 +223,39 @@ def test_the_c_unpacking_rebuilds_what_the_python_one_does(
             c_unpack(short)
         with pytest.raises(ValueError):
             _unpack_pairs(short)
+
+
+def test_recording_under_constant_collections_with_prying_finalizers_queues_intact_events(
+    pair: Pair,
+) -> None:
+    # The C path builds the queued tuple while it validates (its fields empty until the
+    # commit point, and the tuple out of the collector's sight); an allocation there can run
+    # the garbage collector, and with it any finalizer, which can look at every object the
+    # collector follows. (Without the untrack this did not crash here either: a guard, not
+    # a reproduction.)
+    seen: list[int] = []
+
+    class Looker:
+        def __del__(self) -> None:
+            for obj in gc.get_objects():
+                if type(obj) is tuple and len(obj) >= QUEUED_FIELDS:
+                    seen.append(len(repr(obj)))
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1)
+    try:
+        for i in range(200):
+            looker = Looker()
+            looker.cycle = looker  # type: ignore[attr-defined]
+            del looker
+            props = {"tags": [f"t{i}", "x"], "f": {"k": [i, i + 1]}, "n": i}
+            assert pair.fast.milestone("m", properties=props)
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.collect()
+    assert len(pair.pipelines[0].events) == 200
+    assert record_of(pair.pipelines[0].events[-1]).body == {
+        "tags": ["t199", "x"],
+        "f": {"k": [199, 200]},
+        "n": 199,
+    }
