@@ -19,7 +19,9 @@ Per SDK:
 
 After the timed part each process flushes to the loopback sink of this process and shuts
 down; ``delivered`` says whether its event arrived (a start that loses its event would not
-be a fair row). cs_sdk runs its C accelerator, as installed. Peers missing from the
+be a fair row). cs_sdk runs its C accelerator, as installed; every SDK is measured as
+installed alone (bytecode compiled, without the packages only the project's test tools
+bring: ``bench/_coldstart_peers.py``). Peers missing from the
 environment (the bench extra; ``amplitude-analytics`` is not in it) are skipped and listed.
 ``python -m bench``'s own cold-start rows come from ``bench/_coldstart_peers.py``; this
 script adds the process wall time and the modules each start loads.
@@ -38,6 +40,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ._coldstart_peers import HIDE_DEV_TOOLS, compile_as_installed
 from ._peers import EVENT, properties
 from ._sink import Sink
 
@@ -110,7 +113,11 @@ print("cold-start", (_t1 - _t0) * 1e3, (_t2 - _t1) * 1e3, _m1 - _m0, _m2 - _m0)
 def _run(code: str, timeout: float = 120.0) -> tuple[float, str]:
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, check=False
+        [sys.executable, "-c", f"{HIDE_DEV_TOOLS}\n{code}"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     wall = (time.perf_counter() - start) * 1e3
     if done.returncode != 0:
@@ -133,6 +140,7 @@ def available(names: Sequence[str]) -> tuple[list[str], list[str]]:
 
 def measure(repeat: int = 11, sdks: Sequence[str] = tuple(SDKS)) -> dict[str, Any]:
     """Medians over ``repeat`` rounds of fresh processes; see the module docstring."""
+    compile_as_installed()  # every SDK measured with its bytecode written, as installed
     names, missing = available(sdks)
     samples: dict[str, dict[str, list[float]]] = {
         name: {"process_ms": [], "import_ms": [], "init_event_ms": []} for name in names

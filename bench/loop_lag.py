@@ -149,8 +149,9 @@ def table(merged: dict[str, dict[str, float]], repeat: int) -> str:
         "",
         "The lag with the SDK is the worker thread's turns at the GIL (encoding, gzip) while "
         "the loop waits: the caller's own share is a few µs per call. "
-        "`tests/reliability/test_processes.py` bounds the same figure as a ratio against the "
-        "no-SDK run in the same test. Measured with a load average of "
+        "`tests/reliability/test_processes.py` prints the same figures and checks that no "
+        "turn of the loop waits for the collector (stopped while the tasks record). "
+        "Measured with a load average of "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other processes running widen "
         "every row, the no-SDK one included).",
     ]
