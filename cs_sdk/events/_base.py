@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict
 
 from .._errors import SchemaError
 from .._names import NAME_PATTERN
+from ._plain import PLAIN_FIELDS, plain_field_count
 
 # The registry and SchemaRef live in _schema.py (no pydantic), re-exported here.
-from ._plain import PLAIN_FIELDS, plain_field_count
 from ._schema import RESERVED_PREFIX, VERSION_PATTERN, EventRegistry, SchemaRef, registry
 
 __all__ = ["RESERVED_PREFIX", "Event", "EventRegistry", "SchemaRef", "registry"]
