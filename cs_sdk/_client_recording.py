@@ -43,6 +43,7 @@ from .events._builtin_rules import (
     response_attributes,
     response_rule,
 )
+from .events._plain import wire_body
 from .events._schema import SchemaRef
 
 if TYPE_CHECKING:
@@ -200,9 +201,15 @@ class RecordingCalls:
                     "event", f"{cls.__qualname__} must be declared with name= and version="
                 )
             schema = cls.__cs_schema__
-            size = TYPED_EVENT_BYTES + estimated_bytes(event.__dict__)
+            # A plain class's event is queued as a copy of its fields, which is its wire body
+            # (events/_plain.py); any other as its instance, serialised on the worker.
+            body: dict[str, Any] | Event | None = wire_body(event)
+            if body is None:
+                body, size = event, TYPED_EVENT_BYTES + estimated_bytes(event.__dict__)
+            else:
+                size = estimated_bytes(body)
             return self._emit(
-                schema, schema.name, event, None, user_id, account_id, session_id, timestamp, size
+                schema, schema.name, body, None, user_id, account_id, session_id, timestamp, size
             )
         except InvalidEventError as error:
             self._invalid(error)

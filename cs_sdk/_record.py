@@ -77,7 +77,8 @@ class EventRecord:
         self.event_id = event_id
         self.time_unix_nano = time_unix_nano
         self.schema = schema
-        # For a typed event `name` is filled and `body` turned into a dict on the worker.
+        # A typed event queued as its instance (not a plain class's, events/_plain.py: that
+        # one comes as its fields) has `name` filled and `body` turned into a dict on the worker.
         self.name = name
         self.body = body
         self.attributes = attributes

@@ -77,6 +77,7 @@ static PyObject *str_user_id, *str_account_id, *str_session_id, *str_properties,
 static PyObject *str_value, *str_unit, *str_score, *str_comment, *str_prompt_id, *str_area;
 static PyObject *str_submit, *str_opted_out, *str_id_high, *str_next_seq, *str_internal_error;
 static PyObject *str_watched, *str_cs_schema, *str_fields_set, *str_extra, *str_private;
+static PyObject *str_plain_fields;
 /* The attributes of the pipeline's EventQueue (_pipeline/_queue.py) queue_submit() reads. */
 static PyObject *str_items, *str_held, *str_bytes_in, *str_bytes_out, *str_closed;
 static PyObject *str_max_size, *str_max_bytes, *str_batch_size, *str_wake, *str_flag, *str_set,
@@ -1556,6 +1557,40 @@ untrack_typed(PyObject *event, PyObject *fields)
     Py_DECREF(names);
 }
 
+/* wire_body of events/_plain.py: a copy of a typed event's fields when its class is plain
+ * (the field count in __cs_plain_fields__, decided in Python at declaration; not plain: None)
+ * and every value is an exact str, int, bool, None or finite float. NULL, with no exception
+ * set, for the instance form: the same rule, only read here, so both paths queue the same. */
+static PyObject *
+plain_body(PyObject *type_dict, PyObject *fields)
+{
+    PyObject *count = PyDict_GetItemWithError(type_dict, str_plain_fields); /* borrowed */
+    if (count == NULL || !PyLong_CheckExact(count) || !PyDict_CheckExact(fields) ||
+        PyLong_AsSsize_t(count) != PyDict_GET_SIZE(fields)) {
+        PyErr_Clear();
+        return NULL;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(fields, &pos, &key, &value)) {
+        if (PyFloat_CheckExact(value) ? !isfinite(PyFloat_AS_DOUBLE(value))
+                                      : !(PyUnicode_CheckExact(value) ||
+                                          PyLong_CheckExact(value) || PyBool_Check(value) ||
+                                          value == Py_None))
+            return NULL;
+    }
+    PyObject *copy = PyDict_Copy(fields);
+    if (copy == NULL) {
+        PyErr_Clear(); /* out of memory: the instance form, which needs nothing new */
+        return NULL;
+    }
+    /* Scalars only: nothing for the collector to walk (as check_mapping decides for a
+     * milestone's copy); storing a container in it later tracks it again. */
+    if (PyObject_GC_IsTracked(copy))
+        PyObject_GC_UnTrack(copy);
+    return copy;
+}
+
 static PyObject **const TRACK_KEYWORDS[] = {&str_user_id, &str_account_id, &str_session_id,
                                             &str_timestamp, NULL};
 
@@ -1608,20 +1643,24 @@ Recorder_track(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *k
         return call_slow(self, slow, why_state, args, nargsf, kwnames);
     Py_INCREF(schema);
     /* TYPED_EVENT_BYTES + estimated_bytes(event.__dict__): the instance, and the fields as
-     * pydantic validated them. */
+     * pydantic validated them; a plain event's copy: estimated_bytes(copy) alone. */
     PyObject *fields = PyObject_GenericGetDict(event, NULL);
     if (fields == NULL) {
         Py_DECREF(schema);
         return recover(self, slow, args, nargsf, kwnames);
     }
-    Emitted emitted = {schema, PyTuple_GET_ITEM(schema, 0), event, Py_None,
-                       kw[0],  kw[1],                       kw[2], kw[3], self->typed_bytes};
+    /* A plain class's event is queued as a copy of its fields, its wire body: the instance
+     * (and its __pydantic_fields_set__) die with the caller's statement (events/_plain.py). */
+    PyObject *body = plain_body(type_dict, fields);
+    Emitted emitted = {schema, PyTuple_GET_ITEM(schema, 0), body ? body : event, Py_None,
+                       kw[0],  kw[1], kw[2], kw[3], body ? 0 : self->typed_bytes};
     PyObject *result = NULL;
-    if (estimate(self, fields, 0, &emitted.size, &why)) {
+    if (estimate(self, body ? body : fields, 0, &emitted.size, &why)) {
         result = emit(self, &emitted, &why);
-        if (result != NULL && result != Py_None)
+        if (body == NULL && result != NULL && result != Py_None)
             untrack_typed(event, fields);
     }
+    Py_XDECREF(body);
     Py_DECREF(fields);
     Py_DECREF(schema);
     return finish(self, result, why, slow, args, nargsf, kwnames);
@@ -1648,6 +1687,7 @@ intern_recorder_names(void)
         {&str_fields_set, "__pydantic_fields_set__"},
         {&str_extra, "__pydantic_extra__"},
         {&str_private, "__pydantic_private__"},
+        {&str_plain_fields, "__cs_plain_fields__"},
         {&why_arguments, "arguments"},
         {&why_keyword, "keyword_unknown"},
         {&why_invalid, "invalid"},

@@ -107,7 +107,9 @@ RECORD_BYTES = 144 + STR_BYTES + 32 + 40 + 9 + 48 + 40
 """The queued tuple (13 items), its 32-character event id, its time, its slot in the queue,
 and a trace and a span id (a 128-bit and a 64-bit int) when recorded inside a span: counted
 for every event, since the C path's emit (not this rule's) knows whether there is one."""
-# A typed event is queued as its pydantic instance, which holds more than its field values:
+# A typed event of a plain class is queued as a copy of its fields (events/_plain.py),
+# estimated as any dict. Any other is queued as its pydantic instance, which holds more than
+# its field values:
 # the object itself and the set of the fields set (728 B for 5 to 18 fields; 216 for fewer,
 # 2,264 up to 76: a class of more fields holds ~1.5 KB more than counted).
 TYPED_EVENT_BYTES = 96 + 728

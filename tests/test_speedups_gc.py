@@ -112,13 +112,23 @@ class GcPrivate(cs_sdk.Event, name="gc.private", version="1.0.0"):
     _note: str = PrivateAttr(default="kept")
 
 
-def test_a_typed_event_of_scalars_is_not_walked_once_queued() -> None:
+def test_a_plain_typed_event_is_queued_as_a_copy_of_its_fields_not_walked() -> None:
     event = GcReport(plan="pro", pages=3, score=0.5, first_time=True)
+    body = tracked(event)[4]  # its wire body (cs_sdk/events/_plain.py): the instance can go
+    assert body == {"plan": "pro", "pages": 3, "score": 0.5, "first_time": True}
+    assert body is not event.__dict__ and not gc.is_tracked(body)
+    assert gc.is_tracked(event)  # the user's instance, left as it was
+
+
+def test_a_typed_event_of_scalars_queued_as_its_instance_is_not_walked_once_queued() -> None:
+    # A non-finite float keeps the instance form (events/_plain.py), which holds only scalars.
+    event = GcReport(plan="pro", pages=3, score=float("inf"), first_time=True)
     assert gc.is_tracked(event) and gc.is_tracked(event.__pydantic_fields_set__)
     assert tracked(event)[4] is event  # queued as it is; the worker serialises it
     assert not gc.is_tracked(event) and not gc.is_tracked(event.__pydantic_fields_set__)
-    assert event.model_dump() == {"plan": "pro", "pages": 3, "score": 0.5, "first_time": True}
-    assert event == GcReport(plan="pro", pages=3, score=0.5, first_time=True)
+    dump = {"plan": "pro", "pages": 3, "score": float("inf"), "first_time": True}
+    assert event.model_dump() == dump
+    assert event == GcReport(plan="pro", pages=3, score=float("inf"), first_time=True)
 
 
 @pytest.mark.parametrize(

@@ -153,8 +153,16 @@ def run(
         print(f"cs-sdk tail: no database at {path} (start cs-sdk collector --db)", file=sys.stderr)
         return 2
     stop = stop or threading.Event()
+    # The SIGTERM handler only notes the signal: a handler runs between two bytecodes of the
+    # main thread, which may be inside stop.wait() holding the event's lock, so one calling
+    # stop.set() could wait for ever on that lock. The loop sees the note within --interval.
     in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if in_main else None
+    terminated: list[int] = []
+    previous = (
+        signal.signal(signal.SIGTERM, lambda sig, _frame: terminated.append(sig))
+        if in_main
+        else None
+    )
     try:
         uri = f"{path.resolve().as_uri()}?mode=ro"
         with closing(sqlite3.connect(uri, uri=True, timeout=5)) as db:
@@ -163,7 +171,7 @@ def run(
             last_id = reader.newest_id()
             if args.last > 0:
                 _print(reader.last(args.last, last_id), out)
-            while not stop.is_set():
+            while not terminated and not stop.is_set():
                 rows = reader.after(last_id)
                 _print(rows, out)
                 if rows:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .._errors import SchemaError
 from .._names import NAME_PATTERN
+from ._plain import PLAIN_FIELDS, plain_field_count
 
 # The registry and SchemaRef live in _schema.py (no pydantic), re-exported here.
 from ._schema import RESERVED_PREFIX, VERSION_PATTERN, EventRegistry, SchemaRef, registry
@@ -67,6 +68,7 @@ class Event(BaseModel, metaclass=_EventMeta):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     __cs_schema__: ClassVar[SchemaRef]
+    __cs_plain_fields__: ClassVar[int | None] = None  # PLAIN_FIELDS, set for each subclass
 
     def __init_subclass__(
         cls, *, event_name: str | None = None, event_version: str | None = None, **kw: Any
@@ -79,6 +81,9 @@ class Event(BaseModel, metaclass=_EventMeta):
         cls, *, event_name: str | None = None, event_version: str | None = None, **kw: Any
     ) -> None:
         super().__pydantic_init_subclass__(**kw)
+        # Whether track() may queue this class's events as their field values (_plain.py):
+        # decided here, once, for every class (a subclass decides again for itself).
+        setattr(cls, PLAIN_FIELDS, plain_field_count(cls, Event.wire_fields))
         name, version = event_name, event_version
         if name is None:
             if version is not None:

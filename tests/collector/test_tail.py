@@ -124,8 +124,9 @@ def test_a_missing_database_is_a_clear_error(
     assert "no database at" in capsys.readouterr().err
 
 
-def test_a_real_tail_process_follows_a_collector_process_and_stops_on_ctrl_c(
-    tmp_path: Path,
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl_c", "sigterm"])
+def test_a_real_tail_process_follows_a_collector_process_and_stops_on_a_signal(
+    tmp_path: Path, stop_signal: signal.Signals
 ) -> None:
     db = tmp_path / "events.db"
     collector = ChildCollector("--db", str(db))
@@ -159,7 +160,7 @@ def test_a_real_tail_process_follows_a_collector_process_and_stops_on_ctrl_c(
         assert "two" in lines.get(timeout=GUARD)
         time.sleep(0.2)
         assert lines.empty()  # each once
-        tail.send_signal(signal.SIGINT)
+        tail.send_signal(stop_signal)
         assert tail.wait(timeout=GUARD) == 0
         assert tail.stderr is not None
         assert tail.stderr.read() == ""
