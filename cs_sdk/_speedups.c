@@ -1559,8 +1559,9 @@ untrack_typed(PyObject *event, PyObject *fields)
 
 /* wire_body of events/_plain.py: a copy of a typed event's fields when its class is plain
  * (the field count in __cs_plain_fields__, decided in Python at declaration; not plain: None)
- * and every value is an exact str, int, bool, None or finite float. NULL, with no exception
- * set, for the instance form: the same rule, only read here, so both paths queue the same. */
+ * and every value is an exact str, int, bool, None or finite float, packed as check_pairs
+ * packs a milestone's properties (the queued tuple to be). NULL, with no exception set, for
+ * the instance form: the same rule, only read here, so both paths queue the same event. */
 static PyObject *
 plain_body(PyObject *type_dict, PyObject *fields)
 {
@@ -1579,16 +1580,28 @@ plain_body(PyObject *type_dict, PyObject *fields)
                                           value == Py_None))
             return NULL;
     }
-    PyObject *copy = PyDict_Copy(fields);
-    if (copy == NULL) {
+    /* The copy is packed, as a milestone's properties are (check_pairs): the queued tuple
+     * to be, its 13 fields empty and the fields' key, value pairs after them, out of the
+     * collector's sight (scalars only); the worker rebuilds the dict (_record.py). */
+    if (PyDict_GET_SIZE(fields) == 0) { /* no pairs to pack: an empty body, as in Python */
+        PyObject *empty = PyDict_New();
+        if (empty == NULL)
+            PyErr_Clear();
+        return empty;
+    }
+    Py_ssize_t end = 13 + 2 * PyDict_GET_SIZE(fields), at = 13;
+    PyObject *queued = PyTuple_New(end);
+    if (queued == NULL) {
         PyErr_Clear(); /* out of memory: the instance form, which needs nothing new */
         return NULL;
     }
-    /* Scalars only: nothing for the collector to walk (as check_mapping decides for a
-     * milestone's copy); storing a container in it later tracks it again. */
-    if (PyObject_GC_IsTracked(copy))
-        PyObject_GC_UnTrack(copy);
-    return copy;
+    PyObject_GC_UnTrack(queued);
+    pos = 0; /* nothing since the check above ran Python code: the same items */
+    while (at < end && PyDict_Next(fields, &pos, &key, &value)) {
+        PyTuple_SET_ITEM(queued, at++, Py_NewRef(key));
+        PyTuple_SET_ITEM(queued, at++, Py_NewRef(value));
+    }
+    return queued;
 }
 
 static PyObject **const TRACK_KEYWORDS[] = {&str_user_id, &str_account_id, &str_session_id,
@@ -1655,7 +1668,8 @@ Recorder_track(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *k
     Emitted emitted = {schema, PyTuple_GET_ITEM(schema, 0), body ? body : event, Py_None,
                        kw[0],  kw[1], kw[2], kw[3], body ? 0 : self->typed_bytes};
     PyObject *result = NULL;
-    if (estimate(self, body ? body : fields, 0, &emitted.size, &why)) {
+    /* The estimate of the fields themselves: what the copy the Python path queues holds. */
+    if (estimate(self, fields, 0, &emitted.size, &why)) {
         result = emit(self, &emitted, &why);
         if (body == NULL && result != NULL && result != Py_None)
             untrack_typed(event, fields);

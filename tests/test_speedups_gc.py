@@ -114,7 +114,10 @@ class GcPrivate(cs_sdk.Event, name="gc.private", version="1.0.0"):
 
 def test_a_plain_typed_event_is_queued_as_a_copy_of_its_fields_not_walked() -> None:
     event = GcReport(plan="pro", pages=3, score=0.5, first_time=True)
-    body = tracked(event)[4]  # its wire body (cs_sdk/events/_plain.py): the instance can go
+    queued = tracked(event)  # its wire body (cs_sdk/events/_plain.py): the instance can go
+    assert not gc.is_tracked(queued)  # packed (_record.py): the fields' pairs, no dict
+    assert [item for item in queued if gc.is_tracked(item)] == [queued[2]]  # the schema's
+    body = record_of(queued).body  # the dict the worker rebuilds
     assert body == {"plan": "pro", "pages": 3, "score": 0.5, "first_time": True}
     assert body is not event.__dict__ and not gc.is_tracked(body)
     assert gc.is_tracked(event)  # the user's instance, left as it was

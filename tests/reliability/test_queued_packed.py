@@ -156,7 +156,7 @@ def queued_heap(shape: str, speedups: bool, events: int = 2_000) -> float:
     return held / events
 
 
-@pytest.mark.parametrize("shape", ["flat", "list", "nested"])
+@pytest.mark.parametrize("shape", ["flat", "list", "nested", "typed"])
 def test_a_queued_event_holds_less_packed_than_plain(shape: str) -> None:
     # The same events, queued by the C path (packed) and by the Python path (plain): the
     # pairs cost less than the dict they replace (its object and table), 25-30% of the whole
