@@ -374,16 +374,20 @@ class BlackHole:
             connection.close()
 
 
+_RESERVED: list[socket.socket] = []  # bound, never listening: see closed_port_url()
+
+
 def closed_port_url() -> str:
     """A loopback URL with nothing listening: connects fail at once with ECONNREFUSED.
 
-    The port was free a moment ago; something else grabbing it in between is possible but
-    would only make the "down" numbers look like the "up" ones, which the report would show.
+    The port stays bound (never listening) for as long as this process lives, so no other
+    server, in this process or another, can take it meanwhile and turn the "down" figures
+    into "up" ones (a test run starts many servers on ephemeral ports).
     """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.bind(("127.0.0.1", 0))
+    _RESERVED.append(probe)
+    return f"http://127.0.0.1:{probe.getsockname()[1]}"
 
 
 def fetch_stats(url: str, timeout: float = 5.0) -> dict[str, Any]:

@@ -104,7 +104,7 @@ def burst(shape: str, events: int) -> dict[str, Any]:
     stats = client.stats()
     held = stats["queued"] + stats["in_flight"] + stats["spool_pending"]
     result["held"] = held
-    result["sent"] = stats["sent"]  # 0 unless something took the closed port meanwhile
+    result["sent"] = stats["sent"]  # 0: the closed port stays reserved (bench/_sink.py)
     result["dropped"] = stats["dropped_total"]
     result["peak_rss_bytes_per_held"] = (_status("VmHWM") * 1024 - rss0) / max(held, 1)
     client.shutdown(timeout=0.2)
