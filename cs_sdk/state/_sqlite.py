@@ -59,6 +59,30 @@ __all__ = ["SqliteStore"]
 _INHERITED: list[sqlite3.Connection] = []
 
 
+def _switch_to_wal(conn: sqlite3.Connection, deadline: float) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while SQLite answers "locked" until ``deadline``.
+
+    The switch needs a moment of exclusive access. When several processes open a new file
+    at once, SQLite can answer SQLITE_BUSY at once, without waiting in its busy handler
+    (while another connection creates or recovers the WAL index, waiting could deadlock):
+    tests/state/test_concurrency.py met it on a loaded machine, four processes starting
+    together. A file already in WAL (the mode persists) needs no switch.
+    """
+    delay = 0.005
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            if time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
 class SqliteStore:
     """A :class:`~cs_sdk.state.StateStore` in one SQLite file.
 
@@ -103,9 +127,11 @@ class SqliteStore:
             check_same_thread=False,  # shared by the caller's threads and the worker, locked
         )
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-        # Switching to WAL needs a moment of exclusive access; with many processes starting
-        # at once the busy handler covers it.
-        conn.execute("PRAGMA journal_mode = WAL")
+        try:
+            _switch_to_wal(conn, time.monotonic() + self._busy_timeout)
+        except BaseException:
+            conn.close()
+            raise
         conn.execute("PRAGMA synchronous = NORMAL")
         try:
             same_file(self.path, checked)  # SQLite opened the file checked above

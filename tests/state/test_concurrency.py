@@ -11,7 +11,15 @@ from __future__ import annotations
 import collections
 import multiprocessing
 import queue
+import sqlite3
+import time
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cs_sdk.state import SqliteStore
+from cs_sdk.state._sqlite import _switch_to_wal
 
 from ._race import race, users
 
@@ -59,3 +67,56 @@ def test_processes_sharing_one_sqlite_file_show_a_prompt_once(tmp_path: Path) ->
 
 def test_processes_sharing_one_redis_show_a_prompt_once(fresh_redis_url: str) -> None:
     assert_each_user_was_prompted_once(run_race(fresh_redis_url))
+
+
+class _BusyAtFirst:
+    """A connection whose WAL switch SQLite refuses ``busy`` times with "locked", at once."""
+
+    def __init__(self, busy: int, error: str = "database is locked") -> None:
+        self.busy, self.error, self.mode, self.switches = busy, error, "delete", 0
+
+    def execute(self, sql: str) -> Any:
+        if sql == "PRAGMA journal_mode":
+            return _Row(self.mode)
+        self.switches += 1
+        if self.busy:
+            self.busy -= 1
+            raise sqlite3.OperationalError(self.error)
+        self.mode = "wal"
+        return _Row(self.mode)
+
+
+class _Row:
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def fetchone(self) -> tuple[str]:
+        return (self.value,)
+
+
+def test_a_wal_switch_refused_at_once_is_retried_until_the_busy_timeout() -> None:
+    conn = _BusyAtFirst(busy=3)
+    _switch_to_wal(conn, time.monotonic() + 30)  # type: ignore[arg-type]
+    assert conn.mode == "wal" and conn.switches == 4
+
+
+def test_a_wal_switch_still_refused_at_the_deadline_raises_and_other_errors_at_once() -> None:
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _switch_to_wal(_BusyAtFirst(busy=10**6), time.monotonic() + 0.05)  # type: ignore[arg-type]
+    broken = _BusyAtFirst(busy=1, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        _switch_to_wal(broken, time.monotonic() + 30)  # type: ignore[arg-type]
+    assert broken.switches == 1
+
+
+def test_a_file_already_in_wal_is_not_switched_again(tmp_path: Path) -> None:
+    SqliteStore(tmp_path / "state.db").close()
+    conn = sqlite3.connect(tmp_path / "state.db")
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        conn.close()
+    already = _BusyAtFirst(busy=10**6)
+    already.mode = "wal"
+    _switch_to_wal(already, time.monotonic() + 30)  # type: ignore[arg-type]
+    assert already.switches == 0
