@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._private_files import open_private_file, private_directory, same_file, tighten_sidecars
+from .._wal import switch_to_wal
 
 __all__ = ["FILE_NAME", "SpoolError", "Spool", "SpooledBatch"]
 
@@ -165,7 +166,7 @@ class Spool:
         )
         try:
             db.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
-            db.execute("PRAGMA journal_mode = WAL")
+            switch_to_wal(db, time.monotonic() + self._timeout)
             db.execute("PRAGMA synchronous = NORMAL")
             # Truncate the -wal after checkpoints instead of letting it keep its peak size.
             db.execute("PRAGMA journal_size_limit = 8388608")

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .._wal import switch_to_wal
 from ._decode import ReceivedRecord
 from ._schema import (
     CORE,
@@ -251,7 +252,7 @@ class SqliteStore:
         self._lock = threading.Lock()
         # One connection shared by the server's handler threads, serialised by the lock.
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        switch_to_wal(self._db, time.monotonic() + 10)
         self._db.execute("PRAGMA synchronous=NORMAL")
         # A page cache larger than SQLite's 2 MB default: the index and the table's last
         # pages stay in memory while a million-row file grows.

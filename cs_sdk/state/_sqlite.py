@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .._fork import register_for_fork
 from .._private_files import open_private_file, same_file, tighten_sidecars
+from .._wal import switch_to_wal
 from ._answers import (
     ANSWERS_PER_USER,
     FEEDBACK_RETENTION,
@@ -57,30 +58,6 @@ __all__ = ["SqliteStore"]
 # process and never used: closing one (which garbage collection would do) may checkpoint
 # the WAL from a copy of the parent's lock state. The spool does the same.
 _INHERITED: list[sqlite3.Connection] = []
-
-
-def _switch_to_wal(conn: sqlite3.Connection, deadline: float) -> None:
-    """``PRAGMA journal_mode = WAL``, retried while SQLite answers "locked" until ``deadline``.
-
-    The switch needs a moment of exclusive access. When several processes open a new file
-    at once, SQLite can answer SQLITE_BUSY at once, without waiting in its busy handler
-    (while another connection creates or recovers the WAL index, waiting could deadlock):
-    tests/state/test_concurrency.py met it on a loaded machine, four processes starting
-    together. A file already in WAL (the mode persists) needs no switch.
-    """
-    delay = 0.005
-    while True:
-        try:
-            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) and "busy" not in str(error):
-                raise
-            if time.monotonic() + delay > deadline:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 0.1)
 
 
 class SqliteStore:
@@ -128,7 +105,7 @@ class SqliteStore:
         )
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
         try:
-            _switch_to_wal(conn, time.monotonic() + self._busy_timeout)
+            switch_to_wal(conn, time.monotonic() + self._busy_timeout)
         except BaseException:
             conn.close()
             raise

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+from cs_sdk._wal import switch_to_wal
 from cs_sdk.state import SqliteStore
-from cs_sdk.state._sqlite import _switch_to_wal
 
 from ._race import race, users
 
@@ -96,16 +96,16 @@ class _Row:
 
 def test_a_wal_switch_refused_at_once_is_retried_until_the_busy_timeout() -> None:
     conn = _BusyAtFirst(busy=3)
-    _switch_to_wal(conn, time.monotonic() + 30)  # type: ignore[arg-type]
+    switch_to_wal(conn, time.monotonic() + 30)  # type: ignore[arg-type]
     assert conn.mode == "wal" and conn.switches == 4
 
 
 def test_a_wal_switch_still_refused_at_the_deadline_raises_and_other_errors_at_once() -> None:
     with pytest.raises(sqlite3.OperationalError, match="locked"):
-        _switch_to_wal(_BusyAtFirst(busy=10**6), time.monotonic() + 0.05)  # type: ignore[arg-type]
+        switch_to_wal(_BusyAtFirst(busy=10**6), time.monotonic() + 0.05)  # type: ignore[arg-type]
     broken = _BusyAtFirst(busy=1, error="disk I/O error")
     with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
-        _switch_to_wal(broken, time.monotonic() + 30)  # type: ignore[arg-type]
+        switch_to_wal(broken, time.monotonic() + 30)  # type: ignore[arg-type]
     assert broken.switches == 1
 
 
@@ -118,5 +118,5 @@ def test_a_file_already_in_wal_is_not_switched_again(tmp_path: Path) -> None:
         conn.close()
     already = _BusyAtFirst(busy=10**6)
     already.mode = "wal"
-    _switch_to_wal(already, time.monotonic() + 30)  # type: ignore[arg-type]
+    switch_to_wal(already, time.monotonic() + 30)  # type: ignore[arg-type]
     assert already.switches == 0
