@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
-import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _accelerator import needs_accelerator
 from _books import assert_balanced
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import BaseModel
@@ -29,10 +29,7 @@ import cs_sdk
 from cs_sdk import InvalidEventError, _accelerated
 from cs_sdk.collector import LocalCollector
 
-pytestmark = pytest.mark.skipif(
-    not _accelerated.AVAILABLE and not os.environ.get("CS_SDK_REQUIRE_SPEEDUPS"),
-    reason="the C accelerator is not built here (no compiler, or not CPython)",
-)
+pytestmark = needs_accelerator
 
 ALL_CALLS = ["milestone", "outcome", "feedback", "track"]
 

@@ -13,7 +13,6 @@ import decimal
 import enum
 import gc
 import math
-import os
 import tracemalloc
 import uuid
 import weakref
@@ -21,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from _accelerator import needs_accelerator
 from _differential import Pair, comparable, nothing, outcome, plain, race_with_meddler, wire
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,10 +30,7 @@ import cs_sdk
 from cs_sdk import _accelerated, _shapes
 from cs_sdk._record import PACKED, QUEUED_FIELDS, QueuedEvent
 
-pytestmark = pytest.mark.skipif(
-    not _accelerated.AVAILABLE and not os.environ.get("CS_SDK_REQUIRE_SPEEDUPS"),
-    reason="the C accelerator is not built here (no compiler, or not CPython)",
-)
+pytestmark = needs_accelerator
 
 
 def test_the_accelerator_is_built_where_ci_requires_it() -> None:

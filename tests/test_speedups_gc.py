@@ -7,21 +7,17 @@ reach of a cycle is followed again."""
 from __future__ import annotations
 
 import gc
-import os
 from typing import Any
 
 import pytest
+from _accelerator import needs_accelerator
 from pydantic import PrivateAttr
 
 import cs_sdk
-from cs_sdk import _accelerated
 from cs_sdk._client import NullPipeline
 from cs_sdk._record import QueuedEvent, record_of
 
-pytestmark = pytest.mark.skipif(
-    not _accelerated.AVAILABLE and not os.environ.get("CS_SDK_REQUIRE_SPEEDUPS"),
-    reason="the C accelerator is not built here (no compiler, or not CPython)",
-)
+pytestmark = needs_accelerator
 
 
 class Kept(NullPipeline):

@@ -6,18 +6,13 @@ changes: a fork reseeds it) and advances the client's own sequence counter direc
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from _accelerator import needs_accelerator
 from _differential import ListPipeline
 
 import cs_sdk
-from cs_sdk import _accelerated
 
-pytestmark = pytest.mark.skipif(
-    not _accelerated.AVAILABLE and not os.environ.get("CS_SDK_REQUIRE_SPEEDUPS"),
-    reason="the C accelerator is not built here (no compiler, or not CPython)",
-)
+pytestmark = needs_accelerator
 
 
 @pytest.mark.parametrize("speedups", [True, False])

@@ -13,12 +13,11 @@ import datetime as dt
 import decimal
 import enum
 import math
-import os
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import pytest
+from _accelerator import needs_accelerator
 from _differential import Pair, comparable, nothing, outcome, race_with_meddler, wire
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,12 +25,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from pydantic import BaseModel
 
 import cs_sdk
-from cs_sdk import _accelerated
 
-pytestmark = pytest.mark.skipif(
-    not _accelerated.AVAILABLE and not os.environ.get("CS_SDK_REQUIRE_SPEEDUPS"),
-    reason="the C accelerator is not built here (no compiler, or not CPython)",
-)
+pytestmark = needs_accelerator
 
 
 class Color(str, enum.Enum):

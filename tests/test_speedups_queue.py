@@ -11,28 +11,24 @@ clients count the same drops.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _accelerator import needs_accelerator
 from _differential import comparable, outcome
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cs_sdk
-from cs_sdk import _accelerated
 from cs_sdk._client import NullPipeline
 from cs_sdk._pipeline._queue import EventQueue
 from cs_sdk._record import QUEUED_SIZE
 from cs_sdk._stats import Stats
 
-pytestmark = pytest.mark.skipif(
-    not _accelerated.AVAILABLE and not os.environ.get("CS_SDK_REQUIRE_SPEEDUPS"),
-    reason="the C accelerator is not built here (no compiler, or not CPython)",
-)
+pytestmark = needs_accelerator
 
 
 class Flag:

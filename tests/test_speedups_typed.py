@@ -14,11 +14,11 @@ import datetime as dt
 import enum
 import itertools
 import math
-import os
 import types
 from typing import Annotated, Any, Literal, Optional, Union
 
 import pytest
+from _accelerator import needs_accelerator
 from _differential import Pair, comparable, plain, wire
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,15 +32,11 @@ from pydantic import (
 )
 
 import cs_sdk
-from cs_sdk import _accelerated
 from cs_sdk.collector import LocalCollector
 from cs_sdk.events import registry
 from cs_sdk.testing import capture
 
-pytestmark = pytest.mark.skipif(
-    not _accelerated.AVAILABLE and not os.environ.get("CS_SDK_REQUIRE_SPEEDUPS"),
-    reason="the C accelerator is not built here (no compiler, or not CPython)",
-)
+pytestmark = needs_accelerator
 
 # Text of every kind: wide scripts, emoji, lone surrogates (pydantic keeps them as given).
 text = st.text(st.characters(codec=None), max_size=6)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import gc
 import importlib
-import os
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from _accelerator import needs_accelerator
 from _books import unbalanced
 from _differential import Pair, plain
 from hypothesis import HealthCheck, given, settings
@@ -24,7 +24,6 @@ from hypothesis import strategies as st
 import cs_sdk
 from bench._event_shapes import shape_calls
 from bench._held_worker import pipeline_heap, worker_held
-from cs_sdk import _accelerated
 from cs_sdk._record import (
     PACKED,
     QUEUED_FIELDS,
@@ -35,10 +34,7 @@ from cs_sdk._record import (
 )
 from cs_sdk.collector import LocalCollector
 
-pytestmark = pytest.mark.skipif(
-    not _accelerated.AVAILABLE and not os.environ.get("CS_SDK_REQUIRE_SPEEDUPS"),
-    reason="the C accelerator is not built here (no compiler, or not CPython)",
-)
+pytestmark = needs_accelerator
 
 PROPERTIES = {"plan": "pro", "rows": 3, "ok": True, "tags": ["a", "b"], "f": {"k": 1.5}}
 CALLS: dict[str, Callable[[cs_sdk.Client], object]] = {
