@@ -34,6 +34,7 @@ from typing import Any
 
 from ._host import scenario_host
 from ._peers import ADAPTERS, Adapter, LogCounter
+from ._proc import proc_status, reset_peak_rss
 from ._shapes import calls
 from ._sink import fetch_stats
 
@@ -65,26 +66,6 @@ def bounded(fn: Callable[[], object], timeout: float) -> float | None:
     if done.wait(timeout):
         return time.perf_counter() - start
     return None
-
-
-def proc_status(field: str) -> int:
-    """A ``VmRSS``/``VmHWM``-style field of /proc/self/status, in bytes."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise KeyError(field)
-
-
-def reset_peak_rss() -> bool:
-    """Reset VmHWM to the current RSS (Linux >= 4.0), so the peak that follows is the burst's
-    and not an import-time transient. False if the kernel does not allow it."""
-    try:
-        with open("/proc/self/clear_refs", "w") as clear_refs:
-            clear_refs.write("5")
-    except OSError:
-        return False
-    return True
 
 
 def record_burst(call: Call, start: int, n: int) -> None:

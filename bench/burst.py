@@ -38,6 +38,7 @@ import time
 from typing import Any
 
 from ._event_shapes import SHAPES, shape_calls
+from ._proc import proc_status, reset_peak_rss
 from ._sink import Sink, fetch_stats
 
 RATIO_TARGET = 2.0
@@ -47,14 +48,6 @@ HEADER = (
     "| full GCs | GC ms |"
 )
 MB = 1024 * 1024
-
-
-def _status(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise KeyError(field)
 
 
 def measure(shape: str, url: str, events: int, paced: int, pace_ms: float) -> dict[str, Any]:
@@ -79,12 +72,8 @@ def measure(shape: str, url: str, events: int, paced: int, pace_ms: float) -> di
     sent0 = fetch_stats(url)["events"]
     before = client.stats()
     gc.collect()
-    try:
-        with open("/proc/self/clear_refs", "w") as clear_refs:
-            clear_refs.write("5")
-    except OSError:
-        pass
-    rss0 = _status("VmRSS")
+    reset_peak_rss()
+    rss0 = proc_status("VmRSS")
     most = [0]
     done = threading.Event()
 
@@ -126,7 +115,7 @@ def measure(shape: str, url: str, events: int, paced: int, pace_ms: float) -> di
     delivered_ns = clock() - started
     done.set()
     sampler.join()
-    peak = _status("VmHWM") - rss0
+    peak = proc_status("VmHWM") - rss0
     after = client.stats()
     time.sleep(0.2)
     delivered = fetch_stats(url)["events"] - sent0

@@ -30,9 +30,11 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ._event_shapes import SHAPES, shape_calls
+from ._proc import proc_status, reset_peak_rss
 from ._sink import closed_port_url
 
 TARGET = 400  # bytes per held event (issue 15)
@@ -40,35 +42,30 @@ SETTLE = 0.5
 PACE = 0.005
 
 
-def _status(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise KeyError(field)
-
-
-def measure(shape: str, events: int, trace: bool, paced: bool = False) -> dict[str, Any]:
-    """One shape in this interpreter (called in a fresh child by ``main``)."""
+def warmed_down_client(shape: str) -> tuple[Any, Callable[[int], object]]:
+    """A client at its defaults against a closed port, and ``record(i)`` for ``shape``, 200
+    events recorded to warm the caches (shapes, encoder) before a baseline is taken."""
     import cs_sdk
 
     client = cs_sdk.Client(environ={}, service_name="bench", endpoint=closed_port_url())
     record = shape_calls(client, [shape])[shape]
-    for i in range(200):  # warm the caches (shapes, encoder) before the baseline
+    for i in range(200):
         record(i)
     time.sleep(0.3)
     gc.collect()
+    return client, record
+
+
+def measure(shape: str, events: int, trace: bool, paced: bool = False) -> dict[str, Any]:
+    """One shape in this interpreter (called in a fresh child by ``main``)."""
+    client, record = warmed_down_client(shape)
     if trace:
         import tracemalloc
 
         tracemalloc.start()
     else:
-        try:
-            with open("/proc/self/clear_refs", "w") as clear_refs:
-                clear_refs.write("5")  # reset VmHWM to the current RSS
-        except OSError:
-            pass
-    rss0 = _status("VmRSS")
+        reset_peak_rss()
+    rss0 = proc_status("VmRSS")
     started = time.perf_counter()
     if paced:  # an outage at an application's rate: 100 events every PACE seconds
         for start in range(200, 200 + events, 100):
@@ -114,8 +111,8 @@ def measure(shape: str, events: int, trace: bool, paced: bool = False) -> dict[s
         result["traced_bytes_per_held"] = pipeline / max(held, 1)
         result["traced_peak_bytes_per_held"] = peak / max(held, 1)
     else:
-        result["peak_rss_bytes_per_held"] = (_status("VmHWM") - rss0) / max(held, 1)
-        result["end_rss_bytes_per_held"] = (_status("VmRSS") - rss0) / max(held, 1)
+        result["peak_rss_bytes_per_held"] = (proc_status("VmHWM") - rss0) / max(held, 1)
+        result["end_rss_bytes_per_held"] = (proc_status("VmRSS") - rss0) / max(held, 1)
     client.shutdown(timeout=0.5)
     return result
 

@@ -37,15 +37,9 @@ import tracemalloc
 from typing import Any
 
 from ._event_shapes import SHAPES, shape_calls
+from ._proc import proc_status, reset_peak_rss, status_field
 from ._sink import closed_port_url
-
-
-def _status(field: str, path: str = "/proc/self/status") -> int:
-    with open(path) as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise KeyError(field)
+from .held_memory import warmed_down_client
 
 
 def _thread_cpu(tid: int) -> float:
@@ -56,27 +50,16 @@ def _thread_cpu(tid: int) -> float:
 
 def burst(shape: str, events: int) -> dict[str, Any]:
     """The burst against a closed port, in this interpreter."""
-    import cs_sdk
-
-    client = cs_sdk.Client(environ={}, service_name="bench", endpoint=closed_port_url())
-    record = shape_calls(client, [shape])[shape]
-    for i in range(200):  # warm the caches (shapes, encoder) before the baseline
-        record(i)
-    time.sleep(0.3)
-    gc.collect()
+    client, record = warmed_down_client(shape)
     pipeline = client._pipeline  # type: ignore[attr-defined]
     queue, worker = pipeline._events, pipeline._thread.native_id
     task = f"/proc/self/task/{worker}/status"
-    try:
-        with open("/proc/self/clear_refs", "w") as clear_refs:
-            clear_refs.write("5")  # reset VmHWM to the current RSS
-    except OSError:
-        pass
-    rss0 = _status("VmRSS") * 1024
+    reset_peak_rss()
+    rss0 = proc_status("VmRSS")
     taken0, cpu0 = client._stats.taken, _thread_cpu(worker)  # type: ignore[attr-defined]
     voluntary0, preempted0 = (
-        _status("voluntary_ctxt_switches", task),
-        _status("nonvoluntary_ctxt_switches", task),
+        status_field("voluntary_ctxt_switches", task),
+        status_field("nonvoluntary_ctxt_switches", task),
     )
     before = len(queue.items)  # warm events the worker has not taken yet
     started = time.perf_counter()
@@ -94,8 +77,8 @@ def burst(shape: str, events: int) -> dict[str, Any]:
         "worker_taken": taken,
         # Clock ticks: coarse for a short burst, hence only a rough figure.
         "worker_cpu_us_per_taken": cpu / max(taken, 1) * 1e6,
-        "worker_waits": _status("voluntary_ctxt_switches", task) - voluntary0,
-        "worker_preempted": _status("nonvoluntary_ctxt_switches", task) - preempted0,
+        "worker_waits": status_field("voluntary_ctxt_switches", task) - voluntary0,
+        "worker_preempted": status_field("nonvoluntary_ctxt_switches", task) - preempted0,
     }
     deadline = time.monotonic() + 120
     while queue.items and time.monotonic() < deadline:
@@ -106,7 +89,7 @@ def burst(shape: str, events: int) -> dict[str, Any]:
     result["held"] = held
     result["sent"] = stats["sent"]  # 0: the closed port stays reserved (bench/_sink.py)
     result["dropped"] = stats["dropped_total"]
-    result["peak_rss_bytes_per_held"] = (_status("VmHWM") * 1024 - rss0) / max(held, 1)
+    result["peak_rss_bytes_per_held"] = (proc_status("VmHWM") - rss0) / max(held, 1)
     client.shutdown(timeout=0.2)
     return result
 
