@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 import cs_sdk
-from cs_sdk.events._fast_init import FAST_INIT
+from cs_sdk.events._fast_init import FAST_INIT, install_init
 
 pytestmark = needs_accelerator
 # CS_SDK_SPEEDUPS=false (CI's second run) turns the C construction off on purpose.
@@ -261,11 +261,31 @@ def test_a_subclass_with_its_own_init_still_reaches_the_fast_path() -> None:
             data.setdefault("pages", 1)
             super().__init__(**data)
 
+    assert install_init(WithInit, cs_sdk.Event.__init__) is False
+
     assert WithInit().pages == 1
     assert WithInit(pages=5).pages == 5
     assert WithInit.model_validate({"pages": 2}).pages == 2
     with pytest.raises(pydantic.ValidationError):
         WithInit(pages="x")
+
+
+@pytest.mark.skipif(turned_off, reason="CS_SDK_SPEEDUPS=false: pydantic builds every event")
+def test_an_init_assigned_later_wins_over_the_installed_one() -> None:
+    class Later(cs_sdk.Event):
+        pages: int
+
+    init = cs_sdk.Event.__dict__["__init__"]
+    assert install_init(Later, init) is True  # as declared: type.__call__ goes to C
+    assert Later(pages=2).pages == 2
+
+    def own(self: Any, **data: Any) -> None:
+        init(self, pages=data["pages"] * 10)
+
+    Later.__init__ = own  # type: ignore[method-assign]
+    assert Later(pages=2).pages == 20
+    assert install_init(Later, init) is False  # its own __init__ now: left alone
+    assert Later(pages=3).pages == 30
 
 
 def _strip(value: str) -> str:

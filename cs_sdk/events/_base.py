@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .._errors import SchemaError
 from .._names import NAME_PATTERN
-from ._fast_init import FAST_INIT, event_init, fast_init_spec
+from ._fast_init import FAST_INIT, event_init, fast_init_spec, install_init
 from ._plain import PLAIN_FIELDS, plain_field_count
 
 # The registry and SchemaRef live in _schema.py (no pydantic), re-exported here.
@@ -97,6 +97,8 @@ class Event(BaseModel, metaclass=_EventMeta):
         setattr(cls, PLAIN_FIELDS, plain_field_count(cls, Event.wire_fields))
         # Whether Event.__init__ may build this class's instances in C (_fast_init.py).
         setattr(cls, FAST_INIT, fast_init_spec(cls))
+        if _EVENT_INIT is not None:
+            install_init(cls, _EVENT_INIT)
         name, version = event_name, event_version
         if name is None:
             if version is not None:
