@@ -230,6 +230,17 @@ def test_the_typical_typed_events_are_built_without_the_validator(
         type.__setattr__(cls, "__pydantic_validator__", original)
 
 
+def test_the_callers_dict_is_never_the_events() -> None:
+    fields = dict(REPORT_FIELDS)
+    event = ReportCreated(**fields)
+    fields["pages"] = 99
+    assert event.pages == 3 and event.__dict__ is not fields
+    blank = ReportCreated.__new__(ReportCreated)
+    ReportCreated.__init__(blank, **fields)  # the descriptor's own path
+    fields["pages"] = 5
+    assert blank.pages == 99
+
+
 def test_a_built_event_behaves_as_a_validated_one() -> None:
     event = ReportCreated(**REPORT_FIELDS)
     reference = ReportCreated.model_validate(REPORT_FIELDS)
