@@ -206,16 +206,25 @@ typedef struct {
     PyObject *dict;
 } EventInit;
 
+/* build() with the call's keywords (none: an empty dict): 1 built, 0 pydantic's, -1 error. */
+static int
+build_from(EventInit *init, PyObject *instance, PyObject *kwargs)
+{
+    if (kwargs != NULL)
+        return build(init->state, instance, kwargs);
+    PyObject *empty = PyDict_New();
+    if (empty == NULL)
+        return -1;
+    int built = build(init->state, instance, empty);
+    Py_DECREF(empty);
+    return built;
+}
+
 static PyObject *
 event_init_call(EventInit *self, PyObject *args, PyObject *kwargs)
 {
     if (PyTuple_GET_SIZE(args) == 1) {
-        PyObject *data = kwargs;
-        PyObject *empty = NULL;
-        if (data == NULL && (data = empty = PyDict_New()) == NULL)
-            return NULL;
-        int built = build(self->state, PyTuple_GET_ITEM(args, 0), data);
-        Py_XDECREF(empty);
+        int built = build_from(self, PyTuple_GET_ITEM(args, 0), kwargs);
         if (built < 0)
             return NULL;
         if (built)
@@ -238,15 +247,11 @@ event_tp_init(PyObject *instance, PyObject *args, PyObject *kwargs)
 {
     EventInit *init = installed;
     if (PyTuple_GET_SIZE(args) == 0) {
-        PyObject *data = kwargs;
-        PyObject *empty = NULL;
-        if (data == NULL && (data = empty = PyDict_New()) == NULL)
-            return -1;
-        int built = build(init->state, instance, data);
-        Py_XDECREF(empty);
+        int built = build_from(init, instance, kwargs);
         if (built != 0)
             return built < 0 ? -1 : 0;
     }
+    /* As event_init_call: BaseModel.__init__ with what was given, ``self`` first. */
     Py_ssize_t count = PyTuple_GET_SIZE(args);
     PyObject *with_self = PyTuple_New(count + 1);
     if (with_self == NULL)
@@ -307,10 +312,10 @@ event_init_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     PyObject *fallback, *state;
     if (!PyArg_ParseTuple(args, "OO!:EventInit", &fallback, &PyTuple_Type, &state))
         return NULL;
-    for (Py_ssize_t at = 0; at < PyTuple_GET_SIZE(state); at++)
-        if (Py_TYPE(PyTuple_GET_ITEM(state, at))->tp_descr_set == NULL)
-            state = NULL; /* not data descriptors */
-    if (state == NULL || PyTuple_GET_SIZE(state) != STATE_SLOTS) {
+    int descriptors = PyTuple_GET_SIZE(state) == STATE_SLOTS;
+    for (Py_ssize_t at = 0; descriptors && at < STATE_SLOTS; at++)
+        descriptors = Py_TYPE(PyTuple_GET_ITEM(state, at))->tp_descr_set != NULL;
+    if (!descriptors) {
         PyErr_SetString(PyExc_TypeError, "EventInit(fallback, state): 4 data descriptors");
         return NULL;
     }
