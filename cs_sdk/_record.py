@@ -152,6 +152,4 @@ def record_of(queued: QueuedEvent) -> EventRecord:
     if type(q[QUEUED_BODY]) is not tuple:  # the plain form: a dict, an Event or None
         return EventRecord(*q[:QUEUED_SIZE])
     event_id, body = unpack(q)
-    return EventRecord(
-        event_id, q[1], q[2], q[3], body, q[5], q[6], q[7], q[8], q[9], q[10], q[11]
-    )
+    return EventRecord(event_id, q[1], q[2], q[3], body, q[5], q[6], q[7], q[8], q[9], q[10], q[11])

@@ -2,17 +2,19 @@
 and its one top-level dict as its values in the queued tuple, the keys and the id's prefix in
 a layout shared by the events of that shape (``cs_sdk/_record.py``, ``QUEUED_BODY``), so that
 an event waiting in the queue (most of a burst while the collector is down) holds less
-memory; the worker rebuilds the id and the dict. What users see must not change: the same records as the pure-Python path
-(the reference), every event delivered with its properties once the collector is back, and
-less memory per queued event than the plain form, measured in the same test. Nothing here is
-timed."""
+memory; the worker rebuilds the id and the dict. What users see must not change: the same
+records and ids as the pure-Python path (the reference), every event delivered with its
+properties once the collector is back (spooled and replayed too), and less memory per queued
+event than the plain form, measured in the same test. Nothing here is timed."""
 
 from __future__ import annotations
 
 import gc
 import importlib
+import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -277,7 +279,7 @@ def test_the_c_unpacking_rebuilds_what_the_python_one_does(
         return
     assert rebuilt is not None and reference is not None
     assert list(rebuilt.items()) == list(reference.items()) == list(dict(pairs).items())
-    for broken in ((), queued[:QUEUED_FIELDS - 1], ("x", *queued[1:]), (*queued[:4], None)):
+    for broken in ((), queued[: QUEUED_FIELDS - 1], ("x", *queued[1:]), (*queued[:4], None)):
         with pytest.raises(ValueError):
             c_unpack(broken)
         with pytest.raises(ValueError):
@@ -319,3 +321,50 @@ def test_recording_under_constant_collections_with_prying_finalizers_queues_inta
         "f": {"k": [199, 200]},
         "n": 199,
     }
+
+
+@pytest.mark.parametrize("speedups", [True, False], ids=["c", "python"])
+def test_packed_events_spooled_during_an_outage_replay_with_the_ids_the_caller_got(
+    tmp_path: Path, speedups: bool
+) -> None:
+    # Collector down, a queue too small for the burst: events go queued (packed, on the C
+    # path) to the spool on disk, then replay once the collector is back. Every id the caller
+    # got arrives once, with its properties, and is the id rule's (prefix, then sequence).
+    events = 2_000
+    with LocalCollector() as collector:
+        client = cs_sdk.Client(
+            environ={},
+            endpoint=collector.endpoint,
+            schedule_delay=0.05,
+            max_queue_size=1_000,
+            max_export_batch_size=200,
+            spool_dir=str(tmp_path / "spool"),
+            speedups=speedups,
+        )
+        assert client._accelerated is speedups
+        collector.down()
+        sent: dict[str | None, dict[str, Any]] = {}
+        for i in range(events):
+            properties = {"plan": "pro", "rows": i, "tags": ["a", str(i)]}
+            if i % 3 == 0:
+                made = client.feedback("nps", score=i % 11, user_id="u1", properties=properties)
+            else:
+                made = client.milestone("report_created", user_id="u1", properties=properties)
+            sent[made] = properties
+            if i % 100 == 99:
+                time.sleep(0.005)  # an application's pace: 100 events every 5 ms
+        time.sleep(1.0)  # the collector stays down a while: the worker spools what it takes
+        collector.up()
+        assert client.flush(timeout=120) is True
+        client.shutdown(timeout=10)
+        stats = client.stats()
+        assert collector.wait_for(events, timeout=30)
+        arrived = {r.event_id: r for r in collector.records}
+        base = client._id_base
+    assert unbalanced(stats) is None, unbalanced(stats)
+    assert stats["dropped_total"] == 0 and stats["sent"] == events
+    assert stats["spooled"] > 0 and stats["replayed"] == stats["spooled"]
+    assert None not in sent and set(arrived) == set(sent)
+    assert sorted(sent) == sorted(hex(base + seq)[2:] for seq in range(events))  # type: ignore[type-var]
+    for event_id, properties in sent.items():
+        assert arrived[event_id].body == properties  # type: ignore[index]
