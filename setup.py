@@ -4,7 +4,9 @@
 on CPython, and so is ``cs_sdk._encoder_speedups`` (the worker's protobuf value writer).
 ``optional=True``: when it cannot be built the install still succeeds and the
 package runs its pure-Python implementation of the same code path. The same holds for
-``cs_sdk.collector._wire_speedups``, the collector's OTLP protobuf decoder.
+``cs_sdk.events._init_speedups`` (typed events built without pydantic's validator where
+that changes nothing) and ``cs_sdk.collector._wire_speedups``, the collector's OTLP
+protobuf decoder.
 """
 
 import sys
@@ -18,6 +20,13 @@ if sys.implementation.name == "cpython":
     # without it the worker writes them in Python.
     extensions.append(
         Extension("cs_sdk._encoder_speedups", ["cs_sdk/_encoder_speedups.c"], optional=True)
+    )
+    # Typed events' construction for plain classes (events/_fast_init.py); without it
+    # pydantic validates every field.
+    extensions.append(
+        Extension(
+            "cs_sdk.events._init_speedups", ["cs_sdk/events/_init_speedups.c"], optional=True
+        )
     )
     # The collector's protobuf decoder; without it the collector decodes in Python.
     extensions.append(

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .._errors import SchemaError
 from .._names import NAME_PATTERN
+from ._fast_init import FAST_INIT, event_init, fast_init_spec, install_init
 from ._plain import PLAIN_FIELDS, plain_field_count
 
 # The registry and SchemaRef live in _schema.py (no pydantic), re-exported here.
@@ -56,6 +57,9 @@ class _EventMeta(_ModelMetaclass):
         return cls
 
 
+_EVENT_INIT = event_init(BaseModel)  # None: BaseModel's own (not built, or off)
+
+
 class Event(BaseModel, metaclass=_EventMeta):
     """Base class of typed events. Subclass with ``name=`` and ``version=`` class arguments.
 
@@ -69,6 +73,13 @@ class Event(BaseModel, metaclass=_EventMeta):
 
     __cs_schema__: ClassVar[SchemaRef]
     __cs_plain_fields__: ClassVar[int | None] = None  # PLAIN_FIELDS, set for each subclass
+    __cs_fast_init__: ClassVar[tuple[Any, ...] | None] = None  # FAST_INIT, idem
+
+    # A plain class's exact scalars are built in C, anything else (and every error) by
+    # pydantic's validator (_fast_init.py). Hidden from type checkers, which keep
+    # synthesising each subclass's own __init__ from its fields.
+    if not TYPE_CHECKING and _EVENT_INIT is not None:
+        __init__ = _EVENT_INIT
 
     def __init_subclass__(
         cls, *, event_name: str | None = None, event_version: str | None = None, **kw: Any
@@ -84,6 +95,10 @@ class Event(BaseModel, metaclass=_EventMeta):
         # Whether track() may queue this class's events as their field values (_plain.py):
         # decided here, once, for every class (a subclass decides again for itself).
         setattr(cls, PLAIN_FIELDS, plain_field_count(cls, Event.wire_fields))
+        # Whether Event.__init__ may build this class's instances in C (_fast_init.py).
+        setattr(cls, FAST_INIT, fast_init_spec(cls))
+        if _EVENT_INIT is not None:
+            install_init(cls, _EVENT_INIT)
         name, version = event_name, event_version
         if name is None:
             if version is not None:
