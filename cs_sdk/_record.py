@@ -29,12 +29,15 @@ if TYPE_CHECKING:
 #
 # The packed form (the C path, _speedups.c): the body's slot holds a *layout*, a tuple
 # ``(id prefix, key, key, ...)`` shared by every queued event of the client with those
-# property keys in that order, and the properties' values follow the 13 fields; the id's slot
-# holds the event's sequence number (an int), the id being the prefix and the number's low 64
-# bits as 16 hex digits (what ``hex(_id_base + seq)[2:]`` gives on the Python path). A layout
-# of no keys is an event without properties (body None). Per queued event this holds the
-# values only (no dict: its object and table cost 272 bytes for 8 entries, the pairs that
-# replaced it 128, the values alone 64) and an int of 32 bytes instead of an id str of 88
+# property keys in that order; the id's slot holds the event's sequence number (an int), the
+# id being the prefix and the number's low 64 bits as 16 hex digits (what
+# ``hex(_id_base + seq)[2:]`` gives on the Python path); slot 7 holds the *context*, a tuple
+# ``(account_id, session_id, trace_id, span_id, trace_flags)`` shared by consecutive events
+# with the same ones; the properties' values fill slots 8-11 (None where there are fewer than
+# four) and follow the 13 fields (``packed_at``). A layout of no keys is an event without
+# properties (body None). Per queued event this holds the values only (no dict: its object
+# and table cost 272 bytes for 8 entries, the pairs that replaced it 128, the values alone
+# 64), one slot for five context ones, and an int of 32 bytes instead of an id str of 88
 # (3.11): with the collector down most of a burst waits queued (issue 15,
 # bench/queued_memory.py, bench/held_profile.py). The prefix in the layout keeps the form
 # self-contained: any pipeline (a capture, a forked child's fresh queue) reads it without
@@ -46,7 +49,19 @@ QueuedEvent = tuple[Any, ...]
 QUEUED_SIZE = 12  # the index of `size` in a QueuedEvent
 QUEUED_FIELDS = 13  # a plain QueuedEvent's length; a packed one has its values after these
 QUEUED_BODY = 4  # the index of the body, or of a packed event's layout (a tuple)
+QUEUED_CONTEXT = 7  # a packed event's context tuple
+_IN_FIELDS = 4  # a packed event's first values, in slots 8-11
 _LOW_BITS = (1 << 64) - 1
+
+
+def packed_length(values: int) -> int:
+    """The length of a packed event with ``values`` property values."""
+    return QUEUED_FIELDS + max(0, values - _IN_FIELDS)
+
+
+def packed_at(value: int) -> int:
+    """Where a packed event holds its property value number ``value``."""
+    return 8 + value if value < _IN_FIELDS else 9 + value
 
 
 class EventRecord:
@@ -121,7 +136,8 @@ def _unpack(queued: QueuedEvent) -> tuple[str, dict[Any, Any] | None]:
     layout = queued[QUEUED_BODY] if len(queued) >= QUEUED_FIELDS else None
     if (
         type(layout) is not tuple
-        or len(layout) - 1 != len(queued) - QUEUED_FIELDS
+        or not layout
+        or packed_length(len(layout) - 1) != len(queued)
         or type(layout[0]) is not str
         or not layout[0].isascii()
         or not isinstance(queued[0], int)
@@ -130,7 +146,7 @@ def _unpack(queued: QueuedEvent) -> tuple[str, dict[Any, Any] | None]:
     event_id = f"{layout[0]}{queued[0] & _LOW_BITS:016x}"
     if len(layout) == 1:
         return event_id, None
-    return event_id, dict(zip(layout[1:], queued[QUEUED_FIELDS:], strict=True))
+    return event_id, {key: queued[packed_at(i)] for i, key in enumerate(layout[1:])}
 
 
 def _load_unpack() -> Callable[[QueuedEvent], tuple[str, dict[Any, Any] | None]]:
@@ -152,4 +168,18 @@ def record_of(queued: QueuedEvent) -> EventRecord:
     if type(q[QUEUED_BODY]) is not tuple:  # the plain form: a dict, an Event or None
         return EventRecord(*q[:QUEUED_SIZE])
     event_id, body = unpack(q)
-    return EventRecord(event_id, q[1], q[2], q[3], body, q[5], q[6], q[7], q[8], q[9], q[10], q[11])
+    account_id, session_id, trace_id, span_id, flags = q[QUEUED_CONTEXT]
+    return EventRecord(
+        event_id,
+        q[1],
+        q[2],
+        q[3],
+        body,
+        q[5],
+        q[6],
+        account_id,
+        session_id,
+        trace_id,
+        span_id,
+        flags,
+    )

@@ -55,6 +55,7 @@ typedef struct {
     PyObject *id_high;         /* the client's _id_high last seen, and ... */
     char high_hex[16];         /* ... the first 16 hex digits of every event id it makes, */
     PyObject *prefix;          /* ... and those digits as a str (the layouts' first item) */
+    PyObject *context;         /* the last packed event's context tuple (shared_context) */
     /* The layouts of packed events made so far (_record.py, the packed form: the id prefix and the
      * property keys, shared by every queued event of that shape), by a hash of the keys
      * modulo LAYOUT_CACHE: see layout_of(). */
@@ -132,6 +133,7 @@ Recorder_traverse(Recorder *self, visitproc visit, void *arg)
     Py_VISIT(self->queue_submit);
     Py_VISIT(self->deque_append);
     Py_VISIT(self->prefix);
+    Py_VISIT(self->context);
     for (int i = 0; i < LAYOUT_CACHE; i++)
         Py_VISIT(self->layouts[i]);
     return 0;
@@ -165,6 +167,7 @@ Recorder_clear(Recorder *self)
     Py_CLEAR(self->deque_append);
     Py_CLEAR(self->id_high);
     Py_CLEAR(self->prefix);
+    Py_CLEAR(self->context);
     for (int i = 0; i < SIZE_CACHE; i++)
         Py_CLEAR(self->sizes_made[i]);
     for (int i = 0; i < LAYOUT_CACHE; i++)
@@ -566,6 +569,23 @@ error:
     return -1;
 }
 
+/* The packed form's places (_record.py, the packed form): the context tuple in slot 7, the
+ * first four values in slots 8-11 (the plain form's account, session, trace and span ids,
+ * which the context holds), the rest after the 13 fields. */
+enum { PACKED_CONTEXT = 7, PACKED_IN_FIELDS = 4 };
+
+static inline Py_ssize_t
+packed_length(Py_ssize_t values)
+{
+    return 13 + (values > PACKED_IN_FIELDS ? values - PACKED_IN_FIELDS : 0);
+}
+
+static inline Py_ssize_t
+packed_at(Py_ssize_t value)
+{
+    return value < PACKED_IN_FIELDS ? 8 + value : 9 + value;
+}
+
 /* The layout of a packed event (_record.py, the packed form): (id prefix, key, key...), one tuple
  * shared by every queued event of a client with these keys in this order, in place of the
  * keys themselves in each queued tuple. Decision (issue 15, held memory): 8 properties are 8
@@ -624,7 +644,7 @@ layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t co
 static int
 check_pairs(Recorder *self, PyObject *source, PyObject **out, long long *size, PyObject **why)
 {
-    Py_ssize_t entries = PyDict_GET_SIZE(source), end = 13 + entries;
+    Py_ssize_t entries = PyDict_GET_SIZE(source), end = packed_length(entries);
     PyObject *small[32];
     PyObject **keys = entries <= 32 ? small : PyMem_Malloc(entries * sizeof(PyObject *));
     if (keys == NULL) {
@@ -649,7 +669,7 @@ check_pairs(Recorder *self, PyObject *source, PyObject **out, long long *size, P
     PyObject *key, *value;
     while (taken < entries && PyDict_Next(source, &pos, &key, &value)) {
         keys[taken] = Py_NewRef(key);
-        PyTuple_SET_ITEM(queued, 13 + taken, Py_NewRef(value));
+        PyTuple_SET_ITEM(queued, packed_at(taken), Py_NewRef(value));
         taken++;
     }
     long long total = dict_bytes(entries);
@@ -659,11 +679,11 @@ check_pairs(Recorder *self, PyObject *source, PyObject **out, long long *size, P
         *why = why_error;
     for (Py_ssize_t at = 0; ok > 0 && at < taken; at++) {
         PyObject *checked;
-        ok = check_entry(self, keys[at], PyTuple_GET_ITEM(queued, 13 + at), 1, 0, &checked,
+        ok = check_entry(self, keys[at], PyTuple_GET_ITEM(queued, packed_at(at)), 1, 0, &checked,
                          &total, &holds_tracked, why);
         if (ok > 0 && checked != NULL) { /* the tuple is ours alone: replaced in place */
-            PyObject *old = PyTuple_GET_ITEM(queued, 13 + at);
-            PyTuple_SET_ITEM(queued, 13 + at, checked);
+            PyObject *old = PyTuple_GET_ITEM(queued, packed_at(at));
+            PyTuple_SET_ITEM(queued, packed_at(at), checked);
             Py_DECREF(old);
         }
     }
@@ -1105,6 +1125,32 @@ typedef struct {
     long long size;       /* estimated bytes of body and attributes */
 } Emitted;
 
+/* A packed event's context (_record.py, the packed form): (account id, session id, trace
+ * id, span id, trace flags) in one tuple, the last one made reused while they are the same
+ * objects. Decision (issue 15, held memory): in a burst they almost never change between
+ * events (the scope's ids, no span or the request's span), so 5 slots of each queued
+ * event become 1 (32 bytes of 312 for the flat event on 3.11, bench/queued_memory.py),
+ * with 5 identity checks on the caller's thread. Events whose context changes at every
+ * call (threads interleaving requests with spans) each pay a tuple of 80 bytes instead:
+ * 40 more than the slots. A new reference, NULL with an exception. */
+static PyObject *
+shared_context(Recorder *self, PyObject *const items[5])
+{
+    PyObject *last = self->context;
+    if (last != NULL && PyTuple_GET_ITEM(last, 0) == items[0] &&
+        PyTuple_GET_ITEM(last, 1) == items[1] && PyTuple_GET_ITEM(last, 2) == items[2] &&
+        PyTuple_GET_ITEM(last, 3) == items[3] && PyTuple_GET_ITEM(last, 4) == items[4])
+        return Py_NewRef(last);
+    PyObject *made = PyTuple_New(5);
+    if (made == NULL)
+        return NULL;
+    for (int i = 0; i < 5; i++)
+        PyTuple_SET_ITEM(made, i, Py_NewRef(items[i]));
+    PyObject_GC_UnTrack(made); /* ids and ints: nothing to walk */
+    Py_XSETREF(self->context, Py_NewRef(made));
+    return made;
+}
+
 /* Client._emit: ids from the scope, the opt-out check, the active span, the commit point,
  * the queued tuple, the submit. Returns the call's result, or NULL: with an exception to
  * raise, or without one and with *why set when the Python method has to run instead (only
@@ -1276,9 +1322,13 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
      * instance, or an empty typed body, keeps the plain form (its id a str). The attributes
      * feedback and outcome build are queued as they are. */
     int packed = PyTuple_CheckExact(event->body);
-    PyObject *bytes = queued_size(self, self->record_bytes + size);
+    PyObject *const shared_items[5] = {account_id, session_id, trace, span, flags};
+    PyObject *shared = packed || event->body == Py_None ? shared_context(self, shared_items)
+                                                         : Py_NewRef(Py_None);
+    PyObject *bytes = shared ? queued_size(self, self->record_bytes + size) : NULL;
     PyObject *queued = NULL, *layout = NULL;
     if (bytes == NULL) {
+        Py_XDECREF(shared);
         Py_DECREF(seq);
         goto done;
     }
@@ -1289,9 +1339,11 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
         queued = PyTuple_New(length);
         if (queued != NULL)
             PyObject_GC_UnTrack(queued);
-        for (Py_ssize_t at = 4; queued != NULL && at < length; at++)
-            if (at == 4 || at >= 13)
-                PyTuple_SET_ITEM(queued, at, Py_NewRef(PyTuple_GET_ITEM(event->body, at)));
+        for (Py_ssize_t at = 4; queued != NULL && at < length; at++) {
+            PyObject *item = PyTuple_GET_ITEM(event->body, at);
+            if (item != NULL && (at == 4 || at >= 8) && at != 12)
+                PyTuple_SET_ITEM(queued, at, Py_NewRef(item));
+        }
     }
     else if (event->body == Py_None) {
         layout = layout_of(self, prefix, NULL, 0);
@@ -1302,6 +1354,7 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
     }
     if (queued == NULL) {
         Py_XDECREF(layout);
+        Py_DECREF(shared);
         Py_DECREF(bytes);
         Py_DECREF(seq);
         goto done;
@@ -1315,6 +1368,7 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
                            PyTuple_GET_SIZE(old) - 1);
         if (layout == NULL) {
             Py_DECREF(queued);
+            Py_DECREF(shared);
             Py_DECREF(bytes);
             Py_DECREF(seq);
             goto done;
@@ -1340,11 +1394,20 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
         PyTuple_SET_ITEM(queued, 4, Py_NewRef(event->body));
     PyTuple_SET_ITEM(queued, 5, Py_NewRef(event->attributes));
     PyTuple_SET_ITEM(queued, 6, Py_NewRef(user_id));
-    PyTuple_SET_ITEM(queued, 7, Py_NewRef(account_id));
-    PyTuple_SET_ITEM(queued, 8, Py_NewRef(session_id));
-    PyTuple_SET_ITEM(queued, 9, Py_NewRef(trace));
-    PyTuple_SET_ITEM(queued, 10, Py_NewRef(span));
-    PyTuple_SET_ITEM(queued, 11, Py_NewRef(flags));
+    if (packed || event->body == Py_None) { /* the shared, then the first values or None */
+        PyTuple_SET_ITEM(queued, PACKED_CONTEXT, shared);
+        for (Py_ssize_t at = 8; at < 12; at++)
+            if (PyTuple_GET_ITEM(queued, at) == NULL)
+                PyTuple_SET_ITEM(queued, at, Py_NewRef(Py_None));
+    }
+    else {
+        Py_DECREF(shared);
+        PyTuple_SET_ITEM(queued, 7, Py_NewRef(account_id));
+        PyTuple_SET_ITEM(queued, 8, Py_NewRef(session_id));
+        PyTuple_SET_ITEM(queued, 9, Py_NewRef(trace));
+        PyTuple_SET_ITEM(queued, 10, Py_NewRef(span));
+        PyTuple_SET_ITEM(queued, 11, Py_NewRef(flags));
+    }
     PyTuple_SET_ITEM(queued, 12, bytes);
     /* Nothing can point back at this tuple (the worker unpacks it, a capture keeps it in a
      * list): it cannot be part of a cycle, so the collector need not visit it. With up to
@@ -1741,14 +1804,14 @@ plain_body(Recorder *self, PyObject *type_dict, PyObject *fields)
     }
     PyObject *small[32];
     PyObject **keys = entries <= 32 ? small : PyMem_Malloc(entries * sizeof(PyObject *));
-    PyObject *queued = keys == NULL ? NULL : PyTuple_New(13 + entries);
+    PyObject *queued = keys == NULL ? NULL : PyTuple_New(packed_length(entries));
     Py_ssize_t taken = 0;
     if (queued != NULL) {
         PyObject_GC_UnTrack(queued);
         pos = 0; /* the same items, unless a finalizer run by the allocation changed them */
         while (taken < entries && PyDict_Next(fields, &pos, &key, &value)) {
             keys[taken] = Py_NewRef(key);
-            PyTuple_SET_ITEM(queued, 13 + taken, Py_NewRef(value));
+            PyTuple_SET_ITEM(queued, packed_at(taken), Py_NewRef(value));
             taken++;
         }
     }
@@ -1947,7 +2010,7 @@ unpack(PyObject *module, PyObject *queued)
     PyObject *layout = size >= 13 ? PyTuple_GET_ITEM(queued, 4) : NULL;
     PyObject *seq = size >= 13 ? PyTuple_GET_ITEM(queued, 0) : NULL;
     if (layout == NULL || !PyTuple_CheckExact(layout) || PyTuple_GET_SIZE(layout) < 1 ||
-        PyTuple_GET_SIZE(layout) - 1 != size - 13 || !PyLong_Check(seq) ||
+        packed_length(PyTuple_GET_SIZE(layout) - 1) != size || !PyLong_Check(seq) ||
         !PyUnicode_CheckExact(PyTuple_GET_ITEM(layout, 0)) ||
         !PyUnicode_IS_ASCII(PyTuple_GET_ITEM(layout, 0))) {
         PyErr_SetString(PyExc_ValueError, "not a packed queued event");
@@ -1966,11 +2029,12 @@ unpack(PyObject *module, PyObject *queued)
     for (int i = 15; i >= 0; i--, low >>= 4)
         out[length + i] = HEX[low & 15];
     PyObject *body = Py_None;
-    if (size > 13) {
+    Py_ssize_t count = PyTuple_GET_SIZE(layout) - 1;
+    if (count > 0) {
         body = PyDict_New();
-        for (Py_ssize_t at = 13; body != NULL && at < size; at++) {
-            if (PyDict_SetItem(body, PyTuple_GET_ITEM(layout, at - 12),
-                               PyTuple_GET_ITEM(queued, at)) < 0)
+        for (Py_ssize_t i = 0; body != NULL && i < count; i++) {
+            if (PyDict_SetItem(body, PyTuple_GET_ITEM(layout, i + 1),
+                               PyTuple_GET_ITEM(queued, packed_at(i))) < 0)
                 Py_CLEAR(body);
         }
         if (body == NULL) {

@@ -29,9 +29,12 @@ from bench._event_shapes import shape_calls
 from bench._held_worker import pipeline_heap, worker_held
 from cs_sdk._record import (
     QUEUED_BODY,
+    QUEUED_CONTEXT,
     QUEUED_FIELDS,
     QueuedEvent,
     _unpack,
+    packed_at,
+    packed_length,
     record_of,
     unpack,
 )
@@ -76,11 +79,14 @@ def test_the_c_path_packs_the_properties_and_the_worker_rebuilds_them(
     prefix = f"{pair.fast._id_high:016x}"
     assert type(fast[0]) is int and record_of(fast).event_id == f"{prefix}{fast[0]:016x}"
     layout = fast[QUEUED_BODY]
+    assert fast[QUEUED_CONTEXT] == slow[7:12] and fast[5:7] == slow[5:7]
     if slow[4] is None:
         assert layout == (prefix,) and len(fast) == QUEUED_FIELDS  # no keys, no values
-        assert fast[5:] == slow[5:]
+        assert fast[8:12] == (None,) * 4 and fast[12] == slow[12]
         return
-    assert layout == (prefix, *slow[4]) and len(fast) == QUEUED_FIELDS + len(slow[4])
+    assert layout == (prefix, *slow[4]) and len(fast) == packed_length(len(slow[4]))
+    values = tuple(fast[packed_at(i)] for i in range(len(slow[4])))
+    assert values == tuple(slow[4].values())
     # Rebuilt as the Python path queues it: every field, the keys in the same order.
     body = record_of(fast).body
     assert isinstance(body, dict) and list(body.items()) == list(slow[4].items())
@@ -110,13 +116,18 @@ def test_record_of_reads_the_plain_and_the_packed_form() -> None:
     fields = ("id", 1, "schema", "name")
     tail = ("u", "a", "s", 0, 0, 0, 99)
     assert record_of((*fields, {"k": 1}, None, *tail)).body == {"k": 1}
-    record = record_of((7, 1, "schema", "name", ("ab" * 8, "k", "j"), {"attr": 1}, *tail, 1, [2]))
-    assert record.body == {"k": 1, "j": [2]} and record.attributes == {"attr": 1}
-    assert record.event_id == "ab" * 8 + "0" * 15 + "7"
-    assert record.user_id == "u" and record.trace_flags == 0
-    assert record_of((2**64 + 5, 1, "s", "n", ("f" * 16,), None, *tail)).body is None
+    context = ("a", "s", 3, 4, 1)
+    keys = ("ab" * 8, *"kjihg")
+    packed = (7, 1, "schema", "name", keys, {"attr": 1}, "u", context, 1, [2], 3, 4, 99, 5)
+    record = record_of(packed)
+    assert record.body == {"k": 1, "j": [2], "i": 3, "h": 4, "g": 5}
+    assert record.attributes == {"attr": 1} and record.event_id == "ab" * 8 + "0" * 15 + "7"
+    assert (record.user_id, record.account_id, record.session_id) == ("u", "a", "s")
+    assert (record.trace_id, record.span_id, record.trace_flags) == (3, 4, 1)
+    none = (2**64 + 5, 1, "s", "n", ("f" * 16,), None, "u", context, *(None,) * 4, 99)
+    assert record_of(none).body is None and record_of(none).event_id == "f" * 16 + "0" * 15 + "5"
     with pytest.raises(ValueError):
-        record_of((7, 1, "s", "n", ("ab" * 8, "k", "j"), None, *tail, 1))  # a value missing
+        record_of(packed[:-1])  # a value missing
 
 
 scalars = st.one_of(
@@ -262,8 +273,11 @@ def test_the_c_unpacking_rebuilds_what_the_python_one_does(
     pairs: list[tuple[str, Any]], seq: int, prefix: str, extra: tuple[str, ...]
 ) -> None:
     keys = tuple(key for key, _ in pairs)
-    tail = ("field",) * (QUEUED_FIELDS - 5)
-    queued = (seq, 0, "s", "n", (prefix, *keys), *tail, *(v for _, v in pairs), *extra)
+    slots: list[Any] = [seq, 0, "s", "n", (prefix, *keys), None, "u", ("a", "s", 0, 0, 0)]
+    slots += [None] * (packed_length(len(pairs)) - len(slots))
+    for i, (_, value) in enumerate(pairs):
+        slots[packed_at(i)] = value
+    queued = (*slots, *extra)
     c_unpack = importlib.import_module("cs_sdk._speedups").unpack
     if extra:  # a value without its key: both refuse it
         with pytest.raises(ValueError):
