@@ -56,6 +56,7 @@ typedef struct {
     char high_hex[16];         /* ... the first 16 hex digits of every event id it makes, */
     PyObject *prefix;          /* ... and those digits as a str (the layouts' first item) */
     PyObject *context;         /* the last packed event's context tuple (shared_context) */
+    PyObject *last_layout;     /* the layout layout_of() gave last */
     /* The layouts of packed events made so far (_record.py, the packed form: the id prefix and the
      * property keys, shared by every queued event of that shape), by a hash of the keys
      * modulo LAYOUT_CACHE: see layout_of(). */
@@ -134,6 +135,7 @@ Recorder_traverse(Recorder *self, visitproc visit, void *arg)
     Py_VISIT(self->deque_append);
     Py_VISIT(self->prefix);
     Py_VISIT(self->context);
+    Py_VISIT(self->last_layout);
     for (int i = 0; i < LAYOUT_CACHE; i++)
         Py_VISIT(self->layouts[i]);
     return 0;
@@ -168,6 +170,7 @@ Recorder_clear(Recorder *self)
     Py_CLEAR(self->id_high);
     Py_CLEAR(self->prefix);
     Py_CLEAR(self->context);
+    Py_CLEAR(self->last_layout);
     for (int i = 0; i < SIZE_CACHE; i++)
         Py_CLEAR(self->sizes_made[i]);
     for (int i = 0; i < LAYOUT_CACHE; i++)
@@ -602,6 +605,16 @@ packed_at(Py_ssize_t value)
 static PyObject *
 layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t count)
 {
+    /* The last layout first, by identity alone: a call site's keys are the same objects at
+     * every call (interned literals), and this saves hashing them on the caller's thread. */
+    PyObject *last = self->last_layout;
+    if (last != NULL && PyTuple_GET_SIZE(last) == count + 1 && PyTuple_GET_ITEM(last, 0) == prefix) {
+        Py_ssize_t i = 0;
+        while (i < count && PyTuple_GET_ITEM(last, i + 1) == keys[i])
+            i++;
+        if (i == count)
+            return Py_NewRef(last);
+    }
     Py_uhash_t hash = (Py_uhash_t)count + 0x345678u;
     for (Py_ssize_t i = 0; i < count; i++) {
         Py_hash_t one = PyObject_Hash(keys[i]);
@@ -619,8 +632,10 @@ layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t co
             if (known != keys[i] && PyUnicode_Compare(known, keys[i]) != 0)
                 break;
         }
-        if (i == count)
+        if (i == count) {
+            Py_XSETREF(self->last_layout, Py_NewRef(cached));
             return Py_NewRef(cached);
+        }
     }
     PyObject *made = PyTuple_New(count + 1);
     if (made == NULL)
@@ -630,6 +645,7 @@ layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t co
         PyTuple_SET_ITEM(made, i + 1, Py_NewRef(keys[i]));
     PyObject_GC_UnTrack(made); /* strs only (and None): nothing to walk */
     Py_XSETREF(*slot, Py_NewRef(made));
+    Py_XSETREF(self->last_layout, Py_NewRef(made));
     return made;
 }
 
@@ -1112,6 +1128,7 @@ queued_size(Recorder *self, long long estimate)
     PyObject *made = PyLong_FromLongLong(estimate);
     if (made != NULL)
         Py_XSETREF(*slot, Py_NewRef(made));
+    Py_XSETREF(self->last_layout, Py_NewRef(made));
     return made;
 }
 
