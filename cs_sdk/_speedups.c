@@ -24,7 +24,8 @@
 #include <math.h>
 #include <string.h>
 
-enum { SIZE_CACHE = 64 }; /* Recorder.sizes_made */
+enum { SIZE_CACHE = 64 };   /* Recorder.sizes_made */
+enum { LAYOUT_CACHE = 64 }; /* Recorder.layouts */
 
 typedef struct {
     PyObject_HEAD
@@ -52,7 +53,14 @@ typedef struct {
     PyObject *queue_submit;    /* EventQueue.submit (the function): see queue_submit() */
     PyObject *deque_append;    /* collections.deque.append */
     PyObject *id_high;         /* the client's _id_high last seen, and ... */
-    char high_hex[16];         /* ... the first 16 hex digits of every event id it makes */
+    char high_hex[16];         /* ... the first 16 hex digits of every event id it makes, */
+    PyObject *prefix;          /* ... and those digits as a str (the layouts' first item) */
+    PyObject *context;         /* the last packed event's context tuple (shared_context) */
+    PyObject *last_layout;     /* the layout layout_of() gave last */
+    /* The layouts of packed events made so far (_record.py, the packed form: the id prefix and the
+     * property keys, shared by every queued event of that shape), by a hash of the keys
+     * modulo LAYOUT_CACHE: see layout_of(). */
+    PyObject *layouts[LAYOUT_CACHE];
     /* Queued size estimates made so far, by value modulo SIZE_CACHE: events of one kind
      * mostly share a handful of them, and an int past 256 is a fresh object of 32 bytes
      * that each queued event would hold (queued_size()). Ints are immutable: sharing one
@@ -125,6 +133,11 @@ Recorder_traverse(Recorder *self, visitproc visit, void *arg)
     Py_VISIT(self->sequence);
     Py_VISIT(self->queue_submit);
     Py_VISIT(self->deque_append);
+    Py_VISIT(self->prefix);
+    Py_VISIT(self->context);
+    Py_VISIT(self->last_layout);
+    for (int i = 0; i < LAYOUT_CACHE; i++)
+        Py_VISIT(self->layouts[i]);
     return 0;
 }
 
@@ -155,8 +168,13 @@ Recorder_clear(Recorder *self)
     Py_CLEAR(self->queue_submit);
     Py_CLEAR(self->deque_append);
     Py_CLEAR(self->id_high);
+    Py_CLEAR(self->prefix);
+    Py_CLEAR(self->context);
+    Py_CLEAR(self->last_layout);
     for (int i = 0; i < SIZE_CACHE; i++)
         Py_CLEAR(self->sizes_made[i]);
+    for (int i = 0; i < LAYOUT_CACHE; i++)
+        Py_CLEAR(self->layouts[i]);
     return 0;
 }
 
@@ -554,49 +572,151 @@ error:
     return -1;
 }
 
-/* The top-level properties as _check_mapping validates them, but as key, value pairs in the
- * dict's order rather than a dict, in the queued tuple itself: a tuple of 13 empty slots (the
- * event's fields, which emit_plain fills) and the pairs after them, the packed form
- * (_record.py, PACKED). No dict is built on the caller's thread only to be taken apart (its
- * table, its copy and its release cost more than the pairs). Empty slots are safe: the
- * garbage collector's visit and the tuple's release skip them, and nothing else sees the
- * tuple before emit_plain fills them. The estimate is the dict's, as the Python path queues
- * it, so both paths count the same bytes. */
+/* The packed form's places (_record.py, the packed form): the context tuple in slot 7, the
+ * first four values in slots 8-11 (the plain form's account, session, trace and span ids,
+ * which the context holds), the rest after the 13 fields. */
+enum { PACKED_CONTEXT = 7, PACKED_IN_FIELDS = 4 };
+
+static inline Py_ssize_t
+packed_length(Py_ssize_t values)
+{
+    return 13 + (values > PACKED_IN_FIELDS ? values - PACKED_IN_FIELDS : 0);
+}
+
+static inline Py_ssize_t
+packed_at(Py_ssize_t value)
+{
+    return value < PACKED_IN_FIELDS ? 8 + value : 9 + value;
+}
+
+/* The layout of a packed event (_record.py, the packed form): (id prefix, key, key...), one tuple
+ * shared by every queued event of a client with these keys in this order, in place of the
+ * keys themselves in each queued tuple. Decision (issue 15, held memory): 8 properties are 8
+ * slots fewer per queued event (64 bytes of 429 on 3.11, bench/queued_memory.py), and the
+ * prefix rides along, so that the queued id can be the sequence number (emit_plain) without
+ * the worker having to know the client. Cached by a hash of the keys (a str's hash is
+ * cached in it; a dict's keys have theirs already), one entry per slot, a collision
+ * replacing the entry: bounded, and an application whose keys vary without end pays a
+ * layout per event (16 bytes more than the pairs did), never an unbounded cache. A key
+ * matches by identity, or by equality for a str built afresh for each call (a parsed JSON
+ * body's keys): the body the worker rebuilds is equal either way. `keys`: exact strs (the
+ * callers check); `prefix`: the str of emit_plain, or None until the first event (emit_plain
+ * then asks again with it). A new reference, NULL with an exception. */
+static PyObject *
+layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t count)
+{
+    /* The last layout first, by identity alone: a call site's keys are the same objects at
+     * every call (interned literals), and this saves hashing them on the caller's thread. */
+    PyObject *last = self->last_layout;
+    if (last != NULL && PyTuple_GET_SIZE(last) == count + 1 && PyTuple_GET_ITEM(last, 0) == prefix) {
+        Py_ssize_t i = 0;
+        while (i < count && PyTuple_GET_ITEM(last, i + 1) == keys[i])
+            i++;
+        if (i == count)
+            return Py_NewRef(last);
+    }
+    Py_uhash_t hash = (Py_uhash_t)count + 0x345678u;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_hash_t one = PyObject_Hash(keys[i]);
+        if (one == -1)
+            return NULL;
+        hash = (hash ^ (Py_uhash_t)one) * 1000003u;
+    }
+    PyObject **slot = &self->layouts[(hash ^ (hash >> 17)) % LAYOUT_CACHE];
+    PyObject *cached = *slot;
+    if (cached != NULL && PyTuple_GET_SIZE(cached) == count + 1 &&
+        PyTuple_GET_ITEM(cached, 0) == prefix) {
+        Py_ssize_t i = 0;
+        for (; i < count; i++) {
+            PyObject *known = PyTuple_GET_ITEM(cached, i + 1);
+            if (known != keys[i] && PyUnicode_Compare(known, keys[i]) != 0)
+                break;
+        }
+        if (i == count) {
+            Py_XSETREF(self->last_layout, Py_NewRef(cached));
+            return Py_NewRef(cached);
+        }
+    }
+    PyObject *made = PyTuple_New(count + 1);
+    if (made == NULL)
+        return NULL;
+    PyTuple_SET_ITEM(made, 0, Py_NewRef(prefix));
+    for (Py_ssize_t i = 0; i < count; i++)
+        PyTuple_SET_ITEM(made, i + 1, Py_NewRef(keys[i]));
+    PyObject_GC_UnTrack(made); /* strs only (and None): nothing to walk */
+    Py_XSETREF(*slot, Py_NewRef(made));
+    Py_XSETREF(self->last_layout, Py_NewRef(made));
+    return made;
+}
+
+/* The top-level properties as _check_mapping validates them, but packed (_record.py,
+ * the packed form) rather than a dict, in the queued tuple itself: a tuple of 13 slots (the event's
+ * fields, which emit_plain fills; the body's slot holds the layout, layout_of) and the
+ * values after them, in the dict's order. No dict is built on the caller's thread only to
+ * be taken apart (its table, its copy and its release cost more than the values). Empty
+ * slots are safe: the garbage collector's visit and the tuple's release skip them, and
+ * nothing else sees the tuple before emit_plain fills them. The estimate is the dict's, as
+ * the Python path queues it, so both paths count the same bytes. */
 static int
 check_pairs(Recorder *self, PyObject *source, PyObject **out, long long *size, PyObject **why)
 {
-    Py_ssize_t entries = PyDict_GET_SIZE(source), end = 13 + 2 * entries;
-    PyObject *queued = PyTuple_New(end);
-    if (queued == NULL)
+    Py_ssize_t entries = PyDict_GET_SIZE(source), end = packed_length(entries);
+    PyObject *small[32];
+    PyObject **keys = entries <= 32 ? small : PyMem_Malloc(entries * sizeof(PyObject *));
+    if (keys == NULL) {
+        PyErr_NoMemory();
         return -1;
+    }
+    PyObject *queued = PyTuple_New(end);
+    if (queued == NULL) {
+        if (keys != small)
+            PyMem_Free(keys);
+        return -1;
+    }
     /* Out of the collector's sight from the start (emit_plain's decision for the queued
      * tuple, below): gc.get_objects() in a finalizer run by an allocation here cannot hand
      * Python code a tuple with empty slots. */
     PyObject_GC_UnTrack(queued);
     /* A snapshot first, as the copy above: a converter below runs Python code, which could
-     * change the application's dict. Nothing in this loop runs Python code. */
-    Py_ssize_t pos = 0, at = 13;
+     * change the application's dict. Nothing in this loop runs Python code; a finalizer run
+     * by the allocation above could have, so a dict that shrank meanwhile is the Python
+     * method's (the slots left empty are never seen). */
+    Py_ssize_t pos = 0, taken = 0;
     PyObject *key, *value;
-    while (at < end && PyDict_Next(source, &pos, &key, &value)) {
-        PyTuple_SET_ITEM(queued, at++, Py_NewRef(key));
-        PyTuple_SET_ITEM(queued, at++, Py_NewRef(value));
+    while (taken < entries && PyDict_Next(source, &pos, &key, &value)) {
+        keys[taken] = Py_NewRef(key);
+        PyTuple_SET_ITEM(queued, packed_at(taken), Py_NewRef(value));
+        taken++;
     }
     long long total = dict_bytes(entries);
     int holds_tracked = 0; /* no use here: the queued tuple is left out of the walks whole */
-    for (at = 13; at < end; at += 2) {
+    int ok = taken == entries;
+    if (!ok)
+        *why = why_error;
+    for (Py_ssize_t at = 0; ok > 0 && at < taken; at++) {
         PyObject *checked;
-        int ok = check_entry(self, PyTuple_GET_ITEM(queued, at), PyTuple_GET_ITEM(queued, at + 1),
-                             1, 0, &checked, &total, &holds_tracked, why);
-        if (ok <= 0) {
-            Py_DECREF(queued);
-            return ok;
-        }
-        if (checked != NULL) { /* the tuple is ours alone: its item is replaced in place */
-            PyObject *old = PyTuple_GET_ITEM(queued, at + 1);
-            PyTuple_SET_ITEM(queued, at + 1, checked);
+        ok = check_entry(self, keys[at], PyTuple_GET_ITEM(queued, packed_at(at)), 1, 0, &checked,
+                         &total, &holds_tracked, why);
+        if (ok > 0 && checked != NULL) { /* the tuple is ours alone: replaced in place */
+            PyObject *old = PyTuple_GET_ITEM(queued, packed_at(at));
+            PyTuple_SET_ITEM(queued, packed_at(at), checked);
             Py_DECREF(old);
         }
     }
+    PyObject *layout = NULL;
+    if (ok > 0) {
+        layout = layout_of(self, self->prefix != NULL ? self->prefix : Py_None, keys, taken);
+        ok = layout == NULL ? -1 : 1;
+    }
+    for (Py_ssize_t at = 0; at < taken; at++)
+        Py_DECREF(keys[at]);
+    if (keys != small)
+        PyMem_Free(keys);
+    if (ok <= 0) {
+        Py_DECREF(queued);
+        return ok;
+    }
+    PyTuple_SET_ITEM(queued, 4, layout);
     *out = queued;
     *size += total;
     return 1;
@@ -1008,6 +1128,7 @@ queued_size(Recorder *self, long long estimate)
     PyObject *made = PyLong_FromLongLong(estimate);
     if (made != NULL)
         Py_XSETREF(*slot, Py_NewRef(made));
+    Py_XSETREF(self->last_layout, Py_NewRef(made));
     return made;
 }
 
@@ -1020,6 +1141,32 @@ typedef struct {
     PyObject *user_id, *account_id, *session_id, *timestamp; /* as passed: NULL when absent */
     long long size;       /* estimated bytes of body and attributes */
 } Emitted;
+
+/* A packed event's context (_record.py, the packed form): (account id, session id, trace
+ * id, span id, trace flags) in one tuple, the last one made reused while they are the same
+ * objects. Decision (issue 15, held memory): in a burst they almost never change between
+ * events (the scope's ids, no span or the request's span), so 5 slots of each queued
+ * event become 1 (32 bytes of 312 for the flat event on 3.11, bench/queued_memory.py),
+ * with 5 identity checks on the caller's thread. Events whose context changes at every
+ * call (threads interleaving requests with spans) each pay a tuple of 80 bytes instead:
+ * 40 more than the slots. A new reference, NULL with an exception. */
+static PyObject *
+shared_context(Recorder *self, PyObject *const items[5])
+{
+    PyObject *last = self->context;
+    if (last != NULL && PyTuple_GET_ITEM(last, 0) == items[0] &&
+        PyTuple_GET_ITEM(last, 1) == items[1] && PyTuple_GET_ITEM(last, 2) == items[2] &&
+        PyTuple_GET_ITEM(last, 3) == items[3] && PyTuple_GET_ITEM(last, 4) == items[4])
+        return Py_NewRef(last);
+    PyObject *made = PyTuple_New(5);
+    if (made == NULL)
+        return NULL;
+    for (int i = 0; i < 5; i++)
+        PyTuple_SET_ITEM(made, i, Py_NewRef(items[i]));
+    PyObject_GC_UnTrack(made); /* ids and ints: nothing to walk */
+    Py_XSETREF(self->context, Py_NewRef(made));
+    return made;
+}
 
 /* Client._emit: ids from the scope, the opt-out check, the active span, the commit point,
  * the queued tuple, the submit. Returns the call's result, or NULL: with an exception to
@@ -1064,12 +1211,22 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
             *why = why_state;
             return NULL;
         }
+        char digits[16];
         for (int i = 15; i >= 0; i--, high >>= 4)
-            self->high_hex[i] = HEX[high & 15];
+            digits[i] = HEX[high & 15];
+        PyObject *prefix = PyUnicode_FromStringAndSize(digits, 16);
+        if (prefix == NULL) {
+            Py_XDECREF(now);
+            return NULL;
+        }
+        memcpy(self->high_hex, digits, 16);
+        Py_XSETREF(self->prefix, prefix);
         Py_XSETREF(self->id_high, Py_NewRef(id_high));
     }
-    char high_hex[16]; /* this event's, whatever another thread does to the cache meanwhile */
+    /* This event's, whatever another thread does to the cache meanwhile. */
+    char high_hex[16];
     memcpy(high_hex, self->high_hex, 16);
+    PyObject *prefix = Py_NewRef(self->prefix);
     Py_INCREF(submit);
     Py_INCREF(opted_out);
     Py_INCREF(next_seq);
@@ -1141,12 +1298,24 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
         goto done; /* not counted: the Python method counts its own outcome */
     committed = 1;
     unsigned long long low = PyLong_AsUnsignedLongLongMask(seq);
-    Py_DECREF(seq);
-    if (low == (unsigned long long)-1 && PyErr_Occurred())
+    if (low == (unsigned long long)-1 && PyErr_Occurred()) {
+        Py_DECREF(seq);
+        goto done;
+    }
+    /* Decision (issue 15, held memory): a packed event's id is queued as its sequence number,
+     * the int the client's counter made for it (nothing new to build), and the worker
+     * formats the 32 hex digits from it and the prefix in its layout (_record.py, the packed form):
+     * 32 bytes held per queued event instead of the id's 88 (a str of 32 ASCII characters)
+     * on 3.11, bench/queued_memory.py. The caller still gets the id as a str, made here. */
+    if (!PyLong_CheckExact(seq))
+        Py_SETREF(seq, PyLong_FromUnsignedLongLong(low));
+    if (seq == NULL)
         goto done;
     id = event_id(high_hex, low);
-    if (id == NULL)
+    if (id == NULL) {
+        Py_DECREF(seq);
         goto done;
+    }
     /* Every byte the event holds counts against max_queue_bytes, its ids included. */
     size += PyUnicode_GET_LENGTH(event->name);
     if (PyUnicode_Check(user_id))
@@ -1157,46 +1326,105 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
         size += PyUnicode_GET_LENGTH(session_id);
     if (event->attributes != Py_None)
         size += self->attributes_bytes;
-    /* The packed form (_record.py, PACKED): the validated properties go into the queued
-     * tuple as key, value pairs after its 13 fields, and the body's slot holds Ellipsis; the
-     * worker rebuilds the dict (record_of). A dict of n entries costs its object and table,
-     * 272 bytes for 8, where the pairs cost 128 in the tuple: with the collector down, most
-     * of a burst waits queued (the worker costs 2-4x the caller per event), so this is most
-     * of what an event held in a burst costs (issue 15, bench/held_profile.py). check_pairs
-     * built this tuple already, its 13 fields empty, so the caller's thread builds no dict
-     * and copies no pair. Other bodies (a typed event, none) and the attributes feedback and
-     * outcome build are queued as they are. */
+    /* The packed form (_record.py, the packed form): the validated properties go into the queued
+     * tuple as their values after its 13 fields, the body's slot holding the layout (the id
+     * prefix and the keys, shared: layout_of), and the id slot the sequence number; the
+     * worker rebuilds the id and the dict (record_of). A dict of n entries costs its object
+     * and table, 272 bytes for 8, where the values cost 64 in the tuple: with the collector
+     * down, most of a burst waits queued (the worker costs 2-4x the caller per event), so
+     * this is most of what an event held in a burst costs (issue 15, bench/held_profile.py).
+     * check_pairs built this tuple already, its fields empty but the layout, so the caller's
+     * thread builds no dict and copies no value. An event without properties is packed too
+     * (the layout of no keys: its id is an int as well); a typed event queued as its
+     * instance, or an empty typed body, keeps the plain form (its id a str). The attributes
+     * feedback and outcome build are queued as they are. */
     int packed = PyTuple_CheckExact(event->body);
-    PyObject *bytes = queued_size(self, self->record_bytes + size);
-    PyObject *queued = NULL;
-    if (bytes != NULL && packed && Py_REFCNT(event->body) == 1)
+    PyObject *const shared_items[5] = {account_id, session_id, trace, span, flags};
+    PyObject *shared = packed || event->body == Py_None ? shared_context(self, shared_items)
+                                                         : Py_NewRef(Py_None);
+    PyObject *bytes = shared ? queued_size(self, self->record_bytes + size) : NULL;
+    PyObject *queued = NULL, *layout = NULL;
+    if (bytes == NULL) {
+        Py_XDECREF(shared);
+        Py_DECREF(seq);
+        goto done;
+    }
+    if (packed && Py_REFCNT(event->body) == 1)
         queued = Py_NewRef(event->body); /* ours alone (the caller's reference) */
-    else if (bytes != NULL && packed) { /* shared after all (never, today): a copy */
+    else if (packed) { /* shared after all (never, today): a copy */
         Py_ssize_t length = PyTuple_GET_SIZE(event->body);
         queued = PyTuple_New(length);
-        for (Py_ssize_t at = 13; queued != NULL && at < length; at++)
-            PyTuple_SET_ITEM(queued, at, Py_NewRef(PyTuple_GET_ITEM(event->body, at)));
+        if (queued != NULL)
+            PyObject_GC_UnTrack(queued);
+        for (Py_ssize_t at = 4; queued != NULL && at < length; at++) {
+            PyObject *item = PyTuple_GET_ITEM(event->body, at);
+            if (item != NULL && (at == 4 || at >= 8) && at != 12)
+                PyTuple_SET_ITEM(queued, at, Py_NewRef(item));
+        }
     }
-    else if (bytes != NULL) {
+    else if (event->body == Py_None) {
+        layout = layout_of(self, prefix, NULL, 0);
+        queued = layout == NULL ? NULL : PyTuple_New(13);
+    }
+    else {
         queued = PyTuple_New(13);
     }
     if (queued == NULL) {
-        Py_XDECREF(bytes);
+        Py_XDECREF(layout);
+        Py_DECREF(shared);
+        Py_DECREF(bytes);
+        Py_DECREF(seq);
         goto done;
     }
-    PyTuple_SET_ITEM(queued, 0, Py_NewRef(id));
+    if (packed && PyTuple_GET_ITEM(queued, 4) != NULL &&
+        PyTuple_GET_ITEM(PyTuple_GET_ITEM(queued, 4), 0) != prefix) {
+        /* Laid out before the prefix was known (the client's first event) or changed (a
+         * fork): the same keys with this event's prefix. */
+        PyObject *old = PyTuple_GET_ITEM(queued, 4);
+        layout = layout_of(self, prefix, ((PyTupleObject *)old)->ob_item + 1,
+                           PyTuple_GET_SIZE(old) - 1);
+        if (layout == NULL) {
+            Py_DECREF(queued);
+            Py_DECREF(shared);
+            Py_DECREF(bytes);
+            Py_DECREF(seq);
+            goto done;
+        }
+        PyTuple_SET_ITEM(queued, 4, layout);
+        Py_DECREF(old);
+        layout = NULL;
+    }
+    if (packed || layout != NULL) {
+        PyTuple_SET_ITEM(queued, 0, seq); /* the id str is only the caller's */
+    }
+    else {
+        PyTuple_SET_ITEM(queued, 0, Py_NewRef(id));
+        Py_DECREF(seq);
+    }
     PyTuple_SET_ITEM(queued, 1, now);
     now = NULL; /* the tuple owns it */
     PyTuple_SET_ITEM(queued, 2, Py_NewRef(event->schema));
     PyTuple_SET_ITEM(queued, 3, Py_NewRef(event->name));
-    PyTuple_SET_ITEM(queued, 4, Py_NewRef(packed ? Py_Ellipsis : event->body));
+    if (layout != NULL)
+        PyTuple_SET_ITEM(queued, 4, layout);
+    else if (!packed)
+        PyTuple_SET_ITEM(queued, 4, Py_NewRef(event->body));
     PyTuple_SET_ITEM(queued, 5, Py_NewRef(event->attributes));
     PyTuple_SET_ITEM(queued, 6, Py_NewRef(user_id));
-    PyTuple_SET_ITEM(queued, 7, Py_NewRef(account_id));
-    PyTuple_SET_ITEM(queued, 8, Py_NewRef(session_id));
-    PyTuple_SET_ITEM(queued, 9, Py_NewRef(trace));
-    PyTuple_SET_ITEM(queued, 10, Py_NewRef(span));
-    PyTuple_SET_ITEM(queued, 11, Py_NewRef(flags));
+    if (packed || event->body == Py_None) { /* the shared, then the first values or None */
+        PyTuple_SET_ITEM(queued, PACKED_CONTEXT, shared);
+        for (Py_ssize_t at = 8; at < 12; at++)
+            if (PyTuple_GET_ITEM(queued, at) == NULL)
+                PyTuple_SET_ITEM(queued, at, Py_NewRef(Py_None));
+    }
+    else {
+        Py_DECREF(shared);
+        PyTuple_SET_ITEM(queued, 7, Py_NewRef(account_id));
+        PyTuple_SET_ITEM(queued, 8, Py_NewRef(session_id));
+        PyTuple_SET_ITEM(queued, 9, Py_NewRef(trace));
+        PyTuple_SET_ITEM(queued, 10, Py_NewRef(span));
+        PyTuple_SET_ITEM(queued, 11, Py_NewRef(flags));
+    }
     PyTuple_SET_ITEM(queued, 12, bytes);
     /* Nothing can point back at this tuple (the worker unpacks it, a capture keeps it in a
      * list): it cannot be part of a cycle, so the collector need not visit it. With up to
@@ -1219,6 +1447,7 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
 
 done:
     Py_XDECREF(now);
+    Py_DECREF(prefix);
     Py_XDECREF(identity);
     Py_XDECREF(span_ids);
     Py_XDECREF(id);
@@ -1563,7 +1792,7 @@ untrack_typed(PyObject *event, PyObject *fields)
  * packs a milestone's properties (the queued tuple to be). NULL, with no exception set, for
  * the instance form: the same rule, only read here, so both paths queue the same event. */
 static PyObject *
-plain_body(PyObject *type_dict, PyObject *fields)
+plain_body(Recorder *self, PyObject *type_dict, PyObject *fields)
 {
     PyObject *count = PyDict_GetItemWithError(type_dict, str_plain_fields); /* borrowed */
     if (count == NULL || !PyLong_CheckExact(count) || !PyDict_CheckExact(fields) ||
@@ -1581,26 +1810,44 @@ plain_body(PyObject *type_dict, PyObject *fields)
             return NULL;
     }
     /* The copy is packed, as a milestone's properties are (check_pairs): the queued tuple
-     * to be, its 13 fields empty and the fields' key, value pairs after them, out of the
-     * collector's sight (scalars only); the worker rebuilds the dict (_record.py). */
-    if (PyDict_GET_SIZE(fields) == 0) { /* no pairs to pack: an empty body, as in Python */
+     * to be, its 13 fields empty but the layout's, and the fields' values after them, out
+     * of the collector's sight (scalars only); the worker rebuilds the dict (_record.py). */
+    Py_ssize_t entries = PyDict_GET_SIZE(fields);
+    if (entries == 0) { /* no pairs to pack: an empty body, as in Python */
         PyObject *empty = PyDict_New();
         if (empty == NULL)
             PyErr_Clear();
         return empty;
     }
-    Py_ssize_t end = 13 + 2 * PyDict_GET_SIZE(fields), at = 13;
-    PyObject *queued = PyTuple_New(end);
-    if (queued == NULL) {
-        PyErr_Clear(); /* out of memory: the instance form, which needs nothing new */
+    PyObject *small[32];
+    PyObject **keys = entries <= 32 ? small : PyMem_Malloc(entries * sizeof(PyObject *));
+    PyObject *queued = keys == NULL ? NULL : PyTuple_New(packed_length(entries));
+    Py_ssize_t taken = 0;
+    if (queued != NULL) {
+        PyObject_GC_UnTrack(queued);
+        pos = 0; /* the same items, unless a finalizer run by the allocation changed them */
+        while (taken < entries && PyDict_Next(fields, &pos, &key, &value)) {
+            keys[taken] = Py_NewRef(key);
+            PyTuple_SET_ITEM(queued, packed_at(taken), Py_NewRef(value));
+            taken++;
+        }
+    }
+    int ok = queued != NULL && taken == entries;
+    for (Py_ssize_t at = 0; ok && at < taken; at++)
+        ok = PyUnicode_CheckExact(keys[at]);
+    PyObject *layout = ok ? layout_of(self, self->prefix != NULL ? self->prefix : Py_None,
+                                      keys, taken)
+                          : NULL;
+    for (Py_ssize_t at = 0; at < taken; at++)
+        Py_DECREF(keys[at]);
+    if (keys != NULL && keys != small)
+        PyMem_Free(keys);
+    if (layout == NULL) { /* out of memory, say: the instance form, which needs nothing new */
+        PyErr_Clear();
+        Py_XDECREF(queued);
         return NULL;
     }
-    PyObject_GC_UnTrack(queued);
-    pos = 0; /* nothing since the check above ran Python code: the same items */
-    while (at < end && PyDict_Next(fields, &pos, &key, &value)) {
-        PyTuple_SET_ITEM(queued, at++, Py_NewRef(key));
-        PyTuple_SET_ITEM(queued, at++, Py_NewRef(value));
-    }
+    PyTuple_SET_ITEM(queued, 4, layout);
     return queued;
 }
 
@@ -1664,7 +1911,7 @@ Recorder_track(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *k
     }
     /* A plain class's event is queued as a copy of its fields, its wire body: the instance
      * (and its __pydantic_fields_set__) die with the caller's statement (events/_plain.py). */
-    PyObject *body = plain_body(type_dict, fields);
+    PyObject *body = plain_body(self, type_dict, fields);
     Emitted emitted = {schema, PyTuple_GET_ITEM(schema, 0), body ? body : event, Py_None,
                        kw[0],  kw[1], kw[2], kw[3], body ? 0 : self->typed_bytes};
     PyObject *result = NULL;
@@ -1766,37 +2013,71 @@ static PyTypeObject RecorderType = {
     .tp_methods = Recorder_methods,
 };
 
-/* unpack_pairs(queued): the dict packed into a queued event by emit_plain, rebuilt from its
- * pairs (after the 13 fields) in their order, for _record.py's record_of on the worker: a
- * fifth of what dict(zip(pairs, pairs)) costs there, which runs once per event the worker
- * takes. _record.py's _unpack_pairs is the reference (tests/reliability/test_queued_packed.py
- * compares the two). */
+/* unpack(queued): (event id, body) of a packed queued event (_record.py, the packed form), for
+ * record_of on the worker: the id from the prefix in the layout and the sequence number in
+ * the id's slot (the low 64 bits as 16 hex digits, as event_id() formats them), the body
+ * rebuilt from the layout's keys and the values after the 13 fields, in their order (None
+ * for a layout of no keys). A fifth of what the same in Python costs there, which runs once
+ * per event the worker takes. _record.py's _unpack is the reference
+ * (tests/reliability/test_queued_packed.py compares the two). */
 static PyObject *
-unpack_pairs(PyObject *module, PyObject *queued)
+unpack(PyObject *module, PyObject *queued)
 {
     Py_ssize_t size = PyTuple_Check(queued) ? PyTuple_GET_SIZE(queued) : -1;
-    if (size < 13 || (size - 13) % 2 != 0) {
-        PyErr_SetString(PyExc_ValueError, "not a queued event with key, value pairs");
+    PyObject *layout = size >= 13 ? PyTuple_GET_ITEM(queued, 4) : NULL;
+    PyObject *seq = size >= 13 ? PyTuple_GET_ITEM(queued, 0) : NULL;
+    if (layout == NULL || !PyTuple_CheckExact(layout) || PyTuple_GET_SIZE(layout) < 1 ||
+        packed_length(PyTuple_GET_SIZE(layout) - 1) != size || !PyLong_Check(seq) ||
+        !PyUnicode_CheckExact(PyTuple_GET_ITEM(layout, 0)) ||
+        !PyUnicode_IS_ASCII(PyTuple_GET_ITEM(layout, 0))) {
+        PyErr_SetString(PyExc_ValueError, "not a packed queued event");
         return NULL;
     }
-    PyObject *unpacked = PyDict_New();
-    if (unpacked == NULL)
+    unsigned long long low = PyLong_AsUnsignedLongLongMask(seq);
+    if (low == (unsigned long long)-1 && PyErr_Occurred())
         return NULL;
-    for (Py_ssize_t at = 13; at < size; at += 2) {
-        if (PyDict_SetItem(unpacked, PyTuple_GET_ITEM(queued, at),
-                           PyTuple_GET_ITEM(queued, at + 1)) < 0) {
-            Py_DECREF(unpacked);
+    PyObject *prefix = PyTuple_GET_ITEM(layout, 0);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(prefix);
+    PyObject *id = PyUnicode_New(length + 16, 127);
+    if (id == NULL)
+        return NULL;
+    Py_UCS1 *out = PyUnicode_1BYTE_DATA(id);
+    memcpy(out, PyUnicode_1BYTE_DATA(prefix), length);
+    for (int i = 15; i >= 0; i--, low >>= 4)
+        out[length + i] = HEX[low & 15];
+    PyObject *body = Py_None;
+    Py_ssize_t count = PyTuple_GET_SIZE(layout) - 1;
+    if (count > 0) {
+        body = PyDict_New();
+        for (Py_ssize_t i = 0; body != NULL && i < count; i++) {
+            if (PyDict_SetItem(body, PyTuple_GET_ITEM(layout, i + 1),
+                               PyTuple_GET_ITEM(queued, packed_at(i))) < 0)
+                Py_CLEAR(body);
+        }
+        if (body == NULL) {
+            Py_DECREF(id);
             return NULL;
         }
     }
-    return unpacked;
+    else {
+        Py_INCREF(body);
+    }
+    PyObject *pair = PyTuple_New(2);
+    if (pair == NULL) {
+        Py_DECREF(id);
+        Py_DECREF(body);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(pair, 0, id);
+    PyTuple_SET_ITEM(pair, 1, body);
+    return pair;
 }
 
 static PyMethodDef speedups_functions[] = {
     {"set_sizes", set_sizes, METH_O,
      "set_sizes(_validate.SIZES): the constants of the queue's byte estimate."},
-    {"unpack_pairs", unpack_pairs, METH_O,
-     "unpack_pairs(queued): the dict packed in a queued event (_record.py, record_of)."},
+    {"unpack", unpack, METH_O,
+     "unpack(queued): (event id, body) of a packed queued event (_record.py, record_of)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -79,7 +79,7 @@ def value_types(value: Any) -> Any:
 
 def plain(queued: QueuedEvent) -> QueuedEvent:
     """A queued event in the plain form the Python path queues (the C path packs its dict,
-    _record.py's PACKED), through the worker's own rule (``record_of``)."""
+    _record.py's packed form), through the worker's own rule (``record_of``)."""
     record = record_of(queued)
     return (
         *(getattr(record, field) for field in QUEUED_NAMES),

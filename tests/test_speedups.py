@@ -28,7 +28,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 import cs_sdk
 from cs_sdk import _accelerated, _shapes
-from cs_sdk._record import PACKED, QUEUED_FIELDS, QueuedEvent
+from cs_sdk._record import QUEUED_BODY, QUEUED_CONTEXT, QUEUED_FIELDS, QueuedEvent, record_of
 
 pytestmark = needs_accelerator
 
@@ -205,13 +205,16 @@ def test_a_typical_milestone_is_queued_as_the_python_method_queues_it(pair: Pair
         slow_id = pair.slow.milestone("report_created", properties=props)
     fast, slow = (p.events[0] for p in pair.pipelines)
     assert comparable(fast) == comparable(slow)
-    assert fast[0] == fast_id and slow[0] == slow_id
-    # Packed (_record.py): the properties as pairs after the fields, rebuilt by the worker.
-    assert fast[4] is PACKED and fast[QUEUED_FIELDS:] == tuple(
-        kv for kv in props.items() for kv in kv
-    )
+    assert record_of(fast).event_id == fast_id and slow[0] == slow_id
+    # Packed (_record.py): the sequence number for the id, the keys in the shared layout
+    # with the id's prefix, the context in one slot, the values in slots 8-11 and after the
+    # fields; rebuilt by the worker.
+    assert type(fast[0]) is int and fast_id == f"{pair.fast._id_high:016x}{fast[0]:016x}"
+    assert fast[QUEUED_BODY] == (f"{pair.fast._id_high:016x}", *props)
+    assert fast[QUEUED_CONTEXT] == ("acme", "s9", 0, 0, 0)
+    assert (*fast[8:12], *fast[QUEUED_FIELDS:]) == tuple(props.values())
     assert plain(fast)[4] == props and plain(fast)[4] is not props  # a copy
-    assert fast[6:9] == ("u1", "acme", "s9")
+    assert fast[6] == "u1"
     assert fast[12] == slow[12]  # the estimated bytes
     assert abs(fast[1] - slow[1]) < 10**9
 

@@ -11,6 +11,7 @@ from _accelerator import needs_accelerator
 from _differential import ListPipeline
 
 import cs_sdk
+from cs_sdk._record import record_of
 
 pytestmark = needs_accelerator
 
@@ -30,7 +31,8 @@ def test_ids_are_the_high_half_then_the_sequence_even_after_a_reseed(speedups: b
         assert client._id_base != base
         after = client.feedback("nps", score=9, user_id="u1")
         assert after == hex(client._id_base + 3)[2:]
-        assert [queued[0] for queued in pipeline.events] == [*ids, after]
+        # The id as the worker reads it (record_of), whichever form the event was queued in.
+        assert [record_of(queued).event_id for queued in pipeline.events] == [*ids, after]
         assert client.stats()["recorded"] == 4
         assert client.stats()["debug"]["fallbacks"] == {}
     finally:

@@ -112,7 +112,7 @@ def test_a_plain_event_reaches_the_wire_as_its_instance_would(event: cs_sdk.Even
         assert comparable(fast) == comparable(slow)
         # What the worker would have built from the instance, byte for byte (both OTLP
         # protobuf writers and JSON), and the same estimate on both paths.
-        unpacked = plain(fast)  # the C path packs the fields (_record.py, PACKED)
+        unpacked = plain(fast)  # the C path packs the fields (_record.py, the packed form)
         as_instance = (*unpacked[:4], event, *unpacked[5:])
         assert wire(fast) == wire(slow) == wire(as_instance)
         assert unpacked[-1] == slow[-1]

@@ -1,17 +1,20 @@
-"""The packed queued form (issue 15): the C path queues an event's one top-level dict as key,
-value pairs in the queued tuple (``cs_sdk/_record.py``, ``PACKED``), so that an event waiting
-in the queue (most of a burst while the collector is down) holds less memory; the worker
-rebuilds the dict. What users see must not change: the same records as the pure-Python path
-(the reference), every event delivered with its properties once the collector is back, and
-less memory per queued event than the plain form, measured in the same test. Nothing here is
-timed."""
+"""The packed queued form (issue 15): the C path queues an event's id as its sequence number
+and its one top-level dict as its values in the queued tuple, the keys and the id's prefix in
+a layout shared by the events of that shape (``cs_sdk/_record.py``, ``QUEUED_BODY``), so that
+an event waiting in the queue (most of a burst while the collector is down) holds less
+memory; the worker rebuilds the id and the dict. What users see must not change: the same
+records and ids as the pure-Python path (the reference), every event delivered with its
+properties once the collector is back (spooled and replayed too), and less memory per queued
+event than the plain form, measured in the same test. Nothing here is timed."""
 
 from __future__ import annotations
 
 import gc
 import importlib
+import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,12 +28,15 @@ import cs_sdk
 from bench._event_shapes import shape_calls
 from bench._held_worker import pipeline_heap, worker_held
 from cs_sdk._record import (
-    PACKED,
+    QUEUED_BODY,
+    QUEUED_CONTEXT,
     QUEUED_FIELDS,
     QueuedEvent,
-    _unpack_pairs,
+    _unpack,
+    packed_at,
+    packed_length,
     record_of,
-    unpack_pairs,
+    unpack,
 )
 from cs_sdk.collector import LocalCollector
 
@@ -47,8 +53,8 @@ CALLS: dict[str, Callable[[cs_sdk.Client], object]] = {
     "outcome": lambda client: client.outcome(
         "renewal", user_id="u1", value=12.5, unit="usd", properties=PROPERTIES
     ),
-    # No properties: nothing to pack, the plain form (feedback's and outcome's attributes
-    # stay a dict: built for the event, packing them would cost the caller more).
+    # No properties: the layout of no keys, the id still a number (feedback's and outcome's
+    # attributes stay a dict: built for the event, packing them would cost the caller more).
     "feedback, no properties": lambda client: client.feedback("nps", user_id="u1", score=9),
     "milestone, no properties": lambda client: client.milestone("m", user_id="u1"),
 }
@@ -68,29 +74,60 @@ def test_the_c_path_packs_the_properties_and_the_worker_rebuilds_them(
     CALLS[call](pair.fast)
     CALLS[call](pair.slow)
     (fast,), (slow,) = (p.events for p in pair.pipelines)
-    assert len(slow) == QUEUED_FIELDS and slow[4] is not PACKED  # the reference: plain
+    assert len(slow) == QUEUED_FIELDS and type(slow[QUEUED_BODY]) is not tuple  # plain
     assert plain(fast)[2:] == slow[2:]
+    prefix = f"{pair.fast._id_high:016x}"
+    assert type(fast[0]) is int and record_of(fast).event_id == f"{prefix}{fast[0]:016x}"
+    layout = fast[QUEUED_BODY]
+    assert fast[QUEUED_CONTEXT] == slow[7:12] and fast[5:7] == slow[5:7]
     if slow[4] is None:
-        assert fast[2:] == slow[2:]  # nothing to pack
+        assert layout == (prefix,) and len(fast) == QUEUED_FIELDS  # no keys, no values
+        assert fast[8:12] == (None,) * 4 and fast[12] == slow[12]
         return
-    assert fast[4] is PACKED and len(fast) == QUEUED_FIELDS + 2 * len(slow[4])
-    packed = dict(zip(fast[QUEUED_FIELDS::2], fast[QUEUED_FIELDS + 1 :: 2], strict=True))
+    assert layout == (prefix, *slow[4]) and len(fast) == packed_length(len(slow[4]))
+    values = tuple(fast[packed_at(i)] for i in range(len(slow[4])))
+    assert values == tuple(slow[4].values())
     # Rebuilt as the Python path queues it: every field, the keys in the same order.
-    assert list(packed.items()) == list(slow[4].items())
     body = record_of(fast).body
     assert isinstance(body, dict) and list(body.items()) == list(slow[4].items())
     assert [type(v) for v in body.values()] == [type(v) for v in slow[4].values()]
+
+
+def test_events_of_one_shape_share_one_layout(pair: Pair) -> None:
+    # The keys are held once per shape (the layout), not once per event: the same tuple for
+    # every event with the same keys in the same order, even keys built afresh for each
+    # call (a parsed JSON body's); another order or another key set is another layout.
+    for i in range(50):
+        pair.fast.milestone("m", properties={"plan": "pro", "rows": i})
+        pair.fast.milestone("m", properties={"".join(["pl", "an"]): "x", "rows": -i})
+        pair.fast.milestone("m", properties={"rows": i, "plan": "pro"})
+        pair.fast.feedback("nps", score=i % 11)
+    events = pair.pipelines[0].events
+    layouts = {id(queued[QUEUED_BODY]) for queued in events[0::4] + events[1::4]}
+    assert len(layouts) == 1
+    assert len({id(queued[QUEUED_BODY]) for queued in events[2::4]}) == 1
+    assert len({id(queued[QUEUED_BODY]) for queued in events[3::4]}) == 1
+    assert events[2][QUEUED_BODY][1:] == ("rows", "plan")
+    bodies = [record_of(queued).body for queued in events[1::4]]
+    assert bodies == [{"plan": "x", "rows": -i} for i in range(50)]
 
 
 def test_record_of_reads_the_plain_and_the_packed_form() -> None:
     fields = ("id", 1, "schema", "name")
     tail = ("u", "a", "s", 0, 0, 0, 99)
     assert record_of((*fields, {"k": 1}, None, *tail)).body == {"k": 1}
-    record = record_of((*fields, PACKED, {"attr": 1}, *tail, "k", 1, "j", [2]))
-    assert record.body == {"k": 1, "j": [2]} and record.attributes == {"attr": 1}
-    assert record.user_id == "u" and record.trace_flags == 0
+    context = ("a", "s", 3, 4, 1)
+    keys = ("ab" * 8, *"kjihg")
+    packed = (7, 1, "schema", "name", keys, {"attr": 1}, "u", context, 1, [2], 3, 4, 99, 5)
+    record = record_of(packed)
+    assert record.body == {"k": 1, "j": [2], "i": 3, "h": 4, "g": 5}
+    assert record.attributes == {"attr": 1} and record.event_id == "ab" * 8 + "0" * 15 + "7"
+    assert (record.user_id, record.account_id, record.session_id) == ("u", "a", "s")
+    assert (record.trace_id, record.span_id, record.trace_flags) == (3, 4, 1)
+    none = (2**64 + 5, 1, "s", "n", ("f" * 16,), None, "u", context, *(None,) * 4, 99)
+    assert record_of(none).body is None and record_of(none).event_id == "f" * 16 + "0" * 15 + "5"
     with pytest.raises(ValueError):
-        record_of((*fields, PACKED, None, *tail, "odd"))  # a key without its value: a bug
+        record_of(packed[:-1])  # a value missing
 
 
 scalars = st.one_of(
@@ -121,13 +158,43 @@ def test_random_properties_arrive_at_the_worker_as_the_python_path_queues_them(
         return
     (fast,), (slow,) = (p.events for p in pair.pipelines)
     rebuilt, reference = record_of(fast).body, slow[4]
-    if reference is None:  # no properties: nothing to pack
+    assert record_of(fast).event_id == fast_id and slow[0] == slow_id
+    if reference is None:  # no properties: the layout of no keys
         assert rebuilt is None and len(fast) == QUEUED_FIELDS
         return
     assert isinstance(rebuilt, dict)
     assert list(rebuilt.items()) == list(reference.items())
     assert [type(v) for v in rebuilt.values()] == [type(v) for v in reference.values()]
     assert plain(fast)[2:] == slow[2:]
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    calls=st.lists(
+        st.tuples(st.sampled_from(["milestone", "feedback", "outcome"]), values), max_size=8
+    )
+)
+def test_both_paths_give_every_event_the_same_id(pair: Pair, calls: list[Any]) -> None:
+    # The same client prefix and the same calls in the same order: the C path's packed id
+    # (a number and the layout's prefix) is the Python path's str, as returned and as the
+    # worker reads it.
+    pair.slow._id_high, pair.slow._id_base = pair.fast._id_high, pair.fast._id_base
+    for pipeline in pair.pipelines:
+        pipeline.events.clear()
+    returned: list[list[str | None]] = [[], []]
+    for kind, value in calls:
+        for at, client in enumerate((pair.fast, pair.slow)):
+            props = {"v": value, "n": 1}
+            if kind == "milestone":
+                made = client.milestone("m", properties=props)
+            elif kind == "feedback":
+                made = client.feedback("nps", score=3, properties=props)
+            else:
+                made = client.outcome("o", value=1.5, properties=props)
+            returned[at].append(made)
+    assert returned[0] == returned[1]
+    read = [[record_of(queued).event_id for queued in p.events] for p in pair.pipelines]
+    assert read[0] == read[1] == [made for made in returned[0] if made is not None]
 
 
 def queued_heap(shape: str, speedups: bool, events: int = 2_000) -> float:
@@ -197,28 +264,40 @@ def test_a_queued_packed_event_is_left_out_of_the_collectors_walks(pair: Pair) -
 
 @settings(max_examples=200)
 @given(
-    pairs=st.lists(st.tuples(st.text(max_size=6), values), max_size=20),
+    pairs=st.lists(st.tuples(st.text(max_size=6), values), max_size=20, unique_by=lambda p: p[0]),
+    seq=st.integers(0, 2**70),
+    prefix=st.text(alphabet="0123456789abcdef", min_size=16, max_size=16),
     extra=st.sampled_from([(), ("odd",)]),
 )
 def test_the_c_unpacking_rebuilds_what_the_python_one_does(
-    pairs: list[tuple[str, Any]], extra: tuple[str, ...]
+    pairs: list[tuple[str, Any]], seq: int, prefix: str, extra: tuple[str, ...]
 ) -> None:
-    queued = (*("field",) * QUEUED_FIELDS, *(item for pair in pairs for item in pair), *extra)
-    c_unpack = importlib.import_module("cs_sdk._speedups").unpack_pairs
-    if extra:  # a key without its value: both refuse it
+    keys = tuple(key for key, _ in pairs)
+    slots: list[Any] = [seq, 0, "s", "n", (prefix, *keys), None, "u", ("a", "s", 0, 0, 0)]
+    slots += [None] * (packed_length(len(pairs)) - len(slots))
+    for i, (_, value) in enumerate(pairs):
+        slots[packed_at(i)] = value
+    queued = (*slots, *extra)
+    c_unpack = importlib.import_module("cs_sdk._speedups").unpack
+    if extra:  # a value without its key: both refuse it
         with pytest.raises(ValueError):
-            _unpack_pairs(queued)
+            _unpack(queued)
         with pytest.raises(ValueError):
             c_unpack(queued)
         return
-    assert unpack_pairs is c_unpack  # the worker's rule uses the C function when built
-    rebuilt, reference = c_unpack(queued), _unpack_pairs(queued)
+    assert unpack is c_unpack  # the worker's rule uses the C function when built
+    (c_id, rebuilt), (py_id, reference) = c_unpack(queued), _unpack(queued)
+    assert c_id == py_id == f"{prefix}{seq % 2**64:016x}"
+    if not pairs:
+        assert rebuilt is None and reference is None
+        return
+    assert rebuilt is not None and reference is not None
     assert list(rebuilt.items()) == list(reference.items()) == list(dict(pairs).items())
-    for short in ((), ("field",) * (QUEUED_FIELDS - 1)):
+    for broken in ((), queued[: QUEUED_FIELDS - 1], ("x", *queued[1:]), (*queued[:4], None)):
         with pytest.raises(ValueError):
-            c_unpack(short)
+            c_unpack(broken)
         with pytest.raises(ValueError):
-            _unpack_pairs(short)
+            _unpack(broken)
 
 
 def test_recording_under_constant_collections_with_prying_finalizers_queues_intact_events(
@@ -235,7 +314,7 @@ def test_recording_under_constant_collections_with_prying_finalizers_queues_inta
         def __del__(self) -> None:
             for obj in gc.get_objects():
                 # Reading a slot of a half-built event would read an empty one.
-                if type(obj) is tuple and len(obj) > QUEUED_FIELDS and obj[4] is PACKED:
+                if type(obj) is tuple and len(obj) > QUEUED_FIELDS and type(obj[4]) is tuple:
                     seen.append(len(obj[QUEUED_FIELDS:]))
 
     thresholds = gc.get_threshold()
@@ -256,3 +335,50 @@ def test_recording_under_constant_collections_with_prying_finalizers_queues_inta
         "f": {"k": [199, 200]},
         "n": 199,
     }
+
+
+@pytest.mark.parametrize("speedups", [True, False], ids=["c", "python"])
+def test_packed_events_spooled_during_an_outage_replay_with_the_ids_the_caller_got(
+    tmp_path: Path, speedups: bool
+) -> None:
+    # Collector down, a queue too small for the burst: events go queued (packed, on the C
+    # path) to the spool on disk, then replay once the collector is back. Every id the caller
+    # got arrives once, with its properties, and is the id rule's (prefix, then sequence).
+    events = 2_000
+    with LocalCollector() as collector:
+        client = cs_sdk.Client(
+            environ={},
+            endpoint=collector.endpoint,
+            schedule_delay=0.05,
+            max_queue_size=1_000,
+            max_export_batch_size=200,
+            spool_dir=str(tmp_path / "spool"),
+            speedups=speedups,
+        )
+        assert client._accelerated is speedups
+        collector.down()
+        sent: dict[str | None, dict[str, Any]] = {}
+        for i in range(events):
+            properties = {"plan": "pro", "rows": i, "tags": ["a", str(i)]}
+            if i % 3 == 0:
+                made = client.feedback("nps", score=i % 11, user_id="u1", properties=properties)
+            else:
+                made = client.milestone("report_created", user_id="u1", properties=properties)
+            sent[made] = properties
+            if i % 100 == 99:
+                time.sleep(0.005)  # an application's pace: 100 events every 5 ms
+        time.sleep(1.0)  # the collector stays down a while: the worker spools what it takes
+        collector.up()
+        assert client.flush(timeout=120) is True
+        client.shutdown(timeout=10)
+        stats = client.stats()
+        assert collector.wait_for(events, timeout=30)
+        arrived = {r.event_id: r for r in collector.records}
+        base = client._id_base
+    assert unbalanced(stats) is None, unbalanced(stats)
+    assert stats["dropped_total"] == 0 and stats["sent"] == events
+    assert stats["spooled"] > 0 and stats["replayed"] == stats["spooled"]
+    assert None not in sent and set(arrived) == set(sent)
+    assert sorted(sent) == sorted(hex(base + seq)[2:] for seq in range(events))  # type: ignore[type-var]
+    for event_id, properties in sent.items():
+        assert arrived[event_id].body == properties  # type: ignore[index]
