@@ -1128,7 +1128,6 @@ queued_size(Recorder *self, long long estimate)
     PyObject *made = PyLong_FromLongLong(estimate);
     if (made != NULL)
         Py_XSETREF(*slot, Py_NewRef(made));
-    Py_XSETREF(self->last_layout, Py_NewRef(made));
     return made;
 }
 
