@@ -23,9 +23,13 @@
 #include <Python.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 enum { SIZE_CACHE = 64 };   /* Recorder.sizes_made */
 enum { LAYOUT_CACHE = 64 }; /* Recorder.layouts */
+/* Recorder.attribute_keys: feedback's by which of score, comment and area it has (0-7), then
+ * outcome's by which of value and unit (8 + 1-3). */
+enum { ATTRIBUTE_KEYS = 12, OUTCOME_KEYS = 8 };
 
 typedef struct {
     PyObject_HEAD
@@ -61,6 +65,10 @@ typedef struct {
      * property keys, shared by every queued event of that shape), by a hash of the keys
      * modulo LAYOUT_CACHE: see layout_of(). */
     PyObject *layouts[LAYOUT_CACHE];
+    /* The attribute keys of packed feedback and outcomes (_record.py, the packed form), one
+     * tuple per combination of the attributes present, made when first needed (see
+     * attribute_keys()). */
+    PyObject *attribute_keys[ATTRIBUTE_KEYS];
     /* Queued size estimates made so far, by value modulo SIZE_CACHE: events of one kind
      * mostly share a handful of them, and an int past 256 is a fresh object of 32 bytes
      * that each queued event would hold (queued_size()). Ints are immutable: sharing one
@@ -91,6 +99,8 @@ static PyObject *str_items, *str_held, *str_bytes_in, *str_bytes_out, *str_close
 static PyObject *str_max_size, *str_max_bytes, *str_batch_size, *str_wake, *str_flag, *str_set,
     *str_is_set;
 static PyObject *zero;
+static PyObject *sixty_four; /* the stamp's shift (unpack) */
+static PyObject *time_time_ns; /* time.time_ns: read from the clock here (now_ns) */
 
 /* Why a call went to the Python method (the keys of stats()["debug"]["fallbacks"]). */
 static PyObject *why_arguments;    /* positional arguments other than the one expected */
@@ -138,6 +148,8 @@ Recorder_traverse(Recorder *self, visitproc visit, void *arg)
     Py_VISIT(self->last_layout);
     for (int i = 0; i < LAYOUT_CACHE; i++)
         Py_VISIT(self->layouts[i]);
+    for (int i = 0; i < ATTRIBUTE_KEYS; i++)
+        Py_VISIT(self->attribute_keys[i]);
     return 0;
 }
 
@@ -175,6 +187,8 @@ Recorder_clear(Recorder *self)
         Py_CLEAR(self->sizes_made[i]);
     for (int i = 0; i < LAYOUT_CACHE; i++)
         Py_CLEAR(self->layouts[i]);
+    for (int i = 0; i < ATTRIBUTE_KEYS; i++)
+        Py_CLEAR(self->attribute_keys[i]);
     return 0;
 }
 
@@ -572,10 +586,11 @@ error:
     return -1;
 }
 
-/* The packed form's places (_record.py, the packed form): the context tuple in slot 7, the
- * first four values in slots 8-11 (the plain form's account, session, trace and span ids,
- * which the context holds), the rest after the 13 fields. */
-enum { PACKED_CONTEXT = 7, PACKED_IN_FIELDS = 4 };
+/* The packed form's places (_record.py, the packed form): the stamp (time and sequence
+ * number) in slot 0, the attribute keys in slot 5, the context tuple in slot 7; the first
+ * five values in slots 1 and 8-11 (the plain form's time, account, session, trace and span
+ * ids, which the stamp and the context hold), the rest after the 13 fields. */
+enum { PACKED_ATTRIBUTES = 5, PACKED_CONTEXT = 7, PACKED_IN_FIELDS = 5 };
 
 static inline Py_ssize_t
 packed_length(Py_ssize_t values)
@@ -586,7 +601,14 @@ packed_length(Py_ssize_t values)
 static inline Py_ssize_t
 packed_at(Py_ssize_t value)
 {
-    return value < PACKED_IN_FIELDS ? 8 + value : 9 + value;
+    return value == 0 ? 1 : value < PACKED_IN_FIELDS ? 7 + value : 8 + value;
+}
+
+/* 1 with a value slot of the packed form (packed_at) that `at` is. */
+static inline int
+packed_value_slot(Py_ssize_t at)
+{
+    return at == 1 || (at >= 8 && at != 12);
 }
 
 /* The layout of a packed event (_record.py, the packed form): (id prefix, key, key...), one tuple
@@ -649,6 +671,40 @@ layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t co
     return made;
 }
 
+/* A property's value that is a dict (the validated copy, check_mapping), packed as the event's
+ * own properties are (_record.py, the packed form): a tuple of its layout (Ellipsis in place
+ * of the id prefix, then its keys: layout_of) and its values, which the worker rebuilds into
+ * the dict (unpack). Decision (issue 15, held memory): a small nested dict is the costliest
+ * value users send, 224 bytes for 3 entries on 3.11 where the tuple is 64, and with the
+ * collector down most of a burst waits queued. Only a property's own value: a top-level
+ * value is never a tuple otherwise (a tuple is sent as a list), so the worker cannot
+ * mistake one, where deeper values can be anything. `copy`: the copy check_mapping made,
+ * its keys exact strs (check_entry). A new reference, NULL with an exception. */
+static PyObject *
+packed_dict(Recorder *self, PyObject *copy)
+{
+    Py_ssize_t count = PyDict_GET_SIZE(copy), pos = 0, at = 0;
+    if (count == 0 || count > 32)
+        return Py_NewRef(copy);
+    PyObject *keys[32], *key, *value;
+    PyObject *packed = PyTuple_New(count + 1);
+    if (packed == NULL)
+        return NULL;
+    while (at < count && PyDict_Next(copy, &pos, &key, &value)) {
+        keys[at++] = key; /* borrowed: the copy lives until the end of this function */
+        PyTuple_SET_ITEM(packed, at, Py_NewRef(value));
+    }
+    PyObject *layout = layout_of(self, Py_Ellipsis, keys, count);
+    if (layout == NULL) {
+        Py_DECREF(packed);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(packed, 0, layout);
+    if (!PyObject_GC_IsTracked(copy)) /* nothing the collector follows (check_mapping) */
+        PyObject_GC_UnTrack(packed);
+    return packed;
+}
+
 /* The top-level properties as _check_mapping validates them, but packed (_record.py,
  * the packed form) rather than a dict, in the queued tuple itself: a tuple of 13 slots (the event's
  * fields, which emit_plain fills; the body's slot holds the layout, layout_of) and the
@@ -697,6 +753,10 @@ check_pairs(Recorder *self, PyObject *source, PyObject **out, long long *size, P
         PyObject *checked;
         ok = check_entry(self, keys[at], PyTuple_GET_ITEM(queued, packed_at(at)), 1, 0, &checked,
                          &total, &holds_tracked, why);
+        if (ok > 0 && checked != NULL && PyDict_CheckExact(checked)) {
+            Py_SETREF(checked, packed_dict(self, checked));
+            ok = checked == NULL ? -1 : 1;
+        }
         if (ok > 0 && checked != NULL) { /* the tuple is ours alone: replaced in place */
             PyObject *old = PyTuple_GET_ITEM(queued, packed_at(at));
             PyTuple_SET_ITEM(queued, packed_at(at), checked);
@@ -986,6 +1046,60 @@ timestamp_ns(PyObject *timestamp, PyObject **out, PyObject **why)
 
 static const char HEX[] = "0123456789abcdef";
 
+/* time.time_ns() in C, for a Recorder whose clock is time.time_ns itself (the client's
+ * default; a test's clock is called): the same clock (CLOCK_REALTIME, as CPython reads it
+ * on POSIX), without a call and an int object of 48 bytes the packed form would not keep
+ * (stamp_of). 0 where there is no such clock: the caller calls time_ns. */
+static int
+now_ns(long long *out)
+{
+#if defined(CLOCK_REALTIME) && !defined(_WIN32)
+    struct timespec now;
+    if (clock_gettime(CLOCK_REALTIME, &now) == 0) {
+        *out = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+        return 1;
+    }
+#endif
+    return 0;
+}
+
+/* A packed event's stamp (_record.py, the packed form): its time in nanoseconds times 2**64
+ * plus the low 64 bits of its sequence number, one int where the plain form holds two.
+ * Decision (issue 15, held memory): on 3.11 a time int is 36 bytes and a sequence number 28,
+ * 48 and 32 in the allocator's classes, where the stamp is 44 (48): 32 bytes less per queued
+ * event, for one int built from 16 bytes here (the time int it replaces is not built at all
+ * when the clock is read here, now_ns). `now`: the time as an int, or NULL for `now_c`. A new
+ * reference, NULL with an exception. */
+static PyObject *
+stamp_of(PyObject *now, long long now_c, unsigned long long low)
+{
+    if (now != NULL) {
+        int overflow;
+        now_c = PyLong_AsLongLongAndOverflow(now, &overflow);
+        if (now_c == -1 && PyErr_Occurred())
+            return NULL;
+        if (overflow) { /* a timestamp past 2262 or before 1677: now << 64 | low */
+            PyObject *high = PyNumber_Lshift(now, sixty_four);
+            PyObject *bits = high == NULL ? NULL : PyLong_FromUnsignedLongLong(low);
+            PyObject *stamp = bits == NULL ? NULL : PyNumber_Or(high, bits);
+            Py_XDECREF(high);
+            Py_XDECREF(bits);
+            return stamp;
+        }
+    }
+    unsigned char bytes[16]; /* little-endian, signed: low, then the time */
+    unsigned long long high = (unsigned long long)now_c;
+    for (int i = 0; i < 8; i++) {
+        bytes[i] = (unsigned char)(low >> (8 * i));
+        bytes[8 + i] = (unsigned char)(high >> (8 * i));
+    }
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyLong_FromNativeBytes(bytes, 16, Py_ASNATIVEBYTES_LITTLE_ENDIAN);
+#else
+    return _PyLong_FromByteArray(bytes, 16, 1, 1);
+#endif
+}
+
 /* 32 lowercase hex digits: hex(high << 64 | low)[2:] with the top bit of high set, from
  * high's 16 digits (formatted once per client, see emit_plain). */
 static PyObject *
@@ -1135,10 +1249,11 @@ queued_size(Recorder *self, long long estimate)
 typedef struct {
     PyObject *schema;
     PyObject *name;
-    PyObject *body;       /* borrowed; the validated copy, a typed event or None */
-    PyObject *attributes; /* borrowed; a dict or None */
+    PyObject *body;           /* borrowed; the validated copy, a typed event or None */
+    PyObject *attribute_keys; /* borrowed; a tuple of keys (attribute_keys()) or None */
     PyObject *user_id, *account_id, *session_id, *timestamp; /* as passed: NULL when absent */
-    long long size;       /* estimated bytes of body and attributes */
+    long long size;           /* estimated bytes of body and attributes */
+    PyObject *attribute_values[4]; /* borrowed; the attributes' values, in the keys' order */
 } Emitted;
 
 /* A packed event's context (_record.py, the packed form): (account id, session id, trace
@@ -1165,6 +1280,116 @@ shared_context(Recorder *self, PyObject *const items[5])
     PyObject_GC_UnTrack(made); /* ids and ints: nothing to walk */
     Py_XSETREF(self->context, Py_NewRef(made));
     return made;
+}
+
+/* The queued tuple of the packed form (_record.py): the stamp (stamp_of), the layout with
+ * this event's prefix (layout_of), the properties' values where check_pairs put them, the
+ * attributes' keys (shared, attribute_keys()) with their values after the properties', the
+ * shared context (shared_context). check_pairs built the tuple already, its fields empty
+ * but the layout's, so the caller's thread builds no dict and copies no value unless the
+ * attributes need room the tuple does not have. `body`: that tuple, or None for an event
+ * without properties (the layout of no keys). A new reference, left out of the collector's
+ * walks, NULL with an exception. */
+static PyObject *
+queued_packed(Recorder *self, Emitted *event, PyObject *prefix, PyObject *now, long long now_c,
+              unsigned long long low, PyObject *const context_items[5], PyObject *bytes)
+{
+    PyObject *body = event->body, *queued = NULL, *layout = NULL;
+    Py_ssize_t attributes = event->attribute_keys == Py_None
+                                ? 0
+                                : PyTuple_GET_SIZE(event->attribute_keys);
+    Py_ssize_t values = 0;
+    if (body == Py_None) {
+        layout = layout_of(self, prefix, NULL, 0);
+        queued = layout == NULL ? NULL : PyTuple_New(packed_length(attributes));
+    }
+    else {
+        PyObject *old = PyTuple_GET_ITEM(body, 4);
+        values = PyTuple_GET_SIZE(old) - 1;
+        /* Laid out before the prefix was known (the client's first event) or since it
+         * changed (a fork): the same keys with this event's prefix. */
+        layout = PyTuple_GET_ITEM(old, 0) == prefix
+                     ? Py_NewRef(old)
+                     : layout_of(self, prefix, ((PyTupleObject *)old)->ob_item + 1, values);
+        Py_ssize_t length = packed_length(values + attributes);
+        if (layout == NULL)
+            queued = NULL;
+        else if (Py_REFCNT(body) == 1 && PyTuple_GET_SIZE(body) == length)
+            queued = Py_NewRef(body); /* ours alone (the caller's reference) */
+        else { /* room for the attributes' values, or shared after all (never, today) */
+            queued = PyTuple_New(length);
+            for (Py_ssize_t i = 0; queued != NULL && i < values; i++)
+                PyTuple_SET_ITEM(queued, packed_at(i),
+                                 Py_NewRef(PyTuple_GET_ITEM(body, packed_at(i))));
+        }
+    }
+    if (queued == NULL) {
+        Py_XDECREF(layout);
+        return NULL;
+    }
+    /* Out of the collector's sight from the start: its empty slots are never seen. */
+    PyObject_GC_UnTrack(queued);
+    PyObject *stamp = stamp_of(now, now_c, low);
+    PyObject *context = stamp == NULL ? NULL : shared_context(self, context_items);
+    if (context == NULL) {
+        Py_XDECREF(stamp);
+        Py_DECREF(layout);
+        Py_DECREF(queued);
+        return NULL;
+    }
+    PyObject *previous = PyTuple_GET_ITEM(queued, 4);
+    PyTuple_SET_ITEM(queued, 4, layout);
+    Py_XDECREF(previous);
+    PyTuple_SET_ITEM(queued, 0, stamp);
+    PyTuple_SET_ITEM(queued, 2, Py_NewRef(event->schema));
+    PyTuple_SET_ITEM(queued, 3, Py_NewRef(event->name));
+    PyTuple_SET_ITEM(queued, PACKED_ATTRIBUTES, Py_NewRef(event->attribute_keys));
+    PyTuple_SET_ITEM(queued, 6, Py_NewRef(event->user_id));
+    PyTuple_SET_ITEM(queued, PACKED_CONTEXT, context);
+    for (Py_ssize_t i = 0; i < attributes; i++)
+        PyTuple_SET_ITEM(queued, packed_at(values + i), Py_NewRef(event->attribute_values[i]));
+    for (Py_ssize_t at = 1; at < 12; at++)
+        if (packed_value_slot(at) && PyTuple_GET_ITEM(queued, at) == NULL)
+            PyTuple_SET_ITEM(queued, at, Py_NewRef(Py_None));
+    PyTuple_SET_ITEM(queued, 12, Py_NewRef(bytes));
+    return queued;
+}
+
+/* The attributes of an event as the dict the Python path builds (feedback_attributes,
+ * outcome's), for the plain form and the worker's unpack. A new reference, NULL with an
+ * exception. */
+static PyObject *
+attributes_dict(PyObject *keys, PyObject *const *values)
+{
+    PyObject *made = PyDict_New();
+    for (Py_ssize_t i = 0; made != NULL && i < PyTuple_GET_SIZE(keys); i++)
+        if (PyDict_SetItem(made, PyTuple_GET_ITEM(keys, i), values[i]) < 0)
+            Py_CLEAR(made);
+    return made;
+}
+
+/* The queued tuple of the plain form (_record.py): EventRecord's arguments and the size, for
+ * a typed event queued as its instance (or an empty typed body). `fields`: account id,
+ * session id, trace id, span id, trace flags. A new reference, NULL with an exception. */
+static PyObject *
+queued_plain(Emitted *event, PyObject *id, PyObject *now, PyObject *const fields[5],
+             PyObject *bytes)
+{
+    PyObject *attributes = event->attribute_keys == Py_None
+                               ? Py_NewRef(Py_None)
+                               : attributes_dict(event->attribute_keys, event->attribute_values);
+    PyObject *queued = attributes == NULL ? NULL : PyTuple_New(13);
+    if (queued == NULL) {
+        Py_XDECREF(attributes);
+        return NULL;
+    }
+    PyObject *const items[13] = {id,         now,       event->schema, event->name, event->body,
+                                 attributes, event->user_id, fields[0],  fields[1],  fields[2],
+                                 fields[3],  fields[4], bytes};
+    for (int at = 0; at < 13; at++)
+        PyTuple_SET_ITEM(queued, at, Py_NewRef(items[at]));
+    Py_DECREF(attributes);
+    return queued;
 }
 
 /* Client._emit: ids from the scope, the opt-out check, the active span, the commit point,
@@ -1283,7 +1508,9 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
     else {
         trace = span = flags = zero;
     }
-    if (now == NULL && (now = PyObject_CallNoArgs(self->time_ns)) == NULL)
+    long long now_c = 0; /* the time, when read here (now_ns) rather than as an int */
+    if (now == NULL && !(self->time_ns == time_time_ns && now_ns(&now_c)) &&
+        (now = PyObject_CallNoArgs(self->time_ns)) == NULL)
         goto done;
 
     /* Commit point: from here on the event counts as recorded, and a failure is the Python
@@ -1297,24 +1524,12 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
         goto done; /* not counted: the Python method counts its own outcome */
     committed = 1;
     unsigned long long low = PyLong_AsUnsignedLongLongMask(seq);
-    if (low == (unsigned long long)-1 && PyErr_Occurred()) {
-        Py_DECREF(seq);
-        goto done;
-    }
-    /* Decision (issue 15, held memory): a packed event's id is queued as its sequence number,
-     * the int the client's counter made for it (nothing new to build), and the worker
-     * formats the 32 hex digits from it and the prefix in its layout (_record.py, the packed form):
-     * 32 bytes held per queued event instead of the id's 88 (a str of 32 ASCII characters)
-     * on 3.11, bench/queued_memory.py. The caller still gets the id as a str, made here. */
-    if (!PyLong_CheckExact(seq))
-        Py_SETREF(seq, PyLong_FromUnsignedLongLong(low));
-    if (seq == NULL)
+    Py_DECREF(seq);
+    if (low == (unsigned long long)-1 && PyErr_Occurred())
         goto done;
     id = event_id(high_hex, low);
-    if (id == NULL) {
-        Py_DECREF(seq);
+    if (id == NULL)
         goto done;
-    }
     /* Every byte the event holds counts against max_queue_bytes, its ids included. */
     size += PyUnicode_GET_LENGTH(event->name);
     if (PyUnicode_Check(user_id))
@@ -1323,108 +1538,29 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
         size += PyUnicode_GET_LENGTH(account_id);
     if (PyUnicode_Check(session_id))
         size += PyUnicode_GET_LENGTH(session_id);
-    if (event->attributes != Py_None)
+    if (event->attribute_keys != Py_None)
         size += self->attributes_bytes;
-    /* The packed form (_record.py, the packed form): the validated properties go into the queued
-     * tuple as their values after its 13 fields, the body's slot holding the layout (the id
-     * prefix and the keys, shared: layout_of), and the id slot the sequence number; the
-     * worker rebuilds the id and the dict (record_of). A dict of n entries costs its object
-     * and table, 272 bytes for 8, where the values cost 64 in the tuple: with the collector
-     * down, most of a burst waits queued (the worker costs 2-4x the caller per event), so
-     * this is most of what an event held in a burst costs (issue 15, bench/held_profile.py).
-     * check_pairs built this tuple already, its fields empty but the layout, so the caller's
-     * thread builds no dict and copies no value. An event without properties is packed too
-     * (the layout of no keys: its id is an int as well); a typed event queued as its
-     * instance, or an empty typed body, keeps the plain form (its id a str). The attributes
-     * feedback and outcome build are queued as they are. */
-    int packed = PyTuple_CheckExact(event->body);
-    PyObject *const shared_items[5] = {account_id, session_id, trace, span, flags};
-    PyObject *shared = packed || event->body == Py_None ? shared_context(self, shared_items)
-                                                         : Py_NewRef(Py_None);
-    PyObject *bytes = shared ? queued_size(self, self->record_bytes + size) : NULL;
-    PyObject *queued = NULL, *layout = NULL;
-    if (bytes == NULL) {
-        Py_XDECREF(shared);
-        Py_DECREF(seq);
+    /* The packed form (_record.py) for properties validated here (check_pairs) and for an
+     * event without properties: the values in the queued tuple, their keys in a layout
+     * shared by the events of that shape, the time and the sequence number in one stamp,
+     * the attributes' keys shared too, the ids of the context in a shared tuple. The worker
+     * rebuilds the id, the time and the dicts (record_of). Decision (issue 15, held memory):
+     * with the collector down most of a burst waits queued (the worker costs 2-4x the caller
+     * per event), and a dict of 8 entries costs 272 bytes where its values cost 64 in the
+     * tuple; this is most of what an event held in a burst costs (bench/held_profile.py). A
+     * typed event queued as its instance, or an empty typed body, keeps the plain form (its
+     * id a str). */
+    event->user_id = user_id;
+    PyObject *const context_items[5] = {account_id, session_id, trace, span, flags};
+    PyObject *bytes = queued_size(self, self->record_bytes + size);
+    PyObject *queued = NULL;
+    if (bytes != NULL && (PyTuple_CheckExact(event->body) || event->body == Py_None))
+        queued = queued_packed(self, event, prefix, now, now_c, low, context_items, bytes);
+    else if (bytes != NULL && (now != NULL || (now = PyLong_FromLongLong(now_c)) != NULL))
+        queued = queued_plain(event, id, now, context_items, bytes);
+    Py_XDECREF(bytes);
+    if (queued == NULL)
         goto done;
-    }
-    if (packed && Py_REFCNT(event->body) == 1)
-        queued = Py_NewRef(event->body); /* ours alone (the caller's reference) */
-    else if (packed) { /* shared after all (never, today): a copy */
-        Py_ssize_t length = PyTuple_GET_SIZE(event->body);
-        queued = PyTuple_New(length);
-        if (queued != NULL)
-            PyObject_GC_UnTrack(queued);
-        for (Py_ssize_t at = 4; queued != NULL && at < length; at++) {
-            PyObject *item = PyTuple_GET_ITEM(event->body, at);
-            if (item != NULL && (at == 4 || at >= 8) && at != 12)
-                PyTuple_SET_ITEM(queued, at, Py_NewRef(item));
-        }
-    }
-    else if (event->body == Py_None) {
-        layout = layout_of(self, prefix, NULL, 0);
-        queued = layout == NULL ? NULL : PyTuple_New(13);
-    }
-    else {
-        queued = PyTuple_New(13);
-    }
-    if (queued == NULL) {
-        Py_XDECREF(layout);
-        Py_DECREF(shared);
-        Py_DECREF(bytes);
-        Py_DECREF(seq);
-        goto done;
-    }
-    if (packed && PyTuple_GET_ITEM(queued, 4) != NULL &&
-        PyTuple_GET_ITEM(PyTuple_GET_ITEM(queued, 4), 0) != prefix) {
-        /* Laid out before the prefix was known (the client's first event) or changed (a
-         * fork): the same keys with this event's prefix. */
-        PyObject *old = PyTuple_GET_ITEM(queued, 4);
-        layout = layout_of(self, prefix, ((PyTupleObject *)old)->ob_item + 1,
-                           PyTuple_GET_SIZE(old) - 1);
-        if (layout == NULL) {
-            Py_DECREF(queued);
-            Py_DECREF(shared);
-            Py_DECREF(bytes);
-            Py_DECREF(seq);
-            goto done;
-        }
-        PyTuple_SET_ITEM(queued, 4, layout);
-        Py_DECREF(old);
-        layout = NULL;
-    }
-    if (packed || layout != NULL) {
-        PyTuple_SET_ITEM(queued, 0, seq); /* the id str is only the caller's */
-    }
-    else {
-        PyTuple_SET_ITEM(queued, 0, Py_NewRef(id));
-        Py_DECREF(seq);
-    }
-    PyTuple_SET_ITEM(queued, 1, now);
-    now = NULL; /* the tuple owns it */
-    PyTuple_SET_ITEM(queued, 2, Py_NewRef(event->schema));
-    PyTuple_SET_ITEM(queued, 3, Py_NewRef(event->name));
-    if (layout != NULL)
-        PyTuple_SET_ITEM(queued, 4, layout);
-    else if (!packed)
-        PyTuple_SET_ITEM(queued, 4, Py_NewRef(event->body));
-    PyTuple_SET_ITEM(queued, 5, Py_NewRef(event->attributes));
-    PyTuple_SET_ITEM(queued, 6, Py_NewRef(user_id));
-    if (packed || event->body == Py_None) { /* the shared, then the first values or None */
-        PyTuple_SET_ITEM(queued, PACKED_CONTEXT, shared);
-        for (Py_ssize_t at = 8; at < 12; at++)
-            if (PyTuple_GET_ITEM(queued, at) == NULL)
-                PyTuple_SET_ITEM(queued, at, Py_NewRef(Py_None));
-    }
-    else {
-        Py_DECREF(shared);
-        PyTuple_SET_ITEM(queued, 7, Py_NewRef(account_id));
-        PyTuple_SET_ITEM(queued, 8, Py_NewRef(session_id));
-        PyTuple_SET_ITEM(queued, 9, Py_NewRef(trace));
-        PyTuple_SET_ITEM(queued, 10, Py_NewRef(span));
-        PyTuple_SET_ITEM(queued, 11, Py_NewRef(flags));
-    }
-    PyTuple_SET_ITEM(queued, 12, bytes);
     /* Nothing can point back at this tuple (the worker unpacks it, a capture keeps it in a
      * list): it cannot be part of a cycle, so the collector need not visit it. With up to
      * max_queue_size events waiting, that is a heap's worth of objects fewer to traverse
@@ -1573,6 +1709,36 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
     return finish(self, result, why, slow, args, nargsf, kwnames);
 }
 
+/* The keys of packed attributes (_record.py, the packed form; Recorder.attribute_keys):
+ * `which` < OUTCOME_KEYS for feedback, its bits saying which of score, comment and area
+ * follow the kind; OUTCOME_KEYS + 1-3 for an outcome, value and unit. Made once per
+ * client and combination: the tuple every such queued event shares. Borrowed, NULL with an
+ * exception. */
+static PyObject *
+attribute_keys(Recorder *self, int which)
+{
+    PyObject **slot = &self->attribute_keys[which];
+    if (*slot != NULL)
+        return *slot;
+    /* Which attributes, in feedback_attributes' (or outcome's) order. */
+    static const int feedback[] = {ATTR_KIND, ATTR_SCORE, ATTR_COMMENT, ATTR_AREA};
+    static const int outcome[] = {ATTR_VALUE, ATTR_UNIT};
+    int is_outcome = which >= OUTCOME_KEYS;
+    const int *names = is_outcome ? outcome : feedback;
+    int bits = is_outcome ? which - OUTCOME_KEYS : which << 1 | 1; /* feedback: the kind, always */
+    int chosen[4], count = 0;
+    for (int i = 0; i < (is_outcome ? 2 : 4); i++)
+        if (bits >> i & 1)
+            chosen[count++] = names[i];
+    PyObject *keys = PyTuple_New(count);
+    if (keys == NULL)
+        return NULL;
+    for (int i = 0; i < count; i++)
+        PyTuple_SET_ITEM(keys, i, Py_NewRef(PyTuple_GET_ITEM(self->attribute_names, chosen[i])));
+    *slot = keys;
+    return keys;
+}
+
 static PyObject **const OUTCOME_KEYWORDS[] = {
     &str_user_id, &str_account_id, &str_session_id, &str_properties, &str_timestamp,
     &str_value,   &str_unit,       NULL};
@@ -1612,33 +1778,28 @@ Recorder_outcome(Recorder *self, PyObject *const *args, size_t nargsf, PyObject 
         if (number == NULL)
             return recover(self, slow, args, nargsf, kwnames);
     }
-    PyObject *attributes = Py_None;
-    if (number != NULL || (unit != NULL && unit != Py_None)) {
-        attributes = PyDict_New();
-        if (attributes == NULL ||
-            (number != NULL &&
-             PyDict_SetItem(attributes, PyTuple_GET_ITEM(self->attribute_names, ATTR_VALUE),
-                            number) < 0) ||
-            (unit != NULL && unit != Py_None &&
-             PyDict_SetItem(attributes, PyTuple_GET_ITEM(self->attribute_names, ATTR_UNIT),
-                            unit) < 0)) {
-            Py_XDECREF(attributes);
-            Py_XDECREF(number);
-            return recover(self, slow, args, nargsf, kwnames);
-        }
+    /* The attributes outcome() builds (value, unit, in this order), packed (queued_packed). */
+    Emitted event = {self->outcome_schema, name, NULL, Py_None, kw[0], kw[1], kw[2], kw[4], 0};
+    int present = 0, count = 0;
+    if (number != NULL) {
+        present |= 1;
+        event.attribute_values[count++] = number;
     }
-    else {
-        Py_INCREF(attributes);
+    if (unit != NULL && unit != Py_None) {
+        present |= 2;
+        event.attribute_values[count++] = unit;
     }
-    Py_XDECREF(number);
-    Emitted event = {self->outcome_schema, name, NULL, attributes, kw[0], kw[1], kw[2], kw[4], 0};
+    if (present && (event.attribute_keys = attribute_keys(self, OUTCOME_KEYS + present)) == NULL) {
+        Py_XDECREF(number);
+        return recover(self, slow, args, nargsf, kwnames);
+    }
     PyObject *result = NULL;
     int ok = check_properties(self, kw[3], &event.body, &event.size, &why);
     if (ok > 0) {
         result = emit(self, &event, &why);
         Py_DECREF(event.body);
     }
-    Py_DECREF(attributes);
+    Py_XDECREF(number);
     if (ok < 0)
         return NULL;
     return finish(self, result, why, slow, args, nargsf, kwnames);
@@ -1711,21 +1872,25 @@ Recorder_feedback(Recorder *self, PyObject *const *args, size_t nargsf, PyObject
         return call_slow(self, slow, why_prompt, args, nargsf, kwnames);
     if (comment != NULL && PyUnicode_GET_LENGTH(comment) > self->max_string)
         return call_slow(self, slow, why_long_comment, args, nargsf, kwnames);
-    /* feedback_attributes: kind, score, comment, prompt id, area, in this order. */
-    PyObject *names = self->attribute_names;
-    PyObject *attributes = PyDict_New();
-    if (attributes == NULL ||
-        PyDict_SetItem(attributes, PyTuple_GET_ITEM(names, ATTR_KIND), kind) < 0 ||
-        (score != NULL && score != Py_None &&
-         PyDict_SetItem(attributes, PyTuple_GET_ITEM(names, ATTR_SCORE), score) < 0) ||
-        (comment != NULL &&
-         PyDict_SetItem(attributes, PyTuple_GET_ITEM(names, ATTR_COMMENT), comment) < 0) ||
-        (area != NULL && area != Py_None &&
-         PyDict_SetItem(attributes, PyTuple_GET_ITEM(names, ATTR_AREA), area) < 0)) {
-        Py_XDECREF(attributes);
-        return recover(self, slow, args, nargsf, kwnames);
+    /* feedback_attributes: kind, score, comment, prompt id, area, in this order (no prompt
+     * id here: answers to a prompt are the Python method's), packed (queued_packed). */
+    Emitted event = {self->feedback_schema, kind, NULL, Py_None, kw[0], kw[1], kw[2], kw[4], 0};
+    int present = 0, count = 0;
+    event.attribute_values[count++] = kind;
+    if (score != NULL && score != Py_None) {
+        present |= 1;
+        event.attribute_values[count++] = score;
     }
-    Emitted event = {self->feedback_schema, kind, NULL, attributes, kw[0], kw[1], kw[2], kw[4], 0};
+    if (comment != NULL) {
+        present |= 2;
+        event.attribute_values[count++] = comment;
+    }
+    if (area != NULL && area != Py_None) {
+        present |= 4;
+        event.attribute_values[count++] = area;
+    }
+    if ((event.attribute_keys = attribute_keys(self, present)) == NULL)
+        return recover(self, slow, args, nargsf, kwnames);
     PyObject *result = NULL;
     int ok = check_properties(self, kw[3], &event.body, &event.size, &why);
     if (ok > 0) {
@@ -1734,7 +1899,6 @@ Recorder_feedback(Recorder *self, PyObject *const *args, size_t nargsf, PyObject
         result = emit(self, &event, &why);
         Py_DECREF(event.body);
     }
-    Py_DECREF(attributes);
     if (ok < 0)
         return NULL;
     return finish(self, result, why, slow, args, nargsf, kwnames);
@@ -2012,71 +2176,101 @@ static PyTypeObject RecorderType = {
     .tp_methods = Recorder_methods,
 };
 
-/* unpack(queued): (event id, body) of a packed queued event (_record.py, the packed form), for
- * record_of on the worker: the id from the prefix in the layout and the sequence number in
- * the id's slot (the low 64 bits as 16 hex digits, as event_id() formats them), the body
- * rebuilt from the layout's keys and the values after the 13 fields, in their order (None
- * for a layout of no keys). A fifth of what the same in Python costs there, which runs once
- * per event the worker takes. _record.py's _unpack is the reference
+/* unpack(queued): (event id, time, body, attributes) of a packed queued event (_record.py,
+ * the packed form), for record_of on the worker: the id from the prefix in the layout and
+ * the low 64 bits of the stamp (as event_id() formats them), the time from its high bits,
+ * the body rebuilt from the layout's keys and the values in their order (None for a layout
+ * of no keys; a value packed by packed_dict rebuilt into its dict), the attributes from their keys and the values after the body's (None
+ * without keys). A fraction of what the same costs in Python there, which runs once per
+ * event the worker takes. _record.py's _unpack is the reference
  * (tests/reliability/test_queued_packed.py compares the two). */
+static PyObject *
+rebuilt_dict(PyObject *keys, Py_ssize_t from, PyObject *queued, Py_ssize_t first, int nested)
+{
+    PyObject *made = PyDict_New();
+    for (Py_ssize_t i = from; made != NULL && i < PyTuple_GET_SIZE(keys); i++) {
+        PyObject *value = PyTuple_GET_ITEM(queued, packed_at(first + i - from));
+        if (nested && PyTuple_CheckExact(value)) { /* a dict packed by packed_dict */
+            PyObject *layout = PyTuple_GET_SIZE(value) > 0 ? PyTuple_GET_ITEM(value, 0) : NULL;
+            if (layout == NULL || !PyTuple_CheckExact(layout) ||
+                PyTuple_GET_SIZE(layout) != PyTuple_GET_SIZE(value)) {
+                PyErr_SetString(PyExc_ValueError, "not a packed dict");
+                Py_CLEAR(made);
+                break;
+            }
+            PyObject *inner = PyDict_New();
+            for (Py_ssize_t j = 1; inner != NULL && j < PyTuple_GET_SIZE(value); j++)
+                if (PyDict_SetItem(inner, PyTuple_GET_ITEM(layout, j),
+                                   PyTuple_GET_ITEM(value, j)) < 0)
+                    Py_CLEAR(inner);
+            if (inner == NULL || PyDict_SetItem(made, PyTuple_GET_ITEM(keys, i), inner) < 0)
+                Py_CLEAR(made);
+            Py_XDECREF(inner);
+            continue;
+        }
+        if (PyDict_SetItem(made, PyTuple_GET_ITEM(keys, i), value) < 0)
+            Py_CLEAR(made);
+    }
+    return made;
+}
+
 static PyObject *
 unpack(PyObject *module, PyObject *queued)
 {
     Py_ssize_t size = PyTuple_Check(queued) ? PyTuple_GET_SIZE(queued) : -1;
     PyObject *layout = size >= 13 ? PyTuple_GET_ITEM(queued, 4) : NULL;
-    PyObject *seq = size >= 13 ? PyTuple_GET_ITEM(queued, 0) : NULL;
-    if (layout == NULL || !PyTuple_CheckExact(layout) || PyTuple_GET_SIZE(layout) < 1 ||
-        packed_length(PyTuple_GET_SIZE(layout) - 1) != size || !PyLong_Check(seq) ||
+    PyObject *keys = size >= 13 ? PyTuple_GET_ITEM(queued, PACKED_ATTRIBUTES) : NULL;
+    PyObject *stamp = size >= 13 ? PyTuple_GET_ITEM(queued, 0) : NULL;
+    Py_ssize_t values = layout != NULL && PyTuple_CheckExact(layout) ? PyTuple_GET_SIZE(layout) - 1
+                                                                     : -1;
+    Py_ssize_t attributes = keys == Py_None            ? 0
+                            : keys != NULL && PyTuple_CheckExact(keys) ? PyTuple_GET_SIZE(keys)
+                                                                       : -1;
+    if (values < 0 || attributes < 0 || packed_length(values + attributes) != size ||
+        stamp == NULL || !PyLong_Check(stamp) ||
         !PyUnicode_CheckExact(PyTuple_GET_ITEM(layout, 0)) ||
         !PyUnicode_IS_ASCII(PyTuple_GET_ITEM(layout, 0))) {
         PyErr_SetString(PyExc_ValueError, "not a packed queued event");
         return NULL;
     }
-    unsigned long long low = PyLong_AsUnsignedLongLongMask(seq);
+    unsigned long long low = PyLong_AsUnsignedLongLongMask(stamp);
     if (low == (unsigned long long)-1 && PyErr_Occurred())
         return NULL;
     PyObject *prefix = PyTuple_GET_ITEM(layout, 0);
     Py_ssize_t length = PyUnicode_GET_LENGTH(prefix);
-    PyObject *id = PyUnicode_New(length + 16, 127);
-    if (id == NULL)
+    PyObject *unpacked = PyTuple_New(4);
+    PyObject *id = unpacked == NULL ? NULL : PyUnicode_New(length + 16, 127);
+    if (id == NULL) {
+        Py_XDECREF(unpacked);
         return NULL;
+    }
+    PyTuple_SET_ITEM(unpacked, 0, id);
     Py_UCS1 *out = PyUnicode_1BYTE_DATA(id);
     memcpy(out, PyUnicode_1BYTE_DATA(prefix), length);
     for (int i = 15; i >= 0; i--, low >>= 4)
         out[length + i] = HEX[low & 15];
-    PyObject *body = Py_None;
-    Py_ssize_t count = PyTuple_GET_SIZE(layout) - 1;
-    if (count > 0) {
-        body = PyDict_New();
-        for (Py_ssize_t i = 0; body != NULL && i < count; i++) {
-            if (PyDict_SetItem(body, PyTuple_GET_ITEM(layout, i + 1),
-                               PyTuple_GET_ITEM(queued, packed_at(i))) < 0)
-                Py_CLEAR(body);
-        }
-        if (body == NULL) {
-            Py_DECREF(id);
+    PyObject *items[3] = {PyNumber_Rshift(stamp, sixty_four),
+                          values > 0 ? rebuilt_dict(layout, 1, queued, 0, 1) : Py_NewRef(Py_None),
+                          attributes > 0 ? rebuilt_dict(keys, 0, queued, values, 0)
+                                         : Py_NewRef(Py_None)};
+    for (int i = 0; i < 3; i++) {
+        if (items[i] == NULL) {
+            for (int j = 0; j < 3; j++)
+                Py_XDECREF(items[j]);
+            Py_DECREF(unpacked);
             return NULL;
         }
     }
-    else {
-        Py_INCREF(body);
-    }
-    PyObject *pair = PyTuple_New(2);
-    if (pair == NULL) {
-        Py_DECREF(id);
-        Py_DECREF(body);
-        return NULL;
-    }
-    PyTuple_SET_ITEM(pair, 0, id);
-    PyTuple_SET_ITEM(pair, 1, body);
-    return pair;
+    for (int i = 0; i < 3; i++)
+        PyTuple_SET_ITEM(unpacked, i + 1, items[i]);
+    return unpacked;
 }
 
 static PyMethodDef speedups_functions[] = {
     {"set_sizes", set_sizes, METH_O,
      "set_sizes(_validate.SIZES): the constants of the queue's byte estimate."},
     {"unpack", unpack, METH_O,
-     "unpack(queued): (event id, body) of a packed queued event (_record.py, record_of)."},
+     "unpack(queued): (event id, time, body, attributes) of a packed queued event (_record.py)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -2109,7 +2303,12 @@ PyInit__speedups(void)
         intern_recorder_names() < 0)
         return NULL;
     zero = PyLong_FromLong(0);
-    if (zero == NULL || PyType_Ready(&RecorderType) < 0)
+    sixty_four = PyLong_FromLong(64);
+    PyObject *time_module = PyImport_ImportModule("time");
+    time_time_ns = time_module == NULL ? NULL : PyObject_GetAttrString(time_module, "time_ns");
+    Py_XDECREF(time_module);
+    if (zero == NULL || sixty_four == NULL || time_time_ns == NULL ||
+        PyType_Ready(&RecorderType) < 0)
         return NULL;
     PyObject *module = PyModule_Create(&speedups_module);
     if (module == NULL)

@@ -206,17 +206,18 @@ def test_a_typical_milestone_is_queued_as_the_python_method_queues_it(pair: Pair
     fast, slow = (p.events[0] for p in pair.pipelines)
     assert comparable(fast) == comparable(slow)
     assert record_of(fast).event_id == fast_id and slow[0] == slow_id
-    # Packed (_record.py): the sequence number for the id, the keys in the shared layout
-    # with the id's prefix, the context in one slot, the values in slots 8-11 and after the
-    # fields; rebuilt by the worker.
-    assert type(fast[0]) is int and fast_id == f"{pair.fast._id_high:016x}{fast[0]:016x}"
+    # Packed (_record.py): the time and the sequence number in one stamp, the keys in the
+    # shared layout with the id's prefix, the context in one slot, the values in slots 1,
+    # 8-11 and after the fields; rebuilt by the worker.
+    stamp = fast[0]
+    assert type(stamp) is int and fast_id == f"{pair.fast._id_high:016x}{stamp % 2**64:016x}"
     assert fast[QUEUED_BODY] == (f"{pair.fast._id_high:016x}", *props)
     assert fast[QUEUED_CONTEXT] == ("acme", "s9", 0, 0, 0)
-    assert (*fast[8:12], *fast[QUEUED_FIELDS:]) == tuple(props.values())
+    assert (fast[1], *fast[8:12], *fast[QUEUED_FIELDS:]) == tuple(props.values())
     assert plain(fast)[4] == props and plain(fast)[4] is not props  # a copy
     assert fast[6] == "u1"
     assert fast[12] == slow[12]  # the estimated bytes
-    assert abs(fast[1] - slow[1]) < 10**9
+    assert abs((stamp >> 64) - slow[1]) < 10**9 and record_of(fast).time_unix_nano == stamp >> 64
 
 
 def test_ids_are_unique_and_carry_the_clients_prefix(pair: Pair) -> None:

@@ -1,11 +1,12 @@
-"""The packed queued form (issue 15): the C path queues an event's id as its sequence number
-and its one top-level dict as its values in the queued tuple, the keys and the id's prefix in
-a layout shared by the events of that shape (``cs_sdk/_record.py``, ``QUEUED_BODY``), so that
-an event waiting in the queue (most of a burst while the collector is down) holds less
-memory; the worker rebuilds the id and the dict. What users see must not change: the same
-records and ids as the pure-Python path (the reference), every event delivered with its
-properties once the collector is back (spooled and replayed too), and less memory per queued
-event than the plain form, measured in the same test. Nothing here is timed."""
+"""The packed queued form (issue 15): the C path queues an event's time and sequence number as
+one stamp, its top-level dict and its attributes (feedback's, outcome's) as their values in
+the queued tuple, the keys and the id's prefix in a layout shared by the events of that shape
+and the attribute keys in a tuple shared per combination (``cs_sdk/_record.py``,
+``QUEUED_BODY``), so that an event waiting in the queue (most of a burst while the collector
+is down) holds less memory; the worker rebuilds the id, the time and the dicts. What users
+see must not change: the same records and ids as the pure-Python path (the reference), every
+event delivered with its properties once the collector is back (spooled and replayed too),
+and less memory per queued event than the plain form, measured in the same test. Nothing here is timed."""
 
 from __future__ import annotations
 
@@ -28,11 +29,13 @@ import cs_sdk
 from bench._event_shapes import shape_calls
 from bench._held_worker import pipeline_heap, worker_held
 from cs_sdk._record import (
+    QUEUED_ATTRIBUTES,
     QUEUED_BODY,
     QUEUED_CONTEXT,
     QUEUED_FIELDS,
     QueuedEvent,
     _unpack,
+    _unpacked_value,
     packed_at,
     packed_length,
     record_of,
@@ -53,11 +56,17 @@ CALLS: dict[str, Callable[[cs_sdk.Client], object]] = {
     "outcome": lambda client: client.outcome(
         "renewal", user_id="u1", value=12.5, unit="usd", properties=PROPERTIES
     ),
-    # No properties: the layout of no keys, the id still a number (feedback's and outcome's
-    # attributes stay a dict: built for the event, packing them would cost the caller more).
+    # No properties: the layout of no keys, the attributes' values in the value slots.
     "feedback, no properties": lambda client: client.feedback("nps", user_id="u1", score=9),
+    "feedback, every attribute": lambda client: client.feedback(
+        "csat", user_id="u1", score=4, comment="ok", area="export"
+    ),
+    "text feedback": lambda client: client.feedback("text", comment="Where is the export?"),
+    "outcome, no unit": lambda client: client.outcome("renewal", value=3),
+    "outcome, nothing": lambda client: client.outcome("renewal"),
     "milestone, no properties": lambda client: client.milestone("m", user_id="u1"),
 }
+LOW = 2**64 - 1
 
 
 @pytest.fixture
@@ -77,16 +86,28 @@ def test_the_c_path_packs_the_properties_and_the_worker_rebuilds_them(
     assert len(slow) == QUEUED_FIELDS and type(slow[QUEUED_BODY]) is not tuple  # plain
     assert plain(fast)[2:] == slow[2:]
     prefix = f"{pair.fast._id_high:016x}"
-    assert type(fast[0]) is int and record_of(fast).event_id == f"{prefix}{fast[0]:016x}"
-    layout = fast[QUEUED_BODY]
-    assert fast[QUEUED_CONTEXT] == slow[7:12] and fast[5:7] == slow[5:7]
+    stamp, record = fast[0], record_of(fast)
+    assert type(stamp) is int and record.event_id == f"{prefix}{stamp & LOW:016x}"
+    assert record.time_unix_nano == stamp >> 64 and abs(record.time_unix_nano - slow[1]) < 10**9
+    layout, keys = fast[QUEUED_BODY], fast[QUEUED_ATTRIBUTES]
+    assert fast[QUEUED_CONTEXT] == slow[7:12] and fast[6] == slow[6] and fast[12] == slow[12]
+    properties, attributes = slow[4] or {}, slow[5] or {}
+    assert keys == (tuple(attributes) or None)  # in the order the Python path builds them
+    assert layout == (prefix, *properties)
+    assert len(fast) == packed_length(len(properties) + len(attributes))
+    values = tuple(fast[packed_at(i)] for i in range(len(properties) + len(attributes)))
+    # A property's dict is packed as well: a tuple of its shared layout and its values.
+    assert tuple(map(_unpacked_value, values)) == (*properties.values(), *attributes.values())
+    for value, reference in zip(values, properties.values(), strict=False):
+        if type(reference) is dict:
+            assert type(value) is tuple and value[0] == (..., *reference)
+            assert value[1:] == tuple(reference.values())
+    left = [at for at in (1, 8, 9, 10, 11) if at not in map(packed_at, range(len(values)))]
+    assert all(fast[at] is None for at in left)
+    assert record.attributes == slow[5]
     if slow[4] is None:
-        assert layout == (prefix,) and len(fast) == QUEUED_FIELDS  # no keys, no values
-        assert fast[8:12] == (None,) * 4 and fast[12] == slow[12]
+        assert record.body is None
         return
-    assert layout == (prefix, *slow[4]) and len(fast) == packed_length(len(slow[4]))
-    values = tuple(fast[packed_at(i)] for i in range(len(slow[4])))
-    assert values == tuple(slow[4].values())
     # Rebuilt as the Python path queues it: every field, the keys in the same order.
     body = record_of(fast).body
     assert isinstance(body, dict) and list(body.items()) == list(slow[4].items())
@@ -117,17 +138,28 @@ def test_record_of_reads_the_plain_and_the_packed_form() -> None:
     tail = ("u", "a", "s", 0, 0, 0, 99)
     assert record_of((*fields, {"k": 1}, None, *tail)).body == {"k": 1}
     context = ("a", "s", 3, 4, 1)
-    keys = ("ab" * 8, *"kjihg")
-    packed = (7, 1, "schema", "name", keys, {"attr": 1}, "u", context, 1, [2], 3, 4, 99, 5)
+    keys = ("ab" * 8, *"kjihgf")
+    stamp = 1_700_000_000_123_456_789 << 64 | 7
+    packed = (stamp, 1, "s", "n", keys, ("attr",), "u", context, [2], 3, 4, 5, 99, 6, "x")
     record = record_of(packed)
-    assert record.body == {"k": 1, "j": [2], "i": 3, "h": 4, "g": 5}
-    assert record.attributes == {"attr": 1} and record.event_id == "ab" * 8 + "0" * 15 + "7"
+    assert record.body == {"k": 1, "j": [2], "i": 3, "h": 4, "g": 5, "f": 6}
+    assert record.attributes == {"attr": "x"} and record.event_id == "ab" * 8 + "0" * 15 + "7"
+    assert record.time_unix_nano == 1_700_000_000_123_456_789
     assert (record.user_id, record.account_id, record.session_id) == ("u", "a", "s")
     assert (record.trace_id, record.span_id, record.trace_flags) == (3, 4, 1)
-    none = (2**64 + 5, 1, "s", "n", ("f" * 16,), None, "u", context, *(None,) * 4, 99)
-    assert record_of(none).body is None and record_of(none).event_id == "f" * 16 + "0" * 15 + "5"
+    # A time before 1970 (a negative stamp), a sequence number past 64 bits.
+    old = -(5 << 64) + 2**64 - 1
+    none = (old, None, "s", "n", ("f" * 16,), None, "u", context, *(None,) * 4, 99)
+    assert record_of(none).body is None and record_of(none).attributes is None
+    assert record_of(none).event_id == "f" * 32 and record_of(none).time_unix_nano == -5
     with pytest.raises(ValueError):
         record_of(packed[:-1])  # a value missing
+    with pytest.raises(ValueError):
+        record_of((*packed[:5], {"attr": 1}, *packed[6:]))  # attribute keys not a tuple
+
+
+class Nested(dict[str, Any]):
+    """A dict the test packs as the C path packs a property's dict."""
 
 
 scalars = st.one_of(
@@ -264,18 +296,39 @@ def test_a_queued_packed_event_is_left_out_of_the_collectors_walks(pair: Pair) -
 
 @settings(max_examples=200)
 @given(
-    pairs=st.lists(st.tuples(st.text(max_size=6), values), max_size=20, unique_by=lambda p: p[0]),
+    pairs=st.lists(
+        st.tuples(
+            st.text(max_size=6),
+            st.one_of(values, st.dictionaries(st.text(max_size=5), values, min_size=1).map(Nested)),
+        ),
+        max_size=20,
+        unique_by=lambda p: p[0],
+    ),
+    attributes=st.lists(
+        st.tuples(st.text(max_size=6), values), max_size=4, unique_by=lambda p: p[0]
+    ),
     seq=st.integers(0, 2**70),
+    time_ns=st.integers(-(2**70), 2**70),
     prefix=st.text(alphabet="0123456789abcdef", min_size=16, max_size=16),
     extra=st.sampled_from([(), ("odd",)]),
 )
 def test_the_c_unpacking_rebuilds_what_the_python_one_does(
-    pairs: list[tuple[str, Any]], seq: int, prefix: str, extra: tuple[str, ...]
+    pairs: list[tuple[str, Any]],
+    attributes: list[tuple[str, Any]],
+    seq: int,
+    time_ns: int,
+    prefix: str,
+    extra: tuple[str, ...],
 ) -> None:
     keys = tuple(key for key, _ in pairs)
-    slots: list[Any] = [seq, 0, "s", "n", (prefix, *keys), None, "u", ("a", "s", 0, 0, 0)]
-    slots += [None] * (packed_length(len(pairs)) - len(slots))
-    for i, (_, value) in enumerate(pairs):
+    # A dict of the event's own properties packed as the C path packs it (packed_dict).
+    packed = [(k, (((...), *v), *v.values()) if type(v) is Nested else v) for k, v in pairs]
+    expected = [(k, dict(v) if type(v) is Nested else v) for k, v in pairs]
+    attribute_keys = tuple(key for key, _ in attributes) or None
+    stamp = time_ns << 64 | seq & LOW
+    slots: list[Any] = [stamp, None, "s", "n", (prefix, *keys), attribute_keys, "u", ("a",)]
+    slots += [None] * (packed_length(len(pairs) + len(attributes)) - len(slots))
+    for i, (_, value) in enumerate([*packed, *attributes]):
         slots[packed_at(i)] = value
     queued = (*slots, *extra)
     c_unpack = importlib.import_module("cs_sdk._speedups").unpack
@@ -286,14 +339,23 @@ def test_the_c_unpacking_rebuilds_what_the_python_one_does(
             c_unpack(queued)
         return
     assert unpack is c_unpack  # the worker's rule uses the C function when built
-    (c_id, rebuilt), (py_id, reference) = c_unpack(queued), _unpack(queued)
+    c_unpacked, py_unpacked = c_unpack(queued), _unpack(queued)
+    (c_id, c_time, rebuilt, c_attrs), (py_id, py_time, reference, py_attrs) = (
+        c_unpacked,
+        py_unpacked,
+    )
     assert c_id == py_id == f"{prefix}{seq % 2**64:016x}"
-    if not pairs:
-        assert rebuilt is None and reference is None
-        return
-    assert rebuilt is not None and reference is not None
-    assert list(rebuilt.items()) == list(reference.items()) == list(dict(pairs).items())
-    for broken in ((), queued[: QUEUED_FIELDS - 1], ("x", *queued[1:]), (*queued[:4], None)):
+    assert c_time == py_time == time_ns
+    for c_dict, py_dict, items in ((rebuilt, reference, expected), (c_attrs, py_attrs, attributes)):
+        if not items:
+            assert c_dict is None and py_dict is None
+            continue
+        assert c_dict is not None and py_dict is not None
+        assert list(c_dict.items()) == list(py_dict.items()) == list(dict(items).items())
+        assert [type(v) for v in c_dict.values()] == [type(v) for v in py_dict.values()]
+    broken_dict = (*queued[:1], ((..., "a", "b"), 1), *queued[2:])  # a value missing
+    misses = [(), queued[: QUEUED_FIELDS - 1], ("x", *queued[1:]), (*queued[:4], None)]
+    for broken in misses + ([broken_dict] if pairs else []):
         with pytest.raises(ValueError):
             c_unpack(broken)
         with pytest.raises(ValueError):
