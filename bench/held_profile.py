@@ -18,10 +18,10 @@ and run, in a fresh interpreter, a client at its defaults pointed at a closed lo
 The queued share is set by the ratio of the caller's cost to the worker's: a burst's caller
 spends ~1-3 µs per call, the worker ~4-5 µs per event, so with the GIL shared even evenly
 most of a burst is still queued when it ends. On the C path each queued event is the packed
-form of ``cs_sdk/_record.py`` (a tuple holding its sequence number, time, property values and
-shared layout and context tuples: ~280-470 B a shape on 3.11, plus the allocator's
-overhead), on the Python path the plain form (an id str and a copied property dict: ~430-630
-B), against 60-85 B once held encoded.
+form of ``cs_sdk/_record.py`` (a tuple holding its stamp, its property and attribute values
+and shared layout, attribute-key and context tuples: ~200-330 B a shape on 3.11, plus the
+allocator's overhead), on the Python path the plain form (an id str, a time and a copied
+property dict: ~430-630 B), against 60-85 B once held encoded.
 Nothing here is a pass/fail figure; ``--json PATH`` writes every sample.
 """
 

@@ -622,8 +622,9 @@ packed_value_slot(Py_ssize_t at)
  * layout per event (16 bytes more than the pairs did), never an unbounded cache. A key
  * matches by identity, or by equality for a str built afresh for each call (a parsed JSON
  * body's keys): the body the worker rebuilds is equal either way. `keys`: exact strs (the
- * callers check); `prefix`: the str of emit_plain, or None until the first event (emit_plain
- * then asks again with it). A new reference, NULL with an exception. */
+ * callers check); `prefix`: the str of emit_plain, or None until the first event (queued_packed
+ * then asks again with it), or Ellipsis for a property's dict (packed_dict). A new
+ * reference, NULL with an exception. */
 static PyObject *
 layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t count)
 {
@@ -894,7 +895,7 @@ check_nested(Recorder *self, PyObject *value, int depth, PyObject **out, long lo
 }
 
 /* check_properties_sized: the validated `properties` as the queued tuple to be, holding them
- * as key, value pairs (check_pairs; None for none or empty), and their estimated bytes; 0
+ * packed (check_pairs; None for none or empty), and their estimated bytes; 0
  * with *why when the Python validator has to look. */
 static int
 check_properties(Recorder *self, PyObject *properties, PyObject **body, long long *size,

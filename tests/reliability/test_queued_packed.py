@@ -6,7 +6,8 @@ and the attribute keys in a tuple shared per combination (``cs_sdk/_record.py``,
 is down) holds less memory; the worker rebuilds the id, the time and the dicts. What users
 see must not change: the same records and ids as the pure-Python path (the reference), every
 event delivered with its properties once the collector is back (spooled and replayed too),
-and less memory per queued event than the plain form, measured in the same test. Nothing here is timed."""
+and less memory per queued event than the plain form, measured in the same test. Nothing
+here is timed."""
 
 from __future__ import annotations
 
