@@ -21,6 +21,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -60,11 +61,12 @@ typedef struct {
     char high_hex[16];         /* ... the first 16 hex digits of every event id it makes, */
     PyObject *prefix;          /* ... and those digits as a str (the layouts' first item) */
     PyObject *context;         /* the last packed event's context tuple (shared_context) */
-    PyObject *last_layout;     /* the layout layout_of() gave last */
     /* The layouts of packed events made so far (_record.py, the packed form: the id prefix and the
      * property keys, shared by every queued event of that shape), by a hash of the keys
      * modulo LAYOUT_CACHE: see layout_of(). */
     PyObject *layouts[LAYOUT_CACHE];
+    /* The same layouts by the identity of their prefix and keys (layout_of's first look). */
+    PyObject *layouts_seen[LAYOUT_CACHE];
     /* The attribute keys of packed feedback and outcomes (_record.py, the packed form), one
      * tuple per combination of the attributes present, made when first needed (see
      * attribute_keys()). */
@@ -145,9 +147,10 @@ Recorder_traverse(Recorder *self, visitproc visit, void *arg)
     Py_VISIT(self->deque_append);
     Py_VISIT(self->prefix);
     Py_VISIT(self->context);
-    Py_VISIT(self->last_layout);
-    for (int i = 0; i < LAYOUT_CACHE; i++)
+    for (int i = 0; i < LAYOUT_CACHE; i++) {
         Py_VISIT(self->layouts[i]);
+        Py_VISIT(self->layouts_seen[i]);
+    }
     for (int i = 0; i < ATTRIBUTE_KEYS; i++)
         Py_VISIT(self->attribute_keys[i]);
     return 0;
@@ -182,11 +185,12 @@ Recorder_clear(Recorder *self)
     Py_CLEAR(self->id_high);
     Py_CLEAR(self->prefix);
     Py_CLEAR(self->context);
-    Py_CLEAR(self->last_layout);
     for (int i = 0; i < SIZE_CACHE; i++)
         Py_CLEAR(self->sizes_made[i]);
-    for (int i = 0; i < LAYOUT_CACHE; i++)
+    for (int i = 0; i < LAYOUT_CACHE; i++) {
         Py_CLEAR(self->layouts[i]);
+        Py_CLEAR(self->layouts_seen[i]);
+    }
     for (int i = 0; i < ATTRIBUTE_KEYS; i++)
         Py_CLEAR(self->attribute_keys[i]);
     return 0;
@@ -628,15 +632,21 @@ packed_value_slot(Py_ssize_t at)
 static PyObject *
 layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t count)
 {
-    /* The last layout first, by identity alone: a call site's keys are the same objects at
-     * every call (interned literals), and this saves hashing them on the caller's thread. */
-    PyObject *last = self->last_layout;
-    if (last != NULL && PyTuple_GET_SIZE(last) == count + 1 && PyTuple_GET_ITEM(last, 0) == prefix) {
+    /* By identity first, the objects' addresses hashed: a call site's keys are the same
+     * objects at every call (interned literals), and this saves hashing their text on the
+     * caller's thread, also when the shapes of several call sites take turns. */
+    Py_uhash_t seen = (Py_uhash_t)prefix >> 4;
+    for (Py_ssize_t i = 0; i < count; i++)
+        seen = (seen ^ ((Py_uhash_t)keys[i] >> 4)) * 1000003u;
+    PyObject **seen_slot = &self->layouts_seen[(seen ^ (seen >> 17)) % LAYOUT_CACHE];
+    PyObject *known = *seen_slot;
+    if (known != NULL && PyTuple_GET_SIZE(known) == count + 1 &&
+        PyTuple_GET_ITEM(known, 0) == prefix) {
         Py_ssize_t i = 0;
-        while (i < count && PyTuple_GET_ITEM(last, i + 1) == keys[i])
+        while (i < count && PyTuple_GET_ITEM(known, i + 1) == keys[i])
             i++;
         if (i == count)
-            return Py_NewRef(last);
+            return Py_NewRef(known);
     }
     Py_uhash_t hash = (Py_uhash_t)count + 0x345678u;
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -656,7 +666,7 @@ layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t co
                 break;
         }
         if (i == count) {
-            Py_XSETREF(self->last_layout, Py_NewRef(cached));
+            Py_XSETREF(*seen_slot, Py_NewRef(cached));
             return Py_NewRef(cached);
         }
     }
@@ -668,7 +678,7 @@ layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t co
         PyTuple_SET_ITEM(made, i + 1, Py_NewRef(keys[i]));
     PyObject_GC_UnTrack(made); /* strs only (and None): nothing to walk */
     Py_XSETREF(*slot, Py_NewRef(made));
-    Py_XSETREF(self->last_layout, Py_NewRef(made));
+    Py_XSETREF(*seen_slot, Py_NewRef(made));
     return made;
 }
 
@@ -1145,10 +1155,66 @@ internal_error(Recorder *self)
 }
 
 /* An exact int attribute of an EventQueue that fits a long long, into *out; 0 otherwise. */
+/* EventQueue's attributes queue_submit() reads and writes, in its __slots__
+ * (_pipeline/_queue.py): found by offset in the instance, as a slot's descriptor does.
+ * Decision (issue 15, the caller's cost): the queue's attributes were nine lookups in its
+ * __dict__ per recorded event, ~50 ns of a flat event's ~350 ns of SDK work; read where the
+ * slots are, they cost a load each. Resolved from the class's member descriptors once per
+ * class (queue_slots_of); a class whose descriptors are not plain object slots leaves
+ * every event to the Python method. */
+enum {
+    Q_ITEMS, Q_CLOSED, Q_WAKE, Q_HELD, Q_MAX_SIZE, Q_BYTES_IN, Q_BYTES_OUT, Q_MAX_BYTES,
+    Q_BATCH_SIZE, Q_SLOTS
+};
+#ifndef Py_T_OBJECT_EX
+#define Py_T_OBJECT_EX T_OBJECT_EX
+#endif
+#ifndef Py_READONLY
+#define Py_READONLY READONLY
+#endif
+static PyTypeObject *queue_type;          /* the class the offsets are for (held) */
+static Py_ssize_t queue_offsets[Q_SLOTS]; /* 0: not usable */
+
 static int
-queue_int(PyObject *attrs, PyObject *name, long long *out)
+queue_slots_of(PyTypeObject *type)
 {
-    PyObject *value = PyDict_GetItemWithError(attrs, name); /* borrowed */
+    if (type == queue_type)
+        return queue_offsets[0] != 0;
+    PyObject **const names[Q_SLOTS] = {&str_items,     &str_closed,    &str_wake,
+                                       &str_held,      &str_max_size,  &str_bytes_in,
+                                       &str_bytes_out, &str_max_bytes, &str_batch_size};
+    Py_ssize_t offsets[Q_SLOTS];
+    int usable = 1;
+    for (int i = 0; usable && i < Q_SLOTS; i++) {
+        PyObject *descr = PyObject_GetAttr((PyObject *)type, *names[i]);
+        if (descr == NULL)
+            PyErr_Clear();
+        usable = descr != NULL && Py_IS_TYPE(descr, &PyMemberDescr_Type);
+        if (usable) {
+            PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+            usable = member->type == Py_T_OBJECT_EX && !(member->flags & Py_READONLY) &&
+                     member->offset > 0;
+            offsets[i] = member->offset;
+        }
+        Py_XDECREF(descr);
+    }
+    Py_XSETREF(queue_type, (PyTypeObject *)Py_NewRef(type));
+    for (int i = 0; i < Q_SLOTS; i++)
+        queue_offsets[i] = usable ? offsets[i] : 0;
+    return usable;
+}
+
+static inline PyObject **
+queue_slot(PyObject *queue, int which)
+{
+    return (PyObject **)((char *)queue + queue_offsets[which]);
+}
+
+/* An int in a slot of the queue as a long long; 0 when it is not a plain int. */
+static int
+queue_int(PyObject *queue, int which, long long *out)
+{
+    PyObject *value = *queue_slot(queue, which);
     if (value == NULL || !PyLong_CheckExact(value))
         return 0;
     int overflow;
@@ -1167,23 +1233,19 @@ queue_int(PyObject *attrs, PyObject *name, long long *out)
 static int
 queue_submit(Recorder *self, PyObject *queue, PyObject *queued, long long size)
 {
-    PyObject *attrs = PyObject_GenericGetDict(queue, NULL);
-    if (attrs == NULL) {
-        PyErr_Clear();
+    if (!queue_slots_of(Py_TYPE(queue)))
         return 0;
-    }
     int result = 0;
     long long held, max_size, bytes_in, bytes_out, max_bytes, batch_size;
-    PyObject *items = PyDict_GetItemWithError(attrs, str_items);       /* borrowed */
-    PyObject *closed = items ? PyDict_GetItemWithError(attrs, str_closed) : NULL;
-    PyObject *wake = closed ? PyDict_GetItemWithError(attrs, str_wake) : NULL;
-    if (wake == NULL || closed != Py_False ||
+    PyObject *items = *queue_slot(queue, Q_ITEMS), *closed = *queue_slot(queue, Q_CLOSED);
+    PyObject *wake = *queue_slot(queue, Q_WAKE);
+    if (items == NULL || wake == NULL || closed != Py_False ||
         Py_TYPE(items) != PyDescr_TYPE(self->deque_append) ||
-        !queue_int(attrs, str_held, &held) || !queue_int(attrs, str_max_size, &max_size) ||
-        !queue_int(attrs, str_bytes_in, &bytes_in) ||
-        !queue_int(attrs, str_bytes_out, &bytes_out) ||
-        !queue_int(attrs, str_max_bytes, &max_bytes) ||
-        !queue_int(attrs, str_batch_size, &batch_size) || bytes_in > LLONG_MAX - size)
+        !queue_int(queue, Q_HELD, &held) || !queue_int(queue, Q_MAX_SIZE, &max_size) ||
+        !queue_int(queue, Q_BYTES_IN, &bytes_in) ||
+        !queue_int(queue, Q_BYTES_OUT, &bytes_out) ||
+        !queue_int(queue, Q_MAX_BYTES, &max_bytes) ||
+        !queue_int(queue, Q_BATCH_SIZE, &batch_size) || bytes_in > LLONG_MAX - size)
         goto done; /* closed, or not what this expects: the Python method decides */
     Py_ssize_t waiting = PyObject_Size(items);
     if (waiting < 0 || waiting + held >= max_size || bytes_in - bytes_out >= max_bytes)
@@ -1198,10 +1260,12 @@ queue_submit(Recorder *self, PyObject *queue, PyObject *queued, long long size)
     result = -1;
     if (appended != NULL) {
         Py_DECREF(appended);
-        if (PyDict_SetItem(attrs, str_bytes_in, grown) == 0)
-            result = 1;
+        /* The append ran no Python code (a deque of tuples), so the slots are as read. */
+        Py_XSETREF(*queue_slot(queue, Q_BYTES_IN), grown);
+        grown = NULL;
+        result = 1;
     }
-    Py_DECREF(grown);
+    Py_XDECREF(grown);
     /* The wake rule: a full batch waiting and the worker not yet woken. The flag of a
      * threading.Event is read where it is (its `_flag`), else asked (`is_set()`). */
     if (result == 1 && waiting + 1 >= batch_size) {
@@ -1223,7 +1287,6 @@ queue_submit(Recorder *self, PyObject *queue, PyObject *queued, long long size)
     Py_DECREF(items);
     Py_DECREF(wake);
 done:
-    Py_DECREF(attrs);
     if (result == 0)
         PyErr_Clear();
     return result;
