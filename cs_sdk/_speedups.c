@@ -22,6 +22,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#if PY_VERSION_HEX < 0x030B0000
+#include <longintrepr.h> /* 3.10: the int's digits (stamp_of); Python.h has it from 3.11 */
+#endif
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +34,11 @@ enum { LAYOUT_CACHE = 64 }; /* Recorder.layouts */
 /* Recorder.attribute_keys: feedback's by which of score, comment and area it has (0-7), then
  * outcome's by which of value and unit (8 + 1-3). */
 enum { ATTRIBUTE_KEYS = 12, OUTCOME_KEYS = 8 };
+
+#define NAME_CACHE 16
+/* The client's attributes a recording call reads, in client_attribute()'s order. */
+enum { CLIENT_SUBMIT, CLIENT_OPTED_OUT, CLIENT_ID_HIGH, CLIENT_NEXT_SEQ, CLIENT_WATCHED,
+       CLIENT_ATTRIBUTES };
 
 typedef struct {
     PyObject_HEAD
@@ -76,6 +84,13 @@ typedef struct {
      * that each queued event would hold (queued_size()). Ints are immutable: sharing one
      * changes nothing but the memory. */
     PyObject *sizes_made[SIZE_CACHE];
+    /* Event names that obeyed the name rule, by the identity of the str (plain_name's
+     * answer for them does not change: a str is immutable and max_name is the client's). */
+    PyObject *names_ok[NAME_CACHE];
+    /* The client's attributes the recording calls read (client_attribute), as last looked up:
+     * borrowed from client_dict, valid while its version is client_version. */
+    PyObject *client_seen[CLIENT_ATTRIBUTES];
+    unsigned long long client_version; /* 0: never looked up */
     Py_ssize_t max_name;
     Py_ssize_t max_id; /* the id rule's bound (_ids.py); anything else goes to Python */
     Py_ssize_t max_string;
@@ -153,6 +168,8 @@ Recorder_traverse(Recorder *self, visitproc visit, void *arg)
     }
     for (int i = 0; i < ATTRIBUTE_KEYS; i++)
         Py_VISIT(self->attribute_keys[i]);
+    for (int i = 0; i < NAME_CACHE; i++)
+        Py_VISIT(self->names_ok[i]);
     return 0;
 }
 
@@ -193,6 +210,9 @@ Recorder_clear(Recorder *self)
     }
     for (int i = 0; i < ATTRIBUTE_KEYS; i++)
         Py_CLEAR(self->attribute_keys[i]);
+    for (int i = 0; i < NAME_CACHE; i++)
+        Py_CLEAR(self->names_ok[i]);
+    self->client_version = 0; /* client_seen borrowed from client_dict, cleared above */
     return 0;
 }
 
@@ -251,6 +271,7 @@ Recorder_init(Recorder *self, PyObject *args, PyObject *kwds)
     Recorder_clear(self);
     self->client = Py_NewRef(client);
     self->client_dict = client_dict;
+    self->client_version = 0; /* client_seen: looked up at the first call */
     self->slow = Py_NewRef(slow);
     self->slow_outcome = Py_NewRef(slow_outcome);
     self->slow_feedback = Py_NewRef(slow_feedback);
@@ -427,6 +448,21 @@ plain_name(PyObject *name, Py_ssize_t max_name)
     return !after_separator;
 }
 
+/* plain_name for an event name, remembered by the str's identity: the scan costs ~150
+ * instructions of a call (callgrind), and applications record a handful of names. The
+ * cache holds the names it has seen pass. */
+static int
+known_name(Recorder *self, PyObject *name)
+{
+    size_t slot = ((size_t)name >> 4) % NAME_CACHE;
+    if (self->names_ok[slot] == name)
+        return 1;
+    if (!plain_name(name, self->max_name))
+        return 0;
+    Py_XSETREF(self->names_ok[slot], Py_NewRef(name));
+    return 1;
+}
+
 /* -- property values: _check_mapping / _check_nested / _check_item of _validate.py -------- */
 
 /* Each check below returns 1 (accepted: a new reference in *out, the estimate added to
@@ -530,9 +566,8 @@ check_entry(Recorder *self, PyObject *key, PyObject *value, int depth, int keys_
     int scalar = check_scalar(self, value, &bytes, why);
     if (scalar < 0)
         return 0;
-    if (scalar) {
+    if (scalar) { /* an exact str, int, float, bool or None: never followed by the collector */
         *total += bytes;
-        *holds_tracked |= PyObject_GC_IsTracked(value);
         return 1;
     }
     int ok = check_nested(self, value, depth, checked, total, why);
@@ -1098,6 +1133,24 @@ stamp_of(PyObject *now, long long now_c, unsigned long long low)
             return stamp;
         }
     }
+#if PY_VERSION_HEX < 0x030C0000 && defined(__SIZEOF_INT128__)
+    /* 3.10 and 3.11 (whose int layout is settled): the digits written straight, for a time
+     * after 1970 (a non-negative stamp). _PyLong_FromByteArray reads the 16 bytes one at a
+     * time, ~270 instructions of a call (callgrind); this is ~30. The byte-array path below
+     * is the reference, and the tests compare the stamps with the Python rule. */
+    if (now_c >= 0) {
+        unsigned __int128 bits = ((unsigned __int128)(unsigned long long)now_c << 64) | low;
+        Py_ssize_t count = 0;
+        digit digits[(128 + PyLong_SHIFT - 1) / PyLong_SHIFT];
+        for (; bits != 0; bits >>= PyLong_SHIFT)
+            digits[count++] = (digit)(bits & PyLong_MASK);
+        PyLongObject *made = _PyLong_New(count);
+        if (made == NULL)
+            return NULL;
+        memcpy(made->ob_digit, digits, (size_t)count * sizeof(digit));
+        return (PyObject *)made;
+    }
+#endif
     unsigned char bytes[16]; /* little-endian, signed: low, then the time */
     unsigned long long high = (unsigned long long)now_c;
     for (int i = 0; i < 8; i++) {
@@ -1126,10 +1179,44 @@ event_id(const char *high_hex, unsigned long long low)
     return text;
 }
 
+/* The client's attribute `which` (CLIENT_*), borrowed from its __dict__; NULL if missing (an
+ * exception set if the lookup failed).
+ *
+ * Decision (issue 15, the caller's cost at an application's pace): these were four or five
+ * lookups in the client's __dict__ per recorded event, ~450 of a flat milestone's ~3,600
+ * instructions (callgrind), and each touches the dict's tables, which are cold again after
+ * the caller has been idle. Where CPython keeps a version number in every dict (3.11 and
+ * earlier; it is deprecated from 3.12), the values looked up last are taken again while the
+ * version is the same: any change to the dict changes it, so a value seen under that version
+ * is still the dict's own, held by it. Elsewhere they are looked up every time. */
+#if PY_VERSION_HEX < 0x030C0000
+#define CLIENT_VERSIONED 1
+#endif
+
+static PyObject *const *client_names[CLIENT_ATTRIBUTES] = {
+    &str_submit, &str_opted_out, &str_id_high, &str_next_seq, &str_watched};
+
 static PyObject *
-client_attribute(Recorder *self, PyObject *name)
+client_attribute(Recorder *self, int which)
 {
-    return PyDict_GetItemWithError(self->client_dict, name); /* borrowed, NULL if missing */
+#ifdef CLIENT_VERSIONED
+    unsigned long long version = ((PyDictObject *)self->client_dict)->ma_version_tag;
+    if (version != self->client_version || version == 0) {
+        /* str keys only (a __dict__'s): no Python code runs during these lookups */
+        for (int i = 0; i < CLIENT_ATTRIBUTES; i++) {
+            PyObject *value = PyDict_GetItemWithError(self->client_dict, *client_names[i]);
+            if (value == NULL && PyErr_Occurred()) {
+                self->client_version = 0;
+                return NULL;
+            }
+            self->client_seen[i] = value;
+        }
+        self->client_version = version;
+    }
+    return self->client_seen[which];
+#else
+    return PyDict_GetItemWithError(self->client_dict, *client_names[which]);
+#endif
 }
 
 /* After the commit point, an Exception is the Python method's `except Exception:` branch:
@@ -1480,10 +1567,10 @@ emit_plain(Recorder *self, Emitted *event, PyObject **why)
 
     /* Strong references: the calls below can run Python code (a finalizer during an
      * allocation, another thread at a switch) that replaces these attributes. */
-    PyObject *submit = client_attribute(self, str_submit);
-    PyObject *opted_out = submit ? client_attribute(self, str_opted_out) : NULL;
-    PyObject *id_high = opted_out ? client_attribute(self, str_id_high) : NULL;
-    PyObject *next_seq = id_high ? client_attribute(self, str_next_seq) : NULL;
+    PyObject *submit = client_attribute(self, CLIENT_SUBMIT);
+    PyObject *opted_out = submit ? client_attribute(self, CLIENT_OPTED_OUT) : NULL;
+    PyObject *id_high = opted_out ? client_attribute(self, CLIENT_ID_HIGH) : NULL;
+    PyObject *next_seq = id_high ? client_attribute(self, CLIENT_NEXT_SEQ) : NULL;
     if (next_seq == NULL || !PyAnySet_Check(opted_out) || !PyLong_CheckExact(id_high)) {
         Py_XDECREF(now);
         if (PyErr_Occurred())
@@ -1750,11 +1837,11 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
     if (!parse_keywords(args, nargs, kwnames, MILESTONE_KEYWORDS, kw))
         return call_slow(self, slow, why_keyword, args, nargsf, kwnames);
     PyObject *name = args[0];
-    if (!PyUnicode_CheckExact(name) || !plain_name(name, self->max_name))
+    if (!PyUnicode_CheckExact(name) || !known_name(self, name))
         return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
     /* A milestone some prompt depends on (client._watched): the Python method also tells the
      * prompt engine at once, so next_for() agrees immediately. Rare by nature. */
-    PyObject *watched = client_attribute(self, str_watched);
+    PyObject *watched = client_attribute(self, CLIENT_WATCHED);
     if (watched == NULL && PyErr_Occurred())
         return recover(self, slow, args, nargsf, kwnames);
     if (watched != NULL && PyAnySet_Check(watched) && PySet_GET_SIZE(watched) > 0) {
@@ -1820,7 +1907,7 @@ Recorder_outcome(Recorder *self, PyObject *const *args, size_t nargsf, PyObject 
     if (!parse_keywords(args, nargs, kwnames, OUTCOME_KEYWORDS, kw))
         return call_slow(self, slow, why_keyword, args, nargsf, kwnames);
     PyObject *name = args[0], *value = kw[5], *unit = kw[6], *number = NULL;
-    if (!PyUnicode_CheckExact(name) || !plain_name(name, self->max_name) ||
+    if (!PyUnicode_CheckExact(name) || !known_name(self, name) ||
         !plain_short(unit, self->max_name))
         return call_slow(self, slow, why_invalid, args, nargsf, kwnames);
     /* check_number: an exact int or a finite float, sent as a float. */
