@@ -264,6 +264,29 @@ def test_a_built_event_behaves_as_a_validated_one() -> None:
         ReportCreated("pro")  # type: ignore[misc]
 
 
+def test_each_event_has_its_own_fields_set() -> None:
+    """The names given are copied from one set per class: changing one event's set (pydantic
+    adds to it on assignment) changes no other event's."""
+    first, second = ReportCreated(**REPORT_FIELDS), ReportCreated(**REPORT_FIELDS)
+    assert first.model_fields_set == second.model_fields_set == set(REPORT_FIELDS)
+    assert first.model_fields_set is not second.model_fields_set
+    first.model_fields_set.discard("plan")
+    assert second.model_fields_set == set(REPORT_FIELDS)
+    assert ReportCreated(**REPORT_FIELDS).model_fields_set == set(REPORT_FIELDS)
+
+
+def test_many_classes_take_turns_on_the_fast_path() -> None:
+    """More classes than the compiled specs kept: each still builds what pydantic would."""
+    classes = [
+        type(f"Turn{i}", (cs_sdk.Event,), {"__annotations__": {"pages": int, f"f{i}": str}})
+        for i in range(40)
+    ]
+    for _ in range(2):
+        for i, cls in enumerate(classes):
+            data = {"pages": i, f"f{i}": "x"}
+            assert state(cls(**data)) == state(cls.model_validate(data))
+
+
 def test_a_subclass_with_its_own_init_still_reaches_the_fast_path() -> None:
     class WithInit(cs_sdk.Event):
         pages: int

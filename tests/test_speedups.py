@@ -279,6 +279,29 @@ def test_capture_and_opt_out_are_seen_by_the_c_path_at_once(pair: Pair) -> None:
     assert pair.fast.stats()["dropped"]["opted_out"] == 1
 
 
+def test_keywords_in_any_order_from_call_sites_taking_turns(pair: Pair) -> None:
+    """Each call site's keyword names are remembered with where they go: two sites naming the
+    same keywords in other orders, and names built at run time, land where they belong."""
+    for i in range(3):
+        pair.fast.milestone("a", user_id=f"u{i}", account_id="acme")
+        pair.fast.milestone("b", account_id="acme", user_id=f"u{i}")
+        pair.fast.milestone("c", **{"account_" + "id": "acme", "user_" + "id": f"u{i}"})
+        pair.fast.outcome("d", unit="usd", value=1.0, user_id=f"u{i}")
+        pair.fast.outcome("e", user_id=f"u{i}", value=2.0, unit="eur")
+    records = [record_of(queued) for queued in pair.pipelines[0].events]
+    assert [(r.name, r.user_id, r.account_id) for r in records if r.name in "abc"] == [
+        (name, f"u{i}", "acme") for i in range(3) for name in "abc"
+    ]
+    assert [(r.name, r.attributes) for r in records if r.name in "de"] == [
+        expected
+        for _ in range(3)
+        for expected in (
+            ("d", {"cs.outcome.value": 1.0, "cs.outcome.unit": "usd"}),
+            ("e", {"cs.outcome.value": 2.0, "cs.outcome.unit": "eur"}),
+        )
+    ]
+
+
 def test_module_level_milestone_uses_the_accelerated_global_client() -> None:
     client = cs_sdk.init(service_name="t", environ={}, endpoint="http://127.0.0.1:9")
     try:

@@ -211,6 +211,21 @@ def test_a_full_queue_is_the_python_method_s_drop_counted_once(pair: QueuePair) 
     assert stats["recorded"] == 5 and len(pair.pipelines[0].queue.items) == 3
 
 
+def test_a_bound_lowered_after_events_were_queued_applies_to_the_next_one(
+    pair: QueuePair,
+) -> None:
+    """The C path remembers the ints it read from the queue; a bound changed at run time is a
+    new int in the slot, read again at the next event."""
+    assert all(call(pair.fast, "milestone", i, 1) is not None for i in range(2))
+    queue = pair.pipelines[0].queue
+    queue._max_size = 3
+    results = [call(pair.fast, "milestone", i, 1) for i in range(3)]
+    assert [result is not None for result in results] == [True, False, False]
+    assert pair.fast.stats()["dropped"].get("queue_full") == 2 and len(queue.items) == 3
+    queue._max_size = 10_000  # and raised again
+    assert call(pair.fast, "milestone", 9, 1) is not None and len(queue.items) == 4
+
+
 def test_another_pipeline_s_submit_is_called_as_before(pair: QueuePair) -> None:
     """A pipeline swapped in at run time (testing.capture) gets its own submit called."""
     seen: list[Any] = []
