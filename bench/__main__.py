@@ -30,6 +30,7 @@ from . import _coldstart_peers, _report, _shape_report
 from ._host import calibrate_slice
 from ._peers import BASELINE
 from ._sections import replace_section
+from ._shape_report import HARNESS_MIX
 from ._shapes import SHAPES
 from ._sink import BlackHole, Sink, closed_port_url
 
@@ -240,6 +241,17 @@ def steps(sdks: list[str], p: dict[str, Any]) -> list[dict[str, Any]]:
             shape=shape,
             calls=p["shape_calls"],
         )
+    # The bench's own work for the mix, with no SDK (bench._peers.NoSdk, the peers' calls):
+    # what every SDK's paced figure includes, and so the ceiling on any ratio between them.
+    add(
+        HARNESS_MIX,
+        "up",
+        p["shape_repeat"],
+        p["shape_calls"],
+        [BASELINE],
+        scenario="latency",
+        shape="mix",
+    )
     add(
         "down-mix",
         "down",

@@ -57,6 +57,8 @@ def test_the_side_by_side_benchmark_runs_every_scenario_and_shape_for_cs_sdk(
     assert set(interleaved["vs_flat"]) == set(SHAPES) and interleaved["vs_flat"]["flat"] == 1
     assert interleaved["dropped_during"] == 0
     assert results["down-mix"]["dropped_reported"] == 0  # the mix held with the collector down
+    # The bench's own work for the mix, with no SDK: the baseline of every paced figure.
+    assert document["results"]["none"]["harness-mix"]["calls"] == 200
     assert results["coldstart"]["import_ms"] > 0 and "first_event_ms" in results["coldstart"]
 
     # The realistic mix leads the report, its targets are judged, the rest of the file stays.
@@ -69,6 +71,21 @@ def test_the_side_by_side_benchmark_runs_every_scenario_and_shape_for_cs_sdk(
     lines = _shape_report.targets(document["results"])
     assert any("nothing lost in any shape's burst" in line for line in lines)
     assert all(line.startswith(("- met:", "- **not met**:")) for line in lines)
+
+
+def test_the_paced_target_says_what_the_bench_s_own_work_leaves_room_for() -> None:
+    from bench import _shape_report
+
+    results = {
+        "cs_sdk": {"shape-mix": {"us_median": 1.5}},
+        "otel": {"shape-mix": {"us_median": 15.0}},
+        "segment": {"shape-mix": {"us_median": 30.0}},
+        "none": {_shape_report.HARNESS_MIX: {"us_median": 1.0}},
+    }
+    (paced,) = [line for line in _shape_report.targets(results) if "cost paced" in line]
+    assert paced.startswith("- met: realistic mix, caller cost paced: 10.0x below the cheapest")
+    assert "no SDK could be more than 15.0x below this peer" in paced
+    assert "net of it, 14.00 µs against 0.50 = 28.0x" in paced
 
 
 def test_the_loop_lag_benchmark_runs_with_and_without_the_sdk(
