@@ -15,7 +15,11 @@ from setuptools import Extension, setup
 
 extensions = []
 if sys.implementation.name == "cpython":
-    extensions.append(Extension("cs_sdk._speedups", ["cs_sdk/_speedups.c"], optional=True))
+    # cs_sdk/_slots.h: the slot rule both of these include.
+    slots = ["cs_sdk/_slots.h"]
+    extensions.append(
+        Extension("cs_sdk._speedups", ["cs_sdk/_speedups.c"], depends=slots, optional=True)
+    )
     # The export worker's protobuf writer of attribute and body values (nested ones included);
     # without it the worker writes them in Python.
     extensions.append(
@@ -25,7 +29,10 @@ if sys.implementation.name == "cpython":
     # pydantic validates every field.
     extensions.append(
         Extension(
-            "cs_sdk.events._init_speedups", ["cs_sdk/events/_init_speedups.c"], optional=True
+            "cs_sdk.events._init_speedups",
+            ["cs_sdk/events/_init_speedups.c"],
+            depends=slots,
+            optional=True,
         )
     )
     # The collector's protobuf decoder; without it the collector decodes in Python.

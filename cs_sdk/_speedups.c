@@ -21,7 +21,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <structmember.h>
+#include "_slots.h"
 #if PY_VERSION_HEX < 0x030B0000
 #include <longintrepr.h> /* 3.10: the int's digits (stamp_of); Python.h has it from 3.11 */
 #endif
@@ -1292,12 +1292,6 @@ internal_error(Recorder *self)
  * class (queue_slots_of); a class whose descriptors are not plain object slots leaves
  * every event to the Python method. */
 /* (Q_*: the queue's slots, defined with the Recorder.) */
-#ifndef Py_T_OBJECT_EX
-#define Py_T_OBJECT_EX T_OBJECT_EX
-#endif
-#ifndef Py_READONLY
-#define Py_READONLY READONLY
-#endif
 static PyTypeObject *queue_type;          /* the class the offsets are for (held) */
 static Py_ssize_t queue_offsets[Q_SLOTS]; /* 0: not usable */
 
@@ -1315,13 +1309,8 @@ queue_slots_of(PyTypeObject *type)
         PyObject *descr = PyObject_GetAttr((PyObject *)type, *names[i]);
         if (descr == NULL)
             PyErr_Clear();
-        usable = descr != NULL && Py_IS_TYPE(descr, &PyMemberDescr_Type);
-        if (usable) {
-            PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
-            usable = member->type == Py_T_OBJECT_EX && !(member->flags & Py_READONLY) &&
-                     member->offset > 0;
-            offsets[i] = member->offset;
-        }
+        offsets[i] = plain_slot_offset(descr);
+        usable = offsets[i] != 0;
         Py_XDECREF(descr);
     }
     Py_XSETREF(queue_type, (PyTypeObject *)Py_NewRef(type));

@@ -27,14 +27,7 @@
 #include <Python.h>
 #include <math.h>
 #include <stddef.h>
-#include <structmember.h>
-
-#ifndef Py_T_OBJECT_EX
-#define Py_T_OBJECT_EX T_OBJECT_EX
-#endif
-#ifndef Py_READONLY
-#define Py_READONLY READONLY
-#endif
+#include "../_slots.h"
 
 /* The bits of a field's ``kinds`` (events/_fast_init.py names the same values). */
 enum { KIND_STR = 1, KIND_INT = 2, KIND_BOOL = 4, KIND_FLOAT = 8, KIND_NONE = 16 };
@@ -426,15 +419,8 @@ event_init_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     /* The slots' offsets, when all three are plain object slots (else every construction
      * goes through the descriptors). */
     Py_ssize_t offsets[STATE_SLOTS] = {0};
-    for (Py_ssize_t at = 1; at < STATE_SLOTS; at++) {
-        PyObject *descr = PyTuple_GET_ITEM(state, at);
-        if (!Py_IS_TYPE(descr, &PyMemberDescr_Type))
-            break;
-        PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
-        if (member->type != Py_T_OBJECT_EX || (member->flags & Py_READONLY) || member->offset <= 0)
-            break;
-        offsets[at] = member->offset;
-    }
+    for (Py_ssize_t at = 1; at < STATE_SLOTS; at++)
+        offsets[at] = plain_slot_offset(PyTuple_GET_ITEM(state, at));
     EventInit *self = (EventInit *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
