@@ -385,10 +385,12 @@ call_slow(Recorder *self, PyObject *slow, PyObject *reason, PyObject *const *arg
 
 /* The keyword arguments of a call into `slots`, by the position of their name in `names`
  * (NULL-terminated). 0 when a name is not there (the Python method decides: a TypeError, or
- * a keyword this file was not taught). `seen`: the last call's keyword names and where each
- * went (a call site passes the same tuple every time: one compare instead of matching each
- * name, ~80 instructions of a call, callgrind). */
+ * a keyword this file was not taught). `seen`: the keyword names of recent call sites and
+ * where each went, by the identity of the tuple (a call site passes the same tuple every
+ * time: one compare instead of matching each name, ~80 instructions of a call, callgrind;
+ * several entries, so that call sites taking turns keep theirs). */
 #define SEEN_KEYWORDS 16
+#define SEEN_SITES 8
 typedef struct {
     PyObject *kwnames; /* held: a tuple, immutable */
     signed char at[SEEN_KEYWORDS];
@@ -396,11 +398,12 @@ typedef struct {
 
 static int
 parse_keywords(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
-               PyObject **const names[], PyObject **slots, SeenKeywords *seen)
+               PyObject **const names[], PyObject **slots, SeenKeywords sites[SEEN_SITES])
 {
     if (kwnames == NULL)
         return 1;
     Py_ssize_t nkw = PyTuple_GET_SIZE(kwnames);
+    SeenKeywords *seen = &sites[((size_t)kwnames >> 4) % SEEN_SITES];
     if (kwnames == seen->kwnames) {
         for (Py_ssize_t i = 0; i < nkw; i++)
             slots[seen->at[i]] = args[nargs + i];
@@ -1368,7 +1371,8 @@ queue_submit(Recorder *self, PyObject *queue, PyObject *queued, long long size)
     PyObject *wake = *queue_slot(queue, Q_WAKE);
     if (items == NULL || wake == NULL || closed != Py_False ||
         Py_TYPE(items) != PyDescr_TYPE(self->deque_append) ||
-        !queue_int(self, queue, Q_HELD, &held) || !queue_int(self, queue, Q_MAX_SIZE, &max_size) ||
+        !queue_int(self, queue, Q_HELD, &held) ||
+        !queue_int(self, queue, Q_MAX_SIZE, &max_size) ||
         !queue_int(self, queue, Q_BYTES_IN, &bytes_in) ||
         !queue_int(self, queue, Q_BYTES_OUT, &bytes_out) ||
         !queue_int(self, queue, Q_MAX_BYTES, &max_bytes) ||
@@ -1872,7 +1876,7 @@ ready(Recorder *self)
     return 0;
 }
 
-static SeenKeywords seen_milestone;
+static SeenKeywords seen_milestone[SEEN_SITES];
 static PyObject **const MILESTONE_KEYWORDS[] = {&str_user_id, &str_account_id, &str_session_id,
                                                 &str_properties, &str_timestamp, NULL};
 
@@ -1886,7 +1890,7 @@ Recorder_milestone(Recorder *self, PyObject *const *args, size_t nargsf, PyObjec
         return NULL;
     if (nargs != 1)
         return call_slow(self, slow, why_arguments, args, nargsf, kwnames);
-    if (!parse_keywords(args, nargs, kwnames, MILESTONE_KEYWORDS, kw, &seen_milestone))
+    if (!parse_keywords(args, nargs, kwnames, MILESTONE_KEYWORDS, kw, seen_milestone))
         return call_slow(self, slow, why_keyword, args, nargsf, kwnames);
     PyObject *name = args[0];
     if (!PyUnicode_CheckExact(name) || !known_name(self, name))
@@ -1942,7 +1946,7 @@ attribute_keys(Recorder *self, int which)
     return keys;
 }
 
-static SeenKeywords seen_outcome;
+static SeenKeywords seen_outcome[SEEN_SITES];
 static PyObject **const OUTCOME_KEYWORDS[] = {
     &str_user_id, &str_account_id, &str_session_id, &str_properties, &str_timestamp,
     &str_value,   &str_unit,       NULL};
@@ -1957,7 +1961,7 @@ Recorder_outcome(Recorder *self, PyObject *const *args, size_t nargsf, PyObject 
         return NULL;
     if (nargs != 1)
         return call_slow(self, slow, why_arguments, args, nargsf, kwnames);
-    if (!parse_keywords(args, nargs, kwnames, OUTCOME_KEYWORDS, kw, &seen_outcome))
+    if (!parse_keywords(args, nargs, kwnames, OUTCOME_KEYWORDS, kw, seen_outcome))
         return call_slow(self, slow, why_keyword, args, nargsf, kwnames);
     PyObject *name = args[0], *value = kw[5], *unit = kw[6], *number = NULL;
     if (!PyUnicode_CheckExact(name) || !known_name(self, name) ||
@@ -2009,7 +2013,7 @@ Recorder_outcome(Recorder *self, PyObject *const *args, size_t nargsf, PyObject 
     return finish(self, result, why, slow, args, nargsf, kwnames);
 }
 
-static SeenKeywords seen_feedback;
+static SeenKeywords seen_feedback[SEEN_SITES];
 static PyObject **const FEEDBACK_KEYWORDS[] = {
     &str_user_id, &str_account_id, &str_session_id, &str_properties,
     &str_timestamp, &str_score, &str_comment, &str_prompt_id, &str_area, NULL};
@@ -2061,7 +2065,7 @@ Recorder_feedback(Recorder *self, PyObject *const *args, size_t nargsf, PyObject
         return NULL;
     if (nargs != 1)
         return call_slow(self, slow, why_arguments, args, nargsf, kwnames);
-    if (!parse_keywords(args, nargs, kwnames, FEEDBACK_KEYWORDS, kw, &seen_feedback))
+    if (!parse_keywords(args, nargs, kwnames, FEEDBACK_KEYWORDS, kw, seen_feedback))
         return call_slow(self, slow, why_keyword, args, nargsf, kwnames);
     PyObject *kind = args[0], *score = kw[5], *comment = kw[6];
     PyObject *prompt_id = kw[7], *area = kw[8];
@@ -2219,7 +2223,7 @@ plain_body(Recorder *self, PyObject *type_dict, PyObject *fields)
     return queued;
 }
 
-static SeenKeywords seen_track;
+static SeenKeywords seen_track[SEEN_SITES];
 static PyObject **const TRACK_KEYWORDS[] = {&str_user_id, &str_account_id, &str_session_id,
                                             &str_timestamp, NULL};
 
@@ -2233,7 +2237,7 @@ Recorder_track(Recorder *self, PyObject *const *args, size_t nargsf, PyObject *k
         return NULL;
     if (nargs != 1)
         return call_slow(self, slow, why_arguments, args, nargsf, kwnames);
-    if (!parse_keywords(args, nargs, kwnames, TRACK_KEYWORDS, kw, &seen_track))
+    if (!parse_keywords(args, nargs, kwnames, TRACK_KEYWORDS, kw, seen_track))
         return call_slow(self, slow, why_keyword, args, nargsf, kwnames);
     PyObject *event = args[0];
     /* cs_sdk.Event comes with pydantic, which init() does not load: until its module is in
