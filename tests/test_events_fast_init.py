@@ -9,8 +9,10 @@ the typical classes; and ``CS_SDK_SPEEDUPS=false`` leaves pydantic's ``__init__`
 
 from __future__ import annotations
 
+import abc
 import copy
 import enum
+import importlib
 import inspect
 import itertools
 import json
@@ -302,6 +304,85 @@ def test_a_subclass_with_its_own_init_still_reaches_the_fast_path() -> None:
     assert WithInit.model_validate({"pages": 2}).pages == 2
     with pytest.raises(pydantic.ValidationError):
         WithInit(pages="x")
+
+
+def test_an_instance_is_an_ordinary_object_whichever_way_it_was_made() -> None:
+    """Installed classes are called without object.__new__'s array of attribute values
+    (_init_speedups.c, event_meta_call): every way of making and filling an instance still
+    works as on any object, and what type.__call__ refuses is still refused."""
+
+    class Noted(cs_sdk.Event):
+        pages: int
+        _note: str = PrivateAttr(default="none")
+
+    class Child(Noted):  # its own __init__ stores as it likes
+        def __init__(self, **data: Any) -> None:
+            super().__init__(**data)
+            self._note = "child"
+
+    class Abstract(cs_sdk.Event):
+        pages: int
+
+        @abc.abstractmethod
+        def kind(self) -> str: ...
+
+    made_by: list[str] = []
+
+    class OwnNew(cs_sdk.Event):
+        pages: int
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            made_by.append("own __new__")
+            return super().__new__(cls)
+
+    noted = Noted(pages=1)
+    assert noted._note == "none" and vars(noted) == {"pages": 1}
+    noted._note = "set"
+    assert noted._note == "set" and noted.__dict__ is noted.__dict__
+    assert Child(pages=2)._note == "child" and Child(pages=2).pages == 2
+    made = Noted.model_construct(pages=3)
+    assert made.pages == 3 and made._note == "none"
+    blank = Noted.__new__(Noted)
+    Noted.__init__(blank, pages=4)
+    assert blank.pages == 4 and state(blank) == state(Noted(pages=4))
+    assert object.__new__(Noted).__dict__ == {}
+    assert copy.copy(noted).pages == 1 and copy.deepcopy(noted)._note == "set"
+    assert OwnNew(pages=5).pages == 5 and made_by == ["own __new__"]
+    with pytest.raises(TypeError, match="abstract"):
+        Abstract(pages=1)  # type: ignore[abstract]
+    with pytest.raises(pydantic.ValidationError):
+        Noted(pages="many")
+    with pytest.raises(TypeError, match="positional"):
+        Noted(1)  # type: ignore[misc]
+
+
+@pytest.mark.skipif(turned_off, reason="CS_SDK_SPEEDUPS=false: pydantic builds every event")
+def test_the_typical_classes_take_the_whole_c_path_and_a_metaclass_call_still_wins() -> None:
+    fitted = importlib.import_module("cs_sdk.events._init_speedups").fitted
+    assert fitted(ReportCreated) and fitted(Exported)
+
+    class Plain(cs_sdk.Event):
+        pages: int
+
+    class WithInit(Plain):
+        def __init__(self, **data: Any) -> None:
+            super().__init__(**data)
+
+    assert fitted(Plain) and not fitted(WithInit) and not fitted(dict)
+
+    calls: list[str] = []
+
+    class CallingMeta(type(cs_sdk.Event)):  # type: ignore[misc]
+        def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+            calls.append(cls.__name__)
+            return super().__call__(*args, **kwargs)
+
+    class Watched(cs_sdk.Event, metaclass=CallingMeta):
+        pages: int
+
+    assert Watched(pages=1).pages == 1 and calls == ["Watched"]
+    assert not fitted(Watched)  # the metaclass's own __call__ runs, then the C __init__
+    assert state(Watched(pages=2)) == state(Watched.model_validate({"pages": 2}))
 
 
 @pytest.mark.skipif(turned_off, reason="CS_SDK_SPEEDUPS=false: pydantic builds every event")

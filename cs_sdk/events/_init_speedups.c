@@ -369,6 +369,37 @@ event_tp_init(PyObject *instance, PyObject *args, PyObject *kwargs)
     return 0;
 }
 
+/* The tp_call of an installed class's metaclass (install: Event's, or a subclass of it that
+ * does not define __call__): type.__call__, which for an installed class is object.__new__
+ * then event_tp_init, without object.__new__'s array of attribute values. On 3.11 and 3.12
+ * object.__new__ gives every instance of a class with a managed __dict__ such an array,
+ * which the first store to ``__dict__`` (set_state, or pydantic's validator) turns into a
+ * dict and throws away with it: two blocks allocated, filled and freed per event for
+ * nothing, and the code of each step to run, cold after the application has been idle. An
+ * instance whose __dict__ is made on first use is what CPython itself makes for a subclass
+ * of a built-in type with its own allocation (a list's), and what it turns an instance into
+ * when its __dict__ is replaced; 3.13 lays the values out within the object: the same there.
+ * (A tp_new of the class's own would do the same, but ``object.__new__(cls)``, which pydantic
+ * and copy call, refuses a class whose tp_new is not object's.) Anything else (a class not
+ * installed, one with its own __new__, an abstract class, positional arguments) is
+ * type.__call__'s, as before. */
+static newfunc object_tp_new;  /* object.__new__'s tp_new, read at import */
+static ternaryfunc type_tp_call; /* type.__call__'s tp_call, idem */
+static int event_tp_init(PyObject *instance, PyObject *args, PyObject *kwargs);
+
+static PyObject *
+event_meta_call(PyObject *callable, PyObject *args, PyObject *kwargs)
+{
+    PyTypeObject *type = (PyTypeObject *)callable;
+    if (type->tp_init != event_tp_init || type->tp_new != object_tp_new ||
+        (type->tp_flags & Py_TPFLAGS_IS_ABSTRACT) || PyTuple_GET_SIZE(args) != 0)
+        return type_tp_call(callable, args, kwargs);
+    PyObject *instance = type->tp_alloc(type, 0);
+    if (instance != NULL && event_tp_init(instance, args, kwargs) < 0)
+        Py_CLEAR(instance);
+    return instance;
+}
+
 /* install(cls, init): cls's tp_init becomes event_tp_init when ``cls.__init__`` is ``init``
  * (Event's, inherited: a class with its own __init__ keeps it). True when installed. */
 static PyObject *
@@ -392,7 +423,29 @@ install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         installed = (EventInit *)Py_NewRef(args[1]);
     cls->tp_init = event_tp_init;
     PyType_Modified(cls);
+    /* Its metaclass's call too, when that is type.__call__ (see event_meta_call). */
+    PyTypeObject *meta = Py_TYPE(cls);
+    if (meta != &PyType_Type && (meta->tp_flags & Py_TPFLAGS_HEAPTYPE) &&
+        meta->tp_call == type_tp_call) {
+        meta->tp_call = event_meta_call;
+        PyType_Modified(meta);
+    }
     Py_RETURN_TRUE;
+}
+
+/* fitted(cls): True when ``cls(**fields)`` takes the whole C path (install): the class's
+ * tp_init and its metaclass's tp_call are this module's. For tests: a fast path that a
+ * later change to CPython or pydantic quietly turned off must fail one, not just cost more. */
+static PyObject *
+fitted(PyObject *module, PyObject *cls)
+{
+    if (!PyType_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError, "fitted(cls)");
+        return NULL;
+    }
+    PyTypeObject *type = (PyTypeObject *)cls;
+    return PyBool_FromLong(type->tp_init == event_tp_init &&
+                           Py_TYPE(cls)->tp_call == event_meta_call);
 }
 
 static PyObject *
@@ -476,6 +529,7 @@ static PyTypeObject EventInitType = {
 static PyMethodDef functions[] = {
     {"install", (PyCFunction)(void (*)(void))install, METH_FASTCALL,
      "install(cls, init): cls's instances built by event_tp_init (see _init_speedups.c)."},
+    {"fitted", fitted, METH_O, "fitted(cls): cls(**fields) takes the whole C path."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -493,6 +547,8 @@ PyInit__init_speedups(void)
     if ((str_spec = PyUnicode_InternFromString("__cs_fast_init__")) == NULL ||
         PyType_Ready(&EventInitType) < 0)
         return NULL;
+    object_tp_new = PyBaseObject_Type.tp_new;
+    type_tp_call = PyType_Type.tp_call;
     PyObject *module = PyModule_Create(&module_def);
     if (module != NULL && PyModule_AddObjectRef(module, "EventInit", (PyObject *)&EventInitType) < 0)
         Py_CLEAR(module);
