@@ -28,9 +28,9 @@ from typing import Any
 
 from . import _coldstart_peers, _report, _shape_report
 from ._host import calibrate_slice
-from ._peers import BASELINE
+from ._peers import BASELINE, FLOOR, FLOOR_MODULE, build_floor
 from ._sections import replace_section
-from ._shape_report import HARNESS_MIX
+from ._shape_report import FLOOR_MIX, HARNESS_MIX
 from ._shapes import SHAPES
 from ._sink import BlackHole, Sink, closed_port_url
 
@@ -252,6 +252,18 @@ def steps(sdks: list[str], p: dict[str, Any]) -> list[dict[str, Any]]:
         scenario="latency",
         shape="mix",
     )
+    # The floor of a recording call (bench/_floor.c, when measure() could build it): the most
+    # any SDK that keeps a copy of each event at call time could be below a peer here.
+    if p.get("floor"):
+        add(
+            FLOOR_MIX,
+            "up",
+            p["shape_repeat"],
+            p["shape_calls"],
+            [FLOOR],
+            scenario="latency",
+            shape="mix",
+        )
     add(
         "down-mix",
         "down",
@@ -307,7 +319,7 @@ def run_all(
                         note = f"{sdk} {key}: sink saw unexpected requests {seen['unexpected']}"
                         log(note)
                         notes.append(note)
-                runs[sdk].setdefault(key, []).append(result)
+                runs.setdefault(sdk, {}).setdefault(key, []).append(result)
     host_foreign = [r["foreign_cpu_cores"] for by in runs.values() for r in by.get("host", [])]
     if host_foreign and max(host_foreign) > 0.1:
         # Open-loop latency on 2 cores is what other processes disturb most.
@@ -356,6 +368,17 @@ def code_version() -> str:
     return f"{branch} at {commit}{dirty}"
 
 
+def floor_built(directory: str, notes: list[str]) -> bool:
+    """Builds the floor (bench/_peers.py, Floor) for this run's children; False, with a note,
+    where it cannot be built (no compiler): the run goes on without its row."""
+    try:
+        os.environ[FLOOR_MODULE] = build_floor(directory)
+    except Exception as error:  # setuptools raises its own errors for a missing compiler
+        notes.append(f"the floor of a recording call was not built: {type(error).__name__}")
+        return False
+    return True
+
+
 def measure(args: argparse.Namespace, argv: list[str]) -> tuple[dict[str, Any], _report.Results]:
     """Every run: (meta, including the plan and the notes, results)."""
     p = plan(args)
@@ -365,7 +388,8 @@ def measure(args: argparse.Namespace, argv: list[str]) -> tuple[dict[str, Any], 
     notes: list[str] = []
     started = time.monotonic()
     cpu_before = cpu_seconds()
-    with Sink() as sink, BlackHole() as black_hole:
+    with Sink() as sink, BlackHole() as black_hole, tempfile.TemporaryDirectory() as built:
+        p["floor"] = floor_built(built, notes)
         results = run_all(sink, black_hole, sdks, p, notes)
         cold = _coldstart_peers.measure(sdks, sink.url, p["cold_repeat"], child_env(), log)
     for sdk, figures in cold.items():

@@ -300,7 +300,87 @@ class NoSdk(Adapter):
         pass
 
 
+FLOOR_MODULE = "CS_BENCH_FLOOR"  # the path of the built bench/_floor.c (build_floor)
+
+
+def build_floor(directory: str) -> str:
+    """Compiles bench/_floor.c into ``directory`` with the interpreter's own flags (as cs_sdk's
+    accelerator is built) and returns the extension's path; raises without a compiler."""
+    from pathlib import Path
+
+    from setuptools import Distribution, Extension
+    from setuptools.command.build_ext import build_ext
+
+    source = Path(__file__).with_name("_floor.c")
+    dist = Distribution(
+        {"name": "bench-floor", "ext_modules": [Extension("_floor", [str(source)])]}
+    )
+    command = build_ext(dist)
+    command.build_lib = directory
+    command.build_temp = str(Path(directory) / "build")
+    command.ensure_finalized()
+    command.run()
+    return str(command.get_ext_fullpath("_floor"))
+
+
+class Floor(CsSdk):
+    """The floor of a recording call (bench/_floor.c): cs_sdk's four methods, each only
+    copying its arguments, reading the clock and appending a tuple to a deque, which a thread
+    empties every 100 ms. Shaped as cs_sdk (``calls`` gives it the same calls, typed events
+    built by cs_sdk.Event). ``python -m bench`` and ``python -m bench.floor`` build it first
+    (build_floor) and name it in the CS_BENCH_FLOOR variable."""
+
+    name = "floor"
+    distributions = ()
+
+    def __init__(self, url: str, logs: LogCounter) -> None:
+        Adapter.__init__(self, url, logs)
+        import collections
+        import importlib.util
+        import os
+        import threading
+        import time
+        import types
+
+        path = os.environ.get(FLOOR_MODULE, "")
+        spec = importlib.util.spec_from_file_location("_floor", path) if path else None
+        if spec is None or spec.loader is None:
+            raise RuntimeError(f"{FLOOR_MODULE} names no built floor (build_floor)")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        kept: collections.deque[tuple[Any, ...]] = collections.deque()
+        module.set_queue(kept.append)
+        self._stop = threading.Event()
+
+        def empty() -> None:
+            while not self._stop.wait(0.1):
+                for _ in range(len(kept)):
+                    kept.popleft()
+
+        threading.Thread(target=empty, name="floor", daemon=True).start()
+        record = module.record
+        self.client = types.SimpleNamespace(
+            milestone=record, feedback=record, outcome=record, track=module.track
+        )
+        self.record = lambda user_id, props: record(EVENT, user_id=user_id, properties=props)
+        self.send = lambda user_id, name, props: record(name, user_id=user_id, properties=props)
+        self._time = time
+
+    def flush(self, timeout: float) -> None:
+        self._time.sleep(0.2)  # two of the thread's rounds
+
+    def shutdown(self) -> None:
+        self._stop.set()
+
+    def dropped(self) -> int:
+        return 0
+
+    def info(self) -> dict[str, Any]:
+        return {}
+
+
 BASELINE = NoSdk.name
+FLOOR = Floor.name
 ADAPTERS: dict[str, type[Adapter]] = {
-    a.name: a for a in (CsSdk, CsSdkPurePython, Segment, PostHog, Otel, Amplitude, NoSdk)
+    a.name: a for a in (CsSdk, CsSdkPurePython, Segment, PostHog, Otel, Amplitude, NoSdk, Floor)
 }

@@ -6,11 +6,15 @@ Nothing here is timed; the numbers come from ``python -m bench`` on a quiet mach
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from _accelerator import needs_accelerator
+
+from cs_sdk import _accelerated
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,8 +61,14 @@ def test_the_side_by_side_benchmark_runs_every_scenario_and_shape_for_cs_sdk(
     assert set(interleaved["vs_flat"]) == set(SHAPES) and interleaved["vs_flat"]["flat"] == 1
     assert interleaved["dropped_during"] == 0
     assert results["down-mix"]["dropped_reported"] == 0  # the mix held with the collector down
-    # The bench's own work for the mix, with no SDK: the baseline of every paced figure.
+    # The bench's own work for the mix, with no SDK: the baseline of every paced figure; and
+    # the floor of a recording call, built for the run where there is a compiler.
     assert document["results"]["none"]["harness-mix"]["calls"] == 200
+    floor = document["results"].get("floor", {}).get(_shape_report.FLOOR_MIX)
+    if _accelerated.AVAILABLE or os.environ.get("CS_SDK_REQUIRE_SPEEDUPS"):  # a compiler
+        assert floor is not None and floor["calls"] == 200
+    else:
+        assert floor is not None or any("floor" in n for n in document["meta"]["notes"])
     assert results["coldstart"]["import_ms"] > 0 and "first_event_ms" in results["coldstart"]
 
     # The realistic mix leads the report, its targets are judged, the rest of the file stays.
@@ -86,6 +96,28 @@ def test_the_paced_target_says_what_the_bench_s_own_work_leaves_room_for() -> No
     assert paced.startswith("- met: realistic mix, caller cost paced: 10.0x below the cheapest")
     assert "no SDK could be more than 15.0x below this peer" in paced
     assert "net of it, 14.00 µs against 0.50 = 28.0x" in paced
+    assert "floor" not in paced  # not measured in this run: not mentioned
+
+    results["floor"] = {_shape_report.FLOOR_MIX: {"us_median": 1.2}}
+    (paced,) = [line for line in _shape_report.targets(results) if "cost paced" in line]
+    assert "measured 1.20 µs paced: 12.5x below this peer" in paced
+    assert paced.endswith("cs_sdk is 1.25x the floor")
+
+
+@needs_accelerator  # where the accelerator is built there is a compiler for the floor too
+def test_the_floor_benchmark_builds_the_floor_and_measures_it_beside_cs_sdk(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from bench import floor
+
+    raw = tmp_path / "floor.json"
+    argv = ["--rounds", "1", "--calls", "200", "--sdk", "none,floor,cs_sdk", "--json", str(raw)]
+    assert floor.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "| none |" in out and "| floor |" in out and "| cs_sdk |" in out
+    assert "cs_sdk is " in out and "from the floor" in out
+    runs = json.loads(raw.read_text())["runs"]
+    assert set(runs) == {"none", "floor", "cs_sdk"} and all(len(v) == 1 for v in runs.values())
 
 
 def test_the_loop_lag_benchmark_runs_with_and_without_the_sdk(
