@@ -146,13 +146,13 @@ def _net_of_harness(harness: float | None, ours: float, theirs: float) -> str:
 
 def _against_floor(floor: float | None, ours: float, theirs: float) -> str:
     """The floor of a recording call (copy, clock, queue: bench/_floor.c) measured the same
-    way: the most any SDK keeping a copy of each event at call time could be below this peer
-    here, and how far cs_sdk is from it."""
+    way: about the most any SDK keeping a copy of each event at call time could be below this
+    peer here, and how far cs_sdk is from it."""
     if not floor:
         return ""
     return (
         f". The floor of a recording call (copy, clock, queue and nothing else) measured "
-        f"{floor:.2f} µs paced: {theirs / floor:.1f}x below this peer, the most any SDK "
+        f"{floor:.2f} µs paced: {theirs / floor:.1f}x below this peer, about the most any SDK "
         f"keeping a copy of each event could reach here; cs_sdk is {ours / floor:.2f}x the floor"
     )
 
@@ -298,10 +298,10 @@ fields as properties (the typed row is their flat call).
 - **the floor of a recording call** (`bench/_floor.c`, built for the run): cs_sdk's four
   calls reduced to what any SDK must do in the caller's thread to keep an event (a shallow
   copy of the properties, the clock, one tuple appended to a deque that a thread empties;
-  a typed event is kept as it is, frozen), the mix paced the same way. No SDK that keeps a
-  copy of each event at call time can cost less here, so its ratio to a peer is the most
-  any SDK could reach on this machine; the paced target line gives it. `python -m
-  bench.floor` measures it alone, rounds of fresh interpreters taking turns.
+  a typed event is kept as it is, frozen), the mix paced the same way. An SDK that keeps a
+  copy of each event at call time can hardly cost less here, so its ratio to a peer is
+  about the most any SDK could reach on this machine; the paced target line gives it.
+  `python -m bench.floor` measures it alone, rounds of fresh interpreters taking turns.
 - **100k burst**: then, in the same process, {plan["shape_events"]:,} calls back to back,
   the flush and the wait for delivery, as in the main table's throughput run. One run per
   SDK and shape ({plan["shape_repeat"]} here): these rows are noisier than the main table's

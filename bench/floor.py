@@ -11,8 +11,8 @@ paced exactly as ``python -m bench`` does (bench/_measure.py, latency: 1000 warm
 then ``--calls`` calls in batches of 100, one every 10 ms, the median batch) for: no SDK
 (the bench's own work), the floor, cs_sdk and OpenTelemetry (the cheapest peer of the main
 bench's mix). Prints each one's median over the rounds, its rounds, and each one's ratio
-against OpenTelemetry: the floor's ratio is the most any SDK that keeps a copy of each event
-at call time can reach here, and cs_sdk's distance from the floor is what is left to take.
+against OpenTelemetry: the floor's ratio is about the most any SDK that keeps a copy of each
+event at call time can reach here, and cs_sdk's distance from the floor is what is left.
 """
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ def report(runs: dict[str, list[float]], shape: str) -> list[str]:
     if floor and peer:
         lines += [
             "",
-            f"- the floor (copy, clock, queue) is {peer / floor:.1f}x below {PEER}: the most any "
-            "SDK keeping a copy of each event at call time can be here.",
+            f"- the floor (copy, clock, queue) is {peer / floor:.1f}x below {PEER}: about the most "
+            "any SDK keeping a copy of each event at call time can be here.",
         ]
     if floor and ours:
         lines.append(
