@@ -241,29 +241,24 @@ def steps(sdks: list[str], p: dict[str, Any]) -> list[dict[str, Any]]:
             shape=shape,
             calls=p["shape_calls"],
         )
-    # The bench's own work for the mix, with no SDK (bench._peers.NoSdk, the peers' calls):
-    # what every SDK's paced figure includes, and so the ceiling on any ratio between them.
-    add(
-        HARNESS_MIX,
-        "up",
-        p["shape_repeat"],
-        p["shape_calls"],
-        [BASELINE],
-        scenario="latency",
-        shape="mix",
-    )
-    # The floor of a recording call (bench/_floor.c, when measure() could build it): the most
-    # any SDK that keeps a copy of each event at call time could be below a peer here.
-    if p.get("floor"):
-        add(
-            FLOOR_MIX,
-            "up",
-            p["shape_repeat"],
-            p["shape_calls"],
-            [FLOOR],
-            scenario="latency",
-            shape="mix",
-        )
+    # The mix paced with no SDK (bench._peers.NoSdk, the peers' calls): the bench's own work,
+    # which every SDK's paced figure includes, and so the ceiling on any ratio between them;
+    # and by the floor of a recording call (bench/_floor.c, when measure() could build it):
+    # about the most any SDK keeping a copy of each event could be below a peer here.
+    for key, baseline, wanted in (
+        (HARNESS_MIX, BASELINE, True),
+        (FLOOR_MIX, FLOOR, p.get("floor")),
+    ):
+        if wanted:
+            add(
+                key,
+                "up",
+                p["shape_repeat"],
+                p["shape_calls"],
+                [baseline],
+                scenario="latency",
+                shape="mix",
+            )
     add(
         "down-mix",
         "down",

@@ -58,42 +58,39 @@ others_of(PyObject *const *values, PyObject *kwnames, PyObject **properties)
     return others;
 }
 
+/* record() and track(): the first argument (a name, or a typed event) and the keywords kept;
+ * the properties copied (record), a typed event kept as it is (frozen: no copy needed). */
 static PyObject *
-record(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+kept(PyObject *const *args, size_t nargsf, PyObject *kwnames, int typed)
 {
-    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    if (nargs != 1) {
-        PyErr_SetString(PyExc_TypeError, "record(name, **keywords)");
+    if (PyVectorcall_NARGS(nargsf) != 1) {
+        PyErr_SetString(PyExc_TypeError, "one positional argument");
         return NULL;
     }
     PyObject *properties = NULL;
     PyObject *others = others_of(args + 1, kwnames, &properties);
     if (others == NULL)
         return NULL;
-    PyObject *body = properties != NULL && PyDict_Check(properties) ? PyDict_Copy(properties)
-                                                                     : Py_NewRef(Py_None);
-    PyObject *kept = body == NULL ? NULL : keep(args[0], others, body);
+    PyObject *what = typed ? (PyObject *)Py_TYPE(args[0]) : args[0];
+    PyObject *body = typed ? Py_NewRef(args[0])
+                     : properties != NULL && PyDict_Check(properties) ? PyDict_Copy(properties)
+                                                                      : Py_NewRef(Py_None);
+    PyObject *result = body == NULL ? NULL : keep(what, others, body);
     Py_XDECREF(body);
     Py_DECREF(others);
-    return kept;
+    return result;
+}
+
+static PyObject *
+record(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    return kept(args, nargsf, kwnames, 0);
 }
 
 static PyObject *
 track(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    if (nargs != 1) {
-        PyErr_SetString(PyExc_TypeError, "track(event, **keywords)");
-        return NULL;
-    }
-    PyObject *properties = NULL;
-    PyObject *others = others_of(args + 1, kwnames, &properties);
-    if (others == NULL)
-        return NULL;
-    /* A typed event is frozen: the instance itself is kept, no copy needed. */
-    PyObject *kept = keep((PyObject *)Py_TYPE(args[0]), others, args[0]);
-    Py_DECREF(others);
-    return kept;
+    return kept(args, nargsf, kwnames, 1);
 }
 
 static PyObject *
