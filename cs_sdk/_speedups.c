@@ -507,7 +507,9 @@ known_name(Recorder *self, PyObject *name)
  * value is checked except finalizers during an allocation, so copies are made first and the
  * copies checked: nothing the caller (or a finalizer) changes afterwards reaches the queue. */
 
-static int check_nested(Recorder *, PyObject *, int, PyObject **, long long *, PyObject **);
+#define PACKED_DICT_MAX 32 /* the most entries a property's dict is packed with (check_packed) */
+static int check_nested(Recorder *, PyObject *, int, int, PyObject **, long long *, PyObject **);
+static int check_packed(Recorder *, PyObject *, int, int, PyObject **, long long *, PyObject **);
 
 /* The size rule of _validate.py (its SIZES, in that order): what each kind of value holds in
  * memory, counted against max_queue_bytes. Set once per process by set_sizes(), which
@@ -579,10 +581,11 @@ check_scalar(Recorder *self, PyObject *value, long long *bytes, PyObject **why)
 /* One entry of a mapping at `depth`, as _check_mapping checks it: 1 kept, with in *checked a
  * new value to store in its place (NULL: the value stays as it is) and in *total its estimate
  * (`keys_counted`: plus the characters of the key, as estimated_bytes does for a nested
- * dict); 0 the Python validator has to look (*why set); -1 an exception. */
+ * dict); 0 the Python validator has to look (*why set); -1 an exception. `pack`: a dict
+ * value comes back packed (check_packed), as a property's own value is queued. */
 static int
 check_entry(Recorder *self, PyObject *key, PyObject *value, int depth, int keys_counted,
-            PyObject **checked, long long *total, int *holds_tracked, PyObject **why)
+            int pack, PyObject **checked, long long *total, int *holds_tracked, PyObject **why)
 {
     *checked = NULL;
     if (!PyUnicode_CheckExact(key)) {
@@ -604,18 +607,21 @@ check_entry(Recorder *self, PyObject *key, PyObject *value, int depth, int keys_
         *total += bytes;
         return 1;
     }
-    int ok = check_nested(self, value, depth, checked, total, why);
+    int ok = check_nested(self, value, depth, pack, checked, total, why);
     if (ok > 0)
         *holds_tracked |= PyObject_GC_IsTracked(*checked);
     return ok;
 }
 
 /* _check_mapping: a validated copy of an exact dict at `depth`, and in *size the estimate the
- * Python validator gives it there: the copy's table and each value's estimate. */
+ * Python validator gives it there: the copy's table and each value's estimate. `pack`: the
+ * copy packed instead, where check_packed takes it (a property's own dict). */
 static int
-check_mapping(Recorder *self, PyObject *source, int depth, int keys_counted, PyObject **out,
-              long long *size, PyObject **why)
+check_mapping(Recorder *self, PyObject *source, int depth, int keys_counted, int pack,
+              PyObject **out, long long *size, PyObject **why)
 {
+    if (pack && PyDict_GET_SIZE(source) > 0 && PyDict_GET_SIZE(source) <= PACKED_DICT_MAX)
+        return check_packed(self, source, depth, keys_counted, out, size, why);
     PyObject *copy = PyDict_Copy(source);
     if (copy == NULL)
         return -1;
@@ -625,7 +631,7 @@ check_mapping(Recorder *self, PyObject *source, int depth, int keys_counted, PyO
     PyObject *key, *value;
     while (PyDict_Next(copy, &pos, &key, &value)) {
         PyObject *checked;
-        int ok = check_entry(self, key, value, depth, keys_counted, &checked, &total,
+        int ok = check_entry(self, key, value, depth, keys_counted, 0, &checked, &total,
                              &holds_tracked, why);
         if (ok == 0)
             goto handover;
@@ -696,7 +702,7 @@ packed_value_slot(Py_ssize_t at)
  * matches by identity, or by equality for a str built afresh for each call (a parsed JSON
  * body's keys): the body the worker rebuilds is equal either way. `keys`: exact strs (the
  * callers check); `prefix`: the str of emit_plain, or None until the first event (queued_packed
- * then asks again with it), or Ellipsis for a property's dict (packed_dict). A new
+ * then asks again with it), or Ellipsis for a property's dict (check_packed). A new
  * reference, NULL with an exception. */
 static PyObject *
 layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t count)
@@ -751,38 +757,63 @@ layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t co
     return made;
 }
 
-/* A property's value that is a dict (the validated copy, check_mapping), packed as the event's
- * own properties are (_record.py, the packed form): a tuple of its layout (Ellipsis in place
- * of the id prefix, then its keys: layout_of) and its values, which the worker rebuilds into
- * the dict (unpack). Decision (issue 15, held memory): a small nested dict is the costliest
- * value users send, 224 bytes for 3 entries on 3.11 where the tuple is 64, and with the
- * collector down most of a burst waits queued. Only a property's own value: a top-level
- * value is never a tuple otherwise (a tuple is sent as a list), so the worker cannot
- * mistake one, where deeper values can be anything. `copy`: the copy check_mapping made,
- * its keys exact strs (check_entry). A new reference, NULL with an exception. */
-static PyObject *
-packed_dict(Recorder *self, PyObject *copy)
+/* A property's value that is a dict, checked as check_mapping checks it and packed as the
+ * event's own properties are (_record.py, the packed form): a tuple of its layout (Ellipsis
+ * in place of the id prefix, then its keys: layout_of) and its values, which the worker
+ * rebuilds into the dict (unpack). Decision (issue 15, held memory): a small nested dict is
+ * the costliest value users send, 224 bytes for 3 entries on 3.11 where the tuple is 64, and
+ * with the collector down most of a burst waits queued. Only a property's own value: a
+ * top-level value is never a tuple otherwise (a tuple is sent as a list), so the worker
+ * cannot mistake one, where deeper values can be anything. Built straight from `source`, as
+ * check_pairs builds the queued tuple: the snapshot is the tuple itself, and its values are
+ * checked (and replaced) in place; the validated dict copy packed and then freed cost ~800
+ * of a nested milestone's instructions (callgrind). The tuple is tracked by the collector
+ * exactly when the copy would have been: when a value it holds is. 1..PACKED_DICT_MAX
+ * entries (check_mapping); returns as check_mapping. */
+static int
+check_packed(Recorder *self, PyObject *source, int depth, int keys_counted, PyObject **out,
+             long long *size, PyObject **why)
 {
-    Py_ssize_t count = PyDict_GET_SIZE(copy), pos = 0, at = 0;
-    if (count == 0 || count > 32)
-        return Py_NewRef(copy);
-    PyObject *keys[32], *key, *value;
+    Py_ssize_t count = PyDict_GET_SIZE(source), pos = 0, taken = 0;
+    PyObject *keys[PACKED_DICT_MAX], *key, *value;
     PyObject *packed = PyTuple_New(count + 1);
     if (packed == NULL)
-        return NULL;
-    while (at < count && PyDict_Next(copy, &pos, &key, &value)) {
-        keys[at++] = key; /* borrowed: the copy lives until the end of this function */
-        PyTuple_SET_ITEM(packed, at, Py_NewRef(value));
+        return -1;
+    /* Out of the collector's sight while its layout slot is empty (check_pairs' reason). */
+    PyObject_GC_UnTrack(packed);
+    while (taken < count && PyDict_Next(source, &pos, &key, &value)) {
+        keys[taken++] = Py_NewRef(key);
+        PyTuple_SET_ITEM(packed, taken, Py_NewRef(value));
     }
-    PyObject *layout = layout_of(self, Py_Ellipsis, keys, count);
-    if (layout == NULL) {
+    long long total = dict_bytes(count);
+    int holds_tracked = 0, ok = taken == count; /* a dict a finalizer shrank: Python's */
+    if (!ok)
+        *why = why_error;
+    for (Py_ssize_t at = 0; ok > 0 && at < taken; at++) {
+        PyObject *checked;
+        ok = check_entry(self, keys[at], PyTuple_GET_ITEM(packed, at + 1), depth, keys_counted,
+                         0, &checked, &total, &holds_tracked, why);
+        if (ok > 0 && checked != NULL) { /* the tuple is ours alone: replaced in place */
+            PyObject *old = PyTuple_GET_ITEM(packed, at + 1);
+            PyTuple_SET_ITEM(packed, at + 1, checked);
+            Py_DECREF(old);
+        }
+    }
+    PyObject *layout = ok > 0 ? layout_of(self, Py_Ellipsis, keys, taken) : NULL;
+    if (ok > 0 && layout == NULL)
+        ok = -1;
+    for (Py_ssize_t at = 0; at < taken; at++)
+        Py_DECREF(keys[at]);
+    if (ok <= 0) {
         Py_DECREF(packed);
-        return NULL;
+        return ok;
     }
     PyTuple_SET_ITEM(packed, 0, layout);
-    if (!PyObject_GC_IsTracked(copy)) /* nothing the collector follows (check_mapping) */
-        PyObject_GC_UnTrack(packed);
-    return packed;
+    if (holds_tracked) /* as CPython's own rule keeps a dict holding such a value tracked */
+        PyObject_GC_Track(packed);
+    *out = packed;
+    *size += total;
+    return 1;
 }
 
 /* The top-level properties as _check_mapping validates them, but packed (_record.py,
@@ -831,12 +862,8 @@ check_pairs(Recorder *self, PyObject *source, PyObject **out, long long *size, P
         *why = why_error;
     for (Py_ssize_t at = 0; ok > 0 && at < taken; at++) {
         PyObject *checked;
-        ok = check_entry(self, keys[at], PyTuple_GET_ITEM(queued, packed_at(at)), 1, 0, &checked,
-                         &total, &holds_tracked, why);
-        if (ok > 0 && checked != NULL && PyDict_CheckExact(checked)) {
-            Py_SETREF(checked, packed_dict(self, checked));
-            ok = checked == NULL ? -1 : 1;
-        }
+        ok = check_entry(self, keys[at], PyTuple_GET_ITEM(queued, packed_at(at)), 1, 0, 1,
+                         &checked, &total, &holds_tracked, why);
         if (ok > 0 && checked != NULL) { /* the tuple is ours alone: replaced in place */
             PyObject *old = PyTuple_GET_ITEM(queued, packed_at(at));
             PyTuple_SET_ITEM(queued, packed_at(at), checked);
@@ -886,15 +913,15 @@ check_item(Recorder *self, PyObject *value, int depth, PyObject **out, long long
         *size += sizes.bytes + PyBytes_GET_SIZE(value);
         return 1;
     }
-    return check_nested(self, value, depth, out, size, why);
+    return check_nested(self, value, depth, 0, out, size, why);
 }
 
 /* _check_nested: a dict, a list or a tuple (sent as a list) at `depth`, with in *size its
  * estimated_bytes. Bytes too, as the Python validator takes them through _values.py (the
- * same object, its length checked). */
+ * same object, its length checked). `pack`: a dict comes back packed (check_mapping). */
 static int
-check_nested(Recorder *self, PyObject *value, int depth, PyObject **out, long long *size,
-             PyObject **why)
+check_nested(Recorder *self, PyObject *value, int depth, int pack, PyObject **out,
+             long long *size, PyObject **why)
 {
     if (depth >= self->max_depth) {
         *why = why_deep;
@@ -905,7 +932,7 @@ check_nested(Recorder *self, PyObject *value, int depth, PyObject **out, long lo
             *why = why_invalid;
             return 0;
         }
-        return check_mapping(self, value, depth + 1, 1, out, size, why);
+        return check_mapping(self, value, depth + 1, 1, pack, out, size, why);
     }
     if (PyList_CheckExact(value) || PyTuple_CheckExact(value)) {
         Py_ssize_t count = Py_SIZE(value);
@@ -2390,7 +2417,7 @@ static PyTypeObject RecorderType = {
  * the packed form), for record_of on the worker: the id from the prefix in the layout and
  * the low 64 bits of the stamp (as event_id() formats them), the time from its high bits,
  * the body rebuilt from the layout's keys and the values in their order (None for a layout
- * of no keys; a value packed by packed_dict rebuilt into its dict), the attributes from their keys and the values after the body's (None
+ * of no keys; a value packed by check_packed rebuilt into its dict), the attributes from their keys and the values after the body's (None
  * without keys). A fraction of what the same costs in Python there, which runs once per
  * event the worker takes. _record.py's _unpack is the reference
  * (tests/reliability/test_queued_packed.py compares the two). */
@@ -2400,7 +2427,7 @@ rebuilt_dict(PyObject *keys, Py_ssize_t from, PyObject *queued, Py_ssize_t first
     PyObject *made = PyDict_New();
     for (Py_ssize_t i = from; made != NULL && i < PyTuple_GET_SIZE(keys); i++) {
         PyObject *value = PyTuple_GET_ITEM(queued, packed_at(first + i - from));
-        if (nested && PyTuple_CheckExact(value)) { /* a dict packed by packed_dict */
+        if (nested && PyTuple_CheckExact(value)) { /* a dict packed by check_packed */
             PyObject *layout = PyTuple_GET_SIZE(value) > 0 ? PyTuple_GET_ITEM(value, 0) : NULL;
             if (layout == NULL || !PyTuple_CheckExact(layout) ||
                 PyTuple_GET_SIZE(layout) != PyTuple_GET_SIZE(value)) {

@@ -322,7 +322,7 @@ def test_the_c_unpacking_rebuilds_what_the_python_one_does(
     extra: tuple[str, ...],
 ) -> None:
     keys = tuple(key for key, _ in pairs)
-    # A dict of the event's own properties packed as the C path packs it (packed_dict).
+    # A dict of the event's own properties packed as the C path packs it (check_packed).
     packed = [(k, (((...), *v), *v.values()) if type(v) is Nested else v) for k, v in pairs]
     expected = [(k, dict(v) if type(v) is Nested else v) for k, v in pairs]
     attribute_keys = tuple(key for key, _ in attributes) or None
