@@ -786,7 +786,8 @@ check_packed(Recorder *self, PyObject *source, int depth, int keys_counted, PyOb
         PyTuple_SET_ITEM(packed, taken, Py_NewRef(value));
     }
     long long total = dict_bytes(count);
-    int holds_tracked = 0, ok = taken == count; /* a dict a finalizer shrank: Python's */
+    /* A dict a finalizer run by the allocation changed meanwhile: the Python method's. */
+    int holds_tracked = 0, ok = taken == count && PyDict_GET_SIZE(source) == count;
     if (!ok)
         *why = why_error;
     for (Py_ssize_t at = 0; ok > 0 && at < taken; at++) {
