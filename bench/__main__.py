@@ -385,7 +385,10 @@ def measure(args: argparse.Namespace, argv: list[str]) -> tuple[dict[str, Any], 
     cpu_before = cpu_seconds()
     with Sink() as sink, BlackHole() as black_hole, tempfile.TemporaryDirectory() as built:
         p["floor"] = floor_built(built, notes)
-        results = run_all(sink, black_hole, sdks, p, notes)
+        try:
+            results = run_all(sink, black_hole, sdks, p, notes)
+        finally:  # the build goes with the directory: no later child is pointed at it
+            os.environ.pop(FLOOR_MODULE, None)
         cold = _coldstart_peers.measure(sdks, sink.url, p["cold_repeat"], child_env(), log)
     for sdk, figures in cold.items():
         results[sdk]["coldstart"] = figures

@@ -99,7 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="cs-bench-floor-") as directory:
         if FLOOR in sdks:
             os.environ[FLOOR_MODULE] = build_floor(directory)
-        runs = measure(sdks, args.rounds, args.calls, args.shape)
+        try:
+            runs = measure(sdks, args.rounds, args.calls, args.shape)
+        finally:  # the build goes with the directory: no later child is pointed at it
+            os.environ.pop(FLOOR_MODULE, None)
     print("\n".join(report(runs, args.shape)))
     if args.json:
         Path(args.json).write_text(json.dumps({"shape": args.shape, "runs": runs}, indent=2))
