@@ -22,6 +22,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include "_slots.h"
+#ifndef Py_ALWAYS_INLINE /* 3.10: the compiler decides */
+#define Py_ALWAYS_INLINE
+#endif
 #if PY_VERSION_HEX < 0x030B0000
 #include <longintrepr.h> /* 3.10: the int's digits (stamp_of); Python.h has it from 3.11 */
 #endif
@@ -757,6 +760,63 @@ layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t co
     return made;
 }
 
+/* The one rule of the packed form's values (check_pairs, check_packed): the `count` entries
+ * of `source` snapshotted into `packed` (made for them), value `at` in slot packed_at(at) for
+ * the event's own properties (`top`) or at + 1 for a property's dict; then each checked as
+ * check_mapping checks an entry (at `depth`, `keys_counted`; a top-level dict value comes
+ * back packed) and replaced in place; then the keys' layout (layout_of, with `prefix`). The
+ * snapshot first: a converter run by a check is Python code, which could change the
+ * application's dict. Nothing in the snapshot runs any, but a finalizer run by the
+ * allocation of `packed` could have, so a dict whose size changed meanwhile is the Python
+ * method's (the slots left empty are never seen). 1 with a new reference in *layout and the
+ * dict's estimate added to *total; 0 (*why set) or -1 as check_entry. */
+/* Inlined into both callers, so that `top` is a constant in each: as a call it cost a flat
+ * milestone ~65 instructions more than the two copies it replaces (callgrind). */
+static Py_ALWAYS_INLINE inline int
+pack_entries(Recorder *self, PyObject *source, Py_ssize_t count, PyObject *packed, int top,
+             int depth, int keys_counted, PyObject *prefix, long long *total,
+             int *holds_tracked, PyObject **layout, PyObject **why)
+{
+    PyObject *small[PACKED_DICT_MAX];
+    PyObject **keys = count <= PACKED_DICT_MAX ? small : PyMem_Malloc(count * sizeof(PyObject *));
+    *layout = NULL;
+    if (keys == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t pos = 0, taken = 0;
+    PyObject *key, *value;
+    while (taken < count && PyDict_Next(source, &pos, &key, &value)) {
+        keys[taken] = Py_NewRef(key);
+        PyTuple_SET_ITEM(packed, top ? packed_at(taken) : taken + 1, Py_NewRef(value));
+        taken++;
+    }
+    *total += dict_bytes(count);
+    int ok = taken == count && PyDict_GET_SIZE(source) == count;
+    if (!ok)
+        *why = why_error;
+    for (Py_ssize_t at = 0; ok > 0 && at < taken; at++) {
+        Py_ssize_t slot = top ? packed_at(at) : at + 1;
+        PyObject *checked;
+        ok = check_entry(self, keys[at], PyTuple_GET_ITEM(packed, slot), depth, keys_counted,
+                         top, &checked, total, holds_tracked, why);
+        if (ok > 0 && checked != NULL) { /* the tuple is ours alone: replaced in place */
+            PyObject *old = PyTuple_GET_ITEM(packed, slot);
+            PyTuple_SET_ITEM(packed, slot, checked);
+            Py_DECREF(old);
+        }
+    }
+    if (ok > 0) {
+        *layout = layout_of(self, prefix, keys, taken);
+        ok = *layout == NULL ? -1 : 1;
+    }
+    for (Py_ssize_t at = 0; at < taken; at++)
+        Py_DECREF(keys[at]);
+    if (keys != small)
+        PyMem_Free(keys);
+    return ok;
+}
+
 /* A property's value that is a dict, checked as check_mapping checks it and packed as the
  * event's own properties are (_record.py, the packed form): a tuple of its layout (Ellipsis
  * in place of the id prefix, then its keys: layout_of) and its values, which the worker
@@ -764,47 +824,25 @@ layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t co
  * the costliest value users send, 224 bytes for 3 entries on 3.11 where the tuple is 64, and
  * with the collector down most of a burst waits queued. Only a property's own value: a
  * top-level value is never a tuple otherwise (a tuple is sent as a list), so the worker
- * cannot mistake one, where deeper values can be anything. Built straight from `source`, as
- * check_pairs builds the queued tuple: the snapshot is the tuple itself, and its values are
- * checked (and replaced) in place; the validated dict copy packed and then freed cost ~800
- * of a nested milestone's instructions (callgrind). The tuple is tracked by the collector
- * exactly when the copy would have been: when a value it holds is. 1..PACKED_DICT_MAX
- * entries (check_mapping); returns as check_mapping. */
+ * cannot mistake one, where deeper values can be anything. Built straight from `source`
+ * (pack_entries), as check_pairs builds the queued tuple: the validated dict copy packed and
+ * then freed cost ~800 of a nested milestone's instructions (callgrind). The tuple is
+ * tracked by the collector exactly when the copy would have been: when a value it holds is.
+ * 1..PACKED_DICT_MAX entries (check_mapping); returns as check_mapping. */
 static int
 check_packed(Recorder *self, PyObject *source, int depth, int keys_counted, PyObject **out,
              long long *size, PyObject **why)
 {
-    Py_ssize_t count = PyDict_GET_SIZE(source), pos = 0, taken = 0;
-    PyObject *keys[PACKED_DICT_MAX], *key, *value;
-    PyObject *packed = PyTuple_New(count + 1);
+    Py_ssize_t count = PyDict_GET_SIZE(source);
+    PyObject *packed = PyTuple_New(count + 1), *layout;
     if (packed == NULL)
         return -1;
     /* Out of the collector's sight while its layout slot is empty (check_pairs' reason). */
     PyObject_GC_UnTrack(packed);
-    while (taken < count && PyDict_Next(source, &pos, &key, &value)) {
-        keys[taken++] = Py_NewRef(key);
-        PyTuple_SET_ITEM(packed, taken, Py_NewRef(value));
-    }
-    long long total = dict_bytes(count);
-    /* A dict a finalizer run by the allocation changed meanwhile: the Python method's. */
-    int holds_tracked = 0, ok = taken == count && PyDict_GET_SIZE(source) == count;
-    if (!ok)
-        *why = why_error;
-    for (Py_ssize_t at = 0; ok > 0 && at < taken; at++) {
-        PyObject *checked;
-        ok = check_entry(self, keys[at], PyTuple_GET_ITEM(packed, at + 1), depth, keys_counted,
-                         0, &checked, &total, &holds_tracked, why);
-        if (ok > 0 && checked != NULL) { /* the tuple is ours alone: replaced in place */
-            PyObject *old = PyTuple_GET_ITEM(packed, at + 1);
-            PyTuple_SET_ITEM(packed, at + 1, checked);
-            Py_DECREF(old);
-        }
-    }
-    PyObject *layout = ok > 0 ? layout_of(self, Py_Ellipsis, keys, taken) : NULL;
-    if (ok > 0 && layout == NULL)
-        ok = -1;
-    for (Py_ssize_t at = 0; at < taken; at++)
-        Py_DECREF(keys[at]);
+    long long total = 0;
+    int holds_tracked = 0;
+    int ok = pack_entries(self, source, count, packed, 0, depth, keys_counted, Py_Ellipsis,
+                          &total, &holds_tracked, &layout, why);
     if (ok <= 0) {
         Py_DECREF(packed);
         return ok;
@@ -828,58 +866,19 @@ check_packed(Recorder *self, PyObject *source, int depth, int keys_counted, PyOb
 static int
 check_pairs(Recorder *self, PyObject *source, PyObject **out, long long *size, PyObject **why)
 {
-    Py_ssize_t entries = PyDict_GET_SIZE(source), end = packed_length(entries);
-    PyObject *small[32];
-    PyObject **keys = entries <= 32 ? small : PyMem_Malloc(entries * sizeof(PyObject *));
-    if (keys == NULL) {
-        PyErr_NoMemory();
+    Py_ssize_t entries = PyDict_GET_SIZE(source);
+    PyObject *queued = PyTuple_New(packed_length(entries)), *layout;
+    if (queued == NULL)
         return -1;
-    }
-    PyObject *queued = PyTuple_New(end);
-    if (queued == NULL) {
-        if (keys != small)
-            PyMem_Free(keys);
-        return -1;
-    }
     /* Out of the collector's sight from the start (emit_plain's decision for the queued
      * tuple, below): gc.get_objects() in a finalizer run by an allocation here cannot hand
      * Python code a tuple with empty slots. */
     PyObject_GC_UnTrack(queued);
-    /* A snapshot first, as the copy above: a converter below runs Python code, which could
-     * change the application's dict. Nothing in this loop runs Python code; a finalizer run
-     * by the allocation above could have, so a dict that shrank meanwhile is the Python
-     * method's (the slots left empty are never seen). */
-    Py_ssize_t pos = 0, taken = 0;
-    PyObject *key, *value;
-    while (taken < entries && PyDict_Next(source, &pos, &key, &value)) {
-        keys[taken] = Py_NewRef(key);
-        PyTuple_SET_ITEM(queued, packed_at(taken), Py_NewRef(value));
-        taken++;
-    }
-    long long total = dict_bytes(entries);
+    long long total = 0;
     int holds_tracked = 0; /* no use here: the queued tuple is left out of the walks whole */
-    int ok = taken == entries;
-    if (!ok)
-        *why = why_error;
-    for (Py_ssize_t at = 0; ok > 0 && at < taken; at++) {
-        PyObject *checked;
-        ok = check_entry(self, keys[at], PyTuple_GET_ITEM(queued, packed_at(at)), 1, 0, 1,
-                         &checked, &total, &holds_tracked, why);
-        if (ok > 0 && checked != NULL) { /* the tuple is ours alone: replaced in place */
-            PyObject *old = PyTuple_GET_ITEM(queued, packed_at(at));
-            PyTuple_SET_ITEM(queued, packed_at(at), checked);
-            Py_DECREF(old);
-        }
-    }
-    PyObject *layout = NULL;
-    if (ok > 0) {
-        layout = layout_of(self, self->prefix != NULL ? self->prefix : Py_None, keys, taken);
-        ok = layout == NULL ? -1 : 1;
-    }
-    for (Py_ssize_t at = 0; at < taken; at++)
-        Py_DECREF(keys[at]);
-    if (keys != small)
-        PyMem_Free(keys);
+    int ok = pack_entries(self, source, entries, queued, 1, 1, 0,
+                          self->prefix != NULL ? self->prefix : Py_None, &total,
+                          &holds_tracked, &layout, why);
     if (ok <= 0) {
         Py_DECREF(queued);
         return ok;
