@@ -143,6 +143,11 @@ def foreign_cores(before: tuple[float, float], wall: float) -> float:
     return round(max(0.0, (busy - before[0]) - (ours - before[1])) / max(wall, 1e-3), 2)
 
 
+# The pause after each batch of 100 paced calls (bench/_measure.py): the worker's time
+# between batches, as under an application's event rate. bench/floor.py paces the same way.
+PACE_MS = 10.0
+
+
 def plan(args: argparse.Namespace) -> dict[str, Any]:
     quick = args.quick
     return {
@@ -154,7 +159,7 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
         # lot from run to run (Segment either keeps up with a burst or drops ~40% of it,
         # depending on how the GIL falls between caller and consumer).
         "repeat": args.repeat or (1 if quick else 3),
-        "pace_ms": 10.0,
+        "pace_ms": PACE_MS,
         # The brief's bound is 15 s; --quick stops earlier, since no peer finishes anyway.
         "limit": 5.0 if quick else 15.0,
         "trace": not quick,  # tracemalloc makes the peers' calls ~3x slower: full runs only

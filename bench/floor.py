@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .__main__ import run_child
+from .__main__ import PACE_MS, run_child
 from ._peers import FLOOR, FLOOR_MODULE, build_floor
 from ._shapes import SHAPES
 from ._sink import Sink
@@ -45,7 +45,7 @@ def measure(sdks: list[str], rounds: int, calls: int, shape: str) -> dict[str, l
                     "sdk": sdk,
                     "scenario": "latency",
                     "url": sink.url,
-                    "pace_ms": 10.0,
+                    "pace_ms": PACE_MS,
                     "delivery_timeout": 60.0,
                     "shutdown_limit": 15.0,
                     "shape": shape,
