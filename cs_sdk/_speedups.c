@@ -34,6 +34,7 @@
 
 enum { SIZE_CACHE = 64 };   /* Recorder.sizes_made */
 enum { LAYOUT_CACHE = 64 }; /* Recorder.layouts */
+enum { LAYOUT_PROBE = 8 };  /* layout_of: the slots a layout may sit in from its home */
 /* Recorder.attribute_keys: feedback's by which of score, comment and area it has (0-7), then
  * outcome's by which of value and unit (8 + 1-3). */
 enum { ATTRIBUTE_KEYS = 12, OUTCOME_KEYS = 8 };
@@ -79,8 +80,9 @@ typedef struct {
     PyObject *context;         /* the last packed event's context tuple (shared_context) */
     /* The layouts of packed events made so far (_record.py, the packed form: the id prefix and the
      * property keys, shared by every queued event of that shape), by a hash of the keys
-     * modulo LAYOUT_CACHE: see layout_of(). */
+     * modulo LAYOUT_CACHE, in one of the LAYOUT_PROBE slots from there: see layout_of(). */
     PyObject *layouts[LAYOUT_CACHE];
+    unsigned layout_next; /* layout_of: which slot of a full window is replaced next */
     /* The same layouts by the identity of their prefix and keys (layout_of's first look). */
     PyObject *layouts_seen[LAYOUT_CACHE];
     /* The attribute keys of packed feedback and outcomes (_record.py, the packed form), one
@@ -699,9 +701,14 @@ packed_value_slot(Py_ssize_t at)
  * slots fewer per queued event (64 bytes of 429 on 3.11, bench/queued_memory.py), and the
  * prefix rides along, so that the queued id can be the sequence number (emit_plain) without
  * the worker having to know the client. Cached by a hash of the keys (a str's hash is
- * cached in it; a dict's keys have theirs already), one entry per slot, a collision
- * replacing the entry: bounded, and an application whose keys vary without end pays a
- * layout per event (16 bytes more than the pairs did), never an unbounded cache. A key
+ * cached in it; a dict's keys have theirs already), in the first free of the LAYOUT_PROBE
+ * slots from the hash's own (open addressing, never a removal, so a layout once in stays
+ * findable until it is replaced). Decision: not one entry per slot, where two shapes whose
+ * hashes meet (1 in 64 for each pair, by the process's hash seed) took turns replacing each
+ * other and a shape's events stopped sharing its layout; now it takes LAYOUT_PROBE + 1
+ * layouts in one window. When the window is full a new layout replaces one of its slots, in
+ * turn (layout_next): bounded, and an application whose keys vary without end pays a layout
+ * per event (16 bytes more than the pairs did), never an unbounded cache. A key
  * matches by identity, or by equality for a str built afresh for each call (a parsed JSON
  * body's keys): the body the worker rebuilds is equal either way. `keys`: exact strs (the
  * callers check); `prefix`: the str of emit_plain, or None until the first event (queued_packed
@@ -733,10 +740,17 @@ layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t co
             return NULL;
         hash = (hash ^ (Py_uhash_t)one) * 1000003u;
     }
-    PyObject **slot = &self->layouts[(hash ^ (hash >> 17)) % LAYOUT_CACHE];
-    PyObject *cached = *slot;
-    if (cached != NULL && PyTuple_GET_SIZE(cached) == count + 1 &&
-        PyTuple_GET_ITEM(cached, 0) == prefix) {
+    Py_ssize_t home = (Py_ssize_t)((hash ^ (hash >> 17)) % LAYOUT_CACHE);
+    PyObject **slot = NULL;
+    for (Py_ssize_t probe = 0; probe < LAYOUT_PROBE; probe++) {
+        PyObject **at = &self->layouts[(home + probe) % LAYOUT_CACHE];
+        PyObject *cached = *at;
+        if (cached == NULL) { /* the end of this hash's run: not made yet */
+            slot = at;
+            break;
+        }
+        if (PyTuple_GET_SIZE(cached) != count + 1 || PyTuple_GET_ITEM(cached, 0) != prefix)
+            continue;
         Py_ssize_t i = 0;
         for (; i < count; i++) {
             PyObject *known = PyTuple_GET_ITEM(cached, i + 1);
@@ -748,6 +762,8 @@ layout_of(Recorder *self, PyObject *prefix, PyObject *const *keys, Py_ssize_t co
             return Py_NewRef(cached);
         }
     }
+    if (slot == NULL) /* the window full: its slots replaced in turn */
+        slot = &self->layouts[(home + self->layout_next++ % LAYOUT_PROBE) % LAYOUT_CACHE];
     PyObject *made = PyTuple_New(count + 1);
     if (made == NULL)
         return NULL;
