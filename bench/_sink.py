@@ -12,6 +12,7 @@ Counting is exact: every body is decompressed and parsed (JSON ``batch`` arrays,
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gzip
 import json
@@ -386,8 +387,15 @@ def closed_port_url() -> str:
     """
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     probe.bind(("127.0.0.1", 0))
+    if not _RESERVED:  # closed at exit, not left to the finalizer's ResourceWarning
+        atexit.register(_release_reserved)
     _RESERVED.append(probe)
     return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def _release_reserved() -> None:
+    while _RESERVED:
+        _RESERVED.pop().close()
 
 
 def fetch_stats(url: str, timeout: float = 5.0) -> dict[str, Any]:
