@@ -378,6 +378,12 @@ class BlackHole:
 _RESERVED: list[socket.socket] = []  # bound, never listening: see closed_port_url()
 
 
+@atexit.register  # closed at exit, not left to the finalizer's ResourceWarning
+def _release_reserved() -> None:
+    while _RESERVED:
+        _RESERVED.pop().close()
+
+
 def closed_port_url() -> str:
     """A loopback URL with nothing listening: connects fail at once with ECONNREFUSED.
 
@@ -387,15 +393,8 @@ def closed_port_url() -> str:
     """
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     probe.bind(("127.0.0.1", 0))
-    if not _RESERVED:  # closed at exit, not left to the finalizer's ResourceWarning
-        atexit.register(_release_reserved)
     _RESERVED.append(probe)
     return f"http://127.0.0.1:{probe.getsockname()[1]}"
-
-
-def _release_reserved() -> None:
-    while _RESERVED:
-        _RESERVED.pop().close()
 
 
 def fetch_stats(url: str, timeout: float = 5.0) -> dict[str, Any]:

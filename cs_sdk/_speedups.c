@@ -2433,8 +2433,8 @@ static PyTypeObject RecorderType = {
  * the packed form), for record_of on the worker: the id from the prefix in the layout and
  * the low 64 bits of the stamp (as event_id() formats them), the time from its high bits,
  * the body rebuilt from the layout's keys and the values in their order (None for a layout
- * of no keys; a value packed by check_packed rebuilt into its dict), the attributes from their keys and the values after the body's (None
- * without keys). A fraction of what the same costs in Python there, which runs once per
+ * of no keys; a value packed by check_packed rebuilt into its dict), the attributes from
+ * their keys and the values after the body's (None without keys). A fraction of what the same costs in Python there, which runs once per
  * event the worker takes. _record.py's _unpack is the reference
  * (tests/reliability/test_queued_packed.py compares the two). */
 static PyObject *

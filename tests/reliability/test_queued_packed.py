@@ -141,8 +141,9 @@ def test_events_of_one_shape_share_one_layout(pair: Pair) -> None:
 
 # Seven shapes taking turns, their keys built afresh for every call (so each event looks its
 # layout up by the keys' text), in a process of its own per hash seed: a str's hash, and so
-# which cache slot a layout's hash falls in, is the seed's. Seven layouts (the eighth slot
-# of a window left for the prefix's own) always fit where their hashes fall, whichever meet.
+# which cache slot a layout's hash falls in, is the seed's. Seven layouts and the first
+# event's (made before the client's id prefix is known): eight, which always fit in the
+# slots a layout may take from its hash's own (LAYOUT_PROBE), wherever their hashes fall.
 TAKING_TURNS = """
 from _differential import Pair
 from cs_sdk._record import QUEUED_BODY, record_of
